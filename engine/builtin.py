@@ -1,0 +1,40 @@
+"""govgate's own contributions, registered as an ordinary plugin (like pytest's built-ins).
+
+Operators, the shipped policy packs and the output formats. Built-in collectors live in
+`govgate.collectors`, one module (and one plugin) each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from govgate import hookimpl
+from govgate.conditions import BUILTIN_OPERATORS
+from govgate.reporters import Reporter
+
+
+@hookimpl
+def govgate_operators() -> dict[str, Callable[[Any, Any], bool]]:
+    return dict(BUILTIN_OPERATORS)
+
+
+def builtin_pack_folders() -> list[Path]:
+    """Every folder under govgate/policies that holds a pack.yaml."""
+    root = Path(str(files("govgate.policies")))
+    return sorted(p for p in root.iterdir() if (p / "pack.yaml").is_file())
+
+
+@hookimpl
+def govgate_policy_packs() -> Sequence[Path]:
+    return builtin_pack_folders()
+
+
+@hookimpl
+def govgate_reporters() -> Sequence[Reporter]:
+    from govgate.reporters.json_report import JsonReporter
+    from govgate.reporters.text import TextReporter
+
+    return [TextReporter(), JsonReporter()]

@@ -1,0 +1,106 @@
+"""Rule messages and remediations: `{placeholder}` templates rendered per finding.
+
+Each rule carries its own sentence (InSpec's lesson): reporters never build prose. The
+placeholder syntax is deliberately tiny (no attribute access, no format specs, nothing that
+could reach Python objects), and every placeholder is checked when the pack loads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z_]+)((?:\.[A-Za-z0-9_\-]+)*)\}")
+
+#: Placeholder roots and what they mean (documented in docs/policies.md).
+ROOTS = {
+    "item": "the current for_each item (item.FIELD for one of its fields)",
+    "source": "where the evidence came from: source.path, source.line",
+    "value": "the expected value of the first condition that failed",
+    "actual": "the value found by the first condition that failed",
+    "path": "the selector of the first condition that failed",
+    "param": "a pack parameter: param.NAME",
+    "system": "a field of govgate.yaml's system: system.name, system.risk",
+    "evidence": "the evidence item: evidence.kind, evidence.subject",
+    "data": "a field of the evidence data: data.FIELD.SUBFIELD",
+    "age": "age of the evidence (with max_age)",
+    "max_age": "the rule's max_age",
+    "kind": "the evidence kind the rule reads",
+    "expected_at": "where the evidence was expected (paths or collector)",
+}
+
+
+def placeholders(template: str) -> list[tuple[str, list[str]]]:
+    """Every placeholder in a template as (root, [keys])."""
+    found = []
+    for match in _PLACEHOLDER.finditer(template):
+        if match.group(1):
+            keys = [k for k in match.group(2).split(".") if k]
+            found.append((match.group(1), keys))
+    return found
+
+
+def check_template(
+    template: str, *, params: Mapping[str, Any], has_item: bool, has_max_age: bool
+) -> list[str]:
+    """Problems that would leave a placeholder unresolved, as messages."""
+    problems = []
+    stray = _PLACEHOLDER.sub("", template)
+    if "{" in stray or "}" in stray:
+        problems.append("unbalanced or malformed '{...}' (write {{ or }} for a literal brace)")
+    for root, keys in placeholders(template):
+        if root not in ROOTS:
+            problems.append(f"unknown placeholder '{{{root}}}'; known: {', '.join(sorted(ROOTS))}")
+        elif root == "item" and not has_item:
+            problems.append("'{item...}' needs for_each on the rule")
+        elif root == "param":
+            if not keys:
+                problems.append("'{param}' needs a name: {param.NAME}")
+            elif keys[0] not in params:
+                problems.append(f"'{{param.{keys[0]}}}': the pack has no parameter '{keys[0]}'")
+        elif root in ("age", "max_age") and not has_max_age:
+            problems.append(f"'{{{root}}}' needs max_age on the rule")
+        elif root in ("source", "evidence") and not keys:
+            problems.append(f"'{{{root}}}' needs a field, e.g. {{{root}.path}}")
+    return problems
+
+
+def _lookup(value: Any, keys: list[str]) -> Any:
+    for key in keys:
+        if isinstance(value, Mapping):
+            value = value.get(key)
+        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            return None
+    return value
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "<none>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value)
+
+
+def render(template: str, values: Mapping[str, Any]) -> str:
+    """Fill a template; an unresolvable field renders as `<none>` rather than failing."""
+
+    def replace(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text == "{{":
+            return "{"
+        if text == "}}":
+            return "}"
+        root, keys = match.group(1), [k for k in match.group(2).split(".") if k]
+        if root not in values:
+            return "<none>"
+        return _show(_lookup(values[root], keys))
+
+    return _PLACEHOLDER.sub(replace, template)

@@ -1,0 +1,110 @@
+"""The result document (`govgate/result/v1`, DESIGN §7) and the gate decision.
+
+Reporters read only this document; it carries everything a report, a dossier or a later
+`--base` comparison needs, and nothing personal (evidence appears as citations and a manifest,
+never its raw data).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from govgate import __version__
+from govgate.findings import STATUSES, Finding
+from govgate.policy import severity_rank
+
+SCHEMA_ID = "govgate/result/v1"
+
+
+def gate_status(findings: list[Finding], fail_on: str, *, new_only: bool = False) -> str:
+    """`fail` when a failing finding is at or above `fail_on`, or when anything errored."""
+    threshold = severity_rank(fail_on)
+    for finding in findings:
+        if new_only and finding.new is False:
+            continue
+        if finding.status == "error":
+            return "fail"
+        if finding.status == "fail" and severity_rank(finding.severity) >= threshold:
+            return "fail"
+    return "pass"
+
+
+def git_target(root: Path) -> dict[str, str | None]:
+    """Commit and branch of the target, cheaply (no GitPython on the hook path)."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD", "--abbrev-ref", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return {"commit": None, "branch": None}
+    lines = out.stdout.split()
+    commit = lines[0] if out.returncode == 0 and lines else None
+    branch = lines[1] if len(lines) > 1 and lines[1] != "HEAD" else None
+    return {"commit": commit, "branch": branch}
+
+
+def framework_counts(requirements: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for req in requirements:
+        per = counts.setdefault(req["framework"], {})
+        per[req["status"]] = per.get(req["status"], 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def summary_counts(findings: list[Finding]) -> dict[str, int]:
+    counted = Counter(f.status for f in findings)
+    return {status: counted.get(status, 0) for status in STATUSES}
+
+
+def build_result(
+    *,
+    root: Path,
+    target: dict[str, Any],
+    started_at: str,
+    finished_at: str,
+    fail_on: str,
+    gate: str,
+    findings: list[Finding],
+    controls: list[dict[str, Any]],
+    requirements: list[dict[str, Any]],
+    readiness: dict[str, Any] | None,
+    packs: list[dict[str, Any]],
+    params: dict[str, Any],
+    system: dict[str, Any],
+    waivers: list[dict[str, Any]],
+    diagnostics: list[dict[str, Any]],
+    collectors: list[dict[str, Any]],
+    evidence: list[dict[str, Any]],
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "schema": SCHEMA_ID,
+        "tool": {"name": "govgate", "version": __version__},
+        "target": {"path": str(root), **target},
+        "system": system,
+        "run": {"started_at": started_at, "finished_at": finished_at},
+        "gate": gate,
+        "fail_on": fail_on,
+        "summary": summary_counts(findings),
+        "readiness": readiness,
+        "frameworks": framework_counts(requirements),
+        "packs": packs,
+        "params": params,
+        "findings": [f.to_json() for f in findings],
+        "controls": controls,
+        "requirements": requirements,
+        "waivers": waivers,
+        "diagnostics": diagnostics,
+        "collectors": collectors,
+        "evidence": evidence,
+    }
+    if extra:
+        document.update(extra)
+    return document

@@ -1,0 +1,1 @@
+"""JSON Schemas that ship with govgate: policy packs, govgate.yaml, results, waivers, evidence."""
