@@ -59,6 +59,8 @@ def parse_json(text: str) -> tuple[Any, dict[str, int]]:
         raise ParseProblem(exc.lineno, f"invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise ParseProblem(None, "JSON nested too deeply") from None
+    except ValueError as exc:  # NaN / Infinity, refused by _reject_constant
+        raise ParseProblem(None, f"invalid JSON: {exc}") from None
     return data, _json_lines(text)
 
 

@@ -274,5 +274,19 @@ def policy_test(
     sys.exit(int(ExitCode.OK if ok else ExitCode.GATE_FAILED))
 
 
+#: Modules that add command groups to `main` (one concept each: locker, graph, fairness, ...).
+#: Each defines `register(main: click.Group) -> None` and keeps heavy imports inside commands.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register_command_modules() -> None:
+    import importlib
+
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(main)
+
+
+_register_command_modules()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -158,8 +158,14 @@ def load_policy_set(
         files = pack_files(folder)
         documents = []
         for file in files:
+            # A pack kept in the target repository is named as the user sees it there.
+            shown = (
+                os.path.relpath(file, config.root)
+                if not builtin and config is not None
+                else display_path(file)
+            )
             try:
-                doc = load_yaml_file(file, display=display_path(file))
+                doc = load_yaml_file(file, display=shown)
             except PolicyError as exc:
                 problems.errors.append(exc)
                 continue

@@ -103,6 +103,10 @@ def _walk(
             if key_node.tag == "tag:yaml.org,2002:merge":
                 _walk(value_node, pointer, lines, path, budget, active)
                 continue
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:str":
+                # Keys are names, and JSON keys are strings: `on:` must not become True (YAML
+                # 1.1) and `2026:` must not become an int.
+                key_node.tag = "tag:yaml.org,2002:str"
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
             line = key_node.start_mark.line + 1
             if key in seen:

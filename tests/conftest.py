@@ -63,8 +63,9 @@ def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
         "GIT_COMMITTER_EMAIL": "author@example.invalid",
         **(env or {}),
     }
-    out = subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                         text=True, env=full_env)
+    out = subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True, env=full_env
+    )
     return out.stdout
 
 
@@ -98,8 +99,9 @@ def make_repo(tmp_path: Path) -> Callable[..., RepoBuilder]:
     """Factory: make_repo({"govgate.yaml": "...", ...}, commit=True) -> RepoBuilder."""
     counter = iter(range(1000))
 
-    def build(files: dict[str, str | bytes] | None = None, *, commit: bool = True,
-              init: bool = True) -> RepoBuilder:
+    def build(
+        files: dict[str, str | bytes] | None = None, *, commit: bool = True, init: bool = True
+    ) -> RepoBuilder:
         path = tmp_path / f"repo{next(counter)}"
         path.mkdir()
         builder = RepoBuilder(path)

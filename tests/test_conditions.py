@@ -1,0 +1,142 @@
+"""The condition language: every operator, all/any/not, params, value paths, safety checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from govgate.conditions import (
+    BUILTIN_OPERATORS,
+    ConditionCompileError,
+    ConditionEvalError,
+    Env,
+    compile_condition,
+    regex_safety_problem,
+)
+
+NOW = datetime(2026, 6, 1, tzinfo=UTC)
+
+
+def env(**params: Any) -> Env:
+    return Env(params=params, now=NOW, operators=BUILTIN_OPERATORS)
+
+
+def holds(raw: dict[str, Any], data: Any, **params: Any) -> bool:
+    return compile_condition(raw, env(**params)).evaluate(data)[0]
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "actual", "expected"),
+    [
+        ("eq", 1, 1, True),
+        ("eq", True, 1, False),  # a boolean is never equal to a number
+        ("ne", "a", "b", True),
+        ("lt", 5, 4, True),
+        ("le", 5, 5, True),
+        ("gt", 0.8, 0.79, False),
+        ("ge", 0.8, 0.8, True),
+        ("ge", 1, None, False),  # missing is never a pass
+        ("in", ["high", "limited"], "high", True),
+        ("not_in", ["high"], "minimal", True),
+        ("not_in", ["high"], None, False),
+        ("contains", "gate", ["gate", "log"], True),
+        ("contains", "x", "a text with x", True),
+        ("matches", r"^v\d+\.\d+$", "v1.2", True),
+        ("matches", r"^v\d+$", None, False),
+        ("len_eq", 2, [1, 2], True),
+        ("len_ge", 1, [], False),
+        ("len_le", 3, "abcd", False),
+        ("within", [0, 1], 0.5, True),
+        ("within", [0, 1], 1.5, False),
+        ("older_than", "30d", "2026-01-01", True),
+        ("older_than", "30d", "2026-05-20", False),
+        ("newer_than", "365d", "2025-09-01T00:00:00Z", True),
+        ("newer_than", "365d", "2024-09-01", False),
+    ],
+)
+def test_operators(op: str, value: Any, actual: Any, expected: bool) -> None:
+    assert holds({"path": "x", "op": op, "value": value}, {"x": actual}) is expected
+
+
+@pytest.mark.parametrize(
+    ("op", "actual", "expected"),
+    [
+        ("exists", 0, True),
+        ("exists", None, False),
+        ("not_exists", None, True),
+        ("empty", [], True),
+        ("empty", None, True),
+        ("not_empty", "a", True),
+        ("not_empty", "", False),
+    ],
+)
+def test_unary_operators(op: str, actual: Any, expected: bool) -> None:
+    assert holds({"path": "x", "op": op}, {"x": actual}) is expected
+
+
+def test_combinators_report_failing_leaves_with_actual_values() -> None:
+    condition = compile_condition(
+        {
+            "all": [
+                {"path": "a", "op": "eq", "value": True},
+                {"any": [{"path": "b", "op": "ge", "value": 2}, {"path": "c", "op": "exists"}]},
+                {"not": {"path": "d", "op": "eq", "value": "x"}},
+            ]
+        },
+        env(),
+    )
+    ok, failures = condition.evaluate({"a": False, "b": 1, "d": "x"})
+    assert not ok
+    assert [(f.path, f.op, f.actual) for f in failures] == [
+        ("a", "eq", False),
+        ("b", "ge", 1),
+        ("c", "exists", None),
+        ("d", "not", None),
+    ]
+    assert condition.evaluate({"a": True, "c": 1, "d": "y"}) == (True, [])
+
+
+def test_param_and_path_values() -> None:
+    assert holds(
+        {"path": "share", "op": "ge", "value": {"param": "min"}}, {"share": 0.99}, min=0.95
+    )
+    assert holds(
+        {"path": "names", "op": "contains", "value": {"path": "wanted"}},
+        {"names": ["a", "b"], "wanted": "b"},
+    )
+    with pytest.raises(ConditionCompileError, match="unknown parameter 'mni'"):
+        compile_condition({"path": "x", "op": "ge", "value": {"param": "mni"}}, env(min=1))
+
+
+def test_compile_errors_are_precise() -> None:
+    with pytest.raises(ConditionCompileError, match="unknown operator 'greater'"):
+        compile_condition({"path": "x", "op": "greater", "value": 1}, env())
+    with pytest.raises(ConditionCompileError, match="did you mean 'len_ge'"):
+        compile_condition({"path": "x", "op": "len_gte", "value": 1}, env())
+    with pytest.raises(ConditionCompileError, match="invalid selector"):
+        compile_condition({"path": "a[?", "op": "exists"}, env())
+    with pytest.raises(ConditionCompileError, match="takes no value"):
+        compile_condition({"path": "x", "op": "exists", "value": 1}, env())
+    with pytest.raises(ConditionCompileError, match="invalid duration"):
+        compile_condition({"path": "x", "op": "older_than", "value": "3 months"}, env())
+    with pytest.raises(ConditionCompileError, match="needs a list"):
+        compile_condition({"path": "x", "op": "in", "value": "high"}, env())
+
+
+def test_catastrophic_regex_refused_at_compile_time() -> None:
+    assert regex_safety_problem(r"^(a+)+$") is not None
+    assert regex_safety_problem(r"(\w*)*x") is not None
+    assert regex_safety_problem(r"^[a-z]+@[a-z]+\.com$") is None
+    with pytest.raises(ConditionCompileError, match="backtrack catastrophically"):
+        compile_condition({"path": "x", "op": "matches", "value": "(a|aa)+(b+)+$"}, env())
+
+
+def test_type_mismatch_is_an_evaluation_error_not_a_pass() -> None:
+    condition = compile_condition({"path": "x", "op": "ge", "value": 3}, env())
+    with pytest.raises(ConditionEvalError, match="cannot compare"):
+        condition.evaluate({"x": "three"})
+    dates = compile_condition({"path": "d", "op": "older_than", "value": "1d"}, env())
+    with pytest.raises(ConditionEvalError):
+        dates.evaluate({"d": "not a date"})

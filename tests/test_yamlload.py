@@ -1,0 +1,69 @@
+"""Safe YAML loading: lines for every key, duplicate keys and alias bombs refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from govgate.errors import InputError
+from govgate.yamlload import load_yaml_file, load_yaml_text
+
+
+def test_lines_point_at_keys_and_list_items() -> None:
+    loaded = load_yaml_text("a: 1\nitems:\n  - name: x\n    on: true\n  - name: y\n", "f.yaml")
+    assert loaded.data == {"a": 1, "items": [{"name": "x", "on": True}, {"name": "y"}]}
+    assert loaded.lines["/a"] == 1
+    assert loaded.lines["/items/0/on"] == 4
+    assert loaded.lines["/items/1"] == 5
+    assert loaded.line_of("/items/1/missing") == 5
+
+
+def test_dates_stay_strings_so_data_is_json() -> None:
+    loaded = load_yaml_text("approved: 2026-03-01\nat: 2026-03-01T10:00:00Z\n", "f.yaml")
+    assert loaded.data == {"approved": "2026-03-01", "at": "2026-03-01T10:00:00Z"}
+
+
+def test_duplicate_key_is_an_error_naming_both_lines() -> None:
+    with pytest.raises(InputError) as info:
+        load_yaml_text("a: 1\nb: 2\na: 3\n", "dup.yaml")
+    assert str(info.value) == "dup.yaml:3: duplicate key 'a' (first at line 1); keep one of them"
+
+
+def test_alias_bomb_is_refused_before_expansion() -> None:
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, 9):
+        prev = chr(ord("a") + level - 1)
+        name = chr(ord("a") + level)
+        bomb.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    with pytest.raises(InputError) as info:
+        load_yaml_text("\n".join(bomb) + "\n", "bomb.yaml")
+    assert "through aliases" in str(info.value)
+    assert str(info.value).startswith("bomb.yaml:")
+
+
+def test_syntax_error_names_line() -> None:
+    with pytest.raises(InputError) as info:
+        load_yaml_text("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml")
+    assert str(info.value).startswith("bad.yaml:")
+    assert "invalid YAML" in str(info.value)
+
+
+def test_bom_is_ignored_and_invalid_utf8_named(tmp_path: Path) -> None:
+    bom = tmp_path / "bom.yaml"
+    bom.write_bytes(b"\xef\xbb\xbfkey: value\n")
+    assert load_yaml_file(bom).data == {"key": "value"}
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes(b"a: 1\nb: caf\xe9\n")
+    with pytest.raises(InputError) as info:
+        load_yaml_file(latin, display="latin.yaml")
+    assert str(info.value) == "latin.yaml:2: not valid UTF-8; save the file as UTF-8"
+
+
+def test_nul_byte_and_missing_file(tmp_path: Path) -> None:
+    nul = tmp_path / "nul.yaml"
+    nul.write_bytes(b"a: 1\nb: \x00\n")
+    with pytest.raises(InputError, match=r"nul.yaml:2: contains a NUL byte"):
+        load_yaml_file(nul, display="nul.yaml")
+    with pytest.raises(InputError, match="file not found"):
+        load_yaml_file(tmp_path / "absent.yaml")
