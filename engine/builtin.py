@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from govgate import hookimpl
+from govgate.collector import EvidenceKind
 from govgate.conditions import BUILTIN_OPERATORS
 from govgate.reporters import Reporter
+
+KINDS_FILE = "evidence-kinds.yaml"
 
 
 @hookimpl
@@ -30,6 +33,34 @@ def builtin_pack_folders() -> list[Path]:
 @hookimpl
 def govgate_policy_packs() -> Sequence[Path]:
     return builtin_pack_folders()
+
+
+def builtin_evidence_kinds() -> list[EvidenceKind]:
+    """The path-bound kinds of policies/evidence-kinds.yaml (the packs' evidence layout)."""
+    from govgate.yamlload import load_yaml_file
+
+    file = Path(str(files("govgate.policies"))) / KINDS_FILE
+    loaded = load_yaml_file(file, display=f"govgate/policies/{KINDS_FILE}")
+    kinds = []
+    for name, decl in loaded.data["kinds"].items():
+        kinds.append(
+            EvidenceKind(
+                name=name,
+                collector=decl["collector"],
+                schema=decl.get("schema"),
+                description=" ".join(str(decl.get("description", "")).split()),
+                paths=tuple(decl.get("paths", [])),
+                options=decl.get("options", {}),
+                declared_in=f"{loaded.path}:{loaded.line_of('/kinds/' + name)}",
+                install_hint=decl.get("install"),
+            )
+        )
+    return kinds
+
+
+@hookimpl
+def govgate_evidence_kinds() -> Sequence[EvidenceKind]:
+    return builtin_evidence_kinds()
 
 
 @hookimpl

@@ -16,6 +16,7 @@ from typing import Any
 
 import jmespath
 import jmespath.exceptions
+import jmespath.functions
 
 from govgate.dates import parse_duration, to_datetime
 
@@ -211,6 +212,60 @@ def regex_safety_problem(pattern: str) -> str | None:
     return walk(parsed, False)
 
 
+class GovgateFunctions(jmespath.functions.Functions):  # type: ignore[misc]
+    """JMESPath functions govgate adds for compliance questions about time and sets.
+
+    `days_between(a, b)` and `hours_between(a, b)`: b − a (dates or timestamps; negative when b
+    is earlier); `age_days(a)`: days from `a` to the run's now; `unique(list)`: the list without
+    repeats (keeps order); `lower(s)`: lower case. A value that is not a date raises, and the
+    rule reports `error` rather than guessing.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        super().__init__()
+        self.now = now
+
+    @jmespath.functions.signature({"types": ["string"]}, {"types": ["string"]})
+    def _func_days_between(self, start: str, end: str) -> float:
+        return (to_datetime(end) - to_datetime(start)).total_seconds() / 86400
+
+    @jmespath.functions.signature({"types": ["string"]}, {"types": ["string"]})
+    def _func_hours_between(self, start: str, end: str) -> float:
+        return (to_datetime(end) - to_datetime(start)).total_seconds() / 3600
+
+    @jmespath.functions.signature({"types": ["string"]})
+    def _func_age_days(self, moment: str) -> float:
+        return (self.now - to_datetime(moment)).total_seconds() / 86400
+
+    @jmespath.functions.signature({"types": ["array"]})
+    def _func_unique(self, values: list[Any]) -> list[Any]:
+        seen: list[Any] = []
+        for value in values:
+            if value not in seen:
+                seen.append(value)
+        return seen
+
+    @jmespath.functions.signature({"types": ["string"]})
+    def _func_lower(self, text: str) -> str:
+        return text.lower()
+
+
+class Selector:
+    """A compiled JMESPath expression bound to the run's functions (and its `now`)."""
+
+    def __init__(self, expression: str, options: Any) -> None:
+        self.text = expression
+        self.parsed = jmespath.compile(expression)
+        self.options = options
+
+    def search(self, data: Any) -> Any:
+        try:
+            return self.parsed.search(data, options=self.options)
+        except (jmespath.exceptions.JMESPathError, ValueError, TypeError) as exc:
+            reason = str(exc).splitlines()[0]
+            raise ConditionEvalError(f"{self.text}: {reason}") from None
+
+
 @dataclass
 class Env:
     """Per-run values conditions are compiled against."""
@@ -218,6 +273,11 @@ class Env:
     params: Mapping[str, Any]
     now: datetime
     operators: Mapping[str, Operator]
+    options: Any = None
+
+    def __post_init__(self) -> None:
+        if self.options is None:
+            self.options = jmespath.Options(custom_functions=GovgateFunctions(self.now))
 
 
 class Condition:
@@ -240,12 +300,12 @@ class _Ref:
 
 
 class Leaf(Condition):
-    def __init__(self, path: str, op: str, expected: Any, fn: Operator) -> None:
+    def __init__(self, path: str, op: str, expected: Any, fn: Operator, selector: Selector) -> None:
         self.path = path
         self.op = op
         self.expected = expected
         self.fn = fn
-        self.selector = jmespath.compile(path)
+        self.selector = selector
 
     def evaluate(self, root: Any) -> tuple[bool, list[LeafFailure]]:
         actual = self.selector.search(root)
@@ -310,10 +370,10 @@ class Not(Condition):
         return self.child.paths()
 
 
-def compile_selector(expression: str) -> Any:
+def compile_selector(expression: str, env: Env) -> Selector:
     """Compile a JMESPath expression; ConditionCompileError with the parser's reason."""
     try:
-        return jmespath.compile(expression)
+        return Selector(expression, env.options)
     except jmespath.exceptions.JMESPathError as exc:
         reason = str(exc).splitlines()[0]
         raise ConditionCompileError(f"invalid selector {expression!r}: {reason}") from None
@@ -344,14 +404,14 @@ def _compile_leaf(raw: Mapping[str, Any], env: Env, pointer: str) -> Leaf:
         extra = f"; did you mean '{hint[0]}'?" if hint else ""
         raise ConditionCompileError(f"unknown operator '{op}'{extra}", f"{pointer}/op")
     try:
-        compile_selector(path)
+        selector = compile_selector(path, env)
     except ConditionCompileError as exc:
         raise ConditionCompileError(str(exc), f"{pointer}/path") from None
     has_value = "value" in raw
     if op in UNARY_OPERATORS:
         if has_value:
             raise ConditionCompileError(f"operator '{op}' takes no value", f"{pointer}/value")
-        return Leaf(path, op, None, fn)
+        return Leaf(path, op, None, fn, selector)
     if not has_value and op in BUILTIN_OPERATORS:
         raise ConditionCompileError(f"operator '{op}' needs a value", pointer)
     value = raw.get("value")
@@ -364,9 +424,10 @@ def _compile_leaf(raw: Mapping[str, Any], env: Env, pointer: str) -> Leaf:
             )
         value = env.params[name]
     elif isinstance(value, dict) and set(value) == {"path"}:
-        return Leaf(path, op, _Ref(compile_selector(value["path"]), value["path"]), fn)
+        reference = _Ref(compile_selector(value["path"], env), value["path"])
+        return Leaf(path, op, reference, fn, selector)
     value = _prepare_value(op, value, env, pointer)
-    return Leaf(path, op, value, fn)
+    return Leaf(path, op, value, fn, selector)
 
 
 def _prepare_value(op: str, value: Any, env: Env, pointer: str) -> Any:

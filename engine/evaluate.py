@@ -82,9 +82,12 @@ def _line_for(evidence: Evidence, pointer: str | None) -> int | None:
 
 def _label(item: Any, index: int, rule: Rule) -> str:
     if rule.item_label is not None:
-        label = rule.item_label.search(
-            item if not isinstance(item, dict) else {**item, "item": item}
-        )
+        try:
+            label = rule.item_label.search(
+                item if not isinstance(item, dict) else {**item, "item": item}
+            )
+        except ConditionEvalError:
+            label = None  # fall back to the default label rather than lose the finding
         if label is not None:
             return str(label)
     if isinstance(item, dict):

@@ -26,7 +26,7 @@ from govgate.conditions import (
 )
 from govgate.config import Config
 from govgate.dates import parse_duration
-from govgate.errors import InputErrors, PolicyError
+from govgate.errors import InputError, InputErrors, PolicyError
 from govgate.messages import check_template
 from govgate.plugins import Registry
 from govgate.policy import (
@@ -404,7 +404,10 @@ def _compile(
                     continue
                 requirements[req.id] = req
 
-    # Controls and mappings.
+    # Controls and mappings. A control may satisfy a requirement that an installed pack which is
+    # not enabled declares (readiness → GDPR-35 without the gdpr pack): the link is kept for the
+    # graph, the requirement is simply out of this run's scope. An id no pack declares is a typo.
+    catalog = _Catalog(registry, {pf.folder for pf in loaded_packs.values()})
     controls: dict[str, Control] = {}
     for name, pf in loaded_packs.items():
         for doc in pf.documents:
@@ -420,12 +423,12 @@ def _compile(
                     )
                     continue
                 for rindex, req_id in enumerate(raw["satisfies"]):
-                    if req_id not in requirements:
+                    if req_id not in requirements and req_id not in catalog.ids():
                         problems.add(
                             doc,
                             f"{pointer}/satisfies/{rindex}",
                             f"control '{raw['id']}' satisfies unknown requirement '{req_id}'"
-                            + _hint(req_id, requirements),
+                            + _hint(req_id, catalog.ids() | set(requirements)),
                         )
                 controls[raw["id"]] = Control(
                     id=raw["id"],
@@ -450,12 +453,12 @@ def _compile(
                     )
                     continue
                 for rindex, req_id in enumerate(raw["satisfies"]):
-                    if req_id not in requirements:
+                    if req_id not in requirements and req_id not in catalog.ids():
                         problems.add(
                             doc,
                             f"{pointer}/satisfies/{rindex}",
                             f"mapping satisfies unknown requirement '{req_id}'"
-                            + _hint(req_id, requirements),
+                            + _hint(req_id, catalog.ids() | set(requirements)),
                         )
                     elif req_id not in control.satisfies:
                         control.satisfies.append(req_id)
@@ -507,6 +510,37 @@ def _compile(
         problems.raise_if_any()
     policy_set.order = order
     return policy_set
+
+
+class _Catalog:
+    """Requirement ids declared by installed packs that this run did not load.
+
+    Read only when a reference cannot be resolved from the loaded packs, so a normal run never
+    pays for parsing every installed pack.
+    """
+
+    def __init__(self, registry: Registry, loaded_folders: set[Path]) -> None:
+        self.registry = registry
+        self.loaded_folders = loaded_folders
+        self._ids: set[str] | None = None
+
+    def ids(self) -> set[str]:
+        if self._ids is None:
+            found: set[str] = set()
+            for folder in self.registry.packs.values():
+                if folder in self.loaded_folders:
+                    continue
+                for file in pack_files(folder):
+                    try:
+                        data = load_yaml_file(file).data or {}
+                    except InputError:
+                        data = {}  # a broken pack is reported when it is enabled, not here
+                    requirements = data.get("requirements") if isinstance(data, dict) else None
+                    for raw in requirements or []:
+                        if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                            found.add(raw["id"])
+            self._ids = found
+        return self._ids
 
 
 def _hint(name: str, known: Iterable[str]) -> str:
@@ -574,12 +608,12 @@ def _compile_rule(
     item_label = None
     if "for_each" in raw:
         try:
-            for_each = compile_selector(raw["for_each"])
+            for_each = compile_selector(raw["for_each"], env)
         except ConditionCompileError as exc:
             problems.add(doc, f"{pointer}/for_each", str(exc))
     if "item_label" in raw:
         try:
-            item_label = compile_selector(raw["item_label"])
+            item_label = compile_selector(raw["item_label"], env)
         except ConditionCompileError as exc:
             problems.add(doc, f"{pointer}/item_label", str(exc))
     max_age = None

@@ -129,8 +129,11 @@ class PolicySet:
         return [c for c in self.controls.values() if requirement_id in c.satisfies]
 
     def requirements_of_rule(self, rule: Rule) -> list[str]:
+        """In-scope requirements the rule's control satisfies."""
         control = self.controls.get(rule.control)
-        return list(control.satisfies) if control else []
+        if control is None:
+            return []
+        return [req for req in control.satisfies if req in self.requirements]
 
     def needed_kinds(self) -> set[str]:
         return {rule.evidence.kind for rule in self.rules.values()}

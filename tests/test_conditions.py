@@ -140,3 +140,20 @@ def test_type_mismatch_is_an_evaluation_error_not_a_pass() -> None:
     dates = compile_condition({"path": "d", "op": "older_than", "value": "1d"}, env())
     with pytest.raises(ConditionEvalError):
         dates.evaluate({"d": "not a date"})
+
+
+def test_time_and_set_functions() -> None:
+    data = {"received": "2026-05-01", "closed": "2026-05-20T12:00:00Z", "ids": ["a", "b", "a"]}
+    assert holds({"path": "days_between(received, closed)", "op": "le", "value": 30}, data)
+    assert not holds({"path": "hours_between(received, closed)", "op": "le", "value": 72}, data)
+    assert holds({"path": "age_days(received)", "op": "within", "value": [31, 31]}, data)
+    assert holds({"path": "length(unique(ids))", "op": "eq", "value": 2}, data)
+    assert holds({"path": "lower('ABC')", "op": "eq", "value": "abc"}, data)
+    broken = compile_condition(
+        {"path": "days_between(received, 'soon')", "op": "le", "value": 1}, env()
+    )
+    with pytest.raises(ConditionEvalError, match="days_between"):
+        broken.evaluate(data)
+    typed = compile_condition({"path": "length(missing)", "op": "eq", "value": 0}, env())
+    with pytest.raises(ConditionEvalError, match="length"):
+        typed.evaluate(data)
