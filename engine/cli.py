@@ -112,7 +112,7 @@ def _write(payload: str, output: Path | None) -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Collect everything again.")
 @click.option("--no-locker", is_flag=True, help="Do not record this run in the evidence locker.")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the gate line on stderr.")
+@click.option("-q", "--quiet", is_flag=True, help="Hook mode: only what fails, and the gate line.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing and skipped findings too.")
 @click.pass_context
 def check(
@@ -155,9 +155,7 @@ def check(
     )
     outcome = run_check(options, registry=registry)
     result = outcome.result
-    text = TextReporter(colour=sys.stderr.isatty(), verbose=verbose).render(result)
-    if quiet:
-        text = text.splitlines()[-1] + "\n"
+    text = TextReporter(colour=sys.stderr.isatty(), verbose=verbose, brief=quiet).render(result)
     click.echo(text, err=True, nl=False)
     if output_dir is not None:
         for name in wanted:
@@ -276,7 +274,7 @@ def policy_test(
 
 #: Modules that add command groups to `main` (one concept each: locker, graph, fairness, ...).
 #: Each defines `register(main: click.Group) -> None` and keeps heavy imports inside commands.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("govgate.cli_hooks",)
 
 
 def _register_command_modules() -> None:

@@ -46,11 +46,18 @@ class TextReporter(Reporter):
     description = "compact human report"
 
     def __init__(
-        self, *, colour: bool = False, verbose: bool = False, show_requirements: bool = True
+        self,
+        *,
+        colour: bool = False,
+        verbose: bool = False,
+        show_requirements: bool = True,
+        brief: bool = False,
     ) -> None:
         self.colour = colour and "NO_COLOR" not in os.environ
         self.verbose = verbose
-        self.show_requirements = show_requirements
+        # brief: what a git hook prints — failing findings and the gate, nothing when all is well
+        self.brief = brief
+        self.show_requirements = show_requirements and not brief
 
     def render(self, result: dict[str, Any]) -> str:
         lines: list[str] = []
@@ -60,12 +67,13 @@ class TextReporter(Reporter):
         head = f"govgate {result['tool']['version']} · {system}"
         if commit:
             head += f" @ {commit}"
-        lines.append(head)
-        lines.append(f"packs: {packs}")
-        lines.append("")
-        shown = {"fail", "error", "waived"} | (
-            {"pass", "skipped", "not_applicable"} if self.verbose else set()
-        )
+        if not self.brief:
+            lines.append(head)
+            lines.append(f"packs: {packs}")
+            lines.append("")
+        shown = {"fail", "error"} if self.brief else {"fail", "error", "waived"}
+        if self.verbose:
+            shown |= {"pass", "skipped", "not_applicable"}
         findings = [f for f in result["findings"] if f["status"] in shown]
         findings.sort(
             key=lambda f: (
@@ -98,6 +106,8 @@ class TextReporter(Reporter):
         if findings:
             lines.append("")
         diagnostics = result.get("diagnostics", [])
+        if self.brief:
+            diagnostics = [d for d in diagnostics if d["level"] == "error"]
         if diagnostics:
             lines.append(f"input problems ({len(diagnostics)}):")
             for diag in diagnostics[:20]:
@@ -108,7 +118,7 @@ class TextReporter(Reporter):
             if len(diagnostics) > 20:
                 lines.append(f"  … and {len(diagnostics) - 20} more (see --format json)")
             lines.append("")
-        unused = [w for w in result.get("waivers", []) if not w.get("used")]
+        unused = [] if self.brief else [w for w in result.get("waivers", []) if not w.get("used")]
         for waiver in unused:
             lines.append(
                 f"unused waiver {waiver['id']} ({waiver['source']['path']}:"
@@ -133,17 +143,16 @@ class TextReporter(Reporter):
             lines.append("  (✓ met  ✗ not met  ◐ partial  ? unverified  – not applicable)")
             lines.append("")
         readiness = result.get("readiness")
-        if readiness:
+        if readiness and not self.brief:
             lines.append(f"readiness: {readiness['score']}/{readiness['of']} — {readiness['band']}")
         summary = result["summary"]
-        lines.append(
-            "summary: "
-            + " · ".join(
+        if not self.brief:
+            counts = " · ".join(
                 f"{summary[s]} {s.replace('_', ' ')}"
                 for s in summary
                 if summary[s] or s in ("pass", "fail")
             )
-        )
+            lines.append(f"summary: {counts}")
         gate = result["gate"].upper()
         colour = "green" if gate == "PASS" else "red"
         lines.append(
