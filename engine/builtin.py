@@ -65,7 +65,20 @@ def govgate_evidence_kinds() -> Sequence[EvidenceKind]:
 
 @hookimpl
 def govgate_reporters() -> Sequence[Reporter]:
+    from govgate.reporters.github import GithubReporter
     from govgate.reporters.json_report import JsonReporter
+    from govgate.reporters.junit import JunitReporter
+    from govgate.reporters.markdown import MarkdownReporter
+    from govgate.reporters.oscal import OscalReporter
+    from govgate.reporters.sarif import SarifReporter
     from govgate.reporters.text import TextReporter
 
-    return [TextReporter(), JsonReporter()]
+    return [
+        TextReporter(),
+        JsonReporter(),
+        SarifReporter(),
+        JunitReporter(),
+        MarkdownReporter(),
+        GithubReporter(),
+        OscalReporter(),
+    ]

@@ -33,6 +33,9 @@ BUILTIN_PLUGINS = (
     "govgate.builtin",
     "govgate.collectors.files",
     "govgate.collectors.config",
+    "govgate.collectors.git",
+    "govgate.collectors.documents",
+    "govgate.collectors.attestations",
 )
 
 

@@ -36,7 +36,9 @@ def git_target(root: Path) -> dict[str, str | None]:
     """Commit and branch of the target, cheaply (no GitPython on the hook path)."""
     try:
         out = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--verify", "-q", "HEAD", "--abbrev-ref", "HEAD"],
+            # One process for both: `HEAD` prints the commit, `--abbrev-ref HEAD` the branch
+            # (or "HEAD" when detached). An unborn branch or no repository exits non-zero.
+            ["git", "-C", str(root), "rev-parse", "HEAD", "--abbrev-ref", "HEAD"],
             capture_output=True,
             text=True,
             timeout=10,

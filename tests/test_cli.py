@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -20,6 +21,11 @@ def test_check_example_is_mixed_and_fails_the_gate(run_cli, example_repo) -> Non
     jsonschema.validate(document, schema)
     statuses = {f["status"] for f in document["findings"]}
     assert {"pass", "fail"} <= statuses
+    head = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert document["target"]["commit"] == head
+    assert document["target"]["branch"] == "main"
     assert document["gate"] == "fail"
     # human text on stderr, payload on stdout
     assert "gate: FAIL" in result.stderr
