@@ -19,7 +19,7 @@ from govgate.conditions import ConditionEvalError, LeafFailure
 from govgate.dates import format_duration, to_datetime
 from govgate.evidence import Evidence
 from govgate.findings import Finding
-from govgate.messages import render
+from govgate.messages import placeholders, render
 from govgate.policy import PolicySet, Rule
 
 _SIMPLE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -154,7 +154,15 @@ class Evaluator:
                 )
             ]
         if kind in self.evidence.unavailable_kinds:
-            return [self._finding(rule, "fail", self.evidence.unavailable_kinds[kind])]
+            hint = declared.install_hint if declared and declared.install_hint else None
+            return [
+                self._finding(
+                    rule,
+                    "fail",
+                    self.evidence.unavailable_kinds[kind],
+                    remediation=hint or f"install a plugin that provides collector '{collector}'",
+                )
+            ]
         items = self._select(rule)
         if not items:
             if rule.on_missing == "not_applicable":
@@ -406,6 +414,11 @@ class Evaluator:
     def _render_remediation(self, rule: Rule, item: Evidence | None, extra: dict[str, Any]) -> str:
         values = self._values(rule, item, None, None, None)
         values.update(extra)
+        missing = {root for root, _ in placeholders(rule.remediation)} - set(values)
+        if missing:
+            # The rule's own sentence talks about an item or value that does not exist here
+            # (the evidence itself is missing): say what to provide instead of "<none>".
+            return f"provide {rule.evidence.kind} evidence at {values['expected_at']}"
         return render(rule.remediation, values)
 
     def _finding(

@@ -317,6 +317,12 @@ def _compile(
                     install_hint=decl.get("install"),
                 )
                 existing = kinds.get(kname)
+                if existing is not None and _only_annotates(decl, existing):
+                    # A pack naming a plugin's kind only to say how to install the plugin
+                    # (`collector:` + `install:`) agrees with the plugin once it is installed.
+                    if kind.install_hint and not existing.install_hint:
+                        kinds[kname] = replace(existing, install_hint=kind.install_hint)
+                    continue
                 if existing is not None and replace(existing, declared_in="") != replace(
                     kind, declared_in=""
                 ):
@@ -510,6 +516,13 @@ def _compile(
         problems.raise_if_any()
     policy_set.order = order
     return policy_set
+
+
+def _only_annotates(decl: dict[str, Any], existing: EvidenceKind) -> bool:
+    """True when a pack's declaration of a known kind adds no shape, only help text."""
+    return decl["collector"] == existing.collector and not (
+        {"paths", "schema", "options"} & set(decl)
+    )
 
 
 class _Catalog:
