@@ -2,8 +2,14 @@
 
 Evidence is PII-safe (DESIGN §5): every collector passes free text through `redact_text` (or a
 whole JSON value through `redact_json`) before building evidence, and the `pii` collector uses
-`scan_text` to count what it finds. Checksums (Luhn for cards, mod-97 for IBANs, `ipaddress`
-for IPs) keep false positives down; only masked samples ever leave this module.
+`scan_text` to count what it finds. Checksums (Luhn for cards, mod-97 and the per-country
+length for IBANs, `ipaddress` for IPs) and word boundaries that treat hex digests, UUIDs,
+decimals and version numbers as words keep false positives down; only masked samples ever
+leave this module.
+
+`PREFILTER_PATTERN` is a cheap superset of everything `scan_text` can find, written in the
+regex syntax RE2 (DuckDB), Java (Spark) and Python share, so a SQL engine can select the few
+lines worth a full scan without shipping every line back to Python.
 """
 
 from __future__ import annotations
@@ -16,26 +22,72 @@ from typing import Any
 
 PII_TYPES = ("email", "phone", "ssn", "card", "iban", "ip")
 
+# ASCII classes throughout: a digit is 0-9 and a word character is [A-Za-z0-9_], exactly as in
+# RE2 and Java, so PREFILTER_PATTERN below stays a true superset of these patterns.
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}"
     r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}"
-    r"(?![\w-])"
+    r"(?![\w-])",
+    re.ASCII,
 )
-_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+# `logo@2x.png` is an image name, not an address.
+_NOT_EMAIL_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif"})
+# A digit run glued to a word character or a dot is part of a hex digest, a UUID or a decimal
+# fraction, never a free-standing identifier. (A comma is a separator: CSV cells follow one.)
+_SSN = re.compile(
+    r"(?<![\w.-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-]|\.\d)", re.ASCII
+)
+_CARD = re.compile(r"(?<![\w.-])(?:\d[ -]?){12,18}\d(?![\w-]|\.\d)", re.ASCII)
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])", re.ASCII)
 _PHONE = re.compile(
-    r"(?<![\w+])(?:"
+    r"(?<![\w+.])(?:"
     r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"  # +44 20 7946 0958
     r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}"  # (555) 123-4567
     r"|\d{3}[.-]\d{3}[.-]\d{4}"  # 555-123-4567
-    r")(?![\w-])"
+    r")(?![\w-]|\.\d)",
+    re.ASCII,
 )
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])", re.ASCII)
+_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])", re.ASCII)
 
+# "model_version": "1.2.3.4" or "v 1.2.3.4" is a version number, not an address.
+_VERSION_BEFORE = re.compile(r"(?i)(?:\b|_)(?:version|ver|v)\W{0,4}\Z")
 # Card number prefixes of the major schemes (IIN ranges); other digit runs are not cards.
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5)|3(?:0[0-5]|[68])|35)")
+
+#: IBAN length per country (ISO 13616 registry); a candidate from elsewhere is not an IBAN.
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
+    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
+    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
+    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32,
+    "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
+    "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24,
+    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31,
+    "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23,
+    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
+}  # fmt: skip
+
+#: A superset of every `scan_text` match, in the regex dialect shared by RE2, Java and Python
+#: (no look-around: boundaries are consumed instead). A line it does not match holds no PII.
+PREFILTER_PATTERN = "|".join(
+    (
+        r"[A-Za-z0-9._%+-]@[A-Za-z0-9]",  # e-mail
+        r"(?:^|[^\w.-])\d{3}-\d{2}-\d{4}(?:$|[^\w-])",  # SSN
+        # Trailing boundaries matter here: UUIDs and hex digests are full of digit runs.
+        r"(?:^|[^\w.-])\d(?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
+        r"(?:^|[^A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?:$|[^A-Za-z0-9])",  # IBAN
+        r"(?:^|[^\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:$|[^\w.])",  # IPv4
+        # A valid IPv6 address has "::" or eight groups; clock times ("12:30:00") have neither.
+        r"(?:^|[^\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4})*::",
+        r"(?:^|[^\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]",
+        r"(?:^|[^\w+.])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}[ .-]?\d{2,4}",  # +44 …
+        r"(?:^|[^\w+.])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?:$|[^\w-])",  # (555) 123-4567
+        r"(?:^|[^\w+.])\d{3}[.-]\d{3}[.-]\d{4}(?:$|[^\w-])",  # 555-123-4567
+    )
+)
+_PREFILTER = re.compile(PREFILTER_PATTERN, re.ASCII)
 
 
 def luhn_valid(digits: str) -> bool:
@@ -51,8 +103,9 @@ def luhn_valid(digits: str) -> bool:
 
 
 def iban_valid(candidate: str) -> bool:
+    """True for an IBAN of a registered country, with that country's length and check digits."""
     compact = candidate.replace(" ", "")
-    if not 15 <= len(compact) <= 34:
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact):
         return False
     rearranged = compact[4:] + compact[:4]
     try:
@@ -104,11 +157,21 @@ class Match:
     masked: str
 
 
+def might_contain_pii(text: str) -> bool:
+    """Cheap test: False means `scan_text` finds nothing in `text`."""
+    return _PREFILTER.search(text) is not None
+
+
 def scan_text(text: str) -> Iterator[Match]:
     """Every PII match in text, validated, without overlaps (earlier, longer wins)."""
     candidates: list[Match] = []
-    for found in _EMAIL.finditer(text):
-        candidates.append(Match("email", found.start(), found.end(), mask("email", found.group())))
+    if "@" in text:
+        for found in _EMAIL.finditer(text):
+            if found.group().rpartition(".")[2].lower() in _NOT_EMAIL_TLDS:
+                continue
+            candidates.append(
+                Match("email", found.start(), found.end(), mask("email", found.group()))
+            )
     for found in _IBAN.finditer(text):
         if iban_valid(found.group()):
             candidates.append(
@@ -127,18 +190,21 @@ def scan_text(text: str) -> Iterator[Match]:
             address = ipaddress.IPv4Address(found.group())
         except ValueError:
             continue
+        if _VERSION_BEFORE.search(text, max(0, found.start() - 24), found.start()):
+            continue  # "model_version": "1.2.3.4" is a version, not an address
         if not (address.is_unspecified or address.is_loopback):
             candidates.append(Match("ip", found.start(), found.end(), mask("ip", found.group())))
-    for found in _IPV6.finditer(text):
-        candidate = found.group()
-        if candidate.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", candidate):
-            continue
-        try:
-            address6 = ipaddress.IPv6Address(candidate)
-        except ValueError:
-            continue
-        if not (address6.is_unspecified or address6.is_loopback):
-            candidates.append(Match("ip", found.start(), found.end(), mask("ip", candidate)))
+    if ":" in text:
+        for found in _IPV6.finditer(text):
+            candidate = found.group()
+            if candidate.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", candidate):
+                continue
+            try:
+                address6 = ipaddress.IPv6Address(candidate)
+            except ValueError:
+                continue
+            if not (address6.is_unspecified or address6.is_loopback):
+                candidates.append(Match("ip", found.start(), found.end(), mask("ip", candidate)))
     for found in _PHONE.finditer(text):
         digits = re.sub(r"\D", "", found.group())
         if 8 <= len(digits) <= 15:

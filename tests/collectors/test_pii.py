@@ -1,0 +1,339 @@
+"""The pii collector on real files, and planted personal data kept out of everything.
+
+The last test plants known values (an e-mail, a phone number, an SSN, a valid card number, a
+valid IBAN, an IP address) in every evidence source the decision_logs, test_reports and pii
+collectors read, runs `govgate check` for real, and asserts none of the raw values appears in
+any evidence item, the JSON result, the text report or the evidence locker.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from govgate.collector import CollectContext, RepoFiles
+from govgate.collectors.decision_logs import DecisionLogsCollector
+from govgate.collectors.pii import PiiCollector, pieces
+from govgate.collectors.test_reports import TestReportsCollector
+from govgate.evidence import Evidence, canonical_json
+
+from conftest import CliResult
+
+NOW = datetime(2026, 4, 1, tzinfo=UTC)
+
+EMAIL = "jane.doe@example.com"
+PHONE = "(555) 010-4477"
+SSN = "123-45-6789"
+CARD = "4111 1111 1111 1111"
+IBAN = "DE89 3704 0044 0532 0130 00"
+IP = "192.0.2.44"
+PLANTED = (EMAIL, PHONE, SSN, CARD, IBAN, IP)
+# The same values as they may also be written, compact: none of these may leak either.
+PLANTED_FORMS = (*PLANTED, "4111111111111111", "DE89370400440532013000", "5550104477")
+
+
+def run(
+    collector_cls: Any, root: Path, settings: dict[str, Any] | None = None
+) -> tuple[list[Evidence], CollectContext]:
+    collector = collector_cls()
+    ctx = CollectContext(
+        root=root,
+        collector=collector.name,
+        collector_version=collector.version,
+        kinds=list(collector.kinds),
+        settings=settings or {},
+        system={},
+        files=RepoFiles(root),
+        now=NOW,
+    )
+    items = list(collector.collect(ctx))
+    schemas = {kind.name: kind.schema for kind in collector.kinds}
+    for item in items:
+        errors = list(Draft202012Validator(schemas[item.kind]).iter_errors(item.data))
+        assert not errors, (item.subject, errors[0].message)
+    return items, ctx
+
+
+def write(root: Path, rel: str, content: str | bytes) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def notebook(*outputs: str) -> str:
+    return json.dumps(
+        {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "source": ["df.head()\n"],
+                    "outputs": [{"output_type": "stream", "text": list(outputs)}],
+                }
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        },
+        indent=1,
+    )
+
+
+def test_counts_locations_and_masked_samples(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "data/sample.csv",
+        "id,email,phone,note\r\n"
+        f"1,{EMAIL},{PHONE},ok\r\n"
+        "2,,,no contact\r\n"
+        f"3,j.smith@example.org,,card {CARD}\r\n",
+    )
+    write(tmp_path, "notebooks/eda.ipynb", notebook("row 0\n", f"ssn {SSN}\n"))
+    write(tmp_path, "logs/app.log.gz", gzip.compress(f"GET / from {IP}\n".encode()))
+    write(tmp_path, "tests/fixtures/clean.json", json.dumps({"id": "9a32daea-431b-4bea"}))
+
+    items, ctx = run(PiiCollector, tmp_path)
+    data = items[0].data
+
+    assert data["files_scanned"] == 4
+    assert data["counts"] == {"email": 2, "phone": 1, "ssn": 1, "card": 1, "iban": 0, "ip": 1}
+    assert data["by_path"] == [
+        {
+            "path": "data/sample.csv",
+            "counts": dict.fromkeys(data["counts"], 0) | {"email": 2, "phone": 1, "card": 1},
+        },
+        {"path": "logs/app.log.gz", "counts": dict.fromkeys(data["counts"], 0) | {"ip": 1}},
+        {"path": "notebooks/eda.ipynb", "counts": dict.fromkeys(data["counts"], 0) | {"ssn": 1}},
+    ]
+    assert [(s["path"], s["line"], s["type"], s["masked"]) for s in data["samples"]] == [
+        ("data/sample.csv", 2, "email", "j***@e***.com"),
+        ("data/sample.csv", 2, "phone", "(***) ***-**77"),
+        ("data/sample.csv", 4, "email", "j***@e***.org"),
+        ("data/sample.csv", 4, "card", "**** **** **** 1111"),
+        ("logs/app.log.gz", 1, "ip", "192.0.*.*"),
+        ("notebooks/eda.ipynb", 13, "ssn", "***-**-**89"),  # the line in the .ipynb JSON
+    ]
+    assert ctx.diagnostics == []
+
+
+def test_binary_files_are_skipped_with_a_diagnostic(tmp_path: Path) -> None:
+    write(tmp_path, "data/blob.bin", b"\x00\x01\x02" + EMAIL.encode())
+    write(tmp_path, "data/table.parquet", b"PAR1" + EMAIL.encode())
+    write(tmp_path, "data/latin1.csv", f"name,email\nJos\xe9,{EMAIL}\n".encode("latin-1"))
+
+    items, ctx = run(PiiCollector, tmp_path)
+    data = items[0].data
+
+    assert data["files_scanned"] == 1  # the Latin-1 file is text, scanned as such
+    assert data["counts"]["email"] == 1
+    assert data["files_skipped"] == [
+        {"path": "data/blob.bin", "reason": "binary content (a NUL byte near the start)"},
+        {"path": "data/table.parquet", "reason": "binary format (.parquet)"},
+    ]
+    assert [d.path for d in ctx.diagnostics] == ["data/blob.bin", "data/table.parquet"]
+
+
+def test_lookalikes_in_a_real_log_are_not_counted(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(
+            {
+                "decision_id": f"{n:08d}-6764-4447-a587-70a0c2bd1f10",
+                "timestamp": "2026-03-01T09:00:00.123Z",
+                "input_hash": "4111111111111111" + "ab" * 24,
+                "score": 0.4111111111111111,
+                "model_version": "1.2.3.4",
+            }
+        )
+        for n in range(2000)
+    ]
+    write(tmp_path, "logs/decisions/clean.jsonl", "\n".join(lines) + "\n")
+
+    items, _ = run(PiiCollector, tmp_path)
+
+    assert items[0].data["counts"] == dict.fromkeys(items[0].data["counts"], 0)
+    assert (
+        items[0].data["bytes_scanned"] == (tmp_path / "logs/decisions/clean.jsonl").stat().st_size
+    )
+
+
+def test_a_value_cut_between_pieces_of_a_long_line_is_found_once() -> None:
+    line = ("x" * 90 + f" {EMAIL} ") * 3 + "y" * 57 + f" {CARD} " + "z" * 40
+    text = (line + "\nsecond line " + IP + "\n").encode()
+
+    for block in (64, 100, 333, 4096):
+        found: list[tuple[int, str]] = []
+        total = 0
+        for piece in pieces(io.BytesIO(text), block_bytes=block, overlap=32):
+            total += piece.size
+            from govgate.pii import scan_text
+
+            for index, part in enumerate(piece.text.split("\n")):
+                for match in scan_text(part):
+                    if index == 0 and match.end <= piece.skip_before:
+                        continue
+                    found.append((piece.line + index, match.kind))
+        assert total == len(text), block
+        assert sorted(found) == [
+            (1, "card"),
+            (1, "email"),
+            (1, "email"),
+            (1, "email"),
+            (2, "ip"),
+        ], block
+
+
+def planted_repository(root: Path) -> None:
+    """A repository with every planted value in every source the three collectors read."""
+    record = {
+        "decision_id": EMAIL,  # a person's address used as an id, and duplicated
+        "timestamp": "2026-03-01T09:00:00Z",
+        "system_id": "loan-approval",
+        "model_name": "scorer",
+        "model_version": "1.0",
+        "decision_type": f"call {PHONE}",
+        "risk_tier": "high",
+        "input_hash": "0" * 64,
+        "output": "approve",
+        "reasons": [f"ssn {SSN}", f"card {CARD}", f"iban {IBAN}", f"from {IP}"],
+        "human_review": {"required": True, "reviewer_id": EMAIL, "action": "approve"},
+        "final_outcome": "approve",
+    }
+    log = json.dumps(record) + "\n" + json.dumps(record) + "\n"
+    log += f'{{"broken": "{EMAIL} {CARD}\n'  # an invalid line holding PII too
+    write(root, "logs/decisions/2026-03.jsonl", log)
+    write(
+        root,
+        "logs/decisions/2026-03.csv",
+        "decision_id,timestamp,decision_type,reasons\n"
+        f"{EMAIL},2026-03-02T09:00:00Z,{IBAN},{SSN}\n"
+        f"short row,{IP}\n",
+    )
+    write(
+        root,
+        "reports/junit.xml",
+        '<testsuite name="s" timestamp="2026-03-01T10:00:00Z">'
+        f'<testcase classname="contact {EMAIL}" name="adversarial card {CARD} ip {IP}">'
+        f'<failure message="{SSN} {IBAN} {PHONE}">{EMAIL}</failure></testcase>'
+        "</testsuite>",
+    )
+    write(
+        root,
+        "reports/load/run_stats.csv",
+        "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,"
+        "Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,"
+        "50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%\n"
+        f"GET,/users/{EMAIL},10,0,5,5,1,9,10,1.0,0,5,5,5,5,6,7,8,9,9,9,9\n"
+        ",Aggregated,10,0,5,5,1,9,10,1.0,0,5,5,5,5,6,7,8,9,9,9,9\n",
+    )
+    write(
+        root,
+        "reports/load/k6.json",
+        json.dumps(
+            {
+                "note": f"run by {EMAIL} {PHONE}",
+                "metrics": {
+                    "http_reqs": {"count": 10, "rate": 1.0},
+                    "http_req_failed": {"passes": 0, "fails": 10, "value": 0},
+                    "http_req_duration": {"p(95)": 7},
+                },
+            }
+        ),
+    )
+    write(root, "data/customers.csv", f"email,phone,ssn,card,iban,ip\n{','.join(PLANTED)}\n")
+    write(root, "notebooks/eda.ipynb", notebook(*(f"{value}\n" for value in PLANTED)))
+    write(root, "tests/fixtures/request.json", json.dumps({"contact": list(PLANTED)}))
+    write(
+        root,
+        "govgate.yaml",
+        "version: 1\n"
+        "system:\n  name: planted\n  risk: high\n"
+        "  decision_types:\n    - {name: credit_decision, risk_tier: high}\n"
+        "packs: [./packs/planted]\n",
+    )
+    rules = []
+    for index, (kind, path, shown) in enumerate(
+        [
+            ("decision_log.summary", "pii.counts.email", "{data.pii} {data.duplicate_ids}"),
+            ("decision_log.file", "records", "{data.by_decision_type} {data.malformed}"),
+            ("test_results.summary", "failures", "{data.failing} {data.categories}"),
+            ("load_test.result", "failures", "{data}"),
+            ("pii.scan", "counts.card", "{data.samples} {data.by_path}"),
+        ]
+    ):
+        rules.append(
+            f"  - id: PL-1.rule-{index}\n    control: PL-1\n    severity: high\n"
+            f"    evidence: {kind}\n    assert: {{path: {path}, op: eq, value: -1}}\n"
+            f'    message: "shown: {shown}"\n    remediation: "none"\n'
+        )
+    write(
+        root,
+        "packs/planted/pack.yaml",
+        "pack: planted\nversion: 1.0.0\ntitle: Planted personal data stays inside\n"
+        "requirements:\n  - id: PLANT-1\n    title: Nothing personal leaves a collector\n"
+        "    source: {framework: Test, ref: '1'}\n"
+        "controls:\n  - id: PL-1\n    title: Evidence is PII-safe\n    satisfies: [PLANT-1]\n"
+        "rules:\n" + "".join(rules),
+    )
+
+
+def assert_no_planted_value(text: str | bytes, where: str) -> None:
+    blob = text if isinstance(text, bytes) else text.encode("utf-8")
+    for value in PLANTED_FORMS:
+        assert value.encode() not in blob, f"{value!r} leaked into {where}"
+
+
+def test_planted_values_never_leave_any_collector_or_output(
+    make_repo: Callable[..., Any], run_cli: Callable[..., CliResult]
+) -> None:
+    repo = make_repo()
+    planted_repository(repo.path)
+    repo.commit("planted")
+
+    evidence: list[Evidence] = []
+    for collector_cls in (DecisionLogsCollector, TestReportsCollector, PiiCollector):
+        items, ctx = run(collector_cls, repo.path)
+        evidence.extend(items)
+        for diagnostic in ctx.diagnostics:
+            assert_no_planted_value(
+                json.dumps(diagnostic.to_json()), f"a {ctx.collector} diagnostic"
+            )
+    kinds = {item.kind for item in evidence}
+    assert kinds == {
+        "decision_log.summary",
+        "decision_log.file",
+        "test_results.summary",
+        "load_test.result",
+        "pii.scan",
+    }
+    for item in evidence:
+        assert_no_planted_value(canonical_json(item.to_json()), f"{item.kind} {item.subject}")
+    # The values were there to be found: every type is counted, in every source.
+    summary = next(item for item in evidence if item.kind == "decision_log.summary")
+    assert all(summary.data["pii"]["counts"][kind] > 0 for kind in summary.data["pii"]["counts"])
+    scan = next(item for item in evidence if item.kind == "pii.scan")
+    assert all(count >= 3 for count in scan.data["counts"].values())
+
+    as_json = run_cli("check", repo.path, "--format", "json")
+    as_text = run_cli("check", repo.path, "--format", "text", "--verbose")
+
+    assert as_json.exit_code == 1 and as_text.exit_code == 1  # the rules fail on purpose
+    result = json.loads(as_json.stdout)
+    assert len(result["findings"]) == 7  # two log files and two load results
+    assert all(f["message"].startswith("shown: ") for f in result["findings"])
+    for name, output in (("the JSON result", as_json), ("the text report", as_text)):
+        assert_no_planted_value(output.stdout, name)
+        assert_no_planted_value(output.stderr, name + " (stderr)")
+    state = repo.path / ".govgate"  # the evidence locker and its cache
+    for path in state.rglob("*") if state.exists() else []:
+        if path.is_file():
+            assert_no_planted_value(path.read_bytes(), f"govgate's state ({path.name})")
