@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,8 +31,19 @@ class CollectorCache(Protocol):
     """Where collector output is reused from (implemented by the evidence locker)."""
 
     def get(
-        self, collector: str, version: str, fingerprint: str
-    ) -> tuple[list[Evidence], list[Diagnostic]] | None: ...
+        self,
+        collector: str,
+        version: str,
+        fingerprint: str,
+        *,
+        max_age: timedelta | None = None,
+        now: datetime | None = None,
+    ) -> tuple[list[Evidence], list[Diagnostic]] | None:
+        """Cached output, or None; an entry collected more than `max_age` before `now` is a miss.
+
+        Served evidence keeps its original `collected_at`, so freshness rules see its real age.
+        """
+        ...
 
     def put(
         self,
@@ -41,7 +52,11 @@ class CollectorCache(Protocol):
         fingerprint: str,
         evidence: list[Evidence],
         diagnostics: list[Diagnostic],
-    ) -> None: ...
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Remember output for these inputs; `now` is when it was collected (for max_age)."""
+        ...
 
 
 @dataclass
@@ -132,6 +147,19 @@ def validate_evidence(item: Evidence, schema: Any) -> str | None:
     return f"{json_path(first.absolute_path)}{where}: {first.message}{more}"
 
 
+def _freshness_limit(
+    cls: type[Collector], wanted: list[EvidenceKind], max_age_by_kind: Mapping[str, timedelta]
+) -> timedelta | None:
+    """How old cached output may be: the collector's ttl, or less when a rule's max_age is.
+
+    Cached evidence keeps its original collected_at, so serving an entry older than a rule's
+    max_age would fail that rule as stale although collecting again would pass it.
+    """
+    limits = [cls.ttl, *(max_age_by_kind.get(kind.name) for kind in wanted)]
+    present = [limit for limit in limits if limit is not None]
+    return min(present) if present else None
+
+
 def _run_with_timeout(fn: Callable[[], list[Evidence]], seconds: float) -> list[Evidence]:
     """Run a collector; a hang becomes an error instead of a hung gate."""
     box: dict[str, Any] = {}
@@ -166,6 +194,7 @@ def collect_evidence(
     cache: CollectorCache | None = None,
     timeout: float | None = None,
     progress: Any = None,
+    max_age_by_kind: Mapping[str, timedelta] | None = None,
 ) -> Collection:
     """Collect every needed kind once; never raises for a collector's own failure."""
     import time
@@ -221,7 +250,13 @@ def collect_evidence(
                         "system": repr(sorted(system.items())),
                     },
                 )
-                hit = cache.get(cls.name, cls.version, fingerprint)
+                hit = cache.get(
+                    cls.name,
+                    cls.version,
+                    fingerprint,
+                    max_age=_freshness_limit(cls, wanted, max_age_by_kind or {}),
+                    now=now,
+                )
                 if hit is not None:
                     produced, cached_diagnostics = hit
                     ctx.diagnostics.extend(cached_diagnostics)
@@ -232,7 +267,9 @@ def collect_evidence(
                     limit,
                 )
                 if cache is not None and fingerprint is not None:
-                    cache.put(cls.name, cls.version, fingerprint, produced, ctx.diagnostics)
+                    cache.put(
+                        cls.name, cls.version, fingerprint, produced, ctx.diagnostics, now=now
+                    )
             run.fingerprint = fingerprint
         except CollectorError as exc:
             evidence.failed_collectors[cls.name] = str(exc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -141,8 +142,13 @@ def load_policy_set(
     *,
     now: datetime,
     param_overrides: dict[str, dict[str, Any]] | None = None,
+    cache_dir: Path | None = None,
 ) -> PolicySet:
-    """Load, validate and compile the requested packs (and the packs they `use`)."""
+    """Load, validate and compile the requested packs (and the packs they `use`).
+
+    With `cache_dir`, pack files that parsed and validated before are read from there
+    (`ValidatedPackCache`), which skips YAML parsing and schema validation on warm runs.
+    """
     from govgate.schema import load_schema, schema_errors
 
     problems = _Problems()
@@ -150,6 +156,7 @@ def load_policy_set(
         pack_names or (config.packs if config and config.packs else sorted(registry.packs))
     )
     policy_schema = load_schema("policy")
+    validated = ValidatedPackCache(cache_dir, policy_schema) if cache_dir is not None else None
 
     loaded_packs: dict[str, _PackFiles] = {}
     queue = resolve_pack_folders(names, registry, config)
@@ -164,6 +171,10 @@ def load_policy_set(
                 if not builtin and config is not None
                 else display_path(file)
             )
+            hit = validated.get(file, shown) if validated is not None else None
+            if hit is not None:
+                documents.append(hit)
+                continue
             try:
                 doc = load_yaml_file(file, display=shown)
             except PolicyError as exc:
@@ -181,8 +192,11 @@ def load_policy_set(
             if not isinstance(doc.data, dict):
                 problems.add(doc, "", "a pack file must be a mapping (pack:, rules:, ...)")
                 continue
-            for line, text in schema_errors(doc, policy_schema):
+            violations = schema_errors(doc, policy_schema)
+            for line, text in violations:
                 problems.errors.append(PolicyError(doc.path, line, text))
+            if validated is not None and not violations:
+                validated.put(file, doc)
             documents.append(doc)
         if not files:
             problems.errors.append(
@@ -671,3 +685,71 @@ def _compile_rule(
         tags=list(raw.get("tags", [])),
         raw=raw,
     )
+
+
+# -- the validated-pack cache (warm runs) ------------------------------------------------------
+
+
+class ValidatedPackCache:
+    """Pack files that already parsed and passed the policy schema, kept as JSON.
+
+    Parsing YAML and validating it against the policy schema is most of what loading packs
+    costs, and its outcome depends only on the file's bytes, the schema and govgate's own code.
+    So a file that came out clean is stored under a key of exactly those (sha256 of the bytes,
+    of the schema's canonical JSON, and the govgate version) with its data and line map, and
+    read back instead of parsed. Only clean files are stored: a file with any problem is
+    parsed and validated every time, so every error and message is the one a cold run gives.
+    Cross-references, conditions and the evaluation order are still compiled on every run.
+    JSON, never pickle: the cache is data, and a damaged entry is simply a miss.
+    """
+
+    #: Entries kept (a pack edit adds one); the oldest go first.
+    KEEP = 256
+
+    def __init__(self, directory: Path, schema: dict[str, Any]) -> None:
+        from govgate import __version__
+        from govgate.evidence import canonical_json
+
+        self.directory = directory / "packs"
+        self._salt = hashlib.sha256(
+            f"govgate {__version__}\0".encode() + canonical_json(schema)
+        ).digest()
+
+    def _entry(self, file: Path) -> Path | None:
+        try:
+            content = file.read_bytes()
+        except OSError:
+            return None  # the normal path reports it
+        key = hashlib.sha256(self._salt + content).hexdigest()
+        return self.directory / f"{key}.json"
+
+    def get(self, file: Path, shown: str) -> LoadedYaml | None:
+        entry = self._entry(file)
+        if entry is None:
+            return None
+        try:
+            stored = json.loads(entry.read_text(encoding="utf-8"))
+            data, lines = stored["data"], stored["lines"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not isinstance(data, dict) or not isinstance(lines, dict):
+            return None
+        return LoadedYaml(data=data, path=shown, lines=lines)
+
+    def put(self, file: Path, doc: LoadedYaml) -> None:
+        entry = self._entry(file)
+        if entry is None:
+            return
+        try:
+            text = json.dumps({"data": doc.data, "lines": doc.lines}, allow_nan=False)
+            if json.loads(text) != {"data": doc.data, "lines": doc.lines}:
+                return  # not plain JSON data (e.g. a YAML set); keep parsing this file
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(entry)  # atomic: a concurrent reader sees all of it or nothing
+            entries = sorted(self.directory.glob("*.json"), key=lambda e: e.stat().st_mtime)
+            for old in entries[: max(0, len(entries) - self.KEEP)]:
+                old.unlink(missing_ok=True)  # pack edits add entries; keep the newest
+        except (OSError, ValueError, TypeError):
+            pass  # a cache that cannot be written only costs speed
