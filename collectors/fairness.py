@@ -1,0 +1,303 @@
+"""The `fairness` collector: bias analyses of prediction files and decision logs, as evidence.
+
+Each analysis configured under `collectors.fairness.analyses` in govgate.yaml (a file or glob,
+its prediction/label/score columns, the protected attributes, how values map to 1/0) becomes
+one `fairness.analysis` item: the `govgate/fairness/v1` document (see `govgate.fairness`)
+plus who audited it, on what data, when, and the sha256 of the input. The item is dated by its
+`audit_date`, else by the last commit of the input file, so the bias pack can require an audit
+no older than 12 months (NYC LL144). An analysis that cannot be computed (missing column,
+unmapped label value, no file) still yields an item, carrying the problem, so rules fail on it
+with the reason instead of passing or vanishing.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from govgate import hookimpl
+from govgate.collector import CollectContext, Collector, EvidenceKind
+from govgate.errors import CollectorError, InputError, UsageError
+from govgate.evidence import Evidence
+from govgate.pii import redact_json
+from govgate.schema import load_schema
+
+KIND = "fairness.analysis"
+
+_SCALAR = {"type": ["string", "number", "boolean"]}
+_VALUES = {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}]}
+
+#: One entry of `collectors.fairness.analyses` in govgate.yaml.
+ANALYSIS_SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "path", "prediction", "attrs"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "path": {"type": "string", "minLength": 1},
+        "format": {"enum": ["csv", "jsonl", "parquet"]},
+        "prediction": {"type": "string", "minLength": 1},
+        "label": {"type": "string", "minLength": 1},
+        "score": {"type": "string", "minLength": 1},
+        "attrs": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "positive": _VALUES,
+        "negative": _VALUES,
+        "label_positive": _VALUES,
+        "label_negative": _VALUES,
+        "unknown_values": {"type": "array", "items": {"type": "string"}},
+        "min_share": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+        "audit_date": {"type": "string"},
+        "data_source": {"type": "string"},
+        "auditor": {"type": "string"},
+    },
+}
+
+#: Config keys as users write them, for messages (`positive`, not `--positive`).
+CONFIG_OPTION_NAMES = {
+    "positive": "positive",
+    "negative": "negative",
+    "label_positive": "label_positive",
+    "label_negative": "label_negative",
+    "prediction": "prediction",
+    "label": "label",
+    "score": "score",
+    "attributes": "attrs",
+}
+
+
+def analysis_schema() -> dict[str, Any]:
+    """The v1 document's schema plus the audit metadata this collector adds."""
+    schema: dict[str, Any] = copy.deepcopy(load_schema("fairness"))
+    schema.pop("$id", None)
+    schema["title"] = "fairness.analysis evidence"
+    nullable = {"type": ["string", "null"]}
+    schema["properties"].update(
+        {
+            "name": {"type": "string"},
+            "path": {"type": "string"},
+            "audit_date": nullable,
+            "data_source": nullable,
+            "auditor": nullable,
+            "input_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "dated_from": {"enum": ["audit_date", "git", "mtime"]},
+        }
+    )
+    schema["required"] = [
+        *schema["required"],
+        "name",
+        "path",
+        "audit_date",
+        "data_source",
+        "auditor",
+        "input_sha256",
+        "dated_from",
+    ]
+    return schema
+
+
+def _texts(value: Any) -> tuple[str, ...] | None:
+    """Config values (scalar or list) as the strings the mapping compares with."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    return tuple(("true" if v else "false") if isinstance(v, bool) else str(v) for v in items)
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _last_commit_date(root: Path, files: Sequence[Path]) -> datetime | None:
+    """Committer date of the last commit touching the files, or None (no git, uncommitted)."""
+    import git
+
+    try:
+        out = git.Git(str(root)).log("-1", "--format=%cI", "--", *[str(f) for f in files])
+    except (git.GitCommandError, git.GitCommandNotFound):
+        return None
+    text = str(out).strip()
+    return datetime.fromisoformat(text).astimezone(UTC) if text else None
+
+
+class FairnessCollector(Collector):
+    name = "fairness"
+    version = "1.0.0"
+    description = "group fairness metrics of prediction files (govgate/fairness/v1)"
+    kinds = (
+        EvidenceKind(
+            name=KIND,
+            collector="fairness",
+            schema=analysis_schema(),
+            description=(
+                "One bias analysis per entry of collectors.fairness.analyses in govgate.yaml: "
+                "per protected attribute and intersection, each group's n, selection rate, "
+                "TPR/FPR/FNR/PPV, impact ratio, Wilson intervals and z-test p-value, and "
+                "fairlearn's between_groups/to_overall aggregates (docs/fairness.md)."
+            ),
+        ),
+    )
+
+    def input_patterns(self, ctx: CollectContext) -> list[str]:
+        analyses = ctx.settings.get("analyses")
+        if not isinstance(analyses, list):
+            return []
+        return [a["path"] for a in analyses if isinstance(a, dict) and "path" in a]
+
+    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
+        if not ctx.wants(KIND):
+            return
+        analyses = ctx.settings.get("analyses", [])
+        if not isinstance(analyses, list):
+            raise CollectorError(
+                "govgate.yaml collectors.fairness.analyses must be a list of "
+                "{name, path, prediction, attrs, ...}"
+            )
+        names: set[str] = set()
+        for index, entry in enumerate(analyses):
+            item = self._one(ctx, index, entry, names)
+            if item is not None:
+                yield item
+
+    def _one(self, ctx: CollectContext, index: int, entry: Any, names: set[str]) -> Evidence | None:
+        # Imported here: the plugin is loaded on every run, the analysis only when needed.
+        from jsonschema import Draft202012Validator
+
+        from govgate.fairness import (
+            DEFAULT_MIN_SHARE,
+            DEFAULT_UNKNOWN_VALUES,
+            FairnessSpec,
+            analyse_files,
+            detect_format,
+        )
+
+        where = f"govgate.yaml collectors.fairness.analyses[{index}]"
+        label = entry.get("name") if isinstance(entry, dict) else None
+        subject = str(label) if label else f"analyses[{index}]"
+        errors = sorted(
+            Draft202012Validator(ANALYSIS_SETTINGS_SCHEMA).iter_errors(entry),
+            key=lambda e: list(e.absolute_path),
+        )
+        if errors:
+            first = errors[0]
+            key = ".".join(str(p) for p in first.absolute_path)
+            return self._problem(
+                ctx, subject, None, f"{where}{'.' + key if key else ''}: {first.message}"
+            )
+        if subject in names:
+            return self._problem(
+                ctx,
+                subject,
+                None,
+                f"{where}: a second analysis named {subject!r}; names must be unique",
+            )
+        names.add(subject)
+        pattern = str(entry["path"])
+        files = list(ctx.iter_files([pattern]))
+        if not files:
+            return self._problem(
+                ctx, subject, pattern, f"no file matches {pattern!r} ({where}.path)"
+            )
+        fmt = entry.get("format") or detect_format(files[0][0])
+        if fmt is None:
+            return self._problem(
+                ctx,
+                subject,
+                files[0][0],
+                f"{files[0][0]}: unknown format; use .csv, .jsonl or .parquet or set "
+                f"{where}.format",
+            )
+        audit_date = entry.get("audit_date")
+        dated: datetime | None = None
+        dated_from = "audit_date"
+        if audit_date is not None:
+            try:
+                dated = datetime.fromisoformat(str(audit_date).replace("Z", "+00:00"))
+            except ValueError:
+                return self._problem(
+                    ctx,
+                    subject,
+                    None,
+                    f"{where}.audit_date: {audit_date!r} is not a date; write YYYY-MM-DD",
+                )
+            dated = dated if dated.tzinfo else dated.replace(tzinfo=UTC)
+        spec = FairnessSpec(
+            prediction=entry["prediction"],
+            attributes=tuple(entry["attrs"]),
+            label=entry.get("label"),
+            score=entry.get("score"),
+            positive=_texts(entry.get("positive")),
+            negative=_texts(entry.get("negative")),
+            label_positive=_texts(entry.get("label_positive")),
+            label_negative=_texts(entry.get("label_negative")),
+            min_share=float(entry.get("min_share", DEFAULT_MIN_SHARE)),
+            unknown_values=tuple(entry.get("unknown_values", DEFAULT_UNKNOWN_VALUES)),
+            option_names=CONFIG_OPTION_NAMES,
+        )
+        rels = [rel for rel, _ in files]
+        paths = [path for _, path in files]
+        try:
+            doc = analyse_files(paths, spec, fmt=fmt, display=rels)
+        except InputError as exc:
+            return self._problem(ctx, subject, rels[0], str(exc))
+        except UsageError as exc:
+            return self._problem(ctx, subject, rels[0], f"{where}: {exc}")
+        for rejected in doc["rejected_lines"]:
+            ctx.problem(
+                rejected["path"],
+                rejected["line"],
+                f"row rejected by the reader ({rejected['error']}); not in analysis {subject!r}",
+            )
+        if doc["rejected_rows"] > len(doc["rejected_lines"]):
+            ctx.problem(
+                rels[0],
+                None,
+                f"{doc['rejected_rows']:,} rows rejected in total for analysis {subject!r}",
+            )
+        if len(paths) == 1:
+            input_sha256 = _file_sha256(paths[0])
+        else:
+            combined = hashlib.sha256()
+            for rel, path in files:
+                combined.update(f"{rel}\0{_file_sha256(path)}\n".encode())
+            input_sha256 = combined.hexdigest()
+        if dated is None:
+            dated = _last_commit_date(ctx.root, paths)
+            dated_from = "git"
+        if dated is None:
+            # Not committed yet: the analysis is as new as the file itself.
+            newest = max(path.stat().st_mtime for path in paths)
+            dated = datetime.fromtimestamp(newest, UTC).replace(microsecond=0)
+            dated_from = "mtime"
+        data = {
+            **doc,
+            "name": subject,
+            "path": pattern,
+            "audit_date": str(audit_date) if audit_date is not None else None,
+            "data_source": entry.get("data_source"),
+            "auditor": entry.get("auditor"),
+            "input_sha256": input_sha256,
+            "dated_from": dated_from,
+        }
+        return ctx.evidence(
+            KIND,
+            subject,
+            redact_json(data),
+            path=rels[0] if len(rels) == 1 else None,
+            dated=dated,
+        )
+
+    def _problem(
+        self, ctx: CollectContext, subject: str, path: str | None, message: str
+    ) -> Evidence:
+        ctx.problem(path, None, message, level="error")
+        return ctx.evidence(KIND, subject, None, path=path, problem=message)
+
+
+@hookimpl
+def govgate_collectors() -> Sequence[type[Collector]]:
+    return [FairnessCollector]
