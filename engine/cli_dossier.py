@@ -1,0 +1,197 @@
+"""CLI of the audit dossier: `govgate dossier [PATH] --out FILE` and `govgate dossier verify FILE`.
+
+Thin: run a check (or, once connected, read the locker's latest run), hand the outcome to
+`govgate.dossier`, print what was written. `verify` prints `govgate.dossier_verify`'s checks.
+Human text goes to stderr, the JSON verification report (with `--format json`) to stdout.
+WeasyPrint, Jinja2 and pypdf are imported only inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import click
+
+from govgate.errors import ExitCode
+
+if TYPE_CHECKING:
+    from govgate.dossier_verify import RecordedRun
+
+
+def _plugin_options(ctx: click.Context) -> tuple[str, ...]:
+    return tuple((ctx.find_root().obj or {}).get("plugin_options", ()))
+
+
+class TerminalProgress:
+    """One self-overwriting status line on a terminal; silent when output is not a terminal
+    or in CI, so logs stay clean."""
+
+    def __init__(self, stream: IO[str], label: str) -> None:
+        self.stream = stream
+        self.label = label
+        self.enabled = stream.isatty() and not os.environ.get("CI")
+        self._last = 0.0
+        self._width = 0
+
+    def __call__(self, done: int, total: int | None, what: str) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and total is None:
+            return  # a redraw per page would cost more than the layout of a short page
+        self._last = now
+        count = f" {done}/{total}" if total else (f" {done}" if done else "")
+        line = f"govgate: {self.label}: {what}{count}"
+        self.stream.write("\r" + line.ljust(self._width))
+        self.stream.flush()
+        self._width = len(line)
+
+    def close(self) -> None:
+        if self.enabled and self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
+            self.stream.flush()
+
+
+class DossierGroup(click.Group):
+    """`dossier [PATH] [OPTIONS]` renders; `dossier verify FILE` verifies.
+
+    Anything that is not a subcommand name goes to `render`, so the documented
+    `govgate dossier PATH --out FILE` works (a folder literally named `verify` is `./verify`).
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["render", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DossierGroup)
+def dossier() -> None:
+    """Write the audit dossier (PDF/A-3b or HTML), or verify one.
+
+    \b
+    govgate dossier [PATH] --out dossier.pdf [--pack P]... [--html] [--templates DIR]
+    govgate dossier verify dossier.pdf
+    """
+
+
+def register(main: click.Group) -> None:
+    """Add the `dossier` group to the main command."""
+    main.add_command(dossier)
+
+
+@dossier.command("render")
+@click.argument("path", type=click.Path(path_type=Path), default=".")
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="Where to write the dossier (PDF, or HTML with --html).",
+)
+@click.option("--pack", "-P", "packs", multiple=True, help="Report only this pack (repeatable).")
+@click.option("--html", "as_html", is_flag=True, help="Write one self-contained HTML file.")
+@click.option(
+    "--templates",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder of partials (cover.html, ...) and dossier.css overriding ours by name.",
+)
+@click.option(
+    "--prepared-by",
+    metavar="NAME",
+    help="Who prepares the dossier [default: git user.name of the repository].",
+)
+@click.option("--no-cache", is_flag=True, help="Collect everything again.")
+@click.pass_context
+def render(
+    ctx: click.Context,
+    path: Path,
+    out: Path,
+    packs: tuple[str, ...],
+    as_html: bool,
+    templates: Path | None,
+    prepared_by: str | None,
+    no_cache: bool,
+) -> None:
+    """Write the audit dossier of the repository at PATH.
+
+    The dossier reports a fresh check of PATH. It documents a failing gate rather than
+    failing itself: the exit code is 0 when the file was written.
+    """
+    from govgate.dossier import dossier_input_from_outcome, render_dossier
+    from govgate.run import CheckOptions, run_check
+
+    progress = TerminalProgress(sys.stderr, "dossier")
+    try:
+        outcome = run_check(
+            CheckOptions(
+                root=path,
+                packs=list(packs) or None,
+                plugin_options=_plugin_options(ctx),
+                use_cache=not no_cache,
+                use_locker=False,
+                progress=progress,
+            )
+        )
+        inp = dossier_input_from_outcome(outcome, prepared_by=prepared_by)
+        report = render_dossier(inp, out, html=as_html, templates=templates, progress=progress)
+    finally:
+        progress.close()
+    for record in report.refused:
+        click.echo(f"govgate: warning: not loaded: {record.url} ({record.reason})", err=True)
+    shown = sorted({w for w in report.warnings if "HarfBuzz" not in w})
+    for warning in shown[:10]:
+        click.echo(f"govgate: warning: renderer: {warning}", err=True)
+    kind = "HTML" if report.format == "html" else f"PDF/A-3b, {report.pages} pages"
+    click.echo(f"wrote {out} ({kind}, {report.size // 1024 or 1} KiB)", err=True)
+    for attachment in report.attachments:
+        verb = "linked" if report.format == "html" else "embedded"
+        click.echo(f"  {verb} {attachment.name}  {attachment.digest}", err=True)
+    result = inp.result
+    readiness = result.get("readiness")
+    score = f"; readiness {readiness['score']}/{readiness['of']}" if readiness else ""
+    click.echo(f"gate: {str(result.get('gate')).upper()}{score}", err=True)
+    sys.exit(int(ExitCode.OK))
+
+
+def print_verification(report: Any, fmt: str) -> int:
+    """Print a DossierVerification (text to stderr, JSON to stdout); the exit code to use."""
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        for note in report.notes[:5]:
+            click.echo(f"note  {note}", err=True)
+        for line in report.lines():
+            click.echo(line, err=True)
+    return int(ExitCode.OK if report.ok else ExitCode.GATE_FAILED)
+
+
+def verify_dossier_file(
+    pdf: Path,
+    *,
+    root: Path | None = None,
+    recorded_run: RecordedRun | None = None,
+    fmt: str = "text",
+) -> int:
+    """Verify a dossier and print the outcome; `govgate verify X.pdf` can call this."""
+    from govgate.dossier_verify import verify_dossier
+
+    return print_verification(verify_dossier(pdf, root, recorded_run=recorded_run), fmt)
+
+
+@dossier.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def verify(file: Path, fmt: str) -> None:
+    """Check that a dossier's embedded result and manifest are the ones it was written with.
+
+    Exit 0 when every check passes, 1 when any fails (an attachment was edited, a digest is
+    missing, the manifest and the result disagree).
+    """
+    sys.exit(verify_dossier_file(file, fmt=fmt))

@@ -1,0 +1,369 @@
+"""`govgate dossier` end to end on a copy of the loan-approval example, as a user runs it.
+
+The copy gets a waiver file (active, expired and refused waivers, one justification carrying
+markup) and a system description with `<script>`, a `file://` image and a remote stylesheet.
+The dossier must show all of it as text, be PDF/A-3b with two attachments, render to visible
+pages, and verify until one attachment byte changes.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pypdf
+import pypdfium2
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLES, CliResult, git
+
+HOSTILE = (
+    '<script>alert("dossier")</script> <img src="file:///etc/passwd"> '
+    '<link rel="stylesheet" href="http://evil.invalid/steal.css">'
+)
+JUSTIFICATION_GATE = (
+    "The limit_increase gate ships with release 2.4 (RISK-112); until then every limit "
+    "increase is reviewed by hand by the credit desk."
+)
+JUSTIFICATION_HOSTILE = f"Accepted for the pilot only {HOSTILE} pending the vendor fix."
+
+
+def invoke(*args: str | Path) -> CliResult:
+    from govgate.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+@functools.cache
+def pdf_text(path: Path) -> str:
+    """All text of a PDF, extracted once per file (pypdf needs seconds for a long dossier)."""
+    return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(path).pages)
+
+
+def squash(text: str) -> str:
+    """Text without whitespace: table cells wrap long digests over several lines."""
+    return re.sub(r"\s+", "", text)
+
+
+def words(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def embedded(path: Path, name: str) -> dict:
+    (content,) = pypdf.PdfReader(path).attachments[name]
+    return json.loads(content)
+
+
+@dataclass
+class Rendered:
+    repo: Path
+    pdf: Path
+    html: Path
+    run: CliResult
+    html_run: CliResult
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("GOVGATE_DISABLE_PLUGIN_AUTOLOAD", "1")
+        mp.setenv("NO_COLOR", "1")
+        base = tmp_path_factory.mktemp("dossier-cli")
+        repo = base / "loan-approval"
+        shutil.copytree(EXAMPLES / "loan-approval", repo, ignore=shutil.ignore_patterns(".govgate"))
+        config = repo / "govgate.yaml"
+        text = config.read_text(encoding="utf-8")
+        text = text.replace(
+            "  description: Scores consumer credit applications",
+            f"  description: '{HOSTILE} Scores consumer credit applications",
+        ).replace("approve / refer / decline.", "approve / refer / decline.'")
+        config.write_text(text, encoding="utf-8")
+        today = date.today()
+        (repo / "governance" / "waivers.yaml").write_text(
+            "waivers:\n"
+            "  - id: W-GATE\n"
+            "    rule: HO-1.gate-configured\n"
+            "    scope: {items: [limit_increase]}\n"
+            f"    justification: {json.dumps(JUSTIFICATION_GATE)}\n"
+            "    approver: Head of Credit Risk\n"
+            f"    approved: '{today - timedelta(days=10)}'\n"
+            f"    expires: '{today + timedelta(days=80)}'\n"
+            "    ticket: RISK-112\n"
+            "  - id: W-OLD\n"
+            "    rule: HO-2.override-allowed\n"
+            f"    justification: {json.dumps(JUSTIFICATION_HOSTILE)}\n"
+            "    approver: Former CRO\n"
+            f"    approved: '{today - timedelta(days=200)}'\n"
+            f"    expires: '{today - timedelta(days=5)}'\n",
+            encoding="utf-8",
+        )
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "example with waivers")
+        pdf = base / "out" / "x.pdf"
+        run = invoke("dossier", repo, "--out", pdf, "--prepared-by", "Audit Team")
+        html = base / "out" / "x.html"
+        html_run = invoke("dossier", repo, "--out", html, "--html", "--prepared-by", "Audit Team")
+        yield Rendered(repo, pdf, html, run, html_run)
+
+
+def test_writes_a_pdf_and_says_what_it_embedded(rendered: Rendered) -> None:
+    assert rendered.run.exit_code == 0, rendered.run.stderr
+    assert rendered.pdf.read_bytes().startswith(b"%PDF-")
+    assert f"wrote {rendered.pdf} (PDF/A-3b" in rendered.run.stderr
+    assert "embedded govgate-result.json  sha256:" in rendered.run.stderr
+    assert "embedded govgate-evidence-manifest.json  sha256:" in rendered.run.stderr
+    assert rendered.run.stdout == ""
+
+
+def test_text_holds_every_requirement_of_the_enabled_packs(rendered: Rendered) -> None:
+    result = embedded(rendered.pdf, "govgate-result.json")
+    text = pdf_text(rendered.pdf)
+    requirement_ids = [r["id"] for r in result["requirements"]]
+    assert requirement_ids, "the example enables at least one pack"
+    enabled = {p["name"] for p in result["packs"]}
+    assert {r["pack"] for r in result["requirements"]} <= enabled
+    missing = [rid for rid in requirement_ids if rid not in text]
+    assert not missing
+    for control in result["controls"]:
+        assert control["id"] in text
+
+
+def test_text_holds_waiver_justifications_approvers_and_statuses(rendered: Rendered) -> None:
+    text = words(pdf_text(rendered.pdf))
+    flat = squash(text)
+    assert squash(JUSTIFICATION_GATE) in flat
+    assert squash(JUSTIFICATION_HOSTILE) in flat  # literal, markup and all
+    assert "Head of Credit Risk" in text
+    assert "Former CRO" in text
+    assert "expired" in text
+    result = embedded(rendered.pdf, "govgate-result.json")
+    waived = [f for f in result["findings"] if f["status"] == "waived"]
+    assert [f["item"] for f in waived] == ["limit_increase"]
+
+
+def test_text_holds_every_evidence_digest(rendered: Rendered) -> None:
+    manifest = embedded(rendered.pdf, "govgate-evidence-manifest.json")
+    digests = [e["digest"] for e in manifest["evidence"]]
+    assert digests
+    flat = squash(pdf_text(rendered.pdf))
+    for digest in digests:
+        assert digest in flat
+
+
+def test_readiness_score_or_why_it_is_absent(rendered: Rendered) -> None:
+    result = embedded(rendered.pdf, "govgate-result.json")
+    text = words(pdf_text(rendered.pdf))
+    readiness = result["readiness"]
+    if readiness is not None:
+        assert f"{readiness['score']} / {readiness['of']}" in text
+        assert readiness["band"] in text
+    else:
+        assert "Not available: the production-readiness score is computed only when" in text
+
+
+def test_pages_render_to_visible_images(rendered: Rendered) -> None:
+    document = pypdfium2.PdfDocument(str(rendered.pdf))
+    try:
+        assert len(document) >= 10  # one section per page at least
+        for index in range(len(document)):
+            image = document[index].render(scale=0.5).to_pil().convert("L")
+            width, height = image.size
+            # below the running header and above the page number: the page's own content
+            body = image.crop((0, int(height * 0.12), width, int(height * 0.9)))
+            inked = sum(body.histogram()[:200])
+            # a page with one heading and a few lines has a few hundred; a blank one has none
+            assert inked > 100, f"page {index + 1} is blank ({inked} inked pixels)"
+    finally:
+        document.close()
+
+
+def test_is_pdfa_3b_with_the_two_attachments(rendered: Rendered) -> None:
+    reader = pypdf.PdfReader(rendered.pdf)
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    assert (xmp.pdfaid_part, xmp.pdfaid_conformance) == ("3", "B")
+    raw = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b"pdfaExtension:schemas" in raw  # custom XMP properties are described (PDF/A)
+    assert b"govgate:resultDigest" in raw
+    assert sorted(reader.attachments) == [
+        "govgate-evidence-manifest.json",
+        "govgate-result.json",
+    ]
+    root = reader.trailer["/Root"]
+    assert len(root["/AF"]) == 2  # PDF/A-3 associated files
+    assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    relations = {
+        spec.get_object()["/UF"]: spec.get_object()["/AFRelationship"] for spec in root["/AF"]
+    }
+    assert relations == {
+        "govgate-result.json": "/Source",
+        "govgate-evidence-manifest.json": "/Data",
+    }
+
+
+def test_navigation_toc_page_numbers_and_bookmarks(rendered: Rendered) -> None:
+    reader = pypdf.PdfReader(rendered.pdf)
+    pages = len(reader.pages)
+    contents = words(reader.pages[1].extract_text())
+    # "Executive summary ....... 3": the page number of a section, from target-counter().
+    match = re.search(r"Executive summary[ .]*?(\d+)", contents)
+    assert match is not None, contents[:300]
+    summary_page = int(match.group(1))
+    assert "Executive summary" in reader.pages[summary_page - 1].extract_text()
+    assert f"Page 3 of {pages}" in reader.pages[2].extract_text()
+    titles = [item.title for item in reader.outline if not isinstance(item, list)]
+    for title in ("Executive summary", "Exceptions register", "How to verify this document"):
+        assert title in titles
+
+
+def test_repository_markup_is_literal_text_in_the_pdf(rendered: Rendered) -> None:
+    flat = squash(pdf_text(rendered.pdf))
+    assert squash(HOSTILE) in flat
+    assert squash('<script>alert("dossier")</script>') in flat
+
+
+def test_html_is_self_contained_and_escapes_repository_markup(rendered: Rendered) -> None:
+    assert rendered.html_run.exit_code == 0, rendered.html_run.stderr
+    html = rendered.html.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#34;dossier&#34;)&lt;/script&gt;" in html
+    assert "<script" not in html
+    assert '<img src="file:' not in html
+    assert "<link" not in html
+    assert 'href="http' not in html and 'src="http' not in html
+    # the attachments travel inside the file, as data: download links
+    assert 'download="govgate-result.json" href="data:application/json;base64,' in html
+    assert "PDF/A" in html
+
+
+def test_verify_passes_then_fails_on_an_altered_attachment(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    ok = invoke("dossier", "verify", rendered.pdf)
+    assert ok.exit_code == 0, ok.stderr
+    assert ok.stderr.rstrip().endswith(f"{rendered.pdf}: verified")
+
+    writer = pypdf.PdfWriter(clone_from=rendered.pdf)
+    for attachment in writer.attachment_list:
+        if attachment.name == "govgate-result.json":
+            result = json.loads(attachment.content)
+            result["gate"] = "pass"  # the edit an interested party would make
+            attachment.content = json.dumps(result, indent=2).encode()
+    altered = tmp_path / "altered.pdf"
+    with altered.open("wb") as handle:
+        writer.write(handle)
+    bad = invoke("dossier", "verify", altered)
+    assert bad.exit_code == 1
+    assert "FAIL  attachment govgate-result.json: sha256 is sha256:" in bad.stderr
+    assert "the attachment was changed after the dossier was written" in bad.stderr
+    assert "NOT verified" in bad.stderr
+
+    as_json = invoke("dossier", "verify", altered, "--format", "json")
+    assert as_json.exit_code == 1
+    report = json.loads(as_json.stdout)
+    assert report["ok"] is False
+    assert report["attachments"]["govgate-result.json"] != report["recorded"]["govgate-result.json"]
+
+
+def test_pack_option_limits_the_dossier(rendered: Rendered, tmp_path: Path) -> None:
+    out = tmp_path / "only.html"
+    run = invoke("dossier", rendered.repo, "--out", out, "--html", "--pack", "human-oversight")
+    assert run.exit_code == 0, run.stderr
+    unknown = invoke("dossier", rendered.repo, "--out", out, "--pack", "no-such-pack")
+    assert unknown.exit_code == 2
+    assert "unknown pack 'no-such-pack'" in unknown.stderr
+
+
+def test_custom_templates_override_partials_and_remote_urls_are_refused(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    brand = tmp_path / "brand"
+    brand.mkdir()
+    (brand / "logo.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20">'
+        '<rect width="40" height="20" fill="#000"/></svg>',
+        encoding="utf-8",
+    )
+    (brand / "cover.html").write_text(
+        "<h1 class='cover-title'>ACME Bank audit pack: {{ cover.system_name }}</h1>\n"
+        "<img src=\"{{ asset('logo.svg') }}\" alt='logo'>\n"
+        "<img src='logo.svg' alt='relative logo'>\n"
+        "<img src='file:///etc/passwd' alt='x'>\n"
+        "<link rel='stylesheet' href='http://evil.invalid/brand.css'>\n"
+        "<img src='../../../../../../etc/hostname' alt='y'>\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "brand.pdf"
+    run = invoke(
+        "dossier", rendered.repo, "--out", out, "--templates", brand, "--pack", "human-oversight"
+    )
+    assert run.exit_code == 0, run.stderr
+    assert "ACME Bank audit pack: loan-approval" in pdf_text(out)
+    assert "not loaded: file:///etc/passwd (outside the template folder)" in run.stderr
+    assert "not loaded: http://evil.invalid/brand.css (http URLs are never fetched)" in run.stderr
+    assert "/etc/hostname (outside the template folder)" in run.stderr
+    assert "logo.svg" not in run.stderr  # served from the template folder
+
+
+def test_missing_out_and_bad_template_folder_are_usage_errors(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    missing = invoke("dossier", rendered.repo)
+    assert missing.exit_code == 2
+    assert "Missing option '--out'" in missing.stderr
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "summary.html").write_text("{{ summary.no_such_field.x }}\n", encoding="utf-8")
+    run = invoke(
+        "dossier", rendered.repo, "--out", tmp_path / "b.html", "--html", "--templates", broken
+    )
+    assert run.exit_code == 2
+    assert "dossier template summary.html:1:" in run.stderr
+    assert "no_such_field" in run.stderr
+    assert not (tmp_path / "b.html").exists()
+
+
+def test_verify_of_a_file_that_is_not_a_dossier(tmp_path: Path) -> None:
+    text = tmp_path / "notes.pdf"
+    text.write_text("not a pdf at all\n", encoding="utf-8")
+    run = invoke("dossier", "verify", text)
+    assert run.exit_code == 1
+    assert "FAIL  readable PDF: cannot be read as a PDF" in run.stderr
+    absent = invoke("dossier", "verify", tmp_path / "absent.pdf")
+    assert absent.exit_code == 2
+
+
+def test_progress_line_only_on_a_terminal() -> None:
+    import io
+
+    from govgate.cli_dossier import TerminalProgress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("CI", raising=False)
+        terminal = Tty()
+        progress = TerminalProgress(terminal, "dossier")
+        progress(0, None, "applying styles")
+        progress(120, 120, "done")
+        progress.close()
+        assert "govgate: dossier: applying styles" in terminal.getvalue()
+        assert "done 120/120" in terminal.getvalue()
+        assert terminal.getvalue().endswith("\r")
+        mp.setenv("CI", "true")
+        in_ci = Tty()
+        TerminalProgress(in_ci, "dossier")(3, None, "laying out pages")
+        assert in_ci.getvalue() == ""
+    piped = io.StringIO()
+    TerminalProgress(piped, "dossier")(3, None, "laying out pages")
+    assert piped.getvalue() == ""
