@@ -142,6 +142,9 @@ class AttestationsCollector(Collector):
     def input_patterns(self, ctx: CollectContext) -> list[str]:
         return self._paths(ctx) + git_state_patterns(ctx.root)
 
+    def impact_patterns(self, ctx: CollectContext) -> list[str]:
+        return self._paths(ctx)  # git state only refreshes the corroboration, it is not content
+
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         import git
 

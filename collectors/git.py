@@ -654,6 +654,17 @@ class GitCollector(Collector):
         patterns += _settings_list(ctx, "codeowners", DEFAULT_CODEOWNERS)
         return patterns + git_state_patterns(ctx.root)
 
+    def impact_patterns(self, ctx: CollectContext) -> list[str]:
+        # Per kind: governance history is about the governance files, CODEOWNERS about the
+        # CODEOWNERS files; HEAD and the diff are about the repository state, not a file.
+        patterns: list[str] = []
+        for kind in ctx.kinds:
+            if kind.name == "git.governance_history":
+                patterns += _settings_list(ctx, "governance_paths", DEFAULT_GOVERNANCE_PATHS)
+            elif kind.name == "git.codeowners":
+                patterns += _settings_list(ctx, "codeowners", DEFAULT_CODEOWNERS)
+        return patterns
+
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         import git
 

@@ -274,7 +274,15 @@ def policy_test(
 
 #: Modules that add command groups to `main` (one concept each: locker, graph, fairness, ...).
 #: Each defines `register(main: click.Group) -> None` and keeps heavy imports inside commands.
-COMMAND_MODULES: tuple[str, ...] = ("govgate.cli_graph", "govgate.cli_hooks")
+COMMAND_MODULES: tuple[str, ...] = (
+    "govgate.cli_dossier",
+    "govgate.cli_fairness",
+    "govgate.cli_graph",
+    "govgate.cli_hooks",
+    "govgate.cli_init",
+    "govgate.cli_locker",
+    "govgate.cli_packdocs",
+)
 
 
 def _register_command_modules() -> None:

@@ -100,6 +100,15 @@ class Collector(ABC):
         patterns.extend(ctx.settings.get("paths", []) or [])
         return patterns
 
+    def impact_patterns(self, ctx: CollectContext) -> list[str]:
+        """Globs of the files whose *content* feeds `ctx.kinds` (for `govgate impact`).
+
+        Defaults to `input_patterns`. Override it when the cache fingerprint includes
+        bookkeeping that is not evidence (VCS state, lock files), so that a change to an
+        unrelated file is not reported as touching this collector's rules.
+        """
+        return self.input_patterns(ctx)
+
     @abstractmethod
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         """Produce evidence for the kinds in `ctx.kinds`. Raise `CollectorError` on failure."""

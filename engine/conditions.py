@@ -212,7 +212,7 @@ def regex_safety_problem(pattern: str) -> str | None:
     return walk(parsed, False)
 
 
-class GovgateFunctions(jmespath.functions.Functions):  # type: ignore[misc]
+class GovgateFunctions(jmespath.functions.Functions):
     """JMESPath functions govgate adds for compliance questions about time and sets.
 
     `days_between(a, b)` and `hours_between(a, b)`: b − a (dates or timestamps; negative when b

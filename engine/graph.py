@@ -101,7 +101,8 @@ def build_graph(
         if control.owner:
             graph.nodes[cid]["owner"] = control.owner
         for req_id in control.satisfies:
-            graph.add_edge(node_id("requirement", req_id), cid, relation="satisfied_by")
+            if req_id in policy_set.requirements:  # others belong to packs not enabled here
+                graph.add_edge(node_id("requirement", req_id), cid, relation="satisfied_by")
     for rule in policy_set.rules.values():
         rid = node_id("rule", rule.id)
         graph.add_node(
@@ -317,7 +318,7 @@ def collector_inputs(
             now=now,
         )
         try:
-            inputs[kind.name] = list(cls().input_patterns(ctx))
+            inputs[kind.name] = list(cls().impact_patterns(ctx))
         except Exception:  # a plugin's bug must not hide what a change touches
             inputs[kind.name] = ["**"]
     return inputs

@@ -36,6 +36,10 @@ BUILTIN_PLUGINS = (
     "govgate.collectors.git",
     "govgate.collectors.documents",
     "govgate.collectors.attestations",
+    "govgate.collectors.fairness",
+    "govgate.collectors.decision_logs",
+    "govgate.collectors.test_reports",
+    "govgate.collectors.pii",
 )
 
 

@@ -108,11 +108,11 @@ def test_trace_of_a_file_that_nothing_reads_says_so(run_cli: Any, loan: Path) ->
 def test_trace_of_an_unknown_id_is_a_usage_error_with_a_suggestion(
     run_cli: Any, loan: Path
 ) -> None:
-    result = run_cli("trace", "GDPR-23", loan)
+    result = run_cli("trace", "HO-1.gate-configure", loan)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "govgate: error: 'GDPR-23' is not a requirement" in result.stderr
-    assert "did you mean 'GDPR-22'" in result.stderr
+    assert "govgate: error: 'HO-1.gate-configure' is not a requirement" in result.stderr
+    assert "did you mean 'HO-1.gate-configured'" in result.stderr
 
 
 def test_coverage_reports_the_gaps_a_test_pack_leaves(run_cli: Any, make_repo: Any) -> None:

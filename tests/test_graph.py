@@ -292,8 +292,8 @@ def test_trace_json_round_trips_through_networkx(loan: Path) -> None:
 
 def test_find_node_explains_unknown_and_ambiguous_names(loan: Path) -> None:
     graph, _ = graph_of(loan)
-    with pytest.raises(UnknownNode, match="did you mean 'GDPR-22'"):
-        find_node(graph, "GDPR-2")
+    with pytest.raises(UnknownNode, match=r"did you mean 'HO-1\.gate-configured'"):
+        find_node(graph, "HO-1.gate-configure")
     graph.add_node("kind:config", type="kind", name="config")  # same name as the collector
     with pytest.raises(UnknownNode, match=r"ambiguous.*collector:config.*kind:config"):
         find_node(graph, "config")

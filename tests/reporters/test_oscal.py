@@ -120,6 +120,36 @@ def test_the_same_result_renders_the_same_document(
     assert first["uuid"] != second["uuid"]  # another run is another document
 
 
+#: Two requirements the loan example's oversight config fully meets.
+MET_PACK = """\
+pack: met
+version: 1.0.0
+title: All met
+requirements:
+  - {id: M-1, title: Gates, source: {framework: Test, ref: "1"}}
+  - {id: M-2, title: Stop, source: {framework: Test, ref: "2"}}
+controls:
+  - {id: MC-1, title: Gates, satisfies: [M-1]}
+  - {id: MC-2, title: Stop, satisfies: [M-2]}
+rules:
+  - id: MC-1.credit-gated
+    control: MC-1
+    severity: high
+    evidence: oversight_config
+    for_each: "decision_types[?name=='credit_decision']"
+    assert: {path: approval_required, op: eq, value: true}
+    message: "{item.name} is not gated"
+    remediation: "gate {item.name}"
+  - id: MC-2.stop
+    control: MC-2
+    severity: high
+    evidence: oversight_config
+    assert: {path: kill_switch.enabled, op: eq, value: true}
+    message: no stop control
+    remediation: add one
+"""
+
+
 def test_requirements_become_findings_with_mapped_state(
     scenario: Callable[[str], dict[str, Any]],
     example_repo: Callable[[str], Path],
@@ -146,15 +176,16 @@ def test_requirements_become_findings_with_mapped_state(
         "reason": "other",
         "remarks": "govgate status: not_applicable",
     }
-    # a system that meets everything: fix the loan example's one failing gate and check again
+    # a system that meets everything: a gated, stoppable oversight config under a small pack
     path = example_repo("loan-approval")
-    oversight = path / "governance/oversight.yaml"
-    text = oversight.read_text(encoding="utf-8")
-    fixed = text.replace(
-        "approval_required: false      # TODO", "approval_required: true      # TODO"
-    ).replace("min_approvers: 0", "min_approvers: 1")
-    assert fixed != text
-    oversight.write_text(fixed, encoding="utf-8")
+    (path / "govgate.yaml").write_text(
+        "system: {name: met, risk: high, decision_types: [{name: credit, risk_tier: high}]}\n"
+        "packs: [./packs/met]\n",
+        encoding="utf-8",
+    )
+    pack = path / "packs/met"
+    pack.mkdir(parents=True)
+    (pack / "pack.yaml").write_text(MET_PACK, encoding="utf-8")
     result = checked(path)
     assert {r["status"] for r in result["requirements"]} == {"met"}
     for finding in findings_by_requirement(oscal(result)).values():

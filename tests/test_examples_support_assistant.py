@@ -1,0 +1,256 @@
+"""The support-assistant example: an LLM chatbot whose check is mostly met, with a few real gaps.
+
+The example's dated files are regenerated as of today in a copy (generate.py --as-of), so the
+story (a privacy policy two months old, an erasure request 38 days open, ...) is the same
+whenever the test runs; `govgate check` then runs on that copy as a user would run it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLES, git
+
+EXAMPLE = EXAMPLES / "support-assistant"
+
+HIGH_RISK_ONLY = (
+    "AIA-9 AIA-10 AIA-11 AIA-12 AIA-13 AIA-14 AIA-15 AIA-17 AIA-26 AIA-27 AIA-72 AIA-73"
+)
+#: The statuses the example is designed to produce (README.md explains each gap).
+EXPECTED_STATUSES = {
+    # EU AI Act: a limited-risk chatbot owes literacy, classification and transparency only.
+    "AIA-4": "not_met",  # 3 of 40 support agents are not trained yet
+    "AIA-6": "met",
+    "AIA-50": "met",
+    # The high-risk chapter does not apply to a limited-risk system.
+    **dict.fromkeys(HIGH_RISK_ONLY.split(" "), "not_applicable"),
+    # GDPR
+    "GDPR-5-1a": "met",
+    "GDPR-5-1b": "met",
+    "GDPR-5-1c": "not_met",  # customers' e-mails, phones, a card and an IBAN in old chat logs
+    "GDPR-5-1d": "met",
+    "GDPR-5-1e": "met",
+    "GDPR-5-1f": "not_met",  # a prompt-injection test fails: a known hole in the chat's security
+    "GDPR-5-2": "met",
+    "GDPR-6": "met",
+    "GDPR-9": "not_applicable",  # no special categories in the RoPA
+    "GDPR-13": "met",
+    "GDPR-14": "not_applicable",  # all data come from the customers themselves
+    "GDPR-15": "met",
+    "GDPR-17": "not_met",  # an erasure request open for 38 days (limit 30)
+    "GDPR-22": "met",  # no significant automated decision; the kill switch and overrides work
+    "GDPR-25": "not_met",  # same PII in logs: not private by default
+    "GDPR-30": "met",
+    "GDPR-32": "not_met",  # same failing test (Art. 32(1)(d) testing of effectiveness)
+    "GDPR-33": "met",  # one breach, notified after 47 hours
+    "GDPR-35": "not_applicable",
+    # CCPA: the same request is within California's 45 days.
+    "CCPA-KNOW": "met",
+    "CCPA-DELETE": "met",
+    "CCPA-CORRECT": "met",
+    "CCPA-OPTOUT": "met",
+    "CCPA-LIMIT": "not_applicable",  # declares no use of sensitive PI beyond permitted purposes
+    "CCPA-NOTICE": "met",
+    "CCPA-POLICY": "met",
+    "CCPA-RECORDS": "met",
+    "CCPA-NONDISC": "met",
+    "CPPA-ADMT-SCOPE": "not_applicable",
+    "CPPA-ADMT-NOTICE": "not_applicable",
+    "CPPA-ADMT-OPTOUT": "not_applicable",
+    "CPPA-ADMT-ACCESS": "not_applicable",
+    "CPPA-RA": "not_applicable",
+    # Readiness (with the audit-trail and human-oversight packs it uses).
+    "READY-01": "met",
+    "READY-02": "met",  # timeout and outage tests hand over to an agent
+    "READY-03": "partial",  # logging on, but a duplicate, a bad line, gaps in model_version
+    "READY-04": "met",
+    "READY-05": "met",  # k6: 50 requests/s, p95 1.7 s (SLO 2.5 s), 0.2% errors
+    "READY-06": "met",  # the sponsor committed the attestation herself
+    "READY-07": "met",
+    "READY-08": "met",
+    "READY-09": "met",
+    "READY-10": "met",
+    "READY-11": "met",
+    "READY-12": "not_met",  # the base64-smuggled instruction gets past the input guard
+    "NIST-MEASURE-2.8": "not_met",
+    "ISO42001-A.6.2.8": "partial",
+}
+
+
+@dataclass
+class Checked:
+    repo: Path
+    exit_code: int
+    stdout: str
+    stderr: str
+    result: dict[str, Any]
+
+    def finding(self, rule: str, item: str | None = None) -> dict[str, Any]:
+        found = [
+            f
+            for f in self.result["findings"]
+            if f["rule"] == rule and (item is None or f["item"] == item)
+        ]
+        assert len(found) == 1, f"{rule}[{item}]: {found}"
+        return found[0]
+
+
+def load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "support_assistant_generate", EXAMPLE / "generate.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def copy_as_of_today(target: Path) -> Path:
+    """The example in a fresh git repository, its dated files regenerated as of today."""
+    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".govgate", "__pycache__"))
+    today = datetime.now(UTC).date().isoformat()
+    subprocess.run(
+        [sys.executable, str(target / "generate.py"), "--as-of", today, "--out", str(target)],
+        check=True,
+        capture_output=True,
+    )
+    sponsor = "governance/attestations/executive-sponsor.yaml"
+    git(target, "init", "-q", "-b", "main")
+    git(target, "add", "-A", "--", ".", f":!{sponsor}")
+    git(target, "commit", "-q", "-m", "support assistant")
+    # The sponsor commits her own attestation, so git corroborates it (readiness criterion 6).
+    git(target, "add", sponsor)
+    identity = {"GIT_AUTHOR_NAME": "Lena Hofmann", "GIT_AUTHOR_EMAIL": "lena@example.invalid"}
+    git(target, "commit", "-q", "-m", "sponsor attestation", env=identity)
+    return target
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
+    from govgate.cli import main
+
+    repo = copy_as_of_today(tmp_path_factory.mktemp("example") / "support-assistant")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GOVGATE_DISABLE_PLUGIN_AUTOLOAD", "1")
+        patch.setenv("NO_COLOR", "1")
+        run = CliRunner().invoke(
+            main, ["check", str(repo), "--format", "json"], catch_exceptions=False
+        )
+    yield Checked(repo, run.exit_code, run.stdout, run.stderr, json.loads(run.stdout))
+
+
+def test_requirement_statuses_are_the_designed_ones(checked: Checked) -> None:
+    statuses = {r["id"]: r["status"] for r in checked.result["requirements"]}
+    assert statuses == EXPECTED_STATUSES
+    # Ready for production by the twelve criteria, yet the gate fails on the privacy gaps.
+    assert checked.result["readiness"]["score"] == 10
+    assert checked.result["readiness"]["band"] == "production-ready"
+    assert checked.result["gate"] == "fail"
+    assert checked.exit_code == 1
+
+
+def test_each_gap_says_what_is_wrong_and_where(checked: Checked) -> None:
+    pii = checked.finding("GD-6.logs-without-pii")
+    assert pii["status"] == "fail"
+    assert (
+        "7 personal data values: 3 e-mail, 2 phone, 0 SSN, 1 card, 1 IBAN, 0 IP" in (pii["message"])
+    )
+
+    # The PII scan names the files to clean: the first months, before the redaction fix.
+    planted = [v for values in load_generator().PLANTED_PII.values() for v in values]
+    logs = sorted((checked.repo / "logs" / "decisions").glob("*.jsonl"))
+    dirty = [p for p in logs if any(value in p.read_text() for value in planted)]
+    assert 1 <= len(dirty) < len(logs)
+    listed = ", ".join(str(p.relative_to(checked.repo)) for p in dirty)
+    files = checked.finding("GD-6.files-without-pii")
+    assert files["message"].startswith(f"personal data found in [{listed}] (3 e-mail, 2 phone")
+
+    erasure = checked.finding("GD-10.erasure-on-time", "REQ-0457")
+    assert erasure["status"] == "fail"
+    assert erasure["message"].startswith("erasure request REQ-0457 (received ")
+    assert "the limit is 30" in erasure["message"]
+    assert erasure["location"] == {"path": "governance/requests.yaml", "line": 7}
+    # The same open request is still within California's 45 days.
+    assert checked.finding("CC-2.on-time", "REQ-0457")["status"] == "pass"
+
+    literacy = checked.finding("EU-1.staff-trained", "support agent")
+    assert literacy["status"] == "fail"
+    assert literacy["message"] == (
+        "only 37 of 40 people in role support agent have had AI-literacy training"
+    )
+    assert literacy["location"]["path"] == "governance/training.yaml"
+
+    injection = checked.finding("GD-13.prompt-injection-tested")
+    assert injection["status"] == "fail"
+    assert "7 tests, 1 failing, 0 erroring" in injection["message"]
+
+    failing = sorted(f["rule"] for f in checked.result["findings"] if f["status"] == "fail")
+    assert failing == [
+        "AT-2.required-fields",  # a dozen records from an old client lack model_version
+        "AT-3.unique-ids",  # a retried write logged one decision twice
+        "AT-3.well-formed",  # another service wrote a local timestamp
+        "EU-1.staff-trained",
+        "GD-10.erasure-on-time",
+        "GD-13.prompt-injection-tested",
+        "GD-6.files-without-pii",
+        "GD-6.logs-without-pii",
+        "RD-12.adversarial-tested",
+        "RD-12.prompt-injection-tested",
+    ]
+
+
+def test_the_chatbot_duties_pass(checked: Checked) -> None:
+    for rule in ("EU-13.ai-disclosed", "EU-13.generated-content-labelled", "EU-13.human-contact"):
+        assert checked.finding(rule)["status"] == "pass"
+    assert checked.finding("GD-14.notified-in-time", "INC-2026-07")["status"] == "pass"
+    # Goodwill credits are approved by an agent, so nothing here is a significant ADM.
+    assert checked.finding("GD-11.appeal-channel")["status"] == "not_applicable"
+
+
+def test_log_defects_are_reported_with_file_and_line(checked: Checked) -> None:
+    months = sorted(p.name for p in (checked.repo / "logs" / "decisions").glob("*.jsonl"))
+    where = f"logs/decisions/{months[2]}:12: malformed decision-log line"
+    assert f"{where}: timestamp must be an RFC 3339 date-time" in checked.stderr
+    duplicate = checked.finding("AT-3.unique-ids")
+    assert duplicate["message"].startswith("1 decision ids occur more than once")
+
+
+def test_planted_personal_data_never_leaves_govgate(checked: Checked) -> None:
+    generator = load_generator()
+    planted = [value for values in generator.PLANTED_PII.values() for value in values]
+    assert len(planted) == 7
+    # They really are in the logs that were checked...
+    logs = "".join(p.read_text() for p in (checked.repo / "logs" / "decisions").glob("*.jsonl"))
+    assert all(value in logs for value in planted)
+    # ...and in no output: not as written, not without spaces, not in the locker.
+    locker = b"".join(p.read_bytes() for p in (checked.repo / ".govgate").rglob("*") if p.is_file())
+    for value in planted:
+        for form in {value, value.replace(" ", "")}:
+            assert form not in checked.stdout
+            assert form not in checked.stderr
+            assert form.encode() not in locker
+
+
+def test_generate_reproduces_the_committed_files(tmp_path: Path) -> None:
+    generator = load_generator()
+    written = generator.generate(tmp_path, generator.DEFAULT_AS_OF)
+    assert "reports/tests/prompt_injection.xml" in written
+    assert len([w for w in written if w.startswith("logs/decisions/")]) >= 7  # 200 days
+    for rel in written:
+        assert (tmp_path / rel).read_bytes() == (EXAMPLE / rel).read_bytes(), rel
+    junit = (EXAMPLE / "reports/tests/prompt_injection.xml").read_text()
+    assert 'tests="14"' in junit and 'failures="1"' in junit
+    assert 'hostname="ci-runner"' in junit
