@@ -216,7 +216,7 @@ def plugins(ctx: click.Context, fmt: str) -> None:
 
 
 @main.command()
-@click.argument("name", type=click.Choice(["policy", "config", "result", "waivers"]))
+@click.argument("name", type=click.Choice(["policy", "config", "result", "waivers", "fairness"]))
 def schema(name: str) -> None:
     """Print a JSON Schema shipped with govgate (for editors and other tools)."""
     from govgate.schema import load_schema

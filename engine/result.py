@@ -52,6 +52,20 @@ def git_target(root: Path) -> dict[str, str | None]:
     return {"commit": commit, "branch": branch}
 
 
+FAIRNESS_KIND = "fairness.analysis"
+
+
+def fairness_section(items: list[Any]) -> list[dict[str, Any]]:
+    """The fairness analyses of the run (aggregates only), for the text report and dossier."""
+    section = []
+    for item in sorted(items, key=lambda e: e.subject):
+        if item.problem is not None or not isinstance(item.data, dict):
+            section.append({"name": item.subject, "problem": item.problem or "unreadable"})
+            continue
+        section.append({"digest": item.digest, **item.data})
+    return section
+
+
 def framework_counts(requirements: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for req in requirements:

@@ -17,6 +17,7 @@ from govgate.config import Config, load_config
 from govgate.evaluate import Evaluator, EvidenceSet
 from govgate.evidence import format_timestamp, utc_now
 from govgate.findings import Finding
+from govgate.result import FAIRNESS_KIND, fairness_section
 from govgate.loader import load_policy_set
 from govgate.plugins import Registry, build_registry, get_plugin_manager
 from govgate.policy import PolicySet
@@ -153,6 +154,7 @@ def run_check(
         diagnostics=[d.to_json() for d in collection.diagnostics],
         collectors=[r.to_json() for r in collection.runs],
         evidence=evidence_manifest,
+        extra={"fairness": fairness_section(collection.evidence.by_kind.get(FAIRNESS_KIND, []))},
     )
     if locker is not None:
         recorded = record_run(

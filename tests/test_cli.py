@@ -27,6 +27,11 @@ def test_check_example_is_mixed_and_fails_the_gate(run_cli, example_repo) -> Non
     assert document["target"]["commit"] == head
     assert document["target"]["branch"] == "main"
     assert document["gate"] == "fail"
+    # the fairness analysis travels with the result, and the text report shows its table
+    (analysis,) = document["fairness"]
+    female = next(g for g in analysis["attributes"][0]["groups"] if g["value"] == "female")
+    assert female["n"] == 310
+    assert f"female  {female['n']}" in result.stderr
     # human text on stderr, payload on stdout
     assert "gate: FAIL" in result.stderr
     assert "gate:" not in result.stdout
@@ -57,7 +62,7 @@ def test_exit_codes_are_the_same_whatever_the_format(run_cli, example_repo, tmp_
 
 
 def test_schema_commands_print_valid_json_schemas(run_cli) -> None:
-    for name in ("policy", "config", "result", "waivers"):
+    for name in ("policy", "config", "result", "waivers", "fairness"):
         result = run_cli("schema", name)
         assert result.exit_code == 0
         jsonschema.Draft202012Validator.check_schema(json.loads(result.stdout))

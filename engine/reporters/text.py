@@ -59,6 +59,17 @@ class TextReporter(Reporter):
         self.brief = brief
         self.show_requirements = show_requirements and not brief
 
+    def _fairness(self, analysis: dict[str, Any]) -> list[str]:
+        name = analysis.get("name", "?")
+        if analysis.get("problem"):
+            return [f"fairness {name}: not computed: {analysis['problem']}", ""]
+        from govgate.fairness import render_text_table
+
+        where = analysis.get("path") or ""
+        head = f"fairness {name} ({where}, audited {analysis.get('audit_date') or 'date unknown'}):"
+        body = render_text_table(analysis).rstrip("\n").splitlines()
+        return [head, *("  " + line if line else line for line in body), ""]
+
     def render(self, result: dict[str, Any]) -> str:
         lines: list[str] = []
         system = result.get("system", {}).get("name", "?")
@@ -142,6 +153,9 @@ class TextReporter(Reporter):
                     )
             lines.append("  (✓ met  ✗ not met  ◐ partial  ? unverified  – not applicable)")
             lines.append("")
+        if not self.brief:
+            for analysis in result.get("fairness") or []:
+                lines.extend(self._fairness(analysis))
         readiness = result.get("readiness")
         if readiness and not self.brief:
             lines.append(f"readiness: {readiness['score']}/{readiness['of']} — {readiness['band']}")
