@@ -21,6 +21,7 @@ from govgate.errors import ExitCode
 
 if TYPE_CHECKING:
     from govgate.dossier_verify import RecordedRun
+    from govgate.policy import PolicySet
 
 
 def _plugin_options(ctx: click.Context) -> tuple[str, ...]:
@@ -107,7 +108,12 @@ def register(main: click.Group) -> None:
     metavar="NAME",
     help="Who prepares the dossier [default: git user.name of the repository].",
 )
-@click.option("--no-cache", is_flag=True, help="Collect everything again.")
+@click.option("--no-cache", is_flag=True, help="Collect everything again (with --fresh).")
+@click.option(
+    "--fresh",
+    is_flag=True,
+    help="Run a check now (recorded in the locker) instead of using the latest recorded run.",
+)
 @click.pass_context
 def render(
     ctx: click.Context,
@@ -118,28 +124,19 @@ def render(
     templates: Path | None,
     prepared_by: str | None,
     no_cache: bool,
+    fresh: bool,
 ) -> None:
     """Write the audit dossier of the repository at PATH.
 
-    The dossier reports a fresh check of PATH. It documents a failing gate rather than
-    failing itself: the exit code is 0 when the file was written.
+    The dossier reports the evidence locker's latest `govgate check` run; when there is none
+    (or with --fresh, or --pack), it runs a check first and records it. It documents a failing
+    gate rather than failing itself: the exit code is 0 when the file was written.
     """
-    from govgate.dossier import dossier_input_from_outcome, render_dossier
-    from govgate.run import CheckOptions, run_check
+    from govgate.dossier import render_dossier
 
     progress = TerminalProgress(sys.stderr, "dossier")
     try:
-        outcome = run_check(
-            CheckOptions(
-                root=path,
-                packs=list(packs) or None,
-                plugin_options=_plugin_options(ctx),
-                use_cache=not no_cache,
-                use_locker=False,
-                progress=progress,
-            )
-        )
-        inp = dossier_input_from_outcome(outcome, prepared_by=prepared_by)
+        inp = _dossier_input(ctx, path, packs, prepared_by, no_cache, fresh, progress)
         report = render_dossier(inp, out, html=as_html, templates=templates, progress=progress)
     finally:
         progress.close()
@@ -158,6 +155,80 @@ def render(
     score = f"; readiness {readiness['score']}/{readiness['of']}" if readiness else ""
     click.echo(f"gate: {str(result.get('gate')).upper()}{score}", err=True)
     sys.exit(int(ExitCode.OK))
+
+
+def _dossier_input(
+    ctx: click.Context,
+    path: Path,
+    packs: tuple[str, ...],
+    prepared_by: str | None,
+    no_cache: bool,
+    fresh: bool,
+    progress: Any,
+) -> Any:
+    """From the locker's latest check run, or from a check run now (and recorded)."""
+    from govgate.config import load_config
+    from govgate.dossier import dossier_input_from_outcome, dossier_input_from_run
+    from govgate.evidence import utc_now
+    from govgate.loader import load_policy_set
+    from govgate.locker import EvidenceLocker, locker_path
+    from govgate.result import git_target
+    from govgate.run import CheckOptions, get_registry, run_check
+
+    root = path.resolve()
+    config = load_config(root)
+    stored = locker_path(root, config)
+    if not fresh and not packs and stored.is_file():
+        with EvidenceLocker.open(stored, create=False) as locker:
+            seq = locker.latest_check()
+            if seq is not None:
+                shown = locker.show(seq)
+                record, locker_hash = shown["record"], shown["hash"]
+                evidence = locker.run_evidence(seq)
+        if seq is not None and record and record.get("result"):
+            result = record["result"]
+            registry = get_registry(_plugin_options(ctx))
+            names = [p["name"] for p in result.get("packs", [])]
+            policy_set: PolicySet | None = load_policy_set(registry, config, names, now=utc_now())
+            assert policy_set is not None
+            recorded = {p["name"]: p["digest"] for p in result.get("packs", [])}
+            current = {p.name: p.digest for p in policy_set.packs.values()}
+            if recorded != current:
+                click.echo(
+                    "govgate: note: the packs changed since that run; rule texts and owners "
+                    "are left out rather than shown from today's packs",
+                    err=True,
+                )
+                policy_set = None
+            commit = result.get("target", {}).get("commit")
+            head = git_target(root).get("commit")
+            click.echo(
+                f"dossier of run #{seq} ({result.get('run', {}).get('finished_at')}, "
+                f"commit {(commit or 'unknown')[:10]}); `--fresh` checks again first",
+                err=True,
+            )
+            if commit and head and commit != head:
+                click.echo(
+                    f"govgate: warning: HEAD is now {head[:10]}, not the run's commit; "
+                    "use --fresh for a dossier of the current state",
+                    err=True,
+                )
+            shown_run = {**result.get("run", {}), "id": seq, "hash": locker_hash}
+            return dossier_input_from_run(
+                {**result, "run": shown_run}, evidence, policy_set, root, prepared_by=prepared_by
+            )
+    outcome = run_check(
+        CheckOptions(
+            root=path,
+            packs=list(packs) or None,
+            plugin_options=_plugin_options(ctx),
+            use_cache=not no_cache,
+            # A run of only some packs is not "the latest check" a later dossier should use.
+            use_locker=not packs,
+            progress=progress,
+        )
+    )
+    return dossier_input_from_outcome(outcome, prepared_by=prepared_by)
 
 
 def print_verification(report: Any, fmt: str) -> int:

@@ -35,14 +35,37 @@ MAX_FINDING_LINES = 5
 
 
 def latest_result(root: Path) -> dict[str, Any] | None:
-    """The result document of the latest run on ROOT, or None when there is none.
+    """The result document of the evidence locker's latest `check` run on ROOT.
 
-    For now a fresh run that is not recorded anywhere; once the evidence locker exists this
-    reads its latest run instead. Everything else takes the document, wherever it came from.
+    When nothing has been recorded yet, a check is run (and recorded) first, so statuses are
+    never invented. Everything else takes the document, wherever it came from.
     """
+    from govgate.config import load_config
+    from govgate.locker import EvidenceLocker, locker_path
     from govgate.run import CheckOptions, run_check
 
-    return run_check(CheckOptions(root=root, use_locker=False)).result
+    stored = locker_path(root, load_config(root))
+
+    def recorded() -> dict[str, Any] | None:
+        if not stored.is_file():
+            return None
+        with EvidenceLocker.open(stored, create=False) as locker:
+            seq = locker.latest_check()
+            shown = locker.show(seq) if seq is not None else None
+        record = (shown or {}).get("record") or {}
+        if shown is None or not isinstance(record.get("result"), dict):
+            return None
+        result: dict[str, Any] = record["result"]
+        result["run"] = {**result.get("run", {}), "id": shown["id"], "hash": shown["hash"]}
+        return result
+
+    # Read back what the locker holds even after a fresh run, so the document is always
+    # the recorded one (the same bytes whichever command asks).
+    existing = recorded()
+    if existing is not None:
+        return existing
+    fresh = run_check(CheckOptions(root=root)).result
+    return recorded() or fresh
 
 
 @dataclass

@@ -133,6 +133,30 @@ def dossier_input_from_outcome(
     )
 
 
+def dossier_input_from_run(
+    result: Mapping[str, Any],
+    evidence: Sequence[Evidence],
+    policy_set: PolicySet | None,
+    root: Path,
+    *,
+    prepared_by: str | None = None,
+    generated_at: datetime | None = None,
+) -> DossierInput:
+    """The dossier's input from a run the evidence locker recorded (result and cited evidence).
+
+    `policy_set` is the packs loaded now; pass None when their digests differ from the ones
+    the run recorded, so no section presents today's rule texts as the run's.
+    """
+    who = prepared_by or git_user_name(root) or "not stated (use --prepared-by)"
+    return DossierInput(
+        result=result,
+        policy_set=policy_set,
+        evidence=tuple(evidence),
+        generated_at=format_timestamp(generated_at or utc_now()),
+        prepared_by=who,
+    )
+
+
 # --------------------------------------------------------------------------- attachments
 
 

@@ -219,7 +219,14 @@ def _compare_recorded(report: DossierVerification, result: Any, recorded: Record
         report.skip(name, "the locker gave neither a result nor evidence digests to compare")
         return
     if recorded.result is not None:
-        embedded = sha256_digest(canonical_json(result))
+        # The locker stores a run's result before it knows the run's id and hash; the dossier
+        # carries both, so they are set aside for the comparison.
+        run = {
+            k: v
+            for k, v in dict((result or {}).get("run") or {}).items()
+            if k not in ("id", "hash")
+        }
+        embedded = sha256_digest(canonical_json({**(result or {}), "run": run}))
         expected = sha256_digest(canonical_json(dict(recorded.result)))
         if embedded != expected:
             differing = sorted(
@@ -275,6 +282,20 @@ def _pypdf_notes(notes: list[str]) -> Iterator[None]:
     finally:
         logger.removeHandler(handler)
         logger.propagate = old
+
+
+def embedded_result(pdf_path: Path) -> dict[str, Any] | None:
+    """The result document embedded in a dossier, to find its repository and run; None when
+    it cannot be read (verification itself then reports why)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        copies = PdfReader(str(pdf_path), strict=False).attachments.get(RESULT_ATTACHMENT) or []
+        document = json.loads(copies[0]) if copies else None
+    except (OSError, PyPdfError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def verify_dossier(

@@ -980,6 +980,39 @@ class EvidenceLocker:
             for row in rows
         ]
 
+    def latest_check(self) -> int | None:
+        """The newest run recorded by `govgate check` that still holds its result, if any."""
+        rows = self._read("SELECT max(seq) FROM runs WHERE command = 'check' AND pruned_at IS NULL")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else None
+
+    def run_evidence(self, seq: int) -> list[Evidence]:
+        """The evidence items a run cited, with their data, each checked against its digest.
+
+        Raises LockerError naming the run and item when one is missing or no longer matches
+        (the dossier must never present evidence the locker cannot vouch for).
+        """
+        record = self.show(seq)["record"]
+        if record is None:
+            raise LockerError(f"{self.display}: run {seq} was pruned; its evidence is gone")
+        cited = record.get("evidence") or []
+        contents = self._contents({item["digest"] for item in cited})
+        items: list[Evidence] = []
+        for item in cited:
+            content = contents.get(item["digest"])
+            problem = (
+                "is missing"
+                if content is None
+                else _check_evidence_row(item["digest"], content[0], content[1], content[2])
+            )
+            if problem is not None:
+                raise LockerError(
+                    f"{self.display}: run {seq}: evidence {item['digest'][:19]}… {problem}; "
+                    "run `govgate verify`"
+                )
+            assert content is not None
+            items.append(Evidence.from_json({**item, "data": json.loads(content[2])}))
+        return items
+
     def resolve_run(self, ref: str) -> int:
         """A run number from `12`, `latest`, or a hash prefix (with or without `sha256:`)."""
         text = ref.strip()

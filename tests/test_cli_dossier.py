@@ -273,6 +273,26 @@ def test_verify_passes_then_fails_on_an_altered_attachment(
     assert report["attachments"]["govgate-result.json"] != report["recorded"]["govgate-result.json"]
 
 
+def test_second_dossier_reports_the_locker_run_and_verify_compares_with_it(
+    rendered: Rendered, tmp_path: Path
+) -> None:
+    # The first dossier had no recorded run, so it checked and recorded run 1; the HTML one
+    # reports that same run from the locker instead of checking again.
+    assert "dossier of run #" not in rendered.run.stderr
+    assert "dossier of run #1 (" in rendered.html_run.stderr
+    assert embedded(rendered.pdf, "govgate-result.json")["run"]["id"] == 1
+    verified = invoke("verify", rendered.pdf)
+    assert verified.exit_code == 0, verified.stderr
+    assert "ok    recorded run 1: the embedded result and evidence match" in verified.stderr
+    # A fresh dossier checks again and records the next run.
+    fresh = tmp_path / "fresh.html"
+    again = invoke("dossier", rendered.repo, "--out", fresh, "--html", "--fresh")
+    assert again.exit_code == 0, again.stderr
+    assert "dossier of run #" not in again.stderr
+    listed = invoke("locker", "ls", "--repo", rendered.repo, "--format", "json")
+    assert [run["id"] for run in json.loads(listed.stdout)["runs"]][-1] >= 2
+
+
 def test_pack_option_limits_the_dossier(rendered: Rendered, tmp_path: Path) -> None:
     out = tmp_path / "only.html"
     run = invoke("dossier", rendered.repo, "--out", out, "--html", "--pack", "human-oversight")
