@@ -17,11 +17,10 @@ from govgate.config import Config, load_config
 from govgate.evaluate import Evaluator, EvidenceSet
 from govgate.evidence import format_timestamp, utc_now
 from govgate.findings import Finding
-from govgate.result import FAIRNESS_KIND, fairness_section
 from govgate.loader import load_policy_set
 from govgate.plugins import Registry, build_registry, get_plugin_manager
 from govgate.policy import PolicySet
-from govgate.result import build_result, gate_status, git_target
+from govgate.result import FAIRNESS_KIND, build_result, fairness_section, gate_status, git_target
 from govgate.rollup import roll_up
 from govgate.waivers import DEFAULT_MAX_DAYS, Waiver, apply_waivers, load_waivers
 
