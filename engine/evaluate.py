@@ -134,11 +134,12 @@ class Evaluator:
             return [blocked]
         if rule.when is not None and not rule.when_needs_evidence:
             try:
-                applies, _ = rule.when.evaluate(base)
+                applies, why = rule.when.evaluate(base)
             except ConditionEvalError as exc:
                 return [self._finding(rule, "error", f"cannot evaluate when: {exc}")]
             if not applies:
-                return [self._finding(rule, "not_applicable", "not applicable to this system")]
+                note = applicability_note(why)
+                return [self._finding(rule, "not_applicable", f"not applicable: {note}")]
         kind = rule.evidence.kind
         declared = self.policy_set.kinds.get(kind)
         collector = declared.collector if declared else "?"
@@ -254,13 +255,16 @@ class Evaluator:
             ]
         if rule.when is not None and rule.when_needs_evidence:
             try:
-                applies, _ = rule.when.evaluate(root)
+                applies, why = rule.when.evaluate(root)
             except ConditionEvalError as exc:
                 return [self._finding(rule, "error", f"cannot evaluate when: {exc}", evidence=item)]
             if not applies:
                 return [
                     self._finding(
-                        rule, "not_applicable", f"not applicable to {item.subject}", evidence=item
+                        rule,
+                        "not_applicable",
+                        f"not applicable to {item.subject}: {applicability_note(why)}",
+                        evidence=item,
                     )
                 ]
         if rule.max_age is not None:
@@ -464,6 +468,36 @@ class Evaluator:
             evidence=[evidence.reference()] if evidence is not None else [],
             item=item,
         )
+
+
+def applicability_note(failures: list[LeafFailure]) -> str:
+    """Why a `when` did not hold, in words: which value, and what it would have needed.
+
+    A start date (`older_than` on a date that lies in the future) reads "applies from DATE".
+    """
+    if not failures:
+        return "its applicability condition does not hold"
+    first = failures[0]
+    if first.op in ("older_than", "newer_than") and isinstance(first.actual, str):
+        if first.op == "older_than":
+            return f"applies from {first.actual} ({first.path})"
+        return f"{first.path} is {first.actual}, outside the window"
+    if first.op == "not":
+        return f"{first.path} matches a case this rule excludes"
+    expected = first.expected
+    if isinstance(expected, (list, tuple)):
+        wanted = "one of " + ", ".join(_show_value(v) for v in expected)
+    else:
+        wanted = _show_value(expected)
+    return f"{first.path} is {_show_value(first.actual)}; applies when {first.op} {wanted}"
+
+
+def _show_value(value: Any) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _failure_pointer(item_pointer: str | None, failure: LeafFailure | None) -> str | None:
