@@ -252,12 +252,13 @@ def test_an_edited_result_is_named(run_cli, repo) -> None:
     }
 
 
-def test_verify_of_a_pdf_is_reserved_for_dossiers(run_cli, tmp_path: Path) -> None:
+def test_verify_of_a_pdf_checks_it_as_a_dossier(run_cli, tmp_path: Path) -> None:
     pdf = tmp_path / "dossier.pdf"
-    pdf.write_bytes(b"%PDF-1.7\n")
+    pdf.write_bytes(b"%PDF-1.7\n")  # truncated: not a readable PDF, so never "verified"
     result = run_cli("verify", pdf)
-    assert result.exit_code == 2
-    assert "dossier verification is not available yet" in result.stderr
+    assert result.exit_code == 1
+    assert "FAIL  readable PDF: cannot be read as a PDF" in result.stderr
+    assert f"{pdf}: NOT verified" in result.stderr
 
 
 def test_verify_without_a_locker_says_how_to_make_one(run_cli, repo) -> None:

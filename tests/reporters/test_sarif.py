@@ -14,8 +14,8 @@ from govgate.reporters.sarif import FINGERPRINT_KEY, SarifReporter, artifact_uri
 
 from conftest import RepoBuilder
 
-# The OASIS schema, kept beside the repository (issue 9: ../shared/reference/).
-SCHEMA = Path(__file__).resolve().parents[3] / "shared/reference/sarif-schema-2.1.0.json"
+# The OASIS schema, vendored so a clean clone validates against it (tests/data/schemas/).
+SCHEMA = Path(__file__).resolve().parents[1] / "data/schemas/sarif-schema-2.1.0.json"
 
 
 @cache
