@@ -597,13 +597,31 @@ class EvidenceLocker:
 
     def _identify(self) -> bool:
         """True for an empty new file; raise for anything that is not our locker."""
+        # One statement, so one snapshot: read apart, another process creating the locker in
+        # between would show "no application id" and then its tables, a foreign database.
         app_id, objects = self._retrying(
-            lambda: (
-                self._conn.execute("PRAGMA application_id").fetchone()[0],
-                self._conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0],
-            ),
+            lambda: self._conn.execute(
+                "SELECT (SELECT application_id FROM pragma_application_id()), "
+                "(SELECT count(*) FROM sqlite_master)"
+            ).fetchone(),
             "open the locker",
         )
+        if app_id == APPLICATION_ID:
+            return False
+        if app_id == 0 and objects == 0:
+            return True
+
+        # Tables but no application id: either a foreign database, or a locker another process
+        # is creating this instant (SQLite may show the new schema before the header's id).
+        # Holding the write lock settles it: that creation has then committed, or never began.
+        def settle(conn: sqlite3.Connection) -> tuple[int, int]:
+            row = conn.execute(
+                "SELECT (SELECT application_id FROM pragma_application_id()), "
+                "(SELECT count(*) FROM sqlite_master)"
+            ).fetchone()
+            return int(row[0]), int(row[1])
+
+        app_id, objects = self._transaction(settle, "open the locker")
         if app_id == APPLICATION_ID:
             return False
         if app_id == 0 and objects == 0:
