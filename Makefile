@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PLUGINS := $(wildcard plugins/govgate-*)
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit wheel-smoke packs venv clean
+.PHONY: demo test lint typecheck unit wheel-smoke packs venv clean java
 
 venv: $(STAMP)
 
@@ -35,7 +35,15 @@ typecheck: $(STAMP)
 	ln -s "$(CURDIR)/collectors" build/mypy/govgate/collectors
 	cd build/mypy && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p govgate
 
-unit: $(STAMP)
+# The Spark plugin's tests start Spark in local mode, which needs a JVM (17 or newer): the
+# machine's when it has one, otherwise Debian's headless JRE.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "no java on PATH: installing Debian's openjdk-17-jre-headless for the Spark plugin's tests"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+unit: $(STAMP) java
 	$(BIN)/pytest -q -p no:cacheprovider tests $(addsuffix /tests,$(PLUGINS))
 
 packs: $(STAMP)

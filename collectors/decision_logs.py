@@ -38,7 +38,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -48,6 +47,7 @@ from pathlib import Path
 from typing import IO, Any, Protocol, cast
 
 from govgate import hookimpl
+from govgate.aggregate import DUCKDB_DIALECT, DuckDBBackend, SqlDialect, TableSource, source_format
 from govgate.collector import CollectContext, Collector, EvidenceKind
 from govgate.errors import CollectorError
 from govgate.evidence import Evidence, format_timestamp
@@ -169,30 +169,31 @@ def _c(name: str) -> str:
     return f"c{_VALUE_INDEX[name]}"
 
 
-# Typed values, computed once per row in the `typed` layer of NORMALISE_SQL. A JSON string's
-# value is its text without the quotes: exact unless the value contains escapes, which ids,
-# types, enums, timestamps and hex digests do not; parsing each value again (`->>`) cost a
-# third of the load time.
-def _unquoted(name: str) -> str:
-    return f"trim(CAST({_c(name)} AS VARCHAR), '\"')"
+# Typed values, computed once per row in the `typed` layer of the normalisation. A JSON
+# string's value is its text without the quotes: exact unless the value contains escapes,
+# which ids, types, enums, timestamps and hex digests do not; parsing each value again (`->>`)
+# cost a third of the load time.
+def _typed_values(dialect: SqlDialect) -> dict[str, str]:
+    def unquoted(name: str) -> str:
+        return dialect.unquote(_c(name))
+
+    timestamptz = dialect.timestamp_type
+    return {
+        "decision_id": unquoted("decision_id"),
+        "ts": dialect.epoch(unquoted("timestamp")),
+        "decision_type": unquoted("decision_type"),
+        "risk_tier": f"lower({unquoted('risk_tier')})",
+        "review_action": f"lower({unquoted('human_review.action')})",
+        "review_ts": dialect.epoch(unquoted("human_review.timestamp")),
+        "retention_date": (
+            f"coalesce(TRY_CAST({unquoted('retention_until')} AS DATE), "
+            f"CAST(TRY_CAST({unquoted('retention_until')} AS {timestamptz}) AS DATE))"
+        ),
+        "prev_text": unquoted("prev_hash"),
+    }
 
 
-_TYPED_VALUES = {
-    "decision_id": _unquoted("decision_id"),
-    "ts": f"epoch(TRY_CAST({_unquoted('timestamp')} AS TIMESTAMPTZ))",
-    "decision_type": _unquoted("decision_type"),
-    "risk_tier": f"lower({_unquoted('risk_tier')})",
-    "review_action": f"lower({_unquoted('human_review.action')})",
-    "review_ts": f"epoch(TRY_CAST({_unquoted('human_review.timestamp')} AS TIMESTAMPTZ))",
-    "retention_date": (
-        f"coalesce(TRY_CAST({_unquoted('retention_until')} AS DATE), "
-        f"CAST(TRY_CAST({_unquoted('retention_until')} AS TIMESTAMPTZ) AS DATE))"
-    ),
-    "prev_text": _unquoted("prev_hash"),
-}
-
-
-def _type_violation(name: str, kind: str) -> str | None:
+def _type_violation(dialect: SqlDialect, name: str, kind: str) -> str | None:
     """SQL true when the field is present with the wrong JSON type (None: any type is fine).
 
     Types are read from the JSON text's first character (LIKE prefixes are cheap); a missing
@@ -201,10 +202,12 @@ def _type_violation(name: str, kind: str) -> str | None:
     column = _c(name)
     present = f"{column} <> 'null'"
     not_string = f"{column} NOT LIKE '\"%'"
+    integer = dialect.regex_full(column, "'-?[0-9]+'")
+    number = dialect.regex_search(column, "'^-?[0-9]'")
     wrong = {
-        "id": f"{not_string} AND NOT regexp_full_match({column}, '-?[0-9]+')",
+        "id": f"{not_string} AND NOT {integer}",
         "string": not_string,
-        "number": f"NOT regexp_matches({column}, '^-?[0-9]')",
+        "number": f"NOT {number}",
         "boolean": f"{column} NOT IN ('true', 'false')",
         "array": f"{column} NOT LIKE '[%'",
         "object": f"{column} NOT LIKE '{{%'",
@@ -226,14 +229,14 @@ def _present(name: str) -> str:
     return condition
 
 
-def _problem_sql() -> str:
+def _problem_sql(dialect: SqlDialect) -> str:
     cases = [
         "WHEN pre_problem IS NOT NULL THEN pre_problem",
         "WHEN json IS NULL THEN 'invalid JSON'",
         "WHEN not_object THEN 'not a JSON object'",
     ]
     for name, kind in _CHECKED_FIELDS:
-        violation = _type_violation(name, kind)
+        violation = _type_violation(dialect, name, kind)
         if violation is not None:
             message = f"{name} must be {_TYPE_TEXT[kind]}".replace("'", "''")
             cases.append(f"WHEN {violation} THEN '{message}'")
@@ -243,48 +246,55 @@ def _problem_sql() -> str:
 _PRESENT_SQL = " + ".join(
     f"(CASE WHEN {_present(name)} THEN {FIELD_BIT[name]} ELSE 0 END)" for name in A0_FIELD_NAMES
 )
-_FIELD_COLUMNS = ", ".join(f"v[{index}] AS c{index}" for index in _VALUE_INDEX.values())
-_TYPED_COLUMNS = ", ".join(f"{sql} AS {name}" for name, sql in _TYPED_VALUES.items())
 
-#: Normalise the relation `src(file_id, line, json, raw_sha, pre_problem)` (a CTE the loader
-#: puts in front) into DECISION_ROW_COLUMNS. `json` is the line's text when it is valid JSON,
-#: else NULL; `raw_sha` is the line's sha256 when the loader computed it (for invalid lines).
-#: The document is parsed once (json_extract with every path); each field is then a column
-#: `cN` holding that field's JSON text.
-NORMALISE_SQL = f"""
-parsed AS (
-    SELECT file_id, line, json, raw_sha, pre_problem,
-        CASE WHEN json LIKE '{{%' THEN json_extract(json, $paths) END AS v
-    FROM src
-), fields AS (
-    SELECT file_id, line, json, raw_sha, pre_problem, v IS NULL AS not_object, {_FIELD_COLUMNS}
-    FROM parsed
-), typed AS (
-    SELECT *, {_TYPED_COLUMNS} FROM fields
+
+def normalise_sql(dialect: SqlDialect, keys: Sequence[str] = ("file_id", "line")) -> str:
+    """Normalise the relation `src` into DECISION_ROW_COLUMNS (with `keys` in front).
+
+    `src` (a CTE the loader puts in front) has the `keys`, `json` (the line's text when it is
+    valid JSON, else NULL), `raw_sha` (the line's sha256 when the loader computed it, for
+    invalid lines) and `pre_problem` (a problem the loader found). The document is parsed once
+    (the dialect's `json_fields`); each field is then a column `cN` holding its JSON text, and
+    every check below is the same text for every engine. Parameters: `paths`,
+    `high_risk_types`, `prefilter`.
+    """
+    key_list = ", ".join(keys)
+    typed = ", ".join(f"{sql} AS {name}" for name, sql in _typed_values(dialect).items())
+    prev = _c("prev_hash")
+    high_risk = dialect.contains(dialect.param("high_risk_types"), "decision_type")
+    record_sha = "coalesce(raw_sha, CASE WHEN json IS NOT NULL THEN "
+    record_sha += f"{dialect.sha256_hex('json')} END)"
+    key_select = "".join(f"    {key},\n" for key in keys)
+    pii = dialect.regex_search("json", dialect.param("prefilter"))
+    fields = dialect.json_fields(key_list, JSON_PATHS, dialect.param("paths"))
+    hex_digest = dialect.regex_full("prev_text", "'[0-9a-fA-F]{64}'")
+    return f"""{fields}, typed AS (
+    SELECT *, {typed} FROM fields
 )
 SELECT
-    file_id,
-    line,
-    {_problem_sql()} AS problem,
+{key_select}    {_problem_sql(dialect)} AS problem,
     json IS NOT NULL AS parsed,
     decision_id,
     ts,
     decision_type,
     risk_tier,
-    coalesce(risk_tier = 'high' OR list_contains($high_risk_types, decision_type), false)
+    coalesce(risk_tier = 'high' OR {high_risk}, false)
         AS is_high_risk,
     CASE WHEN not_object THEN 0 ELSE {_PRESENT_SQL} END AS present,
     review_action,
     review_ts,
-    CASE WHEN {_c("prev_hash")} IS NULL OR {_c("prev_hash")} IN ('null', '""') THEN NULL
-        WHEN regexp_full_match(prev_text, '[0-9a-fA-F]{{64}}')
-            THEN CAST('0x' || left(prev_text, 32) AS UHUGEINT)
-        ELSE CAST(0 AS UHUGEINT) END AS prev_hash,
-    CAST('0x' || left(coalesce(raw_sha, CASE WHEN json IS NOT NULL THEN sha256(json) END), 32)
-        AS UHUGEINT) AS record_hash,
-    CASE WHEN json IS NOT NULL AND regexp_matches(json, $prefilter) THEN json END AS pii_text
+    CASE WHEN {prev} IS NULL OR {prev} IN ('null', '""') THEN NULL
+        WHEN {hex_digest}
+            THEN {dialect.hash128("prev_text")}
+        ELSE {dialect.hash128_zero()} END AS prev_hash,
+    {dialect.hash128(record_sha)} AS record_hash,
+    CASE WHEN json IS NOT NULL AND {pii} THEN json END AS pii_text
 FROM typed
-"""  # noqa: S608 - every piece is a module constant
+"""  # noqa: S608 - every piece is a module constant or the dialect's
+
+
+#: The DuckDB loader's normalisation (see `normalise_sql`).
+NORMALISE_SQL = normalise_sql(DUCKDB_DIALECT)
 
 _READ_JSONL_SQL = """
 SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
@@ -621,11 +631,13 @@ class _PiiTally:
 
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PII_TYPES, 0))
     samples: list[str] = field(default_factory=list)
+    #: Samples kept (the lake scan keeps every distinct one of a line, then picks by position).
+    limit: int = MAX_PII_SAMPLES
 
     def scan(self, text: str) -> None:
         for match in scan_text(text):
             self.counts[match.kind] += 1
-            if len(self.samples) < MAX_PII_SAMPLES and match.masked not in self.samples:
+            if len(self.samples) < self.limit and match.masked not in self.samples:
                 self.samples.append(match.masked)
 
     def scan_json(self, value: Any) -> None:
@@ -864,18 +876,12 @@ class DuckDBDecisionLogLoader:
     """
 
     def __init__(self, settings: DecisionLogSettings) -> None:
-        import duckdb
-
-        self._tmp = tempfile.TemporaryDirectory(prefix="govgate-decision-logs-")
-        self.con = duckdb.connect(
-            config={
-                "threads": settings.threads,
-                "memory_limit": settings.memory_limit,
-                "temp_directory": self._tmp.name,
-                "preserve_insertion_order": True,  # row order = line order (checked)
-                "autoinstall_known_extensions": False,  # never reach for the network
-            }
+        # The embedded aggregation backend, asked to keep row order = line order (checked).
+        self.backend = DuckDBBackend(
+            {"threads": settings.threads, "memory_limit": settings.memory_limit},
+            preserve_insertion_order=True,
         )
+        self.con = self.backend.connection
         # DuckDB would draw its own progress bar on stdout, which carries govgate's payload:
         # progress is tracked silently and reported through ctx.progress instead.
         self.con.execute("SET enable_progress_bar = true")
@@ -897,20 +903,11 @@ class DuckDBDecisionLogLoader:
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.con.close()
-        self._tmp.cleanup()
+            self.backend.close()
 
     # -- QueryRunner ---------------------------------------------------------------------------
     def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
-        named = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
-        used = set(named.findall(sql))
-        duck_sql = named.sub(r"$\1", sql)
-        cursor = self.con.execute(duck_sql, {k: v for k, v in (params or {}).items() if k in used})
-        while True:
-            batch = cursor.fetchmany(10_000)
-            if not batch:
-                return
-            yield from batch
+        return self.backend.rows(sql, params)
 
     # -- loading -------------------------------------------------------------------------------
     def _common_params(self) -> dict[str, Any]:
@@ -1094,6 +1091,15 @@ def _csv_record(header: Sequence[str], row: Sequence[str]) -> dict[str, Any]:
     return record
 
 
+#: Longest line the Python readers (CSV, JSONL) hold: a longer one is not a decision record, and
+#: buffering it (a 2 GB file without a newline) would cost its size in memory, several times.
+MAX_LINE_BYTES = 64 << 20
+
+
+class LineTooLong(ValueError):
+    """A line longer than MAX_LINE_BYTES: the file is reported as unreadable, not buffered."""
+
+
 def csv_rows(
     path: Path, log: LogFile, on_bytes: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, str | None, str | None, str | None]]:
@@ -1109,7 +1115,14 @@ def csv_rows(
         state = {"line": 0}
 
         def physical_lines() -> Iterator[str]:
-            for physical in text:
+            # readline with a limit: a line without an end (a sparse or binary file) is never
+            # held whole; past MAX_LINE_BYTES characters the file is unreadable, as for JSONL.
+            while physical := text.readline(MAX_LINE_BYTES + 1):
+                if len(physical) > MAX_LINE_BYTES:
+                    raise LineTooLong(
+                        f"line {state['line'] + 1} is longer than {MAX_LINE_BYTES >> 20} MB; "
+                        "one decision record per line is expected"
+                    )
                 if state["line"] == 0 and physical.startswith("\ufeff"):
                     physical = physical[1:]  # a byte-order mark before the header
                 state["line"] += 1
@@ -1195,6 +1208,11 @@ def jsonl_rows(
                 cut = data.rfind(b"\n") + 1
                 tail, data = data[cut:], data[:cut]
                 pieces = data[:-1].split(b"\n") if data else []
+                if len(tail) > MAX_LINE_BYTES:
+                    raise LineTooLong(
+                        f"line {line_no + len(pieces) + 1} is longer than "
+                        f"{MAX_LINE_BYTES >> 20} MB; one decision record per line is expected"
+                    )
             else:
                 tail, pieces = b"", ([data] if data else [])
             for raw in pieces:
@@ -1336,6 +1354,163 @@ def _build_data(
 
 
 # ---------------------------------------------------------------------------------------------
+# Decision logs in a data lake: the same aggregates on a remote backend (Spark)
+# ---------------------------------------------------------------------------------------------
+
+#: The backend's one-row-per-line relation (see AggregationBackend.register_records).
+LINES_VIEW = "decision_lines"
+
+
+def records_view_sql(dialect: SqlDialect) -> str:
+    """`decision_records` over `decision_lines`, normalised by the shared rules.
+
+    Blank lines are not records (they are counted by `scan_lake_partition`, as the line pass
+    counts them). Invalid lines get no hash, exactly as DuckDB's JSONL reader gives none: the
+    link after such a line is not counted, the line itself breaks the chain.
+    """
+    src = f"""
+WITH src AS (
+    SELECT path, ord, file_rank * 1099511627776 + ord AS seq, line,
+        CASE WHEN {dialect.json_valid("text")} THEN text END AS json,
+        CAST(NULL AS {dialect.string_type}) AS raw_sha,
+        CAST(NULL AS {dialect.string_type}) AS pre_problem
+    FROM {LINES_VIEW}
+    WHERE text <> ''
+), """  # noqa: S608 - every piece is a module constant or the dialect's
+    return src + normalise_sql(dialect, ("path", "ord", "seq", "line"))
+
+
+def lake_scan_sql(dialect: SqlDialect) -> str:
+    """The lines `scan_lake_partition` must see: blank ones and those that may hold PII."""
+    matches = dialect.regex_search("text", dialect.param("prefilter"))
+    return (
+        f"SELECT path, file_rank, ord, line, text FROM {LINES_VIEW} "  # noqa: S608
+        f"WHERE text = '' OR {matches}"
+    )
+
+
+def scan_lake_partition(rows: Iterator[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
+    """Blank lines and personal data of one partition of lines, per file (runs on a worker).
+
+    Returns only counts, the first blank line numbers and masked samples keyed by where they
+    occur, so that merging partitions in any order gives the order a single pass gives: per
+    file, samples of parsed lines first, then of unparsable ones (as the DuckDB path scans).
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for path, rank, ordinal, line, text in rows:
+        entry = out.setdefault(
+            path, {"rank": int(rank), "blank": 0, "blank_lines": [], "counts": {}, "samples": {}}
+        )
+        if text == "":
+            entry["blank"] += 1
+            if line is not None:
+                entry["blank_lines"] = sorted([*entry["blank_lines"], int(line)])[
+                    :MAX_MALFORMED_LISTED
+                ]
+            continue
+        tally = _PiiTally(limit=sys.maxsize)
+        try:
+            tally.scan_json(json.loads(text))
+            parsed = 0
+        except ValueError:
+            tally.scan(text)
+            parsed = 1
+        for kind, count in tally.counts.items():
+            if count:
+                entry["counts"][kind] = entry["counts"].get(kind, 0) + count
+        samples: dict[str, tuple[int, int, int]] = entry["samples"]
+        for index, masked in enumerate(tally.samples):
+            key = (parsed, int(ordinal), index)
+            if masked not in samples or key < samples[masked]:
+                samples[masked] = key
+        if len(samples) > 1000:  # only the first few by position can ever be listed
+            kept = sorted(samples.items(), key=lambda item: item[1])[:MAX_PII_SAMPLES]
+            entry["samples"] = dict(kept)
+    return out
+
+
+@dataclass
+class _LakeFile:
+    blank: int = 0
+    blank_lines: list[int] = field(default_factory=list)
+    pii: _PiiTally = field(default_factory=_PiiTally)
+
+
+def _merge_lake_scans(partials: Iterable[dict[str, dict[str, Any]]]) -> dict[str, _LakeFile]:
+    merged: dict[str, _LakeFile] = {}
+    samples: dict[str, dict[str, tuple[int, int, int]]] = {}
+    for partial in partials:
+        for path, entry in partial.items():
+            found = merged.setdefault(path, _LakeFile())
+            found.blank += int(entry["blank"])
+            found.blank_lines = sorted([*found.blank_lines, *entry["blank_lines"]])[
+                :MAX_MALFORMED_LISTED
+            ]
+            for kind, count in entry["counts"].items():
+                found.pii.counts[kind] += int(count)
+            known = samples.setdefault(path, {})
+            for masked, key in entry["samples"].items():
+                key = tuple(key)
+                if masked not in known or key < known[masked]:
+                    known[masked] = key
+    for path, known in samples.items():
+        ordered = sorted(known.items(), key=lambda item: item[1])
+        merged[path].pii.samples = [masked for masked, _ in ordered[:MAX_PII_SAMPLES]]
+    return merged
+
+
+def lake_source(ctx: CollectContext) -> TableSource | None:
+    """`backend_settings.decision_logs` ({paths, format}) as a source, or None when unset."""
+    handle = ctx.backend
+    if handle is None:
+        return None
+    raw = handle.settings.get("decision_logs")
+    if raw is None:
+        return None
+    key = "govgate.yaml backend_settings.decision_logs"
+    if isinstance(raw, str | list):
+        raw = {"paths": raw}
+    if not isinstance(raw, dict):
+        raise CollectorError(f"{key} must be {{paths: [URI, ...], format: jsonl|parquet}}")
+    uris = raw.get("paths")
+    uris = [uris] if isinstance(uris, str) else uris
+    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+        raise CollectorError(f"{key}.paths must be a list of paths or URIs")
+    fmt = raw.get("format") or source_format(uris[0])
+    if fmt is None:
+        raise CollectorError(f"{key}.format: say jsonl or parquet ({uris[0]!r} does not)")
+    if fmt not in ("jsonl", "parquet"):
+        raise CollectorError(
+            f"{key}.format: {fmt!r}; lake decision logs are read as jsonl or parquet "
+            "(CSV logs are summarised from the repository, by the embedded DuckDB)"
+        )
+    if handle.is_default:
+        raise CollectorError(
+            f"{key}: lake URIs need a remote backend (backend: spark); with duckdb, "
+            "collectors.decision_logs.paths names repository files"
+        )
+    return TableSource(tuple(uris), str(fmt))
+
+
+#: What a lake summary cannot say, by format, and why (reported as `not_computed`).
+LAKE_NOT_COMPUTED = {
+    "jsonl": {
+        "malformed.first.reason": (
+            "a line that is not valid JSON is reported as 'invalid JSON', without the JSON "
+            "parser's position, which needs the line's bytes in govgate"
+        ),
+    },
+    "parquet": {
+        "malformed.first.line": "Parquet rows have no line numbers",
+        "hash_chain.verified": (
+            "prev_hash is the sha256 of the previous JSONL line's bytes; Parquet rows have "
+            "no such bytes, so the chain cannot be verified"
+        ),
+    },
+}
+
+
+# ---------------------------------------------------------------------------------------------
 # Evidence kinds
 # ---------------------------------------------------------------------------------------------
 
@@ -1444,7 +1619,15 @@ def _summary_schema(per_file: bool) -> dict[str, Any]:
     }
     if per_file:
         properties["path"] = {"type": "string"}
-    return _object(properties)
+    schema = _object(properties)
+    # Present only when a remote backend summarised a lake (not required, so evidence of the
+    # embedded path is unchanged): which backend, and what it could not compute, with why.
+    schema["properties"]["backend"] = {"type": "string"}
+    schema["properties"]["not_computed"] = {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+    }
+    return schema
 
 
 SUMMARY_SCHEMA = _summary_schema(per_file=False)
@@ -1483,6 +1666,10 @@ class DecisionLogsCollector(Collector):
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         settings = DecisionLogSettings.from_context(ctx)
+        lake = lake_source(ctx)
+        if lake is not None:
+            yield from self._collect_from_lake(ctx, settings, lake)
+            return
         found = list(ctx.iter_files(settings.paths))
         logs = [
             LogFile(
@@ -1528,6 +1715,113 @@ class DecisionLogsCollector(Collector):
                 path=log.path,
                 dated=_timestamp(group.totals.get("last_ts")),
                 problem=f"cannot read {log.path}: {log.read_error}" if log.read_error else None,
+            )
+
+    def _collect_from_lake(
+        self, ctx: CollectContext, settings: DecisionLogSettings, source: TableSource
+    ) -> Iterable[Evidence]:
+        """The summary of logs in a data lake, computed where they are (ctx.backend).
+
+        The same aggregate SQL as the repository path runs on the backend; only aggregates,
+        the first malformed lines of each file and masked PII samples come back. What the
+        backend cannot compute faithfully is null and named in `not_computed`.
+        """
+        assert ctx.backend is not None  # lake_source returned a source
+        backend = ctx.backend.open()
+        registered = backend.register_records(LINES_VIEW, source)
+        dialect = backend.dialect
+        backend.create_view(
+            "decision_records",
+            records_view_sql(dialect),
+            {
+                "paths": JSON_PATHS,
+                "high_risk_types": list(settings.high_risk_types),
+                "prefilter": PREFILTER_PATTERN,
+            },
+        )
+        logs = [
+            LogFile(path=path, absolute=Path(path), rank=rank, size=0, is_csv=False)
+            for rank, path in enumerate(registered.files)
+        ]
+        groups = self._aggregate(backend, settings, logs, ctx.now)
+        has_lines = source.format == "jsonl"
+        not_computed = dict(LAKE_NOT_COMPUTED[source.format])
+        not_computed.update(getattr(backend, "not_computed", {}) or {})
+        malformed: dict[str, list[tuple[int, int | None, str]]] = {}
+        for path, ordinal, line, problem in backend.rows(MALFORMED_SQL):
+            malformed.setdefault(path, []).append(
+                (int(ordinal), None if line is None else int(line), str(problem))
+            )
+        chain: dict[str, tuple[int, int, int | None]] = {}
+        if has_lines:
+            for path, links, broken, _first_ord, first_line in backend.rows(CHAIN_SQL):
+                chain[path] = (
+                    int(links or 0),
+                    int(broken or 0),
+                    None if first_line is None else int(first_line),
+                )
+        scans = _merge_lake_scans(
+            backend.fold(
+                lake_scan_sql(dialect), {"prefilter": PREFILTER_PATTERN}, scan_lake_partition
+            )
+        )
+        summary = groups[None]
+        listed: list[tuple[str, int | None, str]] = []
+        for log in logs:
+            group = groups[log.path]
+            scan = scans.get(log.path, _LakeFile())
+            entries = [(line, problem) for _, line, problem in malformed.get(log.path, [])]
+            entries.extend((line, "blank line") for line in scan.blank_lines)
+            if not has_lines and scan.blank:
+                entries.extend((None, "blank line") for _ in range(scan.blank))
+            entries.sort(key=lambda item: (item[0] is None, item[0] or 0))
+            group.malformed_listed = [
+                (log.path, line, reason) for line, reason in entries[:MAX_MALFORMED_LISTED]
+            ]
+            group.malformed_extra = scan.blank
+            summary.malformed_extra += scan.blank
+            links, broken, first_line = chain.get(log.path, (0, 0, None))
+            group.links, group.broken, group.chained = links, broken, links > 0
+            if group.chained and broken:
+                group.first_break = (log.path, first_line)
+            if group.chained:
+                summary.chained = True
+                summary.links += links
+                summary.broken += broken
+                if summary.first_break is None and group.first_break is not None:
+                    summary.first_break = group.first_break
+            group.pii.add(scan.pii)
+            summary.pii.add(group.pii)
+            listed.extend(group.malformed_listed)
+            for line, reason in entries[:MAX_MALFORMED_LISTED]:
+                ctx.problem(log.path, line, f"malformed decision-log line: {reason}")
+            hidden = (
+                int(group.totals.get("malformed") or 0)
+                + group.malformed_extra
+                - len(group.malformed_listed)
+            )
+            if hidden > 0:
+                ctx.problem(log.path, None, f"{hidden} more malformed decision-log lines")
+        summary.malformed_listed = listed[:MAX_MALFORMED_LISTED]
+        extra = {"backend": backend.name, "not_computed": not_computed}
+        data = _build_data(summary, settings, ctx.now, len(logs))
+        data.update(extra)
+        yield ctx.evidence(
+            "decision_log.summary",
+            subject=", ".join(source.uris),
+            data=data,
+            dated=_timestamp(summary.totals.get("last_ts")),
+        )
+        for log in logs:
+            group = groups[log.path]
+            data = _build_data(group, settings, ctx.now, 1)
+            data["path"] = log.path
+            data.update(extra)
+            yield ctx.evidence(
+                "decision_log.file",
+                subject=log.path,
+                data=data,
+                dated=_timestamp(group.totals.get("last_ts")),
             )
 
     # -- steps ---------------------------------------------------------------------------------
@@ -1786,7 +2080,7 @@ class DecisionLogsCollector(Collector):
 
 #: Errors that mean a file cannot be read (I/O, corrupt gzip, not decodable). DuckDB's own
 #: parser/binder errors are bugs in govgate and are deliberately not among them.
-_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, UnicodeError)
+_READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, UnicodeError, LineTooLong)
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from govgate import hookimpl
+from govgate.aggregate import TableSource
 from govgate.collector import CollectContext, Collector, EvidenceKind
 from govgate.errors import CollectorError, InputError, UsageError
 from govgate.evidence import Evidence
@@ -82,8 +83,13 @@ def analysis_schema() -> dict[str, Any]:
             "audit_date": nullable,
             "data_source": nullable,
             "auditor": nullable,
-            "input_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "dated_from": {"enum": ["audit_date", "git", "mtime"]},
+            # null when the input is read by a remote backend (lake URIs): govgate never
+            # sees its bytes, only the aggregates.
+            "input_sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+            "dated_from": {"enum": ["audit_date", "git", "mtime", "collected"]},
+            # Present when a backend other than the embedded DuckDB computed the counts.
+            "backend": {"type": "string"},
+            "source_uris": {"type": "array", "items": {"type": "string"}},
         }
     )
     schema["required"] = [
@@ -171,7 +177,6 @@ class FairnessCollector(Collector):
             DEFAULT_MIN_SHARE,
             DEFAULT_UNKNOWN_VALUES,
             FairnessSpec,
-            analyse_files,
             detect_format,
         )
 
@@ -196,6 +201,22 @@ class FairnessCollector(Collector):
                 f"{where}: a second analysis named {subject!r}; names must be unique",
             )
         names.add(subject)
+        spec = FairnessSpec(
+            prediction=entry["prediction"],
+            attributes=tuple(entry["attrs"]),
+            label=entry.get("label"),
+            score=entry.get("score"),
+            positive=_texts(entry.get("positive")),
+            negative=_texts(entry.get("negative")),
+            label_positive=_texts(entry.get("label_positive")),
+            label_negative=_texts(entry.get("label_negative")),
+            min_share=float(entry.get("min_share", DEFAULT_MIN_SHARE)),
+            unknown_values=tuple(entry.get("unknown_values", DEFAULT_UNKNOWN_VALUES)),
+            option_names=CONFIG_OPTION_NAMES,
+        )
+        lake = _lake_source(ctx, subject)
+        if lake is not None:
+            return self._one_from_lake(ctx, subject, entry, spec, lake, where)
         pattern = str(entry["path"])
         files = list(ctx.iter_files([pattern]))
         if not files:
@@ -225,23 +246,11 @@ class FairnessCollector(Collector):
                     f"{where}.audit_date: {audit_date!r} is not a date; write YYYY-MM-DD",
                 )
             dated = dated if dated.tzinfo else dated.replace(tzinfo=UTC)
-        spec = FairnessSpec(
-            prediction=entry["prediction"],
-            attributes=tuple(entry["attrs"]),
-            label=entry.get("label"),
-            score=entry.get("score"),
-            positive=_texts(entry.get("positive")),
-            negative=_texts(entry.get("negative")),
-            label_positive=_texts(entry.get("label_positive")),
-            label_negative=_texts(entry.get("label_negative")),
-            min_share=float(entry.get("min_share", DEFAULT_MIN_SHARE)),
-            unknown_values=tuple(entry.get("unknown_values", DEFAULT_UNKNOWN_VALUES)),
-            option_names=CONFIG_OPTION_NAMES,
-        )
         rels = [rel for rel, _ in files]
         paths = [path for _, path in files]
+        source = TableSource(tuple(str(p) for p in paths), fmt, tuple(rels))
         try:
-            doc = analyse_files(paths, spec, fmt=fmt, display=rels)
+            doc = self._analyse(ctx, source, spec)
         except InputError as exc:
             return self._problem(ctx, subject, rels[0], str(exc))
         except UsageError as exc:
@@ -291,11 +300,120 @@ class FairnessCollector(Collector):
             dated=dated,
         )
 
+    def _analyse(
+        self, ctx: CollectContext, source: TableSource, spec: Any, *, remote: bool = False
+    ) -> dict[str, Any]:
+        """The fairness document of one source.
+
+        Repository files are read in process by DuckDB, in a database of its own per analysis
+        (its reject tables are per input); lake sources (`remote`) by the backend govgate.yaml
+        selected, shared by the whole collection. An AggregationError
+        (engine unreachable, path missing, column missing on a remote engine) is not caught:
+        it fails the collector, so every rule that needed the evidence is `error`.
+        """
+        from govgate.aggregate import DuckDBBackend
+        from govgate.fairness import analyse_source
+
+        handle = ctx.backend
+        if remote and handle is not None:
+            return analyse_source(source, spec, backend=handle.open())
+        settings = handle.settings if handle is not None and handle.is_default else None
+        with DuckDBBackend(settings) as backend:
+            return analyse_source(source, spec, backend=backend)
+
+    def _one_from_lake(
+        self,
+        ctx: CollectContext,
+        subject: str,
+        entry: dict[str, Any],
+        spec: Any,
+        source: TableSource,
+        where: str,
+    ) -> Evidence:
+        """An analysis whose predictions live outside the repository (backend_settings)."""
+        audit_date = entry.get("audit_date")
+        dated = ctx.now
+        dated_from = "collected"
+        if audit_date is not None:
+            try:
+                dated = datetime.fromisoformat(str(audit_date).replace("Z", "+00:00"))
+            except ValueError:
+                return self._problem(
+                    ctx,
+                    subject,
+                    None,
+                    f"{where}.audit_date: {audit_date!r} is not a date; write YYYY-MM-DD",
+                )
+            dated = dated if dated.tzinfo else dated.replace(tzinfo=UTC)
+            dated_from = "audit_date"
+        try:
+            doc = self._analyse(ctx, source, spec, remote=True)
+        except InputError as exc:
+            return self._problem(ctx, subject, None, str(exc))
+        except UsageError as exc:
+            return self._problem(ctx, subject, None, f"{where}: {exc}")
+        data = {
+            **doc,
+            "name": subject,
+            "path": str(entry["path"]),
+            "audit_date": str(audit_date) if audit_date is not None else None,
+            "data_source": entry.get("data_source"),
+            "auditor": entry.get("auditor"),
+            "input_sha256": None,
+            "dated_from": dated_from,
+            "backend": ctx.backend.name if ctx.backend is not None else "duckdb",
+            "source_uris": list(source.uris),
+        }
+        return ctx.evidence(KIND, subject, redact_json(data), dated=dated)
+
     def _problem(
         self, ctx: CollectContext, subject: str, path: str | None, message: str
     ) -> Evidence:
         ctx.problem(path, None, message, level="error")
         return ctx.evidence(KIND, subject, None, path=path, problem=message)
+
+
+def _lake_source(ctx: CollectContext, name: str) -> TableSource | None:
+    """`backend_settings.predictions.NAME` ({paths or path, format}) as a source, or None.
+
+    Only a remote backend reads lake URIs; with the embedded DuckDB an analysis reads the
+    repository files its `path` matches.
+    """
+    from govgate.aggregate import AggregationError, source_format
+
+    handle = ctx.backend
+    if handle is None:
+        return None
+    predictions = handle.settings.get("predictions") or {}
+    if not isinstance(predictions, dict):
+        raise CollectorError(
+            "govgate.yaml backend_settings.predictions must map analysis names to "
+            "{paths: [URI, ...], format: parquet|jsonl|csv}"
+        )
+    entry = predictions.get(name)
+    if entry is None:
+        return None
+    key = f"govgate.yaml backend_settings.predictions.{name}"
+    if isinstance(entry, str):
+        entry = {"paths": [entry]}
+    if not isinstance(entry, dict):
+        raise CollectorError(f"{key} must be {{paths: [URI, ...], format: ...}}")
+    uris = entry.get("paths", entry.get("path"))
+    uris = [uris] if isinstance(uris, str) else uris
+    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+        raise CollectorError(f"{key}.paths must be a list of paths or URIs")
+    fmt = entry.get("format") or source_format(uris[0])
+    if fmt is None:
+        raise CollectorError(f"{key}.format: say parquet, jsonl or csv ({uris[0]!r} does not)")
+    if handle.is_default:
+        raise CollectorError(
+            f"{key}: lake URIs need a remote backend (backend: spark); with duckdb, "
+            "collectors.fairness.analyses[].path names repository files"
+        )
+    try:
+        return TableSource(tuple(uris), str(fmt))
+    except AggregationError as exc:
+        raise CollectorError(f"{key}: {exc}") from None
 
 
 @hookimpl

@@ -1,7 +1,7 @@
 """govgate's own contributions, registered as an ordinary plugin (like pytest's built-ins).
 
-Operators, the shipped policy packs and the output formats. Built-in collectors live in
-`govgate.collectors`, one module (and one plugin) each.
+Operators, the shipped policy packs, the output formats and the DuckDB aggregation backend.
+Built-in collectors live in `govgate.collectors`, one module (and one plugin) each.
 """
 
 from __future__ import annotations
@@ -82,3 +82,11 @@ def govgate_reporters() -> Sequence[Reporter]:
         GithubReporter(),
         OscalReporter(),
     ]
+
+
+@hookimpl
+def govgate_aggregation_backends() -> dict[str, Callable[..., Any]]:
+    # DuckDB is imported when the factory runs, not when the plugin is registered.
+    from govgate.aggregate import duckdb_backend
+
+    return {"duckdb": duckdb_backend}

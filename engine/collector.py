@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from govgate.evidence import Evidence, Source, utc_now
+from govgate.pii import redact_pointer, redact_text
 
 #: Folders never collected from: VCS internals, govgate's own state, virtual environments.
 IGNORED_DIRS = frozenset(
@@ -260,6 +261,9 @@ class CollectContext:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     #: Called with (done, total, label) during long work; a no-op unless a terminal is attached.
     progress: Any = None
+    #: The aggregation backend govgate.yaml selected (`govgate.aggregate.BackendHandle`);
+    #: None means the embedded default (DuckDB). Call `.open()` only when there is work.
+    backend: Any = None
 
     def evidence(
         self,
@@ -278,6 +282,8 @@ class CollectContext:
 
         Pass `problem` when the source exists but cannot be used (it does not parse): the item
         still records that the file is there, and rules reading it fail with the problem.
+        Location pointers and the problem text are redacted here: both quote the user's keys
+        and values (a YAML key can be an e-mail address), and `data` is the collector's job.
         """
         return Evidence.create(
             kind=kind,
@@ -288,8 +294,8 @@ class CollectContext:
             collector_version=self.collector_version,
             collected_at=self.now,
             dated=dated,
-            locations=locations,
-            problem=problem,
+            locations={redact_pointer(p): n for p, n in (locations or {}).items()},
+            problem=redact_text(problem) if problem is not None else None,
         )
 
     def kind(self, name: str) -> EvidenceKind | None:
@@ -306,8 +312,11 @@ class CollectContext:
     def problem(
         self, path: str | None, line: int | None, message: str, *, level: str = "warning"
     ) -> None:
-        """Record malformed input: counted and reported, never silently skipped."""
-        self.diagnostics.append(Diagnostic(self.collector, path, line, message, level))
+        """Record malformed input: counted and reported, never silently skipped.
+
+        The message is redacted: parsers quote the offending key or value in their errors.
+        """
+        self.diagnostics.append(Diagnostic(self.collector, path, line, redact_text(message), level))
 
     def glob(self, patterns: Iterable[str]) -> list[str]:
         """Repository files matching the patterns (relative POSIX paths)."""

@@ -15,13 +15,15 @@ import difflib
 import itertools
 import json
 import math
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govgate.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from govgate.aggregate import AggregationBackend, RegisteredSource, TableSource
 
 SCHEMA_ID = "govgate/fairness/v1"
 #: Two-sided 95 % normal quantile, for the Wilson intervals.
@@ -876,75 +878,65 @@ _REJECT_REASONS = {
 }
 
 
-@dataclass
-class DuckDBSource:
-    """A prediction file opened in DuckDB as the relation the portable SQL reads."""
-
-    connection: Any
-    relation: str
-    decode_json: bool
-    fmt: str
-    paths: list[Path]
-    display: list[str]
-    _reject_tables: bool = False
-
-    def rejected(self) -> tuple[int, list[dict[str, Any]]]:
-        """(count, first lines) of rows the reader could not parse; call after the scan."""
-        if self.fmt == "csv" and self._reject_tables:
-            # A relation scanned twice (the score median) logs its rejects twice: count lines.
-            total = self.connection.execute(
-                "SELECT COUNT(*) FROM (SELECT DISTINCT file_id, line FROM govgate_reject_errors)"
-            ).fetchone()[0]
-            listed = self.connection.execute(
-                "SELECT e.file_id, e.line, MIN(e.error_type), MIN(e.column_name) "  # noqa: S608
-                "FROM govgate_reject_errors e GROUP BY e.file_id, e.line "
-                f"ORDER BY e.file_id, e.line LIMIT {MAX_REJECTED_LISTED}"
-            ).fetchall()
-            files = dict(
-                self.connection.execute(
-                    "SELECT DISTINCT file_id, file_path FROM govgate_reject_scans"
-                ).fetchall()
-            )
-            by_path = {str(p): d for p, d in zip(self.paths, self.display, strict=True)}
-            lines = []
-            for file_id, line, error_type, column in listed:
-                path = by_path.get(str(files.get(file_id)), str(files.get(file_id)))
-                error = _REJECT_REASONS.get(str(error_type), str(error_type).lower())
-                if column:
-                    error += f" in column {column}"
-                lines.append({"path": path, "line": int(line), "error": error})
-            return int(total), lines
-        if self.fmt == "jsonl":
-            return self._jsonl_rejected()
-        return 0, []
-
-    def _jsonl_rejected(self) -> tuple[int, list[dict[str, Any]]]:
-        files = ", ".join(_sql_string(str(p)) for p in self.paths)
-        total = self.connection.execute(
-            f"SELECT COUNT(*) FROM read_json_objects([{files}], format='newline_delimited', "  # noqa: S608
-            "ignore_errors=true) WHERE json IS NULL OR json_type(json) <> 'OBJECT'"
+def _duckdb_rejected(
+    connection: Any, fmt: str, paths: Sequence[str], display: Sequence[str], reject_tables: bool
+) -> tuple[int, list[dict[str, Any]]]:
+    """(count, first lines) of rows DuckDB's reader could not parse; call after the scan."""
+    if fmt == "csv" and reject_tables:
+        # A relation scanned twice (the score median) logs its rejects twice: count lines.
+        total = connection.execute(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT file_id, line FROM govgate_reject_errors)"
         ).fetchone()[0]
-        if not total:
-            return 0, []
-        # DuckDB does not say which lines; only then are the files read again to find them.
-        lines: list[dict[str, Any]] = []
-        for path, display in zip(self.paths, self.display, strict=True):
-            for number, line in _iter_lines(path):
-                if len(lines) >= MAX_REJECTED_LISTED:
-                    return int(total), lines
-                if not line.strip():
-                    continue
-                try:
-                    parsed = json.loads(line)
-                except ValueError:
-                    lines.append({"path": display, "line": number, "error": "malformed JSON"})
-                    continue
-                if not isinstance(parsed, dict):
-                    lines.append({"path": display, "line": number, "error": "not a JSON object"})
+        listed = connection.execute(
+            "SELECT e.file_id, e.line, MIN(e.error_type), MIN(e.column_name) "  # noqa: S608
+            "FROM govgate_reject_errors e GROUP BY e.file_id, e.line "
+            f"ORDER BY e.file_id, e.line LIMIT {MAX_REJECTED_LISTED}"
+        ).fetchall()
+        files = dict(
+            connection.execute(
+                "SELECT DISTINCT file_id, file_path FROM govgate_reject_scans"
+            ).fetchall()
+        )
+        by_path = dict(zip(paths, display, strict=True))
+        lines = []
+        for file_id, line, error_type, column in listed:
+            path = by_path.get(str(files.get(file_id)), str(files.get(file_id)))
+            error = _REJECT_REASONS.get(str(error_type), str(error_type).lower())
+            if column:
+                error += f" in column {column}"
+            lines.append({"path": path, "line": int(line), "error": error})
         return int(total), lines
+    if fmt == "jsonl":
+        return _jsonl_rejected(connection, paths, display)
+    return 0, []
 
-    def close(self) -> None:
-        self.connection.close()
+
+def _jsonl_rejected(
+    connection: Any, paths: Sequence[str], display: Sequence[str]
+) -> tuple[int, list[dict[str, Any]]]:
+    files = ", ".join(_sql_string(p) for p in paths)
+    total = connection.execute(
+        f"SELECT COUNT(*) FROM read_json_objects([{files}], format='newline_delimited', "  # noqa: S608
+        "ignore_errors=true) WHERE json IS NULL OR json_type(json) <> 'OBJECT'"
+    ).fetchone()[0]
+    if not total:
+        return 0, []
+    # DuckDB does not say which lines; only then are the files read again to find them.
+    lines: list[dict[str, Any]] = []
+    for path, shown in zip(paths, display, strict=True):
+        for number, line in _iter_lines(Path(path)):
+            if len(lines) >= MAX_REJECTED_LISTED:
+                return int(total), lines
+            if not line.strip():
+                continue
+            try:
+                parsed = json.loads(line)
+            except ValueError:
+                lines.append({"path": shown, "line": number, "error": "malformed JSON"})
+                continue
+            if not isinstance(parsed, dict):
+                lines.append({"path": shown, "line": number, "error": "not a JSON object"})
+    return int(total), lines
 
 
 def _iter_lines(path: Path) -> Iterator[tuple[int, str]]:
@@ -955,84 +947,65 @@ def _iter_lines(path: Path) -> Iterator[tuple[int, str]]:
         yield from enumerate(handle, start=1)
 
 
-def open_duckdb_source(
-    paths: Sequence[Path],
-    spec: FairnessSpec,
-    *,
-    fmt: str | None = None,
-    display: Sequence[str] | None = None,
-    memory_limit: str = "2GB",
-    temp_directory: str | None = None,
-) -> DuckDBSource:
-    """Open the input files in an in-memory DuckDB and define the relation of the portable SQL."""
-    import duckdb
+def register_duckdb_predictions(
+    connection: Any,
+    view: str,
+    source: TableSource,
+    columns: Sequence[tuple[str, str, str]],
+    numeric: set[str],
+) -> RegisteredSource:
+    """DuckDB's loading of prediction files: `view` with the role columns renamed.
 
-    paths = [Path(p) for p in paths]
-    shown = list(display) if display is not None else [str(p) for p in paths]
-    where = shown[0] if len(shown) == 1 else f"{shown[0]} (+{len(shown) - 1} more)"
-    fmt = fmt or detect_format(str(paths[0]))
-    if fmt not in FORMATS:
-        raise InputError(
-            where, None, "unknown input format: use .csv, .jsonl or .parquet (or --input-format)"
+    CSV rows the reader rejects are logged in reject tables and reported with their lines;
+    JSONL lines that are not objects are counted, and their cells stay JSON text (decoded by
+    `cells_from_rows`) so that a JSON `true` is not confused with the text "true".
+    """
+    from govgate.aggregate import RegisteredSource
+
+    fmt = source.format
+    where = source.where
+    paths = list(source.uris)
+    files = "[" + ", ".join(_sql_string(p) for p in paths) + "]"
+    if fmt == "csv":
+        reader = (
+            f"read_csv({files}, store_rejects=true, "
+            "rejects_table='govgate_reject_errors', rejects_scan='govgate_reject_scans')"
         )
-    connection = duckdb.connect(
-        config={
-            "memory_limit": memory_limit,
-            # Order of rows does not matter to counts; not keeping it saves memory.
-            "preserve_insertion_order": False,
-            "temp_directory": temp_directory or tempfile.gettempdir(),
-        }
-    )
-    try:
-        files = "[" + ", ".join(_sql_string(str(p)) for p in paths) + "]"
-        source = DuckDBSource(connection, RELATION, fmt == "jsonl", fmt, paths, shown)
-        if fmt == "csv":
-            reader = (
-                f"read_csv({files}, store_rejects=true, "
-                "rejects_table='govgate_reject_errors', rejects_scan='govgate_reject_scans')"
+    elif fmt == "parquet":
+        reader = f"read_parquet({files}, union_by_name=true)"
+    else:
+        reader = f"read_json_objects({files}, format='newline_delimited', ignore_errors=true)"
+    available = _input_columns(connection, fmt, files, reader, where)
+    selects = []
+    for alias, role, column in columns:
+        if column not in available:
+            raise _column_error(where, role, column, available)
+        if fmt == "jsonl":
+            path = _json_path(column, where)
+            expression = (
+                f"TRY_CAST(json ->> {path} AS DOUBLE)" if alias in numeric else f"json -> {path}"
             )
-            source._reject_tables = True
-        elif fmt == "parquet":
-            reader = f"read_parquet({files}, union_by_name=true)"
         else:
-            reader = f"read_json_objects({files}, format='newline_delimited', ignore_errors=true)"
-        columns = _input_columns(connection, fmt, files, reader, where)
-        roles: list[tuple[str, str, str]] = [
-            (f"a{i}", "attribute", name) for i, name in enumerate(spec.attributes)
-        ]
-        roles.append(("y_pred", "prediction", spec.prediction))
-        if spec.label:
-            roles.append(("y_true", "label", spec.label))
-        if spec.score:
-            roles.append(("score", "score", spec.score))
-        selects = []
-        for alias, role, column in roles:
-            if column not in columns:
-                raise _column_error(where, role, column, columns)
-            if fmt == "jsonl":
-                path = _json_path(column, where)
-                expression = (
-                    f"TRY_CAST(json ->> {path} AS DOUBLE)"
-                    if alias == "score"
-                    else f"json -> {path}"
-                )
-            else:
-                expression = _sql_ident(column)
-                if alias == "score":
-                    expression = f"TRY_CAST({expression} AS DOUBLE)"
-            selects.append(f"{expression} AS {alias}")
-        where_clause = (
-            " WHERE json IS NOT NULL AND json_type(json) = 'OBJECT'" if fmt == "jsonl" else ""
-        )
-        connection.execute(
-            # Every name and path in it went through _sql_ident / _sql_string / _json_path.
-            f"CREATE TEMP VIEW {RELATION} AS SELECT {', '.join(selects)} "  # noqa: S608
-            f"FROM {reader}{where_clause}"
-        )
-        return source
-    except BaseException:
-        connection.close()
-        raise
+            expression = _sql_ident(column)
+            if alias in numeric:
+                expression = f"TRY_CAST({expression} AS DOUBLE)"
+        selects.append(f"{expression} AS {alias}")
+    where_clause = (
+        " WHERE json IS NOT NULL AND json_type(json) = 'OBJECT'" if fmt == "jsonl" else ""
+    )
+    connection.execute(
+        # Every name and path in it went through _sql_ident / _sql_string / _json_path.
+        f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(selects)} "  # noqa: S608
+        f"FROM {reader}{where_clause}"
+    )
+    shown = list(source.shown)
+    return RegisteredSource(
+        view=view,
+        columns=available,
+        decode_json=fmt == "jsonl",
+        rejected=lambda: _duckdb_rejected(connection, fmt, paths, shown, fmt == "csv"),
+        files=shown,
+    )
 
 
 def _input_columns(connection: Any, fmt: str, files: str, reader: str, where: str) -> list[str]:
@@ -1061,26 +1034,41 @@ def _duckdb_message(exc: Exception) -> str:
     return text[:300]
 
 
-def compute_cells(source: DuckDBSource, spec: FairnessSpec) -> CellTable:
-    """Run the portable aggregation on a DuckDB source and fold the counts."""
+def prediction_columns(spec: FairnessSpec) -> list[tuple[str, str, str]]:
+    """(alias, role, column) of every column an analysis reads, in the shared SQL's names."""
+    columns = [(f"a{i}", "attribute", name) for i, name in enumerate(spec.attributes)]
+    columns.append(("y_pred", "prediction", spec.prediction))
+    if spec.label:
+        columns.append(("y_true", "label", spec.label))
+    if spec.score:
+        columns.append(("score", "score", spec.score))
+    return columns
+
+
+def compute_cells(
+    backend: AggregationBackend, source: TableSource, spec: FairnessSpec
+) -> CellTable:
+    """Register the source on the backend, run the shared aggregation, fold the counts."""
     import duckdb
 
-    where = (
-        source.display[0]
-        if len(source.display) == 1
-        else f"{source.display[0]} (+{len(source.display) - 1} more)"
+    where = source.where
+    registered = backend.register_predictions(
+        RELATION,
+        source,
+        prediction_columns(spec),
+        numeric={"score"} if spec.score else set(),
     )
     sql = cell_counts_sql(
         len(spec.attributes),
         label=spec.label is not None,
         score=spec.score is not None,
-        relation=source.relation,
+        relation=registered.view,
     )
     try:
-        rows = source.connection.execute(sql).fetchall()
-    except duckdb.Error as exc:
+        rows = list(backend.rows(sql))
+    except duckdb.Error as exc:  # the embedded backend: the file cannot be read as declared
         raise InputError(where, None, f"cannot read: {_duckdb_message(exc)}") from None
-    rejected, lines = source.rejected()
+    rejected, lines = registered.rejected()
     if not rows and rejected:
         first = lines[0]
         raise InputError(
@@ -1090,9 +1078,26 @@ def compute_cells(source: DuckDBSource, spec: FairnessSpec) -> CellTable:
             f"line {first['line']}, {first['error']}); check the delimiter, decimal separator "
             "and column types",
         )
-    table = cells_from_rows(rows, spec, where=where, decode_json=source.decode_json)
+    table = cells_from_rows(rows, spec, where=where, decode_json=registered.decode_json)
     table.rejected_rows, table.rejected_lines = rejected, lines
     return table
+
+
+def analyse_source(
+    source: TableSource, spec: FairnessSpec, *, backend: AggregationBackend | None = None
+) -> dict[str, Any]:
+    """The `govgate/fairness/v1` document of a prediction source, computed by `backend`.
+
+    Without a backend an in-process DuckDB is opened and closed (the default).
+    """
+    spec.validate(source.where)
+    if backend is not None:
+        return build_document(compute_cells(backend, source, spec), spec)
+    from govgate.aggregate import DuckDBBackend
+
+    with DuckDBBackend() as duckdb_backend:
+        table = compute_cells(duckdb_backend, source, spec)
+    return build_document(table, spec)
 
 
 def analyse_files(
@@ -1101,17 +1106,21 @@ def analyse_files(
     *,
     fmt: str | None = None,
     display: Sequence[str] | None = None,
+    backend: AggregationBackend | None = None,
 ) -> dict[str, Any]:
     """Read prediction files and return their `govgate/fairness/v1` document."""
-    where = (display or [str(paths[0])])[0]
+    shown = list(display) if display is not None else [str(p) for p in paths]
+    where = shown[0] if len(shown) == 1 else f"{shown[0]} (+{len(shown) - 1} more)"
     spec.validate(where)
-    with tempfile.TemporaryDirectory(prefix="govgate-duckdb-") as spill:
-        source = open_duckdb_source(paths, spec, fmt=fmt, display=display, temp_directory=spill)
-        try:
-            table = compute_cells(source, spec)
-        finally:
-            source.close()
-    return build_document(table, spec)
+    fmt = fmt or detect_format(str(paths[0]))
+    if fmt not in FORMATS:
+        raise InputError(
+            where, None, "unknown input format: use .csv, .jsonl or .parquet (or --input-format)"
+        )
+    from govgate.aggregate import TableSource
+
+    source = TableSource(tuple(str(p) for p in paths), fmt, tuple(shown))
+    return analyse_source(source, spec, backend=backend)
 
 
 # --------------------------------------------------------------------------------------------
