@@ -8,6 +8,7 @@ to stderr; the payload to stdout or --output.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from govgate import __version__
-from govgate.errors import ExitCode, GovgateError
+from govgate.errors import ExitCode, GovgateError, UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -78,10 +79,16 @@ def _write(payload: str, output: Path | None) -> None:
     if output is None:
         click.echo(payload, nl=False)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        tmp = output.with_name(output.name + ".tmp")
-        tmp.write_text(payload, encoding="utf-8")
-        tmp.replace(output)  # never leave a half-written report where CI would read it
+        # Never a half-written report where CI would read it: write beside it, then rename.
+        # The temporary name is per process, so concurrent runs never write into one file.
+        tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(payload, encoding="utf-8")
+            tmp.replace(output)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"{output}: cannot write the report: {exc.strerror}") from exc
 
 
 @main.command()
@@ -110,6 +117,22 @@ def _write(payload: str, output: Path | None) -> None:
     type=SEVERITY_CHOICES,
     help="Lowest severity of a failing finding that fails the gate [default: high].",
 )
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    help="Review the change since REF: mark findings it introduced as new, list what it edits.",
+)
+@click.option(
+    "--new-only",
+    is_flag=True,
+    help="Gate only on findings the change introduced (needs --base).",
+)
+@click.option(
+    "--policies-from",
+    metavar="REF",
+    help="Evaluate with the packs, parameters and waivers as they are at REF.",
+)
 @click.option("--no-cache", is_flag=True, help="Collect everything again.")
 @click.option("--no-locker", is_flag=True, help="Do not record this run in the evidence locker.")
 @click.option("-q", "--quiet", is_flag=True, help="Hook mode: only what fails, and the gate line.")
@@ -123,6 +146,9 @@ def check(
     output: Path | None,
     output_dir: Path | None,
     fail_on: str | None,
+    base_ref: str | None,
+    new_only: bool,
+    policies_from: str | None,
     no_cache: bool,
     no_locker: bool,
     quiet: bool,
@@ -152,6 +178,9 @@ def check(
         plugin_options=_plugin_options(ctx),
         use_cache=not no_cache,
         use_locker=not no_locker,
+        base_ref=base_ref,
+        new_only=new_only,
+        policies_from=policies_from,
     )
     outcome = run_check(options, registry=registry)
     result = outcome.result

@@ -9,8 +9,10 @@ version are unchanged (the locker provides one).
 
 from __future__ import annotations
 
+import faulthandler
 import hashlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -18,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from govgate.aggregate import BackendHandle
 from govgate.collector import CollectContext, Collector, Diagnostic, EvidenceKind, RepoFiles
 from govgate.errors import CollectorError
 from govgate.evaluate import EvidenceSet
@@ -115,6 +118,57 @@ def fingerprint_inputs(
     return "sha256:" + digest.hexdigest()
 
 
+def schemas_digest(cls: type[Collector], wanted: list[EvidenceKind]) -> str:
+    """Digest of every schema the collector's output is checked against in this run.
+
+    Part of the cache fingerprint: cached output is stored after those checks and served
+    without repeating them, which is only right while the schemas are the same.
+    """
+    from govgate.evidence import canonical_json
+
+    schemas = {
+        "own": {k.name: k.schema for k in cls.kinds},
+        "declared": cls.declared_kind_schema,
+        "wanted": {k.name: k.schema for k in wanted},
+    }
+    return hashlib.sha256(canonical_json(schemas)).hexdigest()
+
+
+def base_fingerprint(fingerprint: str, base_ref: str | None, base_commit: str | None) -> str | None:
+    """The cache key of output that depends on `--base`: the inputs plus the base commit.
+
+    None when the base is given by name only: a branch name moves, so output keyed by it
+    could go stale; such output is not cached.
+    """
+    if base_ref is None:
+        return fingerprint + "+nobase"
+    if base_commit is None:
+        return None
+    return fingerprint + f"+base:{base_commit}"
+
+
+class BaseWatchingContext(CollectContext):
+    """A collection context that notes whether the collector read `base_ref`.
+
+    Only output that depends on the base (the git collector's `git.changes`) must be keyed by
+    it; everything else is served from the cache in `--base` runs just as in hook runs. A
+    collector is code, so whether it reads the base is decided by its inputs and version,
+    which the fingerprint already covers: output stored by a run that did not read the base
+    is keyed without it, output that did with the base commit.
+    """
+
+    read_base = False
+
+    @property
+    def base_ref(self) -> str | None:
+        self.read_base = True
+        return self._base_ref
+
+    @base_ref.setter
+    def base_ref(self, value: str | None) -> None:
+        self._base_ref = value
+
+
 _VALIDATORS: dict[int, tuple[Any, Any]] = {}
 
 
@@ -161,7 +215,13 @@ def _freshness_limit(
 
 
 def _run_with_timeout(fn: Callable[[], list[Evidence]], seconds: float) -> list[Evidence]:
-    """Run a collector; a hang becomes an error instead of a hung gate."""
+    """Run a collector; a hang becomes an error instead of a hung gate.
+
+    A collector stuck in C code that holds the GIL (Python's `re` on a catastrophic pattern)
+    would keep this thread from ever waking up to say so. For that case a watchdog outside the
+    interpreter (faulthandler's own thread) ends the process with exit 1, the gate failing,
+    after printing the stuck frames, if control has not come back well after `seconds`.
+    """
     box: dict[str, Any] = {}
 
     def target() -> None:
@@ -171,14 +231,29 @@ def _run_with_timeout(fn: Callable[[], list[Evidence]], seconds: float) -> list[
             box["error"] = exc
 
     thread = threading.Thread(target=target, name="govgate-collector", daemon=True)
-    thread.start()
-    thread.join(seconds)
+    watchdog = _arm_watchdog(seconds * 1.5 + 5)  # before start: the thread may never yield
+    try:
+        thread.start()
+        thread.join(seconds)
+    finally:
+        if watchdog:
+            faulthandler.cancel_dump_traceback_later()
     if thread.is_alive():
         raise TimeoutError(f"did not finish within {seconds:g} s (collector_timeout)")
     if "error" in box:
         raise box["error"]
     result: list[Evidence] = box["result"]
     return result
+
+
+def _arm_watchdog(seconds: float) -> bool:
+    """Exit 1 after `seconds` unless cancelled; False where no real stderr exists to report on."""
+    stream = sys.__stderr__
+    try:
+        faulthandler.dump_traceback_later(seconds, exit=True, file=stream)  # type: ignore[arg-type]
+    except (AttributeError, OSError, ValueError):  # no stderr file descriptor (pythonw, ...)
+        return False
+    return True
 
 
 def collect_evidence(
@@ -191,12 +266,59 @@ def collect_evidence(
     settings: dict[str, dict[str, Any]],
     now: datetime,
     base_ref: str | None = None,
+    base_commit: str | None = None,
     cache: CollectorCache | None = None,
     timeout: float | None = None,
     progress: Any = None,
     max_age_by_kind: Mapping[str, timedelta] | None = None,
+    backend: BackendHandle | None = None,
 ) -> Collection:
-    """Collect every needed kind once; never raises for a collector's own failure."""
+    """Collect every needed kind once; never raises for a collector's own failure.
+
+    `base_commit` is the commit `base_ref` names (its output is cached under it). Output is
+    cached only after it passed its schemas, so a cache hit is not validated again.
+    `backend` is the aggregation backend govgate.yaml selected; it is started by the first
+    collector that uses it and stopped here when collecting ends.
+    """
+    try:
+        return _collect_evidence(
+            registry,
+            kinds,
+            needed,
+            root,
+            system=system,
+            settings=settings,
+            now=now,
+            base_ref=base_ref,
+            base_commit=base_commit,
+            cache=cache,
+            timeout=timeout,
+            progress=progress,
+            max_age_by_kind=max_age_by_kind,
+            backend=backend,
+        )
+    finally:
+        if backend is not None:
+            backend.close()
+
+
+def _collect_evidence(
+    registry: Registry,
+    kinds: dict[str, EvidenceKind],
+    needed: set[str],
+    root: Path,
+    *,
+    system: dict[str, Any],
+    settings: dict[str, dict[str, Any]],
+    now: datetime,
+    base_ref: str | None,
+    base_commit: str | None,
+    cache: CollectorCache | None,
+    timeout: float | None,
+    progress: Any,
+    max_age_by_kind: Mapping[str, timedelta] | None,
+    backend: BackendHandle | None,
+) -> Collection:
     import time
 
     evidence = EvidenceSet()
@@ -221,7 +343,7 @@ def collect_evidence(
     limit = timeout or float(os.environ.get("GOVGATE_COLLECTOR_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
     for collector_name, wanted in sorted(by_collector.items()):
         cls: type[Collector] = registry.collectors[collector_name]
-        ctx = CollectContext(
+        ctx = BaseWatchingContext(
             root=files.root,
             collector=cls.name,
             collector_version=cls.version,
@@ -232,14 +354,16 @@ def collect_evidence(
             base_ref=base_ref,
             now=now,
             progress=progress,
+            backend=backend,
         )
         run = CollectorRun(cls.name, cls.version, [k.name for k in wanted], "ok")
+        uses = backend.uses if backend is not None else 0
         started = time.perf_counter()
+        fingerprint = None
         try:
             collector = cls()
-            fingerprint = None
             produced: list[Evidence] | None = None
-            if cache is not None and base_ref is None:
+            if cache is not None:
                 fingerprint = fingerprint_inputs(
                     files.root,
                     files,
@@ -248,28 +372,34 @@ def collect_evidence(
                         "kinds": sorted((k.name, k.paths, repr(k.options)) for k in wanted),
                         "settings": repr(sorted(ctx.settings.items())),
                         "system": repr(sorted(system.items())),
+                        "schemas": schemas_digest(cls, wanted),
+                        # Only when a non-default backend is configured, so that existing
+                        # cache keys stay valid.
+                        **(
+                            {"backend": backend.fingerprint()}
+                            if backend is not None and backend.fingerprint() is not None
+                            else {}
+                        ),
                     },
                 )
-                hit = cache.get(
-                    cls.name,
-                    cls.version,
-                    fingerprint,
-                    max_age=_freshness_limit(cls, wanted, max_age_by_kind or {}),
-                    now=now,
-                )
-                if hit is not None:
-                    produced, cached_diagnostics = hit
-                    ctx.diagnostics.extend(cached_diagnostics)
-                    run.status = "cached"
+                max_age = _freshness_limit(cls, wanted, max_age_by_kind or {})
+                # Output that did not read the base first (the common case), then output
+                # keyed by the base commit (see BaseWatchingContext).
+                keys = [fingerprint, base_fingerprint(fingerprint, base_ref, base_commit)]
+                for key in keys:
+                    hit = None
+                    if key is not None:
+                        hit = cache.get(cls.name, cls.version, key, max_age=max_age, now=now)
+                    if hit is not None:
+                        produced, cached_diagnostics = hit
+                        ctx.diagnostics.extend(cached_diagnostics)
+                        run.status = "cached"
+                        break
             if produced is None:
                 produced = _run_with_timeout(
                     lambda c=collector, x=ctx: list(c.collect(x)),  # type: ignore[misc]
                     limit,
                 )
-                if cache is not None and fingerprint is not None:
-                    cache.put(
-                        cls.name, cls.version, fingerprint, produced, ctx.diagnostics, now=now
-                    )
             run.fingerprint = fingerprint
         except CollectorError as exc:
             evidence.failed_collectors[cls.name] = str(exc)
@@ -281,6 +411,8 @@ def collect_evidence(
         else:
             wanted_names = {k.name: k for k in wanted}
             own = {k.name: k for k in cls.kinds}
+            from_cache = run.status == "cached"
+            checked: list[Evidence] = []
             for item in produced:
                 kind = wanted_names.get(item.kind) or own.get(item.kind)
                 if kind is None:
@@ -292,25 +424,39 @@ def collect_evidence(
                     break
                 if item.kind not in needed:
                     continue
-                bug = None
-                if item.kind in own:
-                    bug = validate_evidence(item, own[item.kind].schema)
-                else:
-                    bug = validate_evidence(item, cls.declared_kind_schema)
-                if bug is not None:
-                    message = f"evidence of kind '{item.kind}' breaks its schema: {bug}"
-                    evidence.failed_collectors[cls.name] = message
-                    run.status, run.message = "error", message
-                    break
-                if item.kind not in own and item.problem is None:
-                    declared_schema = kinds[item.kind].schema if item.kind in kinds else None
-                    problem = validate_evidence(item, declared_schema)
-                    if problem is not None:  # the user's file does not have the documented shape
-                        item = replace(
-                            item, problem=f"does not match the expected format: {problem}"
-                        )
+                if not from_cache:  # cached output passed these checks when it was stored
+                    bug = None
+                    if item.kind in own:
+                        bug = validate_evidence(item, own[item.kind].schema)
+                    else:
+                        bug = validate_evidence(item, cls.declared_kind_schema)
+                    if bug is not None:
+                        message = f"evidence of kind '{item.kind}' breaks its schema: {bug}"
+                        evidence.failed_collectors[cls.name] = message
+                        run.status, run.message = "error", message
+                        break
+                    if item.kind not in own and item.problem is None:
+                        declared_schema = kinds[item.kind].schema if item.kind in kinds else None
+                        problem = validate_evidence(item, declared_schema)
+                        if problem is not None:  # the user's file lacks the documented shape
+                            item = replace(
+                                item, problem=f"does not match the expected format: {problem}"
+                            )
+                    checked.append(item)
                 evidence.add(item)
                 run.items += 1
+            # A remote backend read data outside the repository, which the fingerprint
+            # cannot see change: its output is never reused.
+            remote = backend is not None and not backend.is_default and backend.uses > uses
+            if cache is not None and fingerprint is not None and run.status == "ok" and not remote:
+                # Keyed by the base commit only when the collector read it (BaseWatchingContext).
+                key = (
+                    base_fingerprint(fingerprint, base_ref, base_commit)
+                    if ctx.read_base
+                    else fingerprint
+                )
+                if key is not None:
+                    cache.put(cls.name, cls.version, key, checked, ctx.diagnostics, now=now)
         run.seconds = time.perf_counter() - started
         collection.runs.append(run)
         collection.diagnostics.extend(ctx.diagnostics)

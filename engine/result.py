@@ -14,6 +14,7 @@ from typing import Any
 
 from govgate import __version__
 from govgate.findings import STATUSES, Finding
+from govgate.pii import redact_json
 from govgate.policy import severity_rank
 
 SCHEMA_ID = "govgate/result/v1"
@@ -104,7 +105,7 @@ def build_result(
         "schema": SCHEMA_ID,
         "tool": {"name": "govgate", "version": __version__},
         "target": {"path": str(root), **target},
-        "system": system,
+        "system": redact_json(system),  # govgate.yaml is free text too: an owner's e-mail
         "run": {"started_at": started_at, "finished_at": finished_at},
         "gate": gate,
         "fail_on": fail_on,

@@ -7,13 +7,14 @@ dossier and the benchmarks all go through `run_check`, so there is one definitio
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govgate.collect import Collection, CollectorCache, collect_evidence
 from govgate.config import Config, load_config
+from govgate.errors import GovgateError, UsageError
 from govgate.evaluate import Evaluator, EvidenceSet
 from govgate.evidence import format_timestamp, utc_now
 from govgate.findings import Finding
@@ -25,6 +26,7 @@ from govgate.rollup import roll_up
 from govgate.waivers import DEFAULT_MAX_DAYS, Waiver, apply_waivers, load_waivers
 
 if TYPE_CHECKING:
+    from govgate.changes import ChangeReview
     from govgate.locker import EvidenceLocker, RecordedRun
 
 
@@ -35,10 +37,14 @@ class CheckOptions:
     fail_on: str | None = None
     plugin_options: tuple[str, ...] = ()
     now: datetime | None = None
+    #: --base REF: what the change touched, and which findings it introduced (`new`).
     base_ref: str | None = None
     use_cache: bool = True
     use_locker: bool = True
+    #: --new-only: gate on the findings the change introduced alone (needs base_ref).
     new_only: bool = False
+    #: --policies-from REF: evaluate with the packs, parameters and waivers as they are at REF.
+    policies_from: str | None = None
     param_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress: Any = None
 
@@ -78,21 +84,55 @@ def run_check(
     *,
     registry: Registry | None = None,
     cache_factory: Callable[[Config], CollectorCache | None] | None = None,
+    policy_config: Config | None = None,
 ) -> CheckOutcome:
-    """Run one check and return its outcome; raises only for usage errors and bugs."""
+    """Run one check and return its outcome; raises only for usage errors and bugs.
+
+    With `base_ref` or `policies_from` the run also reviews the change (`govgate.changes`):
+    the result gets a `changes` section and, with `base_ref`, each finding its `new` flag.
+    `policy_config` takes the packs, parameters, evidence locations, collector settings and
+    waivers from another govgate.yaml (REF's, for --policies-from); the system stays ours.
+    """
+    if options.new_only and options.base_ref is None:
+        raise UsageError("--new-only needs --base REF (new is decided against the base)")
+    root = options.root.resolve()
+    config = load_config(root, validated_cache=options.use_cache and options.use_locker)
+    registry = registry or get_registry(options.plugin_options)
+    if options.base_ref is None and options.policies_from is None:
+        return _run_check(options, config, registry, cache_factory, policy_config, None)
+    from govgate.changes import ChangeReview
+
+    with ChangeReview.open(root, options.base_ref, options.policies_from) as review:
+        return _run_check(options, config, registry, cache_factory, policy_config, review)
+
+
+def _run_check(
+    options: CheckOptions,
+    config: Config,
+    registry: Registry,
+    cache_factory: Callable[[Config], CollectorCache | None] | None,
+    policy_config: Config | None,
+    review: ChangeReview | None,
+) -> CheckOutcome:
     now = options.now or utc_now()
     started = utc_now()
-    root = options.root.resolve()
-    config = load_config(root)
-    registry = registry or get_registry(options.plugin_options)
-    policy_set = load_policy_set(
-        registry,
-        config,
-        options.packs,
-        now=now,
-        param_overrides=options.param_overrides,
-        cache_dir=_pack_cache_dir(options, root, config),
-    )
+    root = config.root
+    from_ref = review is not None and review.policy_config is not None
+    policies = policy_config or (review.policy_config if review is not None else None) or config
+    cache_dir = _pack_cache_dir(options, root, config)
+    try:
+        policy_set = load_policy_set(
+            registry,
+            policies,
+            options.packs,
+            now=now,
+            param_overrides=options.param_overrides,
+            cache_dir=cache_dir,
+        )
+    except GovgateError as exc:
+        if review is None or not from_ref:
+            raise
+        raise review.relabel(exc) from None
     # The locker is opened before collecting, so a damaged one stops the run before any work.
     # If the run then fails, the unclosed connection is released with the object; nothing
     # was written, because the run and its cache entries are committed together at the end.
@@ -100,17 +140,54 @@ def run_check(
     cache: CollectorCache | None = locker if options.use_cache else None
     if cache_factory is not None:
         cache = cache_factory(config) if options.use_cache else None
-    collection = _collect(options, config, registry, policy_set, root, now, cache)
+    collection = _collect(
+        options,
+        config,
+        registry,
+        policy_set,
+        root,
+        now,
+        cache,
+        settings=policies.collectors,
+        base_commit=review.base_commit if review is not None else None,
+    )
     findings = evaluate_collection(policy_set, collection.evidence, config.system, now)
     waivers = load_waivers(
-        root,
-        config.waivers,
+        policies.root,
+        policies.waivers,
         today=now.date(),
-        max_days=int(config.raw.get("waiver_max_days", DEFAULT_MAX_DAYS)),
+        max_days=int(policies.raw.get("waiver_max_days", DEFAULT_MAX_DAYS)),
+        cache_dir=cache_dir,
     )
+    if review is not None:
+        review.check_waiver_approvals(waivers, policies.waivers)
     apply_waivers(findings, waivers, now)
+    if review is not None:
+        base_policies = policy_config or review.policy_config
+
+        def check_base(tree: Path) -> list[Finding]:
+            # The same check on the commit the change started from: nothing cached or
+            # recorded there, the same policies (REF's with --policies-from) and the same time.
+            base_options = replace(
+                options,
+                root=tree,
+                now=now,
+                base_ref=None,
+                policies_from=None,
+                new_only=False,
+                use_cache=False,
+                use_locker=False,
+                progress=None,
+            )
+            return run_check(
+                base_options,
+                registry=registry,
+                policy_config=base_policies,
+            ).findings
+
+        review.mark_new(findings, check_base)
     controls, requirements, readiness = roll_up(policy_set, findings, config.system)
-    fail_on = options.fail_on or config.fail_on
+    fail_on = options.fail_on or policies.fail_on
     gate = gate_status(findings, fail_on, new_only=options.new_only)
     used = {ref["digest"] for f in findings for ref in f.evidence}
     evidence_manifest = [
@@ -155,6 +232,10 @@ def run_check(
         evidence=evidence_manifest,
         extra={"fairness": fairness_section(collection.evidence.by_kind.get(FAIRNESS_KIND, []))},
     )
+    if review is not None:
+        result["changes"] = review.section(
+            config, policy_set, policies.root, registry, result, new_only=options.new_only
+        )
     if locker is not None:
         recorded = record_run(
             locker, "check", options, config, policy_set, collection, now, result, fail_on
@@ -190,20 +271,29 @@ def _collect(
     root: Path,
     now: datetime,
     cache: CollectorCache | None,
+    *,
+    settings: dict[str, dict[str, Any]] | None = None,
+    base_commit: str | None = None,
 ) -> Collection:
+    from govgate.aggregate import select_backend
+
+    # An unknown `backend:` is a config error (exit 2), even when no collector needs it.
+    backend = select_backend(registry, config)
     return collect_evidence(
         registry,
         policy_set.kinds,
         policy_set.needed_kinds(),
         root,
         system=config.system,
-        settings=config.collectors,
+        settings=config.collectors if settings is None else settings,
         now=now,
         base_ref=options.base_ref,
+        base_commit=base_commit,
         cache=cache,
         timeout=config.raw.get("collector_timeout"),
         progress=options.progress,
         max_age_by_kind=freshness_limits(policy_set),
+        backend=backend,
     )
 
 
@@ -250,6 +340,7 @@ def record_run(
                 "fail_on": fail_on,
                 "base_ref": options.base_ref,
                 "new_only": options.new_only,
+                "policies_from": options.policies_from,
                 "cache": options.use_cache,
                 "plugin_options": list(options.plugin_options),
                 "evaluated_at": format_timestamp(now),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from govgate.collector import glob_to_regex
+from govgate.config import ValidationMarks, read_yaml_bytes
 from govgate.errors import InputError, InputErrors
 from govgate.findings import Finding
 from govgate.yamlload import load_yaml_file
@@ -41,6 +42,8 @@ class Waiver:
     refused: str | None = None
     used: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The entry as written in the file (to tell a waiver a change added or edited).
+    raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def status(self, today: date) -> str:
         if self.refused:
@@ -88,23 +91,40 @@ def _date(raw: Any, file: str, line: int | None, key: str) -> date:
 
 
 def load_waivers(
-    root: Path, relpath: str, *, today: date, max_days: int = DEFAULT_MAX_DAYS
+    root: Path,
+    relpath: str,
+    *,
+    today: date,
+    max_days: int = DEFAULT_MAX_DAYS,
+    cache_dir: Path | None = None,
 ) -> list[Waiver]:
-    """Read the waiver file if present (absent means no waivers)."""
-    from govgate.schema import load_schema, schema_errors
+    """Read the waiver file if present (absent means no waivers).
 
+    With `cache_dir` (the locker's cache folder), a file whose exact bytes passed the schema
+    before is not validated again (`ValidationMarks`); every other check runs every time.
+    """
     file = root / relpath
     if not file.exists():
         return []
     resolved = file.resolve()
     if root.resolve() not in resolved.parents:
         raise InputError(relpath, None, "waiver file points outside the repository")
-    loaded = load_yaml_file(file, display=relpath)
+    marks = None
+    if cache_dir is None:
+        loaded, content = load_yaml_file(file, display=relpath), None
+    else:
+        loaded, content = read_yaml_bytes(file, relpath)
+        marks = ValidationMarks(cache_dir / "waivers", "waivers")
     if loaded.data is None:
         return []
-    problems = schema_errors(loaded, load_schema("waivers"))
-    if problems:
-        raise InputErrors([InputError(relpath, line, text) for line, text in problems])
+    if marks is None or content is None or not marks.seen(content):
+        from govgate.schema import load_schema, schema_errors
+
+        problems = schema_errors(loaded, load_schema("waivers"))
+        if problems:
+            raise InputErrors([InputError(relpath, line, text) for line, text in problems])
+        if marks is not None and content is not None:
+            marks.remember(content)
     waivers = []
     seen: set[str] = set()
     for index, raw in enumerate(loaded.data["waivers"]):
@@ -128,6 +148,7 @@ def load_waivers(
             file=relpath,
             ticket=raw.get("ticket"),
             risk=raw.get("risk"),
+            raw=dict(raw),
         )
         if waiver.expires < waiver.approved:
             waiver.refused = "expires before it was approved"

@@ -12,6 +12,7 @@ from typing import Any
 
 from govgate.policy import severity_rank
 from govgate.reporters import Reporter
+from govgate.reporters.common import one_line, policy_edit_notice
 
 _MARK = {
     "pass": "PASS",
@@ -72,8 +73,8 @@ class TextReporter(Reporter):
 
     def render(self, result: dict[str, Any]) -> str:
         lines: list[str] = []
-        system = result.get("system", {}).get("name", "?")
-        packs = ", ".join(f"{p['name']} {p['version']}" for p in result.get("packs", []))
+        system = one_line(str(result.get("system", {}).get("name", "?")))
+        packs = one_line(", ".join(f"{p['name']} {p['version']}" for p in result.get("packs", [])))
         commit = (result.get("target", {}).get("commit") or "")[:10]
         head = f"govgate {result['tool']['version']} · {system}"
         if commit:
@@ -82,10 +83,24 @@ class TextReporter(Reporter):
             lines.append(head)
             lines.append(f"packs: {packs}")
             lines.append("")
+        notice = policy_edit_notice(result)
+        if notice:  # said in every mode: a change must not approve itself unnoticed
+            lines += [_style(f"NOTE: {one_line(notice)}", "yellow", self.colour, bold=True), ""]
         shown = {"fail", "error"} if self.brief else {"fail", "error", "waived"}
         if self.verbose:
             shown |= {"pass", "skipped", "not_applicable"}
         findings = [f for f in result["findings"] if f["status"] in shown]
+        changes = result.get("changes") or {}
+        if changes.get("new_only"):  # the gate reads only what the change introduced
+            old = [f for f in findings if f["status"] in ("fail", "error") and not f.get("new")]
+            findings = [f for f in findings if f["status"] not in ("fail", "error") or f.get("new")]
+            if old:
+                base = one_line(str(changes.get("base")))
+                lines += [
+                    f"{len(old)} problem(s) already present at {base} "
+                    "not shown (--new-only); see --format json",
+                    "",
+                ]
         findings.sort(
             key=lambda f: (
                 ["error", "fail", "waived", "skipped", "not_applicable", "pass"].index(f["status"]),
@@ -99,20 +114,25 @@ class TextReporter(Reporter):
             where = ""
             if finding.get("location"):
                 loc = finding["location"]
-                where = loc["path"] + (f":{loc['line']}" if loc.get("line") else "")
+                where = one_line(loc["path"]) + (f":{loc['line']}" if loc.get("line") else "")
             new = " (new)" if finding.get("new") else ""
             label = _style(f"{mark:<6}", _COLOURS.get(mark), self.colour, bold=True)
             lines.append(
                 f"{label} {finding['severity']:<8} {finding['rule']}{new}  {where}".rstrip()
             )
-            lines.append(f"       {finding['message']}")
+            # Messages quote file names and values from the repository: one printable line
+            # each, so no name can forge a line of this report or steer the terminal.
+            lines.append(f"       {one_line(finding['message'])}")
             if finding["status"] in ("fail", "error") and finding.get("remediation"):
-                lines.append(f"       fix: {finding['remediation']}")
+                lines.append(f"       fix: {one_line(finding['remediation'])}")
             if finding.get("waiver") and finding["status"] == "waived":
                 waiver = finding["waiver"]
                 lines.append(
-                    f"       waiver {waiver['id']} by {waiver['approver']} until "
-                    f"{waiver['expires']}: {waiver['justification']}"
+                    "       "
+                    + one_line(
+                        f"waiver {waiver['id']} by {waiver['approver']} until "
+                        f"{waiver['expires']}: {waiver['justification']}"
+                    )
                 )
         if findings:
             lines.append("")
@@ -122,10 +142,10 @@ class TextReporter(Reporter):
         if diagnostics:
             lines.append(f"input problems ({len(diagnostics)}):")
             for diag in diagnostics[:20]:
-                where = diag["path"] or ""
+                where = one_line(diag["path"] or "")
                 if diag.get("line"):
                     where += f":{diag['line']}"
-                lines.append(f"  {diag['level']:<7} {where}: {diag['message']}")
+                lines.append(f"  {diag['level']:<7} {where}: {one_line(diag['message'])}")
             if len(diagnostics) > 20:
                 lines.append(f"  … and {len(diagnostics) - 20} more (see --format json)")
             lines.append("")
