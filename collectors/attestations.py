@@ -314,7 +314,9 @@ class AttestationsCollector(Collector):
             soft.append("expires before its own date")
 
         data: dict[str, Any] = {
-            str(k): redact_json(v) for k, v in record.items() if k not in COMPUTED_FIELDS
+            redact_text(str(k)): redact_json(v)
+            for k, v in record.items()
+            if k not in COMPUTED_FIELDS
         }
         if isinstance(record_id, int) and not isinstance(record_id, bool):
             data["id"] = str(record_id)

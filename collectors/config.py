@@ -22,8 +22,8 @@ from govgate import hookimpl
 from govgate.collector import CollectContext, Collector
 from govgate.errors import InputError
 from govgate.evidence import Evidence
-from govgate.pii import redact_json
-from govgate.yamlload import load_yaml_text, pointer_join
+from govgate.pii import redact_json, redact_text
+from govgate.yamlload import MAX_DEPTH, load_yaml_text, nesting_exceeds, pointer_join
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _SECRET_KEY = re.compile(
@@ -59,8 +59,15 @@ def parse_json(text: str) -> tuple[Any, dict[str, int]]:
         raise ParseProblem(exc.lineno, f"invalid JSON: {exc.msg}") from None
     except RecursionError:
         raise ParseProblem(None, "JSON nested too deeply") from None
-    except ValueError as exc:  # NaN / Infinity, refused by _reject_constant
-        raise ParseProblem(None, f"invalid JSON: {exc}") from None
+    except ValueError as exc:  # NaN / Infinity, or an integer of more digits than Python reads
+        raise ParseProblem(None, f"invalid JSON: {str(exc).split(';')[0]}") from None
+    if nesting_exceeds(data):
+        raise ParseProblem(None, f"JSON nested more than {MAX_DEPTH} levels deep")
+    try:  # "\ud800" is valid JSON but no Unicode text: nothing could store or digest it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        raise ParseProblem(None, f"invalid JSON: an unpaired surrogate (\\u{code:04x})") from None
     return data, _json_lines(text)
 
 
@@ -186,7 +193,7 @@ def redact_secrets(value: Any) -> Any:
     """Replace values under secret-looking keys; mask personal data everywhere else."""
     if isinstance(value, dict):
         return {
-            key: (
+            redact_text(str(key)): (
                 REDACTED
                 if _SECRET_KEY.search(str(key))
                 and isinstance(v, (str, int, float))

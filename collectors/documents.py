@@ -25,7 +25,7 @@ from govgate.collectors.config import ParseProblem, parse_json
 from govgate.dates import parse_date_loose
 from govgate.errors import CollectorError, InputError
 from govgate.evidence import Evidence
-from govgate.pii import redact_json, redact_text
+from govgate.pii import redact_json, redact_pointer, redact_text
 from govgate.yamlload import load_yaml_text, pointer_join
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
@@ -583,8 +583,11 @@ def build_data(
             }
     missing_sections = [key for key in required if not sections[key]["present"]]
 
-    front = parsed.front_matter
-    for pointer, line in parsed.front_lines.items():
+    # Everything below reads the redacted front matter: a date field's raw value or a key that
+    # holds an e-mail address must reach neither a diagnostic nor a location.
+    front = redact_json(parsed.front_matter)
+    front_lines = {redact_pointer(pointer): line for pointer, line in parsed.front_lines.items()}
+    for pointer, line in front_lines.items():
         if pointer:
             locations["/front_matter" + pointer] = line
     missing_fields = [name for name in options.required_fields if is_empty(lookup(front, name)[1])]
@@ -600,7 +603,7 @@ def build_data(
     parsed_values: dict[str, date] = {}
     for name in names:
         found, value = lookup(front, name)
-        field_line = _line_of(parsed.front_lines, name) if found else None
+        field_line = _line_of(front_lines, name) if found else None
         if not found and name in parsed.body_dates:
             value, field_line = parsed.body_dates[name]
             found = True
@@ -631,7 +634,7 @@ def build_data(
     dated = _dated(options, parsed_values, today, ctx, rel)
     data = {
         "format": parsed.format,
-        "front_matter": redact_json(front),
+        "front_matter": front,
         "front_matter_error": parsed.front_error,
         "title": redact_text(parsed.title) if parsed.title else None,
         "headings": headings,

@@ -50,6 +50,10 @@ DEFAULT_CATEGORIES: dict[str, tuple[str, ...]] = {
 MARKER_PROPERTIES = frozenset({"markers", "marker", "tags", "tag", "categories", "category"})
 MAX_FAILING_LISTED = 20
 MAX_XML_BYTES = 512 * 1024 * 1024
+#: Largest Locust CSV or k6 JSON read: they are summaries (kilobytes), read whole.
+MAX_LOAD_REPORT_BYTES = 64 * 1024 * 1024
+#: Latest Unix time a Locust history may hold (9999-12-31): later ones are not dates.
+_MAX_EPOCH = 253_402_300_799
 
 _COUNT = {"type": "integer", "minimum": 0}
 _CATEGORY = {
@@ -326,7 +330,7 @@ def parse_junit(
             cases = suite_cases.pop()
             attrs = suite_attrs.pop()
             if cases == 0 and not any(s == "testsuite" for s in stack):
-                _add_suite_attributes(report, attrs)
+                _add_suite_attributes(report, attrs, parser.CurrentLineNumber)
 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
@@ -357,31 +361,47 @@ class _NotJUnit(Exception):
     pass
 
 
-def _add_suite_attributes(report: JUnitReport, attrs: Mapping[str, str]) -> None:
-    """Counts of a suite that lists no test cases (some runners write only totals)."""
+def _add_suite_attributes(report: JUnitReport, attrs: Mapping[str, str], line: int) -> None:
+    """Counts of a suite that lists no test cases (some runners write only totals).
+
+    A count that is not a whole non-negative number (`inf`, `1e400`, `-3`, `many`) makes the
+    report unusable: read as 0 it could turn failures into a pass.
+    """
 
     def number(key: str) -> int:
+        text = (attrs.get(key) or "0").strip()
         try:
-            return max(int(float(attrs.get(key, "0") or 0)), 0)
+            value = float(text)
         except ValueError:
-            return 0
+            value = math.nan
+        if not math.isfinite(value) or value < 0 or value != int(value):
+            raise ReportProblem(line, f"testsuite {key}={text[:40]!r} is not a count")
+        return int(value)
 
     tests = number("tests")
+    failures, errors = number("failures"), number("errors")
+    skipped = number("skipped") or number("skip")
+    if failures + errors + skipped > tests:
+        raise ReportProblem(
+            line,
+            f"testsuite counts {failures} failures, {errors} errors and {skipped} skipped "
+            f"among only {tests} tests",
+        )
     report.totals.tests += tests
-    report.totals.failures += number("failures")
-    report.totals.errors += number("errors")
-    report.totals.skipped += number("skipped") or number("skip")
+    report.totals.failures += failures
+    report.totals.errors += errors
+    report.totals.skipped += skipped
 
 
 def _parse_moment(text: str) -> datetime | None:
     """An ISO 8601 timestamp; one without a zone is taken as UTC (documented)."""
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or a zone shift past year 1 or 9999
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -424,9 +444,25 @@ def _rounded(value: float | None, digits: int = 3) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _read_summary(path: Path) -> str:
+    """A load-test summary's text; ReportProblem when it is too large to be one."""
+    if path.stat().st_size > MAX_LOAD_REPORT_BYTES:
+        raise ReportProblem(
+            None, f"larger than {MAX_LOAD_REPORT_BYTES >> 20} MB; not a load-test summary"
+        )
+    return path.read_text(encoding="utf-8-sig")
+
+
 def parse_locust(path: Path) -> tuple[dict[str, Any], datetime | None]:
     """A Locust `*_stats.csv` (and its `_stats_history.csv` for duration and date, if any)."""
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        return _parse_locust(path)
+    except csv.Error as exc:  # a field over the csv module's limit, say
+        raise ReportProblem(None, f"malformed CSV: {exc}") from None
+
+
+def _parse_locust(path: Path) -> tuple[dict[str, Any], datetime | None]:
+    text = _read_summary(path)
     reader = csv.reader(io.StringIO(text))
     try:
         header = next(reader)
@@ -501,13 +537,18 @@ def _locust_history(stats_path: Path) -> tuple[float | None, datetime | None]:
     if not history.is_file() or history.is_symlink():
         return None, None
     stamps: list[float] = []
-    with history.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            try:
-                stamps.append(float(row.get("Timestamp") or ""))
-            except ValueError:
-                continue
+    reader = csv.DictReader(io.StringIO(_read_summary(history)))
+    for row in reader:
+        cell = row.get("Timestamp")
+        try:
+            stamp = float(cell if isinstance(cell, str) else "")
+        except ValueError:
+            continue  # Locust leaves it empty on rows written before the first request
+        if not 0 <= stamp <= _MAX_EPOCH:  # nan, inf and years past 9999 are not times
+            raise ReportProblem(
+                None, f"{history.name}:{reader.line_num}: Timestamp {cell!r} is not a Unix time"
+            )
+        stamps.append(stamp)
     if not stamps:
         return None, None
     return max(stamps) - min(stamps), datetime.fromtimestamp(max(stamps), tz=UTC)
@@ -516,9 +557,13 @@ def _locust_history(stats_path: Path) -> tuple[float | None, datetime | None]:
 def parse_k6(path: Path) -> tuple[dict[str, Any], datetime | None] | None:
     """A k6 `--summary-export` file (or `handleSummary` JSON); None if it is not k6's."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
+        document = json.loads(_read_summary(path))
     except json.JSONDecodeError as exc:
         raise ReportProblem(exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ReportProblem(None, "JSON nested too deeply") from None
+    except ValueError as exc:  # an integer of more digits than Python converts
+        raise ReportProblem(None, f"invalid JSON: {str(exc).split(';')[0]}") from None
     metrics = document.get("metrics") if isinstance(document, dict) else None
     if not isinstance(metrics, dict) or "http_reqs" not in metrics:
         return None

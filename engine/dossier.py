@@ -1528,15 +1528,20 @@ def _file_url(path: Path) -> str:
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
-    """Write next to the target and rename: a reader never sees half a dossier."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write next to the target and rename: a reader never sees half a dossier.
+
+    A write that fails (a full disk, a read-only folder) is a UsageError naming the file;
+    whatever was at `path` before stays as it was.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_bytes(payload)
         tmp.replace(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write the dossier: {exc.strerror}") from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        tmp.unlink(missing_ok=True)
 
 
 def render_dossier(

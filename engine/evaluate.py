@@ -20,6 +20,7 @@ from govgate.dates import format_duration, to_datetime
 from govgate.evidence import Evidence
 from govgate.findings import Finding
 from govgate.messages import placeholders, render
+from govgate.pii import redact_text
 from govgate.policy import PolicySet, Rule
 
 _SIMPLE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
@@ -455,18 +456,20 @@ class Evaluator:
                 location = {"path": declared.paths[0], "line": None}
         if item is None and evidence is not None:
             item = evidence.subject
+        # Messages quote govgate.yaml's `system` and parameters as well as evidence: redacted
+        # here, where every finding is made, so nothing personal reaches a report.
         return Finding(
             rule=rule.id,
             status=status,
             severity=rule.severity,
             control=rule.control,
             requirements=self.policy_set.requirements_of_rule(rule),
-            message=message,
-            remediation=remediation,
+            message=redact_text(message),
+            remediation=redact_text(remediation) if remediation else remediation,
             pack=rule.pack,
             location=location,
             evidence=[evidence.reference()] if evidence is not None else [],
-            item=item,
+            item=redact_text(item) if item else item,
         )
 
 

@@ -177,17 +177,8 @@ def load_policy_set(
                 continue
             try:
                 doc = load_yaml_file(file, display=shown)
-            except PolicyError as exc:
-                problems.errors.append(exc)
-                continue
-            except Exception as exc:  # InputError from the YAML layer
-                problems.errors.append(
-                    PolicyError(
-                        display_path(file),
-                        getattr(exc, "line", None),
-                        getattr(exc, "message", str(exc)),
-                    )
-                )
+            except InputError as exc:  # named as shown: relative to the repository
+                problems.errors.append(PolicyError(shown, exc.line, exc.message))
                 continue
             if not isinstance(doc.data, dict):
                 problems.add(doc, "", "a pack file must be a mapping (pack:, rules:, ...)")

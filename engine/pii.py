@@ -246,5 +246,12 @@ def redact_json(value: Any) -> Any:
     return value
 
 
+def redact_pointer(pointer: str) -> str:
+    """A JSON pointer with each reference token redacted: keys of user data can be personal."""
+    if not pointer or not any(ch.isdigit() or ch == "@" for ch in pointer):
+        return pointer
+    return "/".join(redact_text(token) for token in pointer.split("/"))
+
+
 def contains_pii(text: str) -> bool:
     return next(scan_text(text), None) is not None

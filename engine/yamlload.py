@@ -40,6 +40,10 @@ _Loader.add_constructor("tag:yaml.org,2002:binary", _as_text)
 MAX_BYTES = 8 * 1024 * 1024
 #: Most nodes a document may expand to once aliases are followed.
 MAX_NODES = 500_000
+#: Deepest nesting of mappings and sequences accepted. Real configs nest a handful of levels;
+#: every reader of the data (schema checks, redaction, digests) walks it recursively, and
+#: Python's stack ends near 1,000 frames, so a deeper document would crash them instead.
+MAX_DEPTH = 100
 
 
 @dataclass
@@ -74,6 +78,19 @@ def pointer_from_path(parts: object) -> str:
     return pointer
 
 
+def nesting_exceeds(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """True when lists and dicts in `value` nest more than `limit` deep (walked iteratively)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 def _walk(
     node: yaml.Node,
     pointer: str,
@@ -81,8 +98,15 @@ def _walk(
     path: str,
     budget: list[int],
     active: set[int],
+    depth: int = 0,
 ) -> None:
     """Record lines, count expansions and find duplicate keys, following aliases like a reader."""
+    if depth > MAX_DEPTH and isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        raise InputError(
+            path,
+            node.start_mark.line + 1,
+            f"nested more than {MAX_DEPTH} levels deep; flatten the document",
+        )
     budget[0] -= 1
     if budget[0] < 0:
         raise InputError(
@@ -101,7 +125,7 @@ def _walk(
         seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                _walk(value_node, pointer, lines, path, budget, active)
+                _walk(value_node, pointer, lines, path, budget, active, depth)
                 continue
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:str":
                 # Keys are names, and JSON keys are strings: `on:` must not become True (YAML
@@ -118,12 +142,12 @@ def _walk(
             seen[key] = line
             child = pointer_join(pointer, key)
             lines[child] = line
-            _walk(value_node, child, lines, path, budget, active)
+            _walk(value_node, child, lines, path, budget, active, depth + 1)
         active.discard(id(node))
     elif isinstance(node, yaml.SequenceNode):
         active.add(id(node))
         for index, item in enumerate(node.value):
-            _walk(item, pointer_join(pointer, index), lines, path, budget, active)
+            _walk(item, pointer_join(pointer, index), lines, path, budget, active, depth + 1)
         active.discard(id(node))
 
 
