@@ -86,6 +86,14 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
             f"  description: '{HOSTILE} Scores consumer credit applications",
         ).replace("approve / refer / decline.", "approve / refer / decline.'")
         config.write_text(text, encoding="utf-8")
+        # Front matter as model-card tools write it: a list of mappings holding lists.
+        card = repo / "docs" / "model_card.md"
+        card.write_text(
+            "---\nauthors:\n  - name: Ana Ortega\n"
+            "    affiliations: [Credit Risk Engineering, Model Risk Office]\n---\n"
+            + card.read_text(encoding="utf-8"),
+            encoding="utf-8",
+        )
         today = date.today()
         (repo / "governance" / "waivers.yaml").write_text(
             "waivers:\n"
@@ -229,6 +237,16 @@ def test_repository_markup_is_literal_text_in_the_pdf(rendered: Rendered) -> Non
     flat = squash(pdf_text(rendered.pdf))
     assert squash(HOSTILE) in flat
     assert squash('<script>alert("dossier")</script>') in flat
+
+
+def test_nested_lists_in_evidence_render_as_values_not_python_objects(
+    rendered: Rendered,
+) -> None:
+    assert rendered.run.exit_code == 0, rendered.run.stderr
+    html = rendered.html.read_text(encoding="utf-8")
+    assert "Model Risk Office" in html and "Ana Ortega" in html
+    assert "built-in method" not in html
+    assert "built-in method" not in pdf_text(rendered.pdf)
 
 
 def test_html_is_self_contained_and_escapes_repository_markup(rendered: Rendered) -> None:
