@@ -256,6 +256,39 @@ def verify_dossier_file(
     return print_verification(verify_dossier(pdf, root, recorded_run=recorded_run), fmt)
 
 
+def verify_dossier_and_run(pdf: Path, fmt: str) -> int:
+    """The dossier's own checks, plus the recorded run where its locker is at hand.
+
+    The embedded result names the repository and the locker run it was written from; when
+    that locker is at hand, the embedded result and evidence must be the ones it recorded.
+    Both `govgate dossier verify` and `govgate verify X.pdf` come here, so the command the
+    dossier's "How to verify" page names runs the full check.
+    """
+    from govgate.config import find_config, load_config
+    from govgate.dossier_verify import RecordedRun, embedded_result
+    from govgate.locker import EvidenceLocker, locker_path
+
+    result = embedded_result(pdf)
+    root: Path | None = None
+    recorded: RecordedRun | None = None
+    run_id = (result or {}).get("run", {}).get("id")
+    target = Path(str((result or {}).get("target", {}).get("path") or ""))
+    if run_id is not None and (target / ".govgate").is_dir():
+        root = target
+        config = load_config(target) if find_config(target) else None
+        stored = locker_path(target, config)
+        if stored.is_file():
+            with EvidenceLocker.open(stored, create=False) as opened:
+                shown = opened.show(int(run_id))
+            record = shown.get("record") or {}
+            recorded = RecordedRun(
+                run_id=str(run_id),
+                result=record.get("result"),
+                evidence_digests=frozenset(shown["evidence_digests"]),
+            )
+    return verify_dossier_file(pdf, root=root, recorded_run=recorded, fmt=fmt)
+
+
 @dossier.command("verify")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
@@ -263,6 +296,7 @@ def verify(file: Path, fmt: str) -> None:
     """Check that a dossier's embedded result and manifest are the ones it was written with.
 
     Exit 0 when every check passes, 1 when any fails (an attachment was edited, a digest is
-    missing, the manifest and the result disagree).
+    missing, the manifest and the result disagree, or the locker run it names recorded
+    something else).
     """
-    sys.exit(verify_dossier_file(file, fmt=fmt))
+    sys.exit(verify_dossier_and_run(file, fmt))

@@ -116,36 +116,10 @@ def verify(path: Path, fmt: str) -> None:
 
 
 def _verify_dossier(path: Path, fmt: str) -> None:
-    """`govgate verify DOSSIER.pdf`: the dossier's own checks, plus the recorded run.
+    """`govgate verify DOSSIER.pdf`: the same checks as `govgate dossier verify`."""
+    from govgate.cli_dossier import verify_dossier_and_run
 
-    The embedded result names the repository and the locker run it was written from; when
-    that locker is at hand, the embedded result and evidence must be the ones it recorded.
-    """
-    from govgate.cli_dossier import verify_dossier_file
-    from govgate.dossier_verify import RecordedRun, embedded_result
-    from govgate.locker import EvidenceLocker, locker_path
-
-    result = embedded_result(path)
-    root: Path | None = None
-    recorded: RecordedRun | None = None
-    run_id = (result or {}).get("run", {}).get("id")
-    target = Path(str((result or {}).get("target", {}).get("path") or ""))
-    if run_id is not None and (target / ".govgate").is_dir():
-        from govgate.config import find_config, load_config
-
-        root = target
-        config = load_config(target) if find_config(target) else None
-        stored = locker_path(target, config)
-        if stored.is_file():
-            with EvidenceLocker.open(stored, create=False) as opened:
-                shown = opened.show(int(run_id))
-            record = shown.get("record") or {}
-            recorded = RecordedRun(
-                run_id=str(run_id),
-                result=record.get("result"),
-                evidence_digests=frozenset(shown["evidence_digests"]),
-            )
-    sys.exit(verify_dossier_file(path, root=root, recorded_run=recorded, fmt=fmt))
+    sys.exit(verify_dossier_and_run(path, fmt))
 
 
 def _print_report(report: VerifyReport, fmt: str) -> None:

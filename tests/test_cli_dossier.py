@@ -299,9 +299,11 @@ def test_second_dossier_reports_the_locker_run_and_verify_compares_with_it(
     assert "dossier of run #" not in rendered.run.stderr
     assert "dossier of run #1 (" in rendered.html_run.stderr
     assert embedded(rendered.pdf, "govgate-result.json")["run"]["id"] == 1
-    verified = invoke("verify", rendered.pdf)
-    assert verified.exit_code == 0, verified.stderr
-    assert "ok    recorded run 1: the embedded result and evidence match" in verified.stderr
+    # Both routes run the full check: the dossier's "How to verify" page names the second.
+    for command in (("verify",), ("dossier", "verify")):
+        verified = invoke(*command, rendered.pdf)
+        assert verified.exit_code == 0, verified.stderr
+        assert "ok    recorded run 1: the embedded result and evidence match" in verified.stderr
     # A fresh dossier checks again and records the next run.
     fresh = tmp_path / "fresh.html"
     again = invoke("dossier", rendered.repo, "--out", fresh, "--html", "--fresh")
