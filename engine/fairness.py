@@ -967,8 +967,11 @@ def register_duckdb_predictions(
     paths = list(source.uris)
     files = "[" + ", ".join(_sql_string(p) for p in paths) + "]"
     if fmt == "csv":
+        # sample_size=-1: column types are sniffed from every row, not the first ones, so a
+        # column that turns from numbers to text late is text, not thousands of rejected rows
+        # (a whole group silently missing from the numbers). Spark's inferSchema reads all too.
         reader = (
-            f"read_csv({files}, store_rejects=true, "
+            f"read_csv({files}, sample_size=-1, store_rejects=true, "
             "rejects_table='govgate_reject_errors', rejects_scan='govgate_reject_scans')"
         )
     elif fmt == "parquet":

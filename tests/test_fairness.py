@@ -527,6 +527,22 @@ def test_empty_prediction_cells_are_an_error(tmp_path: Path) -> None:
         analyse_files([path], FairnessSpec(prediction="p", attributes=("g",)))
 
 
+def test_a_column_that_turns_to_text_late_keeps_every_row(tmp_path: Path) -> None:
+    # Codes 0/1/2 for 30,000 rows, then two text groups selected 90% of the time: a reader
+    # that types the column from its first rows would reject the text rows, and with them
+    # the one disparity in the file.
+    path = tmp_path / "late.csv"
+    rows = [f"{i % 3},{i % 2},{i % 2}" for i in range(30_000)]
+    rows += [f"late_{i % 2},{int((i // 2) % 10 != 0)},1" for i in range(5_000)]
+    path.write_text("grp,pred,label\n" + "\n".join(rows) + "\n")
+    doc = analyse_files([path], FairnessSpec(prediction="pred", label="label", attributes=("grp",)))
+    assert (doc["rows"], doc["rejected_rows"]) == (35_000, 0)
+    groups = {g["value"]: g for g in doc["attributes"][0]["groups"]}
+    assert set(groups) == {"0", "1", "2", "late_0", "late_1"}
+    assert groups["late_0"]["n"] == 2_500 and groups["late_0"]["selection_rate"] == 0.9
+    assert doc["attributes"][0]["between_groups"]["demographic_parity_ratio"] == 0.5 / 0.9
+
+
 def test_undefined_rates_are_null_not_zero(tmp_path: Path) -> None:
     # Group b has no positive label (TPR, FNR undefined) and no selection (PPV undefined);
     # fairlearn would report 0.0 for its TPR.
