@@ -21,13 +21,17 @@ SCHEMA_ID = "govgate/result/v1"
 
 
 def gate_status(findings: list[Finding], fail_on: str, *, new_only: bool = False) -> str:
-    """`fail` when a failing finding is at or above `fail_on`, or when anything errored."""
+    """`fail` when a failing finding is at or above `fail_on`, or when anything errored.
+
+    `new_only` leaves out failures the base already had, never errors: a rule that could not
+    be evaluated cannot show that the change left it as it was (govgate fails closed).
+    """
     threshold = severity_rank(fail_on)
     for finding in findings:
-        if new_only and finding.new is False:
-            continue
         if finding.status == "error":
             return "fail"
+        if new_only and finding.new is False:
+            continue
         if finding.status == "fail" and severity_rank(finding.severity) >= threshold:
             return "fail"
     return "pass"

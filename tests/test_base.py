@@ -147,6 +147,28 @@ def test_a_branch_that_only_keeps_old_debt_passes_with_new_only_and_fails_withou
     assert "(new)" not in everything.stderr
 
 
+def test_an_error_the_base_had_too_still_fails_a_new_only_gate(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
+) -> None:
+    # "many" cannot be compared with a number: G-1.reviewers errors on main and on the branch.
+    repo = make_repo(
+        {
+            "govgate.yaml": CONFIG,
+            "packs/gates/pack.yaml": PACK,
+            "gates.yaml": "gates:\n  - {name: alpha, enabled: true, reviewers: many}\n",
+        }
+    )
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.write({"README.md": "# docs only\n"}).commit("docs")
+    done = run_cli("check", repo.path, "--base", "main", "--new-only")
+    assert done.exit_code == 1, done.stderr
+    assert "ERROR" in done.stderr and "G-1.reviewers" in done.stderr
+    assert "gate: FAIL" in done.stderr
+    code, result, _ = json_result(run_cli, repo.path, "--base", "main", "--new-only")
+    error = by_key(result)["G-1.reviewers|alpha"]
+    assert (code, result["gate"], error["status"], error["new"]) == (1, "fail", "error", False)
+
+
 def test_a_fixed_finding_and_a_new_item_of_an_old_rule_are_told_apart(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
 ) -> None:

@@ -92,8 +92,9 @@ class TextReporter(Reporter):
         findings = [f for f in result["findings"] if f["status"] in shown]
         changes = result.get("changes") or {}
         if changes.get("new_only"):  # the gate reads only what the change introduced
-            old = [f for f in findings if f["status"] in ("fail", "error") and not f.get("new")]
-            findings = [f for f in findings if f["status"] not in ("fail", "error") or f.get("new")]
+            # Errors stay in view, old or new: they fail the gate either way.
+            old = [f for f in findings if f["status"] == "fail" and not f.get("new")]
+            findings = [f for f in findings if f["status"] != "fail" or f.get("new")]
             if old:
                 base = one_line(str(changes.get("base")))
                 lines += [
