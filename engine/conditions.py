@@ -9,7 +9,7 @@ actual values, so messages can say exactly what was wrong.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -299,16 +299,37 @@ class _Ref:
     text: str
 
 
+#: Operators that speak of absence (`empty` is "null or empty"): in an assert they still see
+#: a missing value; every other operator fails on one there.
+ABSENCE_OPERATORS = frozenset({"exists", "not_exists", "empty", "not_empty"})
+
+
 class Leaf(Condition):
-    def __init__(self, path: str, op: str, expected: Any, fn: Operator, selector: Selector) -> None:
+    def __init__(
+        self,
+        path: str,
+        op: str,
+        expected: Any,
+        fn: Operator,
+        selector: Selector,
+        strict: bool = False,
+    ) -> None:
         self.path = path
         self.op = op
         self.expected = expected
         self.fn = fn
         self.selector = selector
+        #: In an assert a path that finds nothing fails whatever the operator (bar those of
+        #: ABSENCE_OPERATORS): `kill_swich.enabled ne false` must not pass because of a typo.
+        self.strict = strict and op not in ABSENCE_OPERATORS
+
+    def finds_nothing(self, root: Any) -> bool:
+        return self.strict and self.selector.search(root) is None
 
     def evaluate(self, root: Any) -> tuple[bool, list[LeafFailure]]:
         actual = self.selector.search(root)
+        if actual is None and self.strict:
+            return False, [LeafFailure(self.path, self.op, None, None)]
         expected = self.expected
         if isinstance(expected, _Ref):
             expected = expected.expression.search(root)
@@ -356,11 +377,16 @@ class AnyOf(AllOf):
 
 
 class Not(Condition):
+    op_name = "not"
+
     def __init__(self, child: Condition) -> None:
         self.child = child
 
     def evaluate(self, root: Any) -> tuple[bool, list[LeafFailure]]:
         held, _ = self.child.evaluate(root)
+        missing = [leaf.path for leaf in _leaves(self.child) if leaf.finds_nothing(root)]
+        if missing:  # not(x eq 1) on a misspelled x is not a pass
+            return False, [LeafFailure(path, self.op_name, None, None) for path in missing[:1]]
         if not held:
             return True, []
         leaves = [p for p in self.child.paths()]
@@ -379,22 +405,42 @@ def compile_selector(expression: str, env: Env) -> Selector:
         raise ConditionCompileError(f"invalid selector {expression!r}: {reason}") from None
 
 
-def compile_condition(raw: Any, env: Env, pointer: str = "") -> Condition:
-    """Compile a condition mapping (already schema-checked) into an evaluable tree."""
+def _leaves(condition: Condition) -> Iterator[Leaf]:
+    if isinstance(condition, Leaf):
+        yield condition
+    elif isinstance(condition, AllOf):  # AnyOf too
+        for child in condition.children:
+            yield from _leaves(child)
+    elif isinstance(condition, Not):
+        yield from _leaves(condition.child)
+
+
+def compile_condition(raw: Any, env: Env, pointer: str = "", *, strict: bool = False) -> Condition:
+    """Compile a condition mapping (already schema-checked) into an evaluable tree.
+
+    `strict` is for asserts: a path that finds nothing fails its leaf (and any `not` above
+    it). `when` is lenient, so that an optional field left out means "applies as usual".
+    """
     if "all" in raw:
         return AllOf(
-            [compile_condition(c, env, f"{pointer}/all/{i}") for i, c in enumerate(raw["all"])]
+            [
+                compile_condition(c, env, f"{pointer}/all/{i}", strict=strict)
+                for i, c in enumerate(raw["all"])
+            ]
         )
     if "any" in raw:
         return AnyOf(
-            [compile_condition(c, env, f"{pointer}/any/{i}") for i, c in enumerate(raw["any"])]
+            [
+                compile_condition(c, env, f"{pointer}/any/{i}", strict=strict)
+                for i, c in enumerate(raw["any"])
+            ]
         )
     if "not" in raw:
-        return Not(compile_condition(raw["not"], env, f"{pointer}/not"))
-    return _compile_leaf(raw, env, pointer)
+        return Not(compile_condition(raw["not"], env, f"{pointer}/not", strict=strict))
+    return _compile_leaf(raw, env, pointer, strict)
 
 
-def _compile_leaf(raw: Mapping[str, Any], env: Env, pointer: str) -> Leaf:
+def _compile_leaf(raw: Mapping[str, Any], env: Env, pointer: str, strict: bool = False) -> Leaf:
     import difflib
 
     path, op = raw["path"], raw["op"]
@@ -411,7 +457,7 @@ def _compile_leaf(raw: Mapping[str, Any], env: Env, pointer: str) -> Leaf:
     if op in UNARY_OPERATORS:
         if has_value:
             raise ConditionCompileError(f"operator '{op}' takes no value", f"{pointer}/value")
-        return Leaf(path, op, None, fn, selector)
+        return Leaf(path, op, None, fn, selector, strict)
     if not has_value and op in BUILTIN_OPERATORS:
         raise ConditionCompileError(f"operator '{op}' needs a value", pointer)
     value = raw.get("value")
@@ -425,9 +471,9 @@ def _compile_leaf(raw: Mapping[str, Any], env: Env, pointer: str) -> Leaf:
         value = env.params[name]
     elif isinstance(value, dict) and set(value) == {"path"}:
         reference = _Ref(compile_selector(value["path"], env), value["path"])
-        return Leaf(path, op, reference, fn, selector)
+        return Leaf(path, op, reference, fn, selector, strict)
     value = _prepare_value(op, value, env, pointer)
-    return Leaf(path, op, value, fn, selector)
+    return Leaf(path, op, value, fn, selector, strict)
 
 
 def _prepare_value(op: str, value: Any, env: Env, pointer: str) -> Any:

@@ -570,9 +570,17 @@ def _system_only(paths: list[str]) -> bool:
     return all(p.split(".")[0].split("[")[0] in SYSTEM_ROOTS for p in paths)
 
 
-def _compile_cond(raw: Any, env: Env, doc: LoadedYaml, pointer: str, problems: _Problems) -> Any:
+def _compile_cond(
+    raw: Any,
+    env: Env,
+    doc: LoadedYaml,
+    pointer: str,
+    problems: _Problems,
+    *,
+    strict: bool = False,
+) -> Any:
     try:
-        return compile_condition(raw, env)
+        return compile_condition(raw, env, strict=strict)
     except ConditionCompileError as exc:
         problems.add(doc, pointer + exc.pointer, str(exc))
         return None
@@ -621,7 +629,7 @@ def _compile_rule(
         when = _compile_cond(raw["when"], env, doc, f"{pointer}/when", problems)
         if when is not None:
             when_needs_evidence = not _system_only(when.paths())
-    assertion = _compile_cond(raw["assert"], env, doc, f"{pointer}/assert", problems)
+    assertion = _compile_cond(raw["assert"], env, doc, f"{pointer}/assert", problems, strict=True)
     for_each = None
     item_label = None
     if "for_each" in raw:

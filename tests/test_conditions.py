@@ -171,3 +171,32 @@ def test_time_and_set_functions() -> None:
     typed = compile_condition({"path": "length(missing)", "op": "eq", "value": 0}, env())
     with pytest.raises(ConditionEvalError, match="length"):
         typed.evaluate(data)
+
+
+def asserts(raw: dict[str, Any], data: Any) -> bool:
+    return compile_condition(raw, env(), strict=True).evaluate(data)[0]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"path": "kill_swich.enabled", "op": "ne", "value": False},
+        {"not": {"path": "kill_swich.enabled", "op": "eq", "value": False}},
+        {"any": [{"path": "kill_swich.enabled", "op": "ne", "value": False}]},
+        {"not": {"all": [{"path": "kill_swich.enabled", "op": "eq", "value": False}]}},
+    ],
+)
+def test_a_misspelled_path_fails_an_assert_but_not_a_when(raw: dict[str, Any]) -> None:
+    data = {"kill_switch": {"enabled": False}}
+    assert asserts(raw, data) is False
+    assert holds(raw, data) is True  # `when`: a missing value equals nothing
+    held, failures = compile_condition(raw, env(), strict=True).evaluate(data)
+    assert failures and failures[0].path == "kill_swich.enabled" and failures[0].actual is None
+
+
+def test_absence_operators_still_see_a_missing_value_in_an_assert() -> None:
+    data = {"kill_switch": {"enabled": False}}
+    assert asserts({"path": "notified_at", "op": "empty"}, data) is True
+    assert asserts({"path": "notified_at", "op": "not_exists"}, data) is True
+    assert asserts({"not": {"path": "notified_at", "op": "exists"}}, data) is True
+    assert asserts({"path": "kill_switch.enabled", "op": "ne", "value": True}, data) is True
