@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
+from govgate import __version__
 from govgate.aggregate import BackendHandle
 from govgate.collector import CollectContext, Collector, Diagnostic, EvidenceKind, RepoFiles
 from govgate.errors import CollectorError
@@ -373,6 +374,9 @@ def _collect_evidence(
                         "settings": repr(sorted(ctx.settings.items())),
                         "system": repr(sorted(system.items())),
                         "schemas": schemas_digest(cls, wanted),
+                        # Collectors share govgate's parsers, masking and date reading: an
+                        # upgrade that fixes one of them must not serve output it would redo.
+                        "govgate": __version__,
                         # Only when a non-default backend is configured, so that existing
                         # cache keys stay valid.
                         **(

@@ -256,6 +256,19 @@ def test_a_collector_version_bump_misses_the_cache(notes_repo) -> None:
     assert {e["collector"]["version"] for e in again.result["evidence"]} == {"1.0.1"}
 
 
+def test_a_govgate_upgrade_misses_the_cache(notes_repo, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Collectors share govgate's parsing and masking: a new govgate must not serve old output.
+    repo = notes_repo()
+    collector = fresh_collector()
+    registry = registry_with(collector)
+    check(repo, registry)
+    monkeypatch.setattr("govgate.collect.__version__", "99.0.0")
+    again = check(repo, registry, T1 + timedelta(minutes=1))
+
+    assert collector_status(again) == "ok"
+    assert collector.calls == 2
+
+
 def test_no_cache_collects_again_but_still_records_the_run(notes_repo) -> None:
     repo = notes_repo()
     collector = fresh_collector()
