@@ -59,9 +59,13 @@ _MONTHS = {
     )
     for name in names
 }
-_DAY_MONTH_YEAR = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
+_DAY_MONTH_YEAR = re.compile(
+    r"^(\d{1,2})(?:st|nd|rd|th)?(?:\s+|-)([A-Za-z]+)\.?,?(?:\s+|-)(\d{4})$"
+)
 _MONTH_DAY_YEAR = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
-_SLASHED = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+#: `2026/03/01`, `2026-3-1`: year first is never ambiguous.
+_YEAR_FIRST = re.compile(r"^(\d{4})([-/.])(\d{1,2})\2(\d{1,2})$")
+_SLASHED = re.compile(r"^(\d{1,2})([/.])(\d{1,2})\2(\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ def parse_date_loose(value: object) -> ParsedDate | None:
     """Read a date from the forms people write; None when it is not a date at all.
 
     `03/01/2026` is ambiguous: both readings are valid, so it is read month-first (US) and
-    flagged; `13/01/2026` can only be day-first and is not flagged.
+    flagged; `13/01/2026` can only be day-first and is not flagged. Dotted `01.03.2026` is
+    read day-first, the convention where dots are used, and flagged too; `2026/03/01`,
+    `2026-3-1` and `1-Mar-2026` are not ambiguous.
     """
     if isinstance(value, datetime):
         return ParsedDate(value.date())
@@ -106,9 +112,17 @@ def parse_date_loose(value: object) -> ParsedDate | None:
                 return ParsedDate(date(int(year), month, int(day)))
             except ValueError:
                 return None
+    match = _YEAR_FIRST.match(text)
+    if match:
+        try:
+            return ParsedDate(date(int(match[1]), int(match[3]), int(match[4])))
+        except ValueError:
+            return None
     match = _SLASHED.match(text)
     if match:
-        first, second, year = (int(g) for g in match.groups())
+        first, second, year = int(match[1]), int(match[3]), int(match[4])
+        if match[2] == ".":  # 01.03.2026: dotted dates are written day first
+            first, second = second, first
         if first > 12 and second <= 12:
             try:
                 return ParsedDate(date(year, second, first))
