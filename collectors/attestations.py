@@ -5,6 +5,11 @@ state them in `governance/attestations/*.yaml` (who, role, statement, date, opti
 and git corroborates the record: who committed it, when, and whether that is the person named
 (DESIGN §4). A record that is malformed or misses a required field is still evidence, carrying
 its problem with file and line, so a rule fails on it instead of not seeing it.
+
+In a shallow clone (`git clone --depth N`, the CI default) the last commit found for a file may
+be the clone's cut-off commit, whose diff lists every file: its author is whoever made that
+commit, not who wrote the record. Such a change is never attributed: the author is unknown,
+`git.history_truncated` is true and the record is not corroborated (fails closed).
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from govgate.collectors.git import (
     last_changes,
     open_repository,
     runner,
+    shallow_boundaries,
     uncommitted_paths,
 )
 from govgate.dates import parse_date_loose
@@ -66,6 +72,7 @@ ATTESTATION_SCHEMA: dict[str, Any] = {
                 "matches_who",
                 "committed",
                 "uncommitted_changes",
+                "history_truncated",
             ],
             "properties": {
                 "author": _NULLABLE_STRING,
@@ -74,6 +81,7 @@ ATTESTATION_SCHEMA: dict[str, Any] = {
                 "matches_who": {"type": "boolean"},
                 "committed": {"type": "boolean"},
                 "uncommitted_changes": {"type": "boolean"},
+                "history_truncated": {"type": "boolean"},
             },
         },
         "expired": {"type": "boolean"},
@@ -89,9 +97,13 @@ def _person(name: str) -> str:
 
 
 def git_corroboration(
-    rel: str, change: LastChange | None, dirty: set[str], who: Any
+    rel: str, change: LastChange | None, dirty: set[str], who: Any, *, truncated: bool = False
 ) -> dict[str, Any]:
-    """What git says about a record's file: its last commit and whether that is `who`."""
+    """What git says about a record's file: its last commit and whether that is `who`.
+
+    `truncated`: the last change found is a shallow clone's cut-off commit, so the commit that
+    really last changed the file (and its author) is unknown; nothing is attributed.
+    """
     if change is None:  # untracked, outside a repository, or no commits yet
         return {
             "author": None,
@@ -100,6 +112,17 @@ def git_corroboration(
             "matches_who": False,
             "committed": False,
             "uncommitted_changes": rel in dirty,
+            "history_truncated": False,
+        }
+    if truncated:
+        return {
+            "author": None,
+            "commit": None,
+            "date": None,
+            "matches_who": False,
+            "committed": rel not in dirty,
+            "uncommitted_changes": rel in dirty,
+            "history_truncated": True,
         }
     return {
         "author": redact_text(change.author),
@@ -108,12 +131,24 @@ def git_corroboration(
         "matches_who": isinstance(who, str) and _person(who) == _person(change.author),
         "committed": rel not in dirty,
         "uncommitted_changes": rel in dirty,
+        "history_truncated": False,
     }
+
+
+def truncated_history_warning(boundary: str) -> str:
+    """The diagnostic (on the record's file) when its last change is a shallow cut-off."""
+    return (
+        f"git history is truncated (shallow clone): the last commit found for this file, "
+        f"{boundary[:12]}, is the clone's cut-off, so who committed the attestation is unknown "
+        f"and git does not corroborate it; fetch full history: actions/checkout "
+        f"fetch-depth: 0, or git fetch --unshallow"
+    )
 
 
 class AttestationsCollector(Collector):
     name = "attestations"
-    version = "1.0.0"
+    # 1.1.0: git.history_truncated; a shallow clone's cut-off commit is never attributed.
+    version = "1.1.0"
     description = "signed-off statements (who, role, date, expiry) corroborated by git"
     kinds = (
         EvidenceKind(
@@ -155,6 +190,7 @@ class AttestationsCollector(Collector):
         repo = open_repository(ctx.root)
         changes: dict[str, LastChange] = {}
         dirty: set[str] = set()
+        boundaries: set[str] = set()
         if repo is not None:
             try:
                 cmd = runner(ctx.root)
@@ -162,6 +198,8 @@ class AttestationsCollector(Collector):
                 rels = [rel for rel, _ in files]
                 changes = last_changes(cmd, patterns, rels) if head else {}
                 dirty = uncommitted_paths(cmd, patterns, rels, has_head=head)
+                # Empty unless the clone is shallow (`.git/shallow` lists the cut-off commits).
+                boundaries = shallow_boundaries(cmd) if changes else set()
             except git.GitCommandError as exc:
                 raise CollectorError(git_failure(exc)) from exc
             finally:
@@ -169,7 +207,11 @@ class AttestationsCollector(Collector):
         seen: dict[str, str] = {}
         produced: list[Evidence] = []
         for rel, path in files:
-            produced.extend(self._file(ctx, rel, path, changes.get(rel), dirty, seen))
+            change = changes.get(rel)
+            truncated = change is not None and change.commit in boundaries
+            if change is not None and truncated:
+                ctx.problem(rel, None, truncated_history_warning(change.commit))
+            produced.extend(self._file(ctx, rel, path, change, dirty, seen, truncated=truncated))
         return produced
 
     def _file(
@@ -180,6 +222,8 @@ class AttestationsCollector(Collector):
         change: LastChange | None,
         dirty: set[str],
         seen: dict[str, str],
+        *,
+        truncated: bool = False,
     ) -> list[Evidence]:
         def broken(line: int | None, message: str, subject: str = rel) -> list[Evidence]:
             ctx.problem(rel, line, message, level="error")
@@ -239,7 +283,7 @@ class AttestationsCollector(Collector):
             if not isinstance(record, dict):
                 out.extend(broken(line, "an attestation must be a mapping of fields", subject))
                 continue
-            git_info = git_corroboration(rel, change, dirty, record.get("who"))
+            git_info = git_corroboration(rel, change, dirty, record.get("who"), truncated=truncated)
             out.append(
                 self._record(ctx, rel, subject, record, pointer, loaded.lines, git_info, seen)
             )

@@ -16,7 +16,7 @@ from govgate.collectors.attestations import ATTESTATION_SCHEMA
 from govgate.evidence import Evidence, canonical_json
 from govgate.run import get_registry
 
-from conftest import RepoBuilder
+from conftest import RepoBuilder, git
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -95,6 +95,7 @@ def test_committed_record_is_corroborated_by_its_author(
         "matches_who": True,
         "committed": True,
         "uncommitted_changes": False,
+        "history_truncated": False,
     }
     assert (data["expired"], data["valid"], data["problems"]) == (False, True, [])
     assert item.locations["/who"] == 6
@@ -143,6 +144,7 @@ def test_author_mismatch_and_uncommitted_edits(make_repo: Callable[..., RepoBuil
         "matches_who": False,
         "committed": False,
         "uncommitted_changes": True,
+        "history_truncated": False,
     }
 
 
@@ -279,6 +281,118 @@ def test_symlink_leaving_the_repository_is_refused(
     assert [i.subject for i in items] == ["governance/attestations/real.yaml"]
     refused = [d for d in collection.diagnostics if d.path.endswith("forged.yaml")]
     assert refused and "outside the repository" in refused[0].message
+
+
+# --------------------------------------------------------------------------- shallow clones
+
+ATTESTATION = "governance/attestations/sponsor.yaml"
+
+
+def sponsor_then_readme(
+    make_repo: Callable[..., RepoBuilder], attester: str, readme_author: str
+) -> RepoBuilder:
+    """A repository where `attester` commits the record, then `readme_author` only a README."""
+    origin = make_repo({"README.md": "# system\n"}, commit=False)
+    commit_as(origin, "Ops Bot", "initial")
+    origin.write({ATTESTATION: SPONSOR})
+    commit_as(origin, attester, "sponsor attestation")
+    origin.write({"README.md": "# system\n\nReadme edit.\n"})
+    commit_as(origin, readme_author, "readme")
+    return origin
+
+
+def clone(origin: RepoBuilder, target: Path, *depth: str) -> Path:
+    git(target.parent, "clone", "-q", *depth, f"file://{origin.path}", str(target))
+    return target
+
+
+def truncation_warnings(collection: Collection) -> list[tuple[str | None, int | None, str]]:
+    return [
+        (d.path, d.line, d.level)
+        for d in collection.diagnostics
+        if "history is truncated" in d.message
+    ]
+
+
+def test_shallow_clone_does_not_credit_the_newest_committer(
+    make_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    # `a` committed the record; the sponsor only committed a README change afterwards.
+    origin = sponsor_then_readme(make_repo, attester="a", readme_author="Maria Garcia")
+    shallow = clone(origin, tmp_path / "shallow", "--depth", "1")
+    assert git(shallow, "rev-parse", "--is-shallow-repository").strip() == "true"
+    items, collection = collect(shallow)
+    (item,) = items
+    assert item.problem is None
+    assert item.data["git"] == {
+        "author": None,  # the cut-off commit's author (Maria Garcia) is not who wrote it
+        "commit": None,
+        "date": None,
+        "matches_who": False,
+        "committed": True,  # the file is as HEAD has it; only its history is missing
+        "uncommitted_changes": False,
+        "history_truncated": True,
+    }
+    assert item.source.commit is None
+    assert item.data["valid"] is True  # the record itself is fine; only git cannot vouch
+    assert truncation_warnings(collection) == [(ATTESTATION, None, "warning")]
+    (warning,) = collection.diagnostics
+    assert warning.collector == "attestations"
+    assert "fetch-depth: 0" in warning.message
+    assert "git fetch --unshallow" in warning.message
+    boundary = git(shallow, "rev-parse", "HEAD").strip()
+    assert boundary[:12] in warning.message
+
+    # The full clone sees the real last change: `a`, who is not the sponsor.
+    full_items, full_collection = collect(clone(origin, tmp_path / "full"))
+    full_git = full_items[0].data["git"]
+    attested = git(origin.path, "rev-parse", "HEAD~1").strip()
+    assert (full_git["author"], full_git["commit"]) == ("a", attested)
+    assert (full_git["matches_who"], full_git["history_truncated"]) == (False, False)
+    assert full_collection.diagnostics == []
+
+    # Fetching the missing history restores the attribution in the same checkout.
+    git(shallow, "fetch", "-q", "--unshallow")
+    items, collection = collect(shallow)
+    assert items[0].data["git"] == full_git
+    assert collection.diagnostics == []
+
+
+def test_shallow_clone_does_not_blame_the_newest_committer_either(
+    make_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    # The sponsor committed the record; someone else changed the README afterwards.
+    origin = sponsor_then_readme(make_repo, attester="Maria Garcia", readme_author="Dev Eloper")
+    items, collection = collect(clone(origin, tmp_path / "shallow", "--depth", "1"))
+    shallow_git = items[0].data["git"]
+    assert (shallow_git["author"], shallow_git["matches_who"]) == (None, False)
+    assert shallow_git["history_truncated"] is True
+    assert truncation_warnings(collection) == [(ATTESTATION, None, "warning")]
+
+    items, collection = collect(clone(origin, tmp_path / "full"))
+    full_git = items[0].data["git"]
+    assert (full_git["author"], full_git["matches_who"]) == ("Maria Garcia", True)
+    assert full_git["history_truncated"] is False
+    assert collection.diagnostics == []
+
+
+def test_shallow_clone_deep_enough_still_corroborates(
+    make_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    origin = sponsor_then_readme(make_repo, attester="Maria Garcia", readme_author="Dev Eloper")
+    # depth 2: the record's own commit is the cut-off, whose diff cannot be told from a
+    # snapshot of every file, so it is not trusted either.
+    items, _ = collect(clone(origin, tmp_path / "depth2", "--depth", "2"))
+    assert items[0].data["git"]["history_truncated"] is True
+    assert items[0].data["git"]["matches_who"] is False
+    # depth 3: the cut-off is an older commit; the record's commit is fully known.
+    depth3 = clone(origin, tmp_path / "depth3", "--depth", "3")
+    assert git(depth3, "rev-parse", "--is-shallow-repository").strip() == "true"
+    items, collection = collect(depth3)
+    git_info = items[0].data["git"]
+    assert (git_info["author"], git_info["matches_who"]) == ("Maria Garcia", True)
+    assert git_info["history_truncated"] is False
+    assert collection.diagnostics == []
 
 
 PACK = """\
