@@ -153,6 +153,7 @@ def test_pre_commit_framework_runs_the_published_hook(make_repo, tmp_path: Path)
             ".pre-commit-config.yaml": (
                 f"repos:\n  - repo: {source}\n    rev: {rev}\n"
                 "    hooks:\n      - id: govgate-check\n"
+                "      - id: govgate-policy-test\n        args: [packs/]\n"
             ),
         }
     )
@@ -182,3 +183,26 @@ def test_pre_commit_framework_runs_the_published_hook(make_repo, tmp_path: Path)
     )
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "Passed" in accepted.stdout + accepted.stderr
+    # An edited pack must bring test cases for every rule: with none, the commit is refused.
+    (repo.path / "packs/p/pack.yaml").write_text(PACK.replace("DPIA present", "DPIA exists"))
+    untested = commit(
+        repo.path, "retitle the pack", env={"PRE_COMMIT_HOME": env["PRE_COMMIT_HOME"]}
+    )
+    assert untested.returncode != 0
+    output = untested.stdout + untested.stderr
+    assert "govgate policy test" in output and "Failed" in output
+    assert "coverage" in output
+    case = (
+        "case: {name}\nnow: 2026-06-01T00:00:00Z\nsystem: {{name: hooked, risk: high}}\n"
+        "evidence:\n  dpia_files:\n    - data: {{count: {count}, patterns: [x]}}\n"
+        "expect:\n  DP-1.present: {status}\n"
+    )
+    (repo.path / "packs/p/tests").mkdir()
+    (repo.path / "packs/p/tests/good.yaml").write_text(
+        case.format(name="a DPIA passes", count=1, status="pass")
+    )
+    (repo.path / "packs/p/tests/none.yaml").write_text(
+        case.format(name="no DPIA fails", count=0, status="fail")
+    )
+    tested = commit(repo.path, "test the pack", env={"PRE_COMMIT_HOME": env["PRE_COMMIT_HOME"]})
+    assert tested.returncode == 0, tested.stdout + tested.stderr
