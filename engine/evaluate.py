@@ -69,6 +69,18 @@ def _pointer_index(data: Any) -> dict[int, str]:
     return index
 
 
+def _not_computed(item: Evidence, failures: list[LeafFailure]) -> tuple[str, str] | None:
+    """(path, reason) when a failing leaf found nothing at a path the collector declared in
+    its data's `not_computed` (path -> why), else None."""
+    declared = item.data.get("not_computed") if isinstance(item.data, dict) else None
+    if not isinstance(declared, dict) or not declared:
+        return None
+    for failure in failures:
+        if failure.actual is None and failure.path in declared:
+            return failure.path, str(declared[failure.path])
+    return None
+
+
 def _line_for(evidence: Evidence, pointer: str | None) -> int | None:
     if pointer is not None and evidence.locations:
         probe = pointer
@@ -371,6 +383,20 @@ class Evaluator:
                 line=_line_for(item, pointer),
             )
         first = failures[0] if failures else None
+        uncomputed = _not_computed(item, failures) if not held else None
+        if uncomputed is not None:
+            # The collector said it could not compute this field (a Parquet log has no line
+            # bytes to chain): the rule is unevaluated, not failed, and never passed.
+            path, reason = uncomputed
+            return self._finding(
+                rule,
+                "error",
+                f"cannot evaluate: {path} was not computed by collector "
+                f"'{item.collector}': {reason}",
+                evidence=item,
+                item=label,
+                line=_line_for(item, pointer),
+            )
         values = self._values(rule, item, element, first, label)
         line = _line_for(item, _failure_pointer(pointer, first))
         if held:
