@@ -1641,7 +1641,8 @@ FILE_SCHEMA = _summary_schema(per_file=True)
 
 class DecisionLogsCollector(Collector):
     name = "decision_logs"
-    version = "1.0.0"
+    # 1.1.0: the summary lists the log files it was read from (source.files).
+    version = "1.1.0"
     description = (
         "decision-log records (CATALOG A.0) in JSONL/CSV, plain or gzip: counts, malformed "
         "lines, duplicates, gaps, field coverage, human review, hash chain, retention, PII"
@@ -1690,6 +1691,8 @@ class DecisionLogsCollector(Collector):
             progress.done()
         summary = groups[None]
         unreadable = [log for log in logs if log.read_error]
+        # The summary lists every log it covers (a refused file never reached `logs`); one
+        # that could not be read is listed too, since the summary's problem comes from it.
         yield ctx.evidence(
             "decision_log.summary",
             subject=", ".join(settings.paths),
@@ -1703,7 +1706,7 @@ class DecisionLogsCollector(Collector):
                 if unreadable
                 else None
             ),
-        )
+        ).with_files(log.path for log in logs)
         for log in logs:
             group = groups[log.path]
             data = _build_data(group, settings, ctx.now, 1)

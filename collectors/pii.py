@@ -182,7 +182,8 @@ class _Tally:
 
 class PiiCollector(Collector):
     name = "pii"
-    version = "1.0.0"
+    # 1.1.0: pii.scan lists the files it covers (source.files).
+    version = "1.1.0"
     description = "personal data (e-mail, phone, SSN, card, IBAN, IP) in data, logs, fixtures"
     kinds = (
         EvidenceKind(
@@ -249,6 +250,8 @@ class PiiCollector(Collector):
                     progress(done_bytes, total_bytes, f"pii: {rel}")
         finally:
             con.close()
+        # The scan lists every file it covers: those scanned and those it reports as skipped
+        # (`files_skipped` names them); a refused file never reached `files`.
         yield ctx.evidence(
             "pii.scan",
             subject=", ".join(patterns),
@@ -260,7 +263,7 @@ class PiiCollector(Collector):
                 "by_path": by_path,
                 "samples": samples,
             },
-        )
+        ).with_files(rel for rel, _ in files)
 
     @staticmethod
     def _skip_reason(path: Path) -> str | None:

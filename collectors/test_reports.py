@@ -669,7 +669,8 @@ def _patterns(ctx: CollectContext, key: str, default: Sequence[str]) -> list[str
 
 class TestReportsCollector(Collector):
     name = "test_reports"
-    version = "1.0.0"
+    # 1.1.0: test_results.summary lists the reports it was read from (source.files).
+    version = "1.1.0"
     description = "JUnit XML test results by category, and Locust / k6 load-test results"
     kinds = (
         EvidenceKind(
@@ -709,6 +710,9 @@ class TestReportsCollector(Collector):
         run_date_source: str | None = None
         files = 0
         problems: list[str] = []
+        # The reports the summary rests on: those counted, and unusable ones (its problem
+        # comes from them). Not one that is no JUnit report (ignored) nor a refused one.
+        sources: list[str] = []
         for rel, path in ctx.iter_files(_patterns(ctx, "junit_paths", DEFAULT_JUNIT_PATHS)):
             try:
                 report = parse_junit(path, rel, categories)
@@ -716,10 +720,12 @@ class TestReportsCollector(Collector):
                 ctx.problem(rel, exc.line, f"unusable JUnit report: {exc.message}", level="error")
                 where = f"{rel}:{exc.line}" if exc.line else rel
                 problems.append(f"{where}: {exc.message}")
+                sources.append(rel)
                 continue
             except OSError as exc:
                 ctx.problem(rel, None, f"cannot read: {exc.strerror}", level="error")
                 problems.append(f"{rel}: cannot read")
+                sources.append(rel)
                 continue
             if report is None:
                 ctx.problem(
@@ -727,6 +733,7 @@ class TestReportsCollector(Collector):
                 )
                 continue
             files += 1
+            sources.append(rel)
             suites += report.suites
             for name in ("tests", "failures", "errors", "skipped"):
                 setattr(totals, name, getattr(totals, name) + getattr(report.totals, name))
@@ -766,7 +773,7 @@ class TestReportsCollector(Collector):
             data=data,
             dated=run_date,
             problem=problem,
-        )
+        ).with_files(sources)
 
     def _load_tests(self, ctx: CollectContext, dates: FileDates) -> Iterable[Evidence]:
         for rel, path in ctx.iter_files(_patterns(ctx, "load_paths", DEFAULT_LOAD_PATHS)):

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+
+#: At most this many input files are listed in `Source.files`; the rest are counted in
+#: `Source.more_files` (a summary over a data lake's worth of files stays a small record).
+MAX_SOURCE_FILES = 1000
 
 
 def canonical_json(value: Any) -> bytes:
@@ -56,23 +61,81 @@ def parse_timestamp(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class Source:
-    """Where evidence came from, relative to the target repository (never outside it)."""
+    """Where evidence came from, relative to the target repository (never outside it).
+
+    `path` (and `line`) name the one file an item was read from. An item summarised from
+    several files (every decision log matched by a glob) has no single `path`; `files` lists
+    the repository files it was read from (sorted, relative POSIX paths, at most
+    MAX_SOURCE_FILES) and `more_files` counts those left off the list. Files a collector
+    refused (a symlink leaving the repository, a FIFO) are never listed: nothing was read
+    from them. The file list is provenance, like `path`: it is not part of the digest (which
+    covers kind, subject and data), but it is part of the run record that the locker's hash
+    chain covers.
+    """
 
     path: str | None = None
     line: int | None = None
     commit: str | None = None
+    files: tuple[str, ...] = ()
+    more_files: int = 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, files: bool = True) -> dict[str, Any]:
+        """The JSON form; `files=False` leaves the file list out (a finding's short citation)."""
         out: dict[str, Any] = {"path": self.path}
         if self.line is not None:
             out["line"] = self.line
         if self.commit is not None:
             out["commit"] = self.commit
+        if files and self.files:
+            out["files"] = list(self.files)
+        if files and self.more_files:
+            out["more_files"] = self.more_files
         return out
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Source:
-        return cls(path=raw.get("path"), line=raw.get("line"), commit=raw.get("commit"))
+        return cls(
+            path=raw.get("path"),
+            line=raw.get("line"),
+            commit=raw.get("commit"),
+            files=tuple(str(f) for f in raw.get("files") or ()),
+            more_files=int(raw.get("more_files") or 0),
+        )
+
+    def with_files(self, files: Iterable[str]) -> Source:
+        """This source listing FILES (repository-relative; de-duplicated, sorted, capped)."""
+        listed, more = source_files(files)
+        return replace(self, files=listed, more_files=more)
+
+    def all_files(self) -> list[str]:
+        """Every repository file named: `path` first, then `files` (without repeats)."""
+        return list(dict.fromkeys([*([self.path] if self.path else []), *self.files]))
+
+
+def source_files(files: Iterable[str]) -> tuple[tuple[str, ...], int]:
+    """(the first MAX_SOURCE_FILES of FILES, how many more) as a Source lists them.
+
+    FILES are relative POSIX paths as `CollectContext.iter_files` yields them; a leading `./`
+    is dropped, and anything that is not a relative path inside the repository (absolute,
+    `..`, a drive, a URI) is left out, since a source never points outside the repository.
+    """
+    kept: set[str] = set()
+    for raw in files:
+        path = str(raw)
+        while path.startswith("./"):
+            path = path[2:]
+        drive = path[1:2] == ":" and path[:1].isalpha() and path[2:3] in ("", "/", "\\")
+        if (
+            not path
+            or path.startswith(("/", "\\"))
+            or ".." in path.split("/")
+            or "://" in path
+            or drive
+        ):
+            continue
+        kept.add(path)
+    ordered = sorted(kept)
+    return tuple(ordered[:MAX_SOURCE_FILES]), max(0, len(ordered) - MAX_SOURCE_FILES)
 
 
 @dataclass(frozen=True)
@@ -135,8 +198,24 @@ class Evidence:
         return self.digest == evidence_digest(self.kind, self.subject, self.data)
 
     def reference(self) -> dict[str, Any]:
-        """The short citation a finding carries (DESIGN §7 `findings[].evidence[]`)."""
-        return {"digest": self.digest, "kind": self.kind, "source": self.source.to_json()}
+        """The short citation a finding carries (DESIGN §7 `findings[].evidence[]`).
+
+        Without the source's file list: the run's evidence manifest carries it once, rather
+        than every finding citing a summary of a thousand files repeating it.
+        """
+        return {
+            "digest": self.digest,
+            "kind": self.kind,
+            "source": self.source.to_json(files=False),
+        }
+
+    def with_files(self, files: Iterable[str]) -> Evidence:
+        """This item with `source.files` listing the repository files it was read from.
+
+        For an item summarised from several files; pass only files actually read (never one
+        that was refused). The digest is unchanged: it covers kind, subject and data.
+        """
+        return replace(self, source=self.source.with_files(files))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -271,10 +271,17 @@ def _add_evidence(graph: nx.DiGraph, item: Mapping[str, Any]) -> str | None:
     path = source.get("path")
     if path:
         attrs["source"] = path if source.get("line") is None else f"{path}:{source['line']}"
-        fid = node_id("file", str(path))
+    # One file node and edge per file the item was read from: its `path`, and the `files` an
+    # item summarised from several files lists (see `govgate.evidence.Source`).
+    listed = source.get("files")
+    files = [path, *listed] if isinstance(listed, list) else [path]
+    for name in dict.fromkeys(str(f) for f in files if f):
+        fid = node_id("file", name)
         if fid not in graph:
-            graph.add_node(fid, type="file", name=str(path))
+            graph.add_node(fid, type="file", name=name)
         graph.add_edge(eid, fid, relation="collected_from")
+    if source.get("more_files"):
+        attrs["more_files"] = source["more_files"]  # files beyond the list's cap
     return eid
 
 

@@ -70,6 +70,57 @@ def test_trace_gdpr_22_lists_controls_rules_evidence_and_files_with_statuses(
     assert "EX-" not in out and "extra_card" not in out
 
 
+def test_trace_gdpr_22_lists_the_decision_logs_its_summary_was_read_from(
+    run_cli: Any, loan: Path
+) -> None:
+    """GD-12 and HO-3 rest on a summary of every decision log: the trace names each log file,
+    not only governance/oversight.yaml (issue 7)."""
+    logs = sorted(p.name for p in (loan / "logs" / "decisions").glob("*.jsonl"))
+    assert "2026-10.jsonl" in logs  # the example's logs, as generate.py writes them
+    result = run_cli("trace", "GDPR-22", loan)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert re.search(r"evidence sha256:[0-9a-f]{12}…  decision_log\.summary ", out)
+    assert "file logs/decisions/2026-10.jsonl\n" in out
+    for name in logs:
+        assert f"file logs/decisions/{name}\n" in out
+    # The test reports behind HO-2.override-tested too.
+    assert "file reports/tests/junit.xml\n" in out
+
+    data = json.loads(run_cli("trace", "GDPR-22", loan, "--format", "json").stdout)
+    traced = nx.node_link_graph(data)
+    assert "file:logs/decisions/2026-10.jsonl" in traced
+
+
+def test_graph_json_links_the_decision_log_summary_to_each_log_file(
+    run_cli: Any, loan: Path
+) -> None:
+    result = run_cli("graph", loan, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    graph = nx.node_link_graph(json.loads(result.stdout))
+    (summary,) = [
+        n
+        for n, a in graph.nodes(data=True)
+        if a.get("type") == "evidence" and a.get("kind") == "decision_log.summary"
+    ]
+    edge = graph.edges.get((summary, "file:logs/decisions/2026-10.jsonl"))
+    assert edge == {"relation": "collected_from"}
+    files = {t for _, t, r in graph.out_edges(summary, data="relation") if r == "collected_from"}
+    assert files == {
+        f"file:logs/decisions/{p.name}" for p in (loan / "logs" / "decisions").glob("*.jsonl")
+    }
+    # No evidence item summarised from files is left without a file edge.
+    for kind in ("decision_log.summary", "test_results.summary", "pii.scan"):
+        for node, attrs in graph.nodes(data=True):
+            if attrs.get("type") == "evidence" and attrs.get("kind") == kind:
+                assert any(graph.nodes[t]["type"] == "file" for t in graph.successors(node)), kind
+    # A change to one log touches the rules that read the summary.
+    impact = json.loads(
+        run_cli("impact", "--repo", loan, "logs/decisions/2026-10.jsonl", "--format", "json").stdout
+    )
+    assert {"GD-12.reasons-logged", "HO-3.reviewed-share"} <= {r["name"] for r in impact["rules"]}
+
+
 def test_trace_json_is_node_link_data_that_networkx_reads_back(run_cli: Any, loan: Path) -> None:
     result = run_cli("trace", "GDPR-22", loan, "--format", "json")
     assert result.exit_code == 0, result.stderr

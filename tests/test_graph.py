@@ -200,6 +200,52 @@ def test_graph_carries_the_runs_statuses_evidence_and_source_files(loan: Path) -
     assert graph.nodes["kind:oversight_config"]["items"] == 1
 
 
+def test_an_item_summarised_from_several_files_links_each_file_it_was_read_from(
+    loan: Path,
+) -> None:
+    graph, result = graph_of(loan)
+    logs = sorted(f"logs/decisions/{p.name}" for p in (loan / "logs/decisions").glob("*.jsonl"))
+    (item,) = [e for e in result["evidence"] if e["kind"] == "decision_log.summary"]
+    assert item["source"] == {"path": None, "files": logs}
+    eid = f"evidence:{item['digest']}"
+    linked = sorted(
+        graph.nodes[t]["name"]
+        for _, t, r in graph.out_edges(eid, data="relation")
+        if r == "collected_from"
+    )
+    assert linked == logs
+    # Items read from the same file share its one node (the PII scan reads the logs too).
+    assert {graph.nodes[e]["kind"] for e in graph.predecessors(f"file:{logs[0]}")} >= {
+        "decision_log.summary",
+        "pii.scan",
+    }
+
+    # A file's trace reaches the requirements that rest on the summary, not the other logs.
+    sub = trace(graph, find_node(graph, logs[-1]))
+    assert {"GDPR-22", "AIA-14"} <= names(sub, "requirement")
+    assert names(sub, "file") == {logs[-1]}
+
+    # The general mechanism: `path` and `files` both linked (once), the overflow counted.
+    extra = json.loads(json.dumps(result))
+    extra["evidence"].append(
+        {
+            **item,
+            "digest": "sha256:" + "1" * 64,
+            "source": {
+                "path": "logs/a.jsonl",
+                "files": ["logs/a.jsonl", "logs/b.jsonl"],
+                "more_files": 7,
+            },
+        }
+    )
+    outcome = run_check(CheckOptions(root=loan, use_locker=False))
+    rebuilt = build_graph(outcome.policy_set, outcome.registry, extra)
+    eid = "evidence:sha256:" + "1" * 64
+    assert sorted(rebuilt.successors(eid)) == ["file:logs/a.jsonl", "file:logs/b.jsonl"]
+    assert rebuilt.nodes[eid]["more_files"] == 7
+    assert rebuilt.nodes[eid]["source"] == "logs/a.jsonl"
+
+
 def test_every_edge_points_from_what_depends_to_what_it_needs(loan: Path) -> None:
     from govgate.graph import RELATIONS
 

@@ -415,6 +415,31 @@ def test_several_files_roll_up_into_one_summary(tmp_path: Path) -> None:
     assert files["logs/decisions/2026/02.jsonl"].data["hash_chain"]["verified"] is True
     assert data["hash_chain"]["verified"] is False
     assert summary.source.path is None and summary.dated == "2026-03-06T09:00:00Z"
+    # The summary names the files it was read from (traceability), the digest only its content.
+    assert summary.source.files == ("logs/decisions/2026/02.jsonl", "logs/decisions/2026/03.jsonl")
+    assert summary.source.more_files == 0
+    assert summary.source.to_json()["files"] == list(summary.source.files)
+    assert "files" not in summary.reference()["source"]  # findings cite it briefly
+    assert summary.verify_digest()
+    assert Evidence.from_json(summary.to_json()) == summary
+    assert all(item.source.files == () for item in files.values())  # each has its `path`
+
+
+def test_the_summary_lists_a_thousand_files_and_counts_the_rest(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import govgate.evidence
+
+    monkeypatch.setattr(govgate.evidence, "MAX_SOURCE_FILES", 3)
+    for n in range(5):
+        write(tmp_path, f"logs/decisions/{n}.jsonl", chained([record(n, "2026-03-01T09:00:00Z")]))
+
+    data, _, summary, _ = run(tmp_path)
+
+    assert data["files"] == 5
+    assert summary.source.files == tuple(f"logs/decisions/{n}.jsonl" for n in range(3))
+    assert summary.source.more_files == 2
+    assert summary.source.to_json()["more_files"] == 2
 
 
 def test_retention_high_risk_types_and_required_fields_come_from_settings(tmp_path: Path) -> None:
@@ -478,6 +503,8 @@ def test_a_corrupt_gzip_is_an_error_not_a_crash_nor_a_pass(tmp_path: Path) -> No
     assert data["records"] == 1
     assert files["logs/decisions/b.jsonl.gz"].problem is not None
     assert summary.problem is not None and "b.jsonl.gz" in summary.problem
+    # Both are behind the summary: its problem comes from the unreadable one.
+    assert summary.source.files == ("logs/decisions/a.jsonl", "logs/decisions/b.jsonl.gz")
     errors = [d for d in ctx.diagnostics if d.level == "error"]
     assert errors and errors[0].path == "logs/decisions/b.jsonl.gz"
 
@@ -488,11 +515,16 @@ def test_a_symlink_leaving_the_repository_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     (root / "logs/decisions").mkdir(parents=True)
     os.symlink(outside, root / "logs/decisions/leak.jsonl")
+    write(root, "logs/decisions/kept.jsonl", chained([record(2, "2026-03-01T10:00:00Z")]))
 
-    data, files, _, ctx = run(root)
+    data, files, summary, ctx = run(root)
 
-    assert data["files"] == 0 and data["records"] == 0 and files == {}
+    assert (
+        data["files"] == 1 and data["records"] == 1 and list(files) == ["logs/decisions/kept.jsonl"]
+    )
     assert [(d.path, d.level) for d in ctx.diagnostics] == [("logs/decisions/leak.jsonl", "error")]
+    # Nothing was read from the refused file: it is not a source of the summary.
+    assert summary.source.files == ("logs/decisions/kept.jsonl",)
 
 
 def test_no_log_files_still_gives_a_summary_saying_so(tmp_path: Path) -> None:
@@ -501,6 +533,7 @@ def test_no_log_files_still_gives_a_summary_saying_so(tmp_path: Path) -> None:
     assert (data["files"], data["records"], files) == (0, 0, {})
     assert data["reasons_share"] is None and data["hash_chain"]["verified"] is None
     assert summary.dated is None
+    assert summary.source.to_json() == {"path": None}  # no file list to speak of
 
 
 @pytest.mark.parametrize("block_size", [61, 4096, 1 << 20])

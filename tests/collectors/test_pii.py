@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,6 +125,14 @@ def test_counts_locations_and_masked_samples(tmp_path: Path) -> None:
         ("notebooks/eda.ipynb", 13, "ssn", "***-**-**89"),  # the line in the .ipynb JSON
     ]
     assert ctx.diagnostics == []
+    # The scan names every file it was read from (traceability), not only those with findings.
+    assert items[0].source.path is None
+    assert items[0].source.files == (
+        "data/sample.csv",
+        "logs/app.log.gz",
+        "notebooks/eda.ipynb",
+        "tests/fixtures/clean.json",
+    )
 
 
 def test_binary_files_are_skipped_with_a_diagnostic(tmp_path: Path) -> None:
@@ -141,6 +150,21 @@ def test_binary_files_are_skipped_with_a_diagnostic(tmp_path: Path) -> None:
         {"path": "data/table.parquet", "reason": "binary format (.parquet)"},
     ]
     assert [d.path for d in ctx.diagnostics] == ["data/blob.bin", "data/table.parquet"]
+    # Skipped files are part of what the scan reports, so they are listed as its sources.
+    assert items[0].source.files == ("data/blob.bin", "data/latin1.csv", "data/table.parquet")
+
+
+def test_a_file_refused_by_the_scan_is_not_one_of_its_sources(tmp_path: Path) -> None:
+    outside = write(tmp_path, "elsewhere/leak.csv", f"email\n{EMAIL}\n")
+    root = tmp_path / "repo"
+    write(root, "data/clean.csv", "id\n1\n")
+    os.symlink(outside, root / "data" / "leak.csv")
+
+    items, ctx = run(PiiCollector, root)
+
+    assert items[0].data["files_scanned"] == 1 and items[0].data["counts"]["email"] == 0
+    assert [(d.path, d.level) for d in ctx.diagnostics] == [("data/leak.csv", "error")]
+    assert items[0].source.files == ("data/clean.csv",)
 
 
 def test_lookalikes_in_a_real_log_are_not_counted(tmp_path: Path) -> None:

@@ -233,6 +233,27 @@ def test_several_runners_and_a_suite_with_only_totals(tmp_path: Path) -> None:
     assert data["run_date"] == "2026-03-21T08:30:00Z"
     # A coverage report under reports/ is not a test report: said, not counted.
     assert [(d.path, d.level) for d in ctx.diagnostics] == [("reports/coverage.xml", "warning")]
+    # The summary names the reports it was read from, and not the ignored coverage file.
+    assert summary_of(items).source.files == (
+        "reports/java/TEST-com.acme.ScoringTest.xml",
+        "reports/js/junit-totals.xml",
+    )
+    assert summary_of(items).source.path is None
+
+
+def test_a_refused_report_is_not_a_source_of_the_summary(tmp_path: Path) -> None:
+    outside = write(tmp_path, "elsewhere/junit.xml", '<testsuite><testcase name="x"/></testsuite>')
+    root = tmp_path / "repo"
+    write(root, "reports/ok.xml", '<testsuite><testcase name="fine"/></testsuite>')
+    os.symlink(outside, root / "reports" / "leak.xml")
+
+    items, ctx = collect(root)
+    summary = summary_of(items)
+
+    assert summary.data["files"] == 1
+    assert [(d.path, d.level) for d in ctx.diagnostics] == [("reports/leak.xml", "error")]
+    assert summary.source.files == ("reports/ok.xml",)
+    assert summary.source.to_json() == {"path": None, "files": ["reports/ok.xml"]}
 
 
 def test_hostile_and_broken_xml_is_refused_with_its_line(tmp_path: Path) -> None:
@@ -268,6 +289,13 @@ def test_hostile_and_broken_xml_is_refused_with_its_line(tmp_path: Path) -> None
     ]
     assert "DOCTYPE and entity declarations are refused" in errors[0][2]
     assert "not well-formed XML" in errors[2][2]
+    # The unusable reports are behind the summary's problem: listed with the one it counted.
+    assert summary.source.files == (
+        "reports/external.xml",
+        "reports/laughs.xml",
+        "reports/ok.xml",
+        "reports/truncated.xml",
+    )
     assert "passwd" not in json.dumps(summary.to_json())
 
 
