@@ -190,7 +190,7 @@ def test_a_misspelled_path_fails_an_assert_but_not_a_when(raw: dict[str, Any]) -
     data = {"kill_switch": {"enabled": False}}
     assert asserts(raw, data) is False
     assert holds(raw, data) is True  # `when`: a missing value equals nothing
-    held, failures = compile_condition(raw, env(), strict=True).evaluate(data)
+    _, failures = compile_condition(raw, env(), strict=True).evaluate(data)
     assert failures and failures[0].path == "kill_swich.enabled" and failures[0].actual is None
 
 
