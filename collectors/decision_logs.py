@@ -1796,15 +1796,7 @@ class DecisionLogsCollector(Collector):
             group.pii.add(scan.pii)
             summary.pii.add(group.pii)
             listed.extend(group.malformed_listed)
-            for line, reason in entries[:MAX_MALFORMED_LISTED]:
-                ctx.problem(log.path, line, f"malformed decision-log line: {reason}")
-            hidden = (
-                int(group.totals.get("malformed") or 0)
-                + group.malformed_extra
-                - len(group.malformed_listed)
-            )
-            if hidden > 0:
-                ctx.problem(log.path, None, f"{hidden} more malformed decision-log lines")
+            _report_malformed(ctx, log.path, group, entries)
         summary.malformed_listed = listed[:MAX_MALFORMED_LISTED]
         extra = {"backend": backend.name, "not_computed": not_computed}
         data = _build_data(summary, settings, ctx.now, len(logs))
@@ -2068,15 +2060,7 @@ class DecisionLogsCollector(Collector):
                 group.pii.add(passed.pii)
             summary.pii.add(group.pii)
             summary_listed.extend(group.malformed_listed)
-            for line, reason in entries[:MAX_MALFORMED_LISTED]:
-                ctx.problem(log.path, line, f"malformed decision-log line: {reason}")
-            hidden = (
-                int(group.totals.get("malformed") or 0)
-                + group.malformed_extra
-                - len(group.malformed_listed)
-            )
-            if hidden > 0:
-                ctx.problem(log.path, None, f"{hidden} more malformed decision-log lines")
+            _report_malformed(ctx, log.path, group, entries)
         summary.chained = any_chained
         summary.malformed_listed = summary_listed[:MAX_MALFORMED_LISTED]
 
@@ -2084,6 +2068,21 @@ class DecisionLogsCollector(Collector):
 #: Errors that mean a file cannot be read (I/O, corrupt gzip, not decodable). DuckDB's own
 #: parser/binder errors are bugs in govgate and are deliberately not among them.
 _READ_ERRORS: tuple[type[BaseException], ...] = (OSError, EOFError, UnicodeError, LineTooLong)
+
+
+def _report_malformed(
+    ctx: CollectContext, path: str, group: _Group, entries: Sequence[tuple[int | None, str]]
+) -> None:
+    """A log's malformed lines as diagnostics: the first ones at their lines, then a count."""
+    for line, reason in entries[:MAX_MALFORMED_LISTED]:
+        ctx.problem(path, line, f"malformed decision-log line: {reason}")
+    hidden = (
+        int(group.totals.get("malformed") or 0)
+        + group.malformed_extra
+        - len(group.malformed_listed)
+    )
+    if hidden > 0:
+        ctx.problem(path, None, f"{hidden} more malformed decision-log lines")
 
 
 def _read_errors() -> tuple[type[BaseException], ...]:

@@ -132,7 +132,7 @@ def _last_commit_date(root: Path, files: Sequence[Path]) -> datetime | None:
 
 class FairnessCollector(Collector):
     name = "fairness"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1.0: source.files lists the prediction files read
     description = "group fairness metrics of prediction files (govgate/fairness/v1)"
     kinds = (
         EvidenceKind(
@@ -233,19 +233,10 @@ class FairnessCollector(Collector):
                 f"{where}.format",
             )
         audit_date = entry.get("audit_date")
-        dated: datetime | None = None
+        dated, bad_date = _audit_date(audit_date, where)
+        if bad_date is not None:
+            return self._problem(ctx, subject, None, bad_date)
         dated_from = "audit_date"
-        if audit_date is not None:
-            try:
-                dated = datetime.fromisoformat(str(audit_date).replace("Z", "+00:00"))
-            except ValueError:
-                return self._problem(
-                    ctx,
-                    subject,
-                    None,
-                    f"{where}.audit_date: {audit_date!r} is not a date; write YYYY-MM-DD",
-                )
-            dated = dated if dated.tzinfo else dated.replace(tzinfo=UTC)
         rels = [rel for rel, _ in files]
         paths = [path for _, path in files]
         source = TableSource(tuple(str(p) for p in paths), fmt, tuple(rels))
@@ -255,18 +246,7 @@ class FairnessCollector(Collector):
             return self._problem(ctx, subject, rels[0], str(exc))
         except UsageError as exc:
             return self._problem(ctx, subject, rels[0], f"{where}: {exc}")
-        for rejected in doc["rejected_lines"]:
-            ctx.problem(
-                rejected["path"],
-                rejected["line"],
-                f"row rejected by the reader ({rejected['error']}); not in analysis {subject!r}",
-            )
-        if doc["rejected_rows"] > len(doc["rejected_lines"]):
-            ctx.problem(
-                rels[0],
-                None,
-                f"{doc['rejected_rows']:,} rows rejected in total for analysis {subject!r}",
-            )
+        _report_rejected(ctx, doc, subject, rels[0])
         if len(paths) == 1:
             input_sha256 = _file_sha256(paths[0])
         else:
@@ -298,7 +278,7 @@ class FairnessCollector(Collector):
             redact_json(data),
             path=rels[0] if len(rels) == 1 else None,
             dated=dated,
-        )
+        ).with_files(rels)
 
     def _analyse(
         self, ctx: CollectContext, source: TableSource, spec: Any, *, remote: bool = False
@@ -332,26 +312,17 @@ class FairnessCollector(Collector):
     ) -> Evidence:
         """An analysis whose predictions live outside the repository (backend_settings)."""
         audit_date = entry.get("audit_date")
-        dated = ctx.now
-        dated_from = "collected"
-        if audit_date is not None:
-            try:
-                dated = datetime.fromisoformat(str(audit_date).replace("Z", "+00:00"))
-            except ValueError:
-                return self._problem(
-                    ctx,
-                    subject,
-                    None,
-                    f"{where}.audit_date: {audit_date!r} is not a date; write YYYY-MM-DD",
-                )
-            dated = dated if dated.tzinfo else dated.replace(tzinfo=UTC)
-            dated_from = "audit_date"
+        dated, bad_date = _audit_date(audit_date, where)
+        if bad_date is not None:
+            return self._problem(ctx, subject, None, bad_date)
+        dated_from = "audit_date" if dated is not None else "collected"
         try:
             doc = self._analyse(ctx, source, spec, remote=True)
         except InputError as exc:
             return self._problem(ctx, subject, None, str(exc))
         except UsageError as exc:
             return self._problem(ctx, subject, None, f"{where}: {exc}")
+        _report_rejected(ctx, doc, subject, None)
         data = {
             **doc,
             "name": subject,
@@ -364,13 +335,42 @@ class FairnessCollector(Collector):
             "backend": ctx.backend.name if ctx.backend is not None else "duckdb",
             "source_uris": list(source.uris),
         }
-        return ctx.evidence(KIND, subject, redact_json(data), dated=dated)
+        return ctx.evidence(KIND, subject, redact_json(data), dated=dated or ctx.now)
 
     def _problem(
         self, ctx: CollectContext, subject: str, path: str | None, message: str
     ) -> Evidence:
         ctx.problem(path, None, message, level="error")
         return ctx.evidence(KIND, subject, None, path=path, problem=message)
+
+
+def _audit_date(value: Any, where: str) -> tuple[datetime | None, str | None]:
+    """An analysis's `audit_date` as an aware datetime (None when unset), or the problem."""
+    if value is None:
+        return None, None
+    try:
+        dated = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None, f"{where}.audit_date: {value!r} is not a date; write YYYY-MM-DD"
+    return (dated if dated.tzinfo else dated.replace(tzinfo=UTC)), None
+
+
+def _report_rejected(
+    ctx: CollectContext, doc: dict[str, Any], subject: str, path: str | None
+) -> None:
+    """Rows the reader rejected: each listed one at its line, then the total if more."""
+    for rejected in doc["rejected_lines"]:
+        ctx.problem(
+            rejected["path"],
+            rejected["line"],
+            f"row rejected by the reader ({rejected['error']}); not in analysis {subject!r}",
+        )
+    if doc["rejected_rows"] > len(doc["rejected_lines"]):
+        ctx.problem(
+            path,
+            None,
+            f"{doc['rejected_rows']:,} rows rejected in total for analysis {subject!r}",
+        )
 
 
 def _lake_source(ctx: CollectContext, name: str) -> TableSource | None:

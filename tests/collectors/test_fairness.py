@@ -230,6 +230,9 @@ def test_decision_logs_by_glob_with_malformed_lines_and_personal_data(
         digest = hashlib.sha256((repo.path / rel).read_bytes()).hexdigest()
         combined.update(f"{rel}\0{digest}\n".encode())
     assert data["input_sha256"] == combined.hexdigest()
+    # Both logs are named as the analysis's sources (govgate trace shows them).
+    assert item.source.path is None
+    assert item.source.files == ("logs/decisions-2026-04.jsonl", "logs/decisions-2026-05.jsonl")
 
 
 def test_bad_entries_become_evidence_with_the_problem(
