@@ -399,6 +399,17 @@ def _record_columns(record: Any) -> dict[str, Any]:
     }
 
 
+def _uncited_problems(
+    status: dict[str, str | None], labels: dict[str, str], cited: set[str]
+) -> list[VerifyProblem]:
+    """Damaged evidence no run cites (a run's own evidence is named with its run instead)."""
+    return [
+        VerifyProblem(None, digest, f"evidence {digest} ({labels[digest]}) {problem}")
+        for digest, problem in status.items()
+        if problem is not None and digest not in cited
+    ]
+
+
 def verify_chain(
     runs: list[_StoredRun],
     evidence_status: dict[str, str | None],
@@ -1196,11 +1207,7 @@ class EvidenceLocker:
                     )
                 )
                 cited.add(digest)
-        for digest, problem in status.items():
-            if problem is not None and digest not in cited:
-                report.problems.append(
-                    VerifyProblem(None, digest, f"evidence {digest} ({labels[digest]}) {problem}")
-                )
+        report.problems.extend(_uncited_problems(status, labels, cited))
         report.runs = len(runs)
         report.pruned = sum(1 for run in runs if run.pruned)
         if head is not None:
@@ -1454,11 +1461,7 @@ def verify_export(directory: Path) -> VerifyReport:
     head = (int(head_raw["id"]), str(head_raw["hash"])) if head_raw else None
     report.problems.extend(verify_chain(runs, status, labels, head, tombstoned))
     cited = {d for run in runs for d in run.evidence_digests}
-    for digest, problem in status.items():
-        if problem is not None and digest not in cited:
-            report.problems.append(
-                VerifyProblem(None, digest, f"evidence {digest} ({labels[digest]}) {problem}")
-            )
+    report.problems.extend(_uncited_problems(status, labels, cited))
     report.runs = len(runs)
     report.pruned = sum(1 for run in runs if run.pruned)
     report.evidence = len(status)
