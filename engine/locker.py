@@ -549,6 +549,9 @@ class EvidenceLocker:
         self.display = _display(path)
         self._conn = connection
         self._pending: list[_PendingCache] = []
+        #: Collectors whose cached output no longer matched its digests in this session:
+        #: collected again, and said so (an edited locker must not pass unnoticed).
+        self.damaged_cache: list[str] = []
 
     # -- opening --------------------------------------------------------------------------
     @classmethod
@@ -762,16 +765,17 @@ class EvidenceLocker:
         try:
             items = json.loads(_unpack(items_blob))
         except ValueError:
-            return None  # an edited entry is a miss; collecting again is always safe
+            # An edited entry is a miss (collecting again is always safe), and is said.
+            self.damaged_cache.append(collector)
+            return None
         contents = self._contents({item["digest"] for item in items})
         evidence: list[Evidence] = []
         for item in items:
             content = contents.get(item["digest"])
-            if content is None:
+            if content is None or _check_evidence_row(item["digest"], *content) is not None:
+                self.damaged_cache.append(collector)
                 return None
-            kind, subject, data_text = content
-            if _check_evidence_row(item["digest"], kind, subject, data_text) is not None:
-                return None
+            data_text = content[2]
             evidence.append(Evidence.from_json({**item, "data": json.loads(data_text)}))
         diagnostics = [
             Diagnostic(d["collector"], d["path"], d["line"], d["message"], d["level"])

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govgate.collect import Collection, CollectorCache, collect_evidence
+from govgate.collector import Diagnostic
 from govgate.config import Config, load_config
 from govgate.errors import GovgateError, UsageError
 from govgate.evaluate import Evaluator, EvidenceSet
@@ -279,7 +280,7 @@ def _collect(
 
     # An unknown `backend:` is a config error (exit 2), even when no collector needs it.
     backend = select_backend(registry, config)
-    return collect_evidence(
+    collection = collect_evidence(
         registry,
         policy_set.kinds,
         policy_set.needed_kinds(),
@@ -295,6 +296,22 @@ def _collect(
         max_age_by_kind=freshness_limits(policy_set),
         backend=backend,
     )
+    from govgate.locker import EvidenceLocker
+
+    if isinstance(cache, EvidenceLocker):
+        for name in dict.fromkeys(cache.damaged_cache):
+            collection.diagnostics.append(
+                Diagnostic(
+                    name,
+                    cache.display,
+                    None,
+                    f"the locker's cached output of collector '{name}' no longer matches its "
+                    "digests (was the locker edited?); collected again. Run govgate verify "
+                    "to see which run and item",
+                    "error",
+                )
+            )
+    return collection
 
 
 def open_locker(root: Path, config: Config) -> EvidenceLocker:

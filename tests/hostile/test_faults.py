@@ -520,9 +520,12 @@ def test_a_corrupted_locker_is_refused_naming_it(
     no_traceback(check)
     if damage == "edited":
         # The edit is caught: the cache entry no longer matches its digests, so the check
-        # collects again (and records a new run); verify names the run and the item.
+        # collects again (and records a new run) and says so; verify names the run and item.
+        assert verify.returncode == 1
         assert "run 1" in verify_line or "run 2" in verify_line, verify_line
-        assert check.returncode in (0, 1)
+        assert check.returncode == 0, check.stderr
+        assert "no longer matches its digests" in check.stderr
+        assert "govgate verify" in check.stderr
     else:
         assert check.returncode == 2
         check_line = check.stderr.strip().splitlines()[-1]
