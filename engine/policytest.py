@@ -188,6 +188,15 @@ def _case_evidence(
                     f"evidence.{kind_name}[{index}]: needs data: (and optional "
                     "subject:, path:, line:, dated:, problem:)",
                 )
+            problem = _shape_problem(item.get("data"), declared.schema)
+            if problem is not None and "problem" not in item:
+                raise InputError(
+                    loaded.path,
+                    loaded.line_of(f"/evidence/{kind_name}/{index}/data{problem[0]}")
+                    or loaded.line_of(f"/evidence/{kind_name}/{index}"),
+                    f"evidence.{kind_name}[{index}].data: {problem[1]}; a case must hold data "
+                    "a collector could produce",
+                )
             subject = item.get("subject") or (declared.paths[0] if declared.paths else kind_name)
             evidence.add(
                 Evidence.create(
@@ -367,3 +376,25 @@ def run_pack_tests(directory: Path | None, plugin_options: tuple[str, ...]) -> P
     if errors:
         raise InputErrors(errors)
     return report
+
+
+def _shape_problem(data: Any, schema: Any) -> tuple[str, str] | None:
+    """(JSON pointer, message) of the first way `data` breaks its kind's schema, or None.
+
+    Fields a case leaves out are fine (a case states only what its rules read), so `required`
+    is not enforced; a wrong type, an unknown enum value or a negative count is a case that
+    no collector could produce, and would make the pack test prove nothing.
+    """
+    if not schema or data is None:
+        return None
+    from govgate.collect import _validator_for
+    from govgate.schema import json_path
+
+    for error in sorted(
+        _validator_for(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
+    ):
+        if error.validator == "required":
+            continue
+        pointer = "".join(f"/{part}" for part in error.absolute_path)
+        return pointer, f"{json_path(error.absolute_path)}: {error.message}"
+    return None

@@ -118,6 +118,19 @@ def test_policy_test_strict_both_ways(run_cli, tmp_path) -> None:
     assert "unexpected finding HO-2.override-allowed[credit_decision]: pass" in result.stderr
 
 
+def test_policy_test_refuses_case_data_no_collector_could_produce(run_cli, tmp_path) -> None:
+    # A case that passes on impossible data proves nothing about the pack.
+    pack = tmp_path / "human-oversight"
+    shutil.copytree(REPO_ROOT / "policies" / "human-oversight", pack)
+    case = pack / "tests" / "good.yaml"
+    case.write_text(case.read_text().replace("min_approvers: 1,", "min_approvers: -5,", 1))
+    result = run_cli("policy", "test", pack)
+    assert result.exit_code == 2
+    line = result.stderr.strip().splitlines()[-1]
+    assert "tests/good.yaml:12:" in line, line
+    assert "min_approvers" in line and "-5" in line and "could produce" in line
+
+
 def test_policy_test_coverage_threshold(run_cli, tmp_path: Path) -> None:
     pack = tmp_path / "human-oversight"
     shutil.copytree(REPO_ROOT / "policies" / "human-oversight", pack)
