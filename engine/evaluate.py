@@ -336,7 +336,19 @@ class Evaluator:
         return findings
 
     def _staleness(self, rule: Rule, item: Evidence) -> Finding | None:
-        stamp = item.dated or item.collected_at
+        if item.dated is None:
+            # Without a date of its own, the only age is the collection time, which is "now"
+            # (or the cache entry's, collected again whenever older): max_age would always
+            # pass. Undated evidence cannot show it is fresh, so the rule is not evaluated.
+            return self._finding(
+                rule,
+                "error",
+                f"cannot evaluate max_age {rule.max_age_text}: {item.subject} ({item.kind} "
+                f"from collector '{item.collector}') carries no date of its own; assert on "
+                "a date field with newer_than instead, or record the date in the file",
+                evidence=item,
+            )
+        stamp = item.dated
         try:
             moment = to_datetime(stamp)
         except ValueError:

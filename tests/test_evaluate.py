@@ -235,12 +235,15 @@ def test_low_severity_pass_and_applicability(repo: RepoBuilder) -> None:
 
 def test_max_age_fails_stale_evidence_with_its_age(repo: RepoBuilder) -> None:
     repo.write({"oversight.yaml": OVERSIGHT + "reviewed: 2026-01-01\n"})
-    fresh = by_rule(run(repo.path))["C-1.reviewed"][0]
-    assert fresh["status"] == "pass"
     later = datetime(2026, 12, 1, tzinfo=UTC)
-    # Collected "now" but the rule is judged a long time later: collected_at is the age.
-    stale = by_rule(run(repo.path, now=later))["C-1.reviewed"][0]
-    assert stale["status"] == "pass"  # collected at `now`, so fresh by definition
+    # A config file carries no date of its own: its only age is the collection time, which
+    # would make max_age always pass, so the rule cannot be evaluated (and fails the gate).
+    undated = run(repo.path, now=later)
+    stale = by_rule(undated)["C-1.reviewed"][0]
+    assert stale["status"] == "error"
+    assert "cannot evaluate max_age 90d: oversight.yaml" in stale["message"]
+    assert "carries no date of its own" in stale["message"]
+    assert undated["gate"] == "fail"
     # Evidence dated by its own record (as attestations are) ages with that date.
     from govgate.config import load_config
     from govgate.evaluate import Evaluator, EvidenceSet
@@ -270,6 +273,11 @@ def test_max_age_fails_stale_evidence_with_its_age(repo: RepoBuilder) -> None:
     assert finding.message == (
         "stale evidence: oversight.yaml is 334 days old (dated 2026-01-01; max_age 90d)"
     )
+    soon = datetime(2026, 2, 1, tzinfo=UTC)
+    fresh = Evaluator(policy_set, evidence, config.system, soon).evaluate_rule(
+        policy_set.rules["C-1.reviewed"]
+    )[0]
+    assert fresh.status == "pass"
 
 
 def test_waivers_active_expired_refused_and_unused(repo: RepoBuilder) -> None:

@@ -318,17 +318,21 @@ def test_cached_output_older_than_the_collector_ttl_is_collected_again(notes_rep
     assert {e["collected_at"] for e in expired.result["evidence"]} == {"2026-03-02T11:00:00Z"}
 
 
-def test_the_cache_never_serves_evidence_a_rule_would_find_stale(notes_repo) -> None:
+def test_max_age_on_undated_evidence_is_an_error_fresh_or_cached(notes_repo) -> None:
+    # The notes carry no date of their own: their age would be the collection time, always
+    # fresh, so max_age cannot be checked, whether they were just collected or come cached.
     pack = PACK.replace("    evidence: lt_notes\n", "    evidence: lt_notes\n    max_age: 1d\n")
     repo = notes_repo(pack=pack)
     collector = fresh_collector()
     registry = registry_with(collector)
-    check(repo, registry, T1)
-    later = check(repo, registry, T1 + timedelta(days=3))
+    first = check(repo, registry, T1)
+    cached = check(repo, registry, T1 + timedelta(minutes=30))
 
-    assert collector_status(later) == "ok"
-    assert later.result["summary"]["pass"] == 2
-    assert not any("stale" in f["message"] for f in later.result["findings"])
+    assert collector_status(cached) == "cached"
+    for outcome in (first, cached):
+        assert outcome.result["summary"]["error"] == 2
+        assert outcome.result["gate"] == "fail"
+        assert all("carries no date of its own" in f["message"] for f in outcome.result["findings"])
 
 
 def test_stale_evidence_still_fails_with_its_age_and_source(notes_repo) -> None:
