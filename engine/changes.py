@@ -380,16 +380,27 @@ class ChangeReview:
         return [], [], None
 
     # -- new findings --------------------------------------------------------------------
-    def mark_new(self, findings: list[Finding], evaluate: Callable[[Path], list[Finding]]) -> None:
+    def mark_new(
+        self,
+        findings: list[Finding],
+        evaluate: Callable[[Path], list[Finding]],
+        read_from: Callable[[Finding], list[str]] | None = None,
+    ) -> None:
         """Set `new` on every finding by checking the commit the change started from.
 
         A finding that fails (or errors, or is waived) now and did so there is not new; one
         that fails now and passed there, or did not exist there, is. When the base cannot be
         evaluated every problem counts as new: the change is judged on all of it.
+
+        `read_from` gives the repository files a finding's evidence was read from. If one of
+        them is not in the base tree (a report CI writes, an ignored log, a file the change
+        adds), the base never judged that evidence: its failure there was for want of the
+        file, so the finding counts as new (govgate fails closed).
         """
         if self.base is None:
             return
         failing: set[str] = set()
+        tree: Path | None = None
         status, message = "evaluated", None
         try:
             tree = self.checkout(self.since)
@@ -404,9 +415,17 @@ class ChangeReview:
             message = f"the base could not be checked ({first}): every problem counts as new"
         self.base_evaluation = {"commit": self.since, "status": status, "message": message}
         for finding in findings:
-            finding.new = (
-                finding.key not in failing if finding.status in PROBLEM_STATUSES else False
-            )
+            if finding.status not in PROBLEM_STATUSES:
+                finding.new = False
+            elif finding.key not in failing:
+                finding.new = True
+            else:
+                unseen = (
+                    tree is not None
+                    and read_from is not None
+                    and any(not (tree / path).exists() for path in read_from(finding))
+                )
+                finding.new = unseen
 
     # -- the result's `changes` section ---------------------------------------------------
     def section(

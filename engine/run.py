@@ -186,7 +186,14 @@ def _run_check(
                 policy_config=base_policies,
             ).findings
 
-        review.mark_new(findings, check_base)
+        files_by_digest = {
+            item.digest: item.source.all_files() for item in collection.evidence.all()
+        }
+
+        def read_from(finding: Finding) -> list[str]:
+            return [f for ref in finding.evidence for f in files_by_digest.get(ref["digest"], [])]
+
+        review.mark_new(findings, check_base, read_from)
     controls, requirements, readiness = roll_up(policy_set, findings, config.system)
     fail_on = options.fail_on or policies.fail_on
     gate = gate_status(findings, fail_on, new_only=options.new_only)

@@ -169,6 +169,75 @@ def test_an_error_the_base_had_too_still_fails_a_new_only_gate(
     assert (code, result["gate"], error["status"], error["new"]) == (1, "fail", "error", False)
 
 
+REPORT_PACK = """\
+pack: reports
+version: 1.0.0
+title: Test reports
+requirements:
+  - {id: R-1, title: The model resists adversarial input, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: RC-1, title: Adversarial tests exist and pass, satisfies: [R-1]}
+rules:
+  - id: RC-1.adversarial
+    control: RC-1
+    severity: high
+    evidence: test_results.summary
+    assert:
+      all:
+        - {path: categories.adversarial.tests, op: gt, value: 0}
+        - {path: categories.adversarial.failures, op: eq, value: 0}
+    message: "adversarial tests: {data.categories.adversarial.tests}, failing: {data.categories.adversarial.failures}"
+    remediation: write and fix the adversarial tests
+"""
+UNIT = """\
+<testsuite name="unit" tests="1" failures="0" errors="0" skipped="0">
+  <testcase classname="test_model" name="test_accuracy"/>
+</testsuite>
+"""
+ADVERSARIAL = """\
+<testsuite name="adversarial" tests="2" failures="1" errors="0" skipped="0">
+  <testcase classname="test_adversarial" name="test_adversarial_typos"/>
+  <testcase classname="test_adversarial" name="test_adversarial_prompt">
+    <failure message="jailbroken"/>
+  </testcase>
+</testsuite>
+"""
+
+
+def test_a_regression_in_a_report_kept_out_of_git_is_new(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
+) -> None:
+    # Unit-test results are committed; CI writes the adversarial report into an ignored
+    # folder. On main the rule fails (no adversarial tests in the reports it can see); on the
+    # branch it fails on a failing adversarial test. The base never saw that report, so the
+    # failure is new, and --new-only must not pass it as old debt.
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: gated, risk: high}\npacks: [./packs/reports]\n",
+            "packs/reports/pack.yaml": REPORT_PACK,
+            ".gitignore": "/reports/\n",
+            "test-results/unit.xml": UNIT,
+        }
+    )
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.write({"README.md": "# docs\n"}).commit("docs")
+    repo.write({"reports/adversarial.xml": ADVERSARIAL})
+    code, result, stderr = json_result(run_cli, repo.path, "--base", "main", "--new-only")
+    (finding,) = [f for f in result["findings"] if f["rule"] == "RC-1.adversarial"]
+    assert (finding["status"], finding["new"]) == ("fail", True)
+    assert "failing: 1" in finding["message"]
+    assert (code, result["gate"]) == (1, "fail"), stderr
+    # With the report committed on main as well, the base judged it: old debt, not new.
+    repo.git("checkout", "-q", "main")
+    repo.write({".gitignore": ""}).commit("commit the reports")
+    repo.git("checkout", "-q", "pr")
+    repo.git("rebase", "-q", "main")
+    code, result, stderr = json_result(run_cli, repo.path, "--base", "main", "--new-only")
+    (finding,) = [f for f in result["findings"] if f["rule"] == "RC-1.adversarial"]
+    assert (finding["status"], finding["new"]) == ("fail", False)
+    assert (code, result["gate"]) == (0, "pass"), stderr
+
+
 def test_a_fixed_finding_and_a_new_item_of_an_old_rule_are_told_apart(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
 ) -> None:
