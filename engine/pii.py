@@ -7,6 +7,13 @@ length for IBANs, `ipaddress` for IPs) and word boundaries that treat hex digest
 decimals and version numbers as words keep false positives down; only masked samples ever
 leave this module.
 
+`scan_text` finds personal data; `redact_text` masks a little more. An IPv4 address that
+identifies no one (private, loopback, link-local, multicast and reserved ranges) or that is a
+version number by its context (`numpy==1.26.4.1`, `tensorflow 2.15.0.0`) is not counted, but
+evidence text still has every address-shaped value masked except loopback, unspecified and
+`version 1.2.3.4`, as it always had: a wrong guess about context must never leak an address.
+`git@host:org/repo.git` (an SSH remote) is neither counted nor masked.
+
 `PREFILTER_PATTERN` is a cheap superset of everything `scan_text` can find, written in the
 regex syntax RE2 (DuckDB), Java (Spark) and Python share, so a SQL engine can select the few
 lines worth a full scan without shipping every line back to Python.
@@ -47,11 +54,42 @@ _PHONE = re.compile(
     r")(?![\w-]|\.\d)",
     re.ASCII,
 )
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])", re.ASCII)
+# A sentence-ending dot may follow an address; `.5` (five parts, an OID) or `.tar` may not.
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\w)", re.ASCII)
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])", re.ASCII)
 
-# "model_version": "1.2.3.4" or "v 1.2.3.4" is a version number, not an address.
+# "model_version": "1.2.3.4" or "v 1.2.3.4" is a version number, not an address (neither
+# counted nor masked, as ever).
 _VERSION_BEFORE = re.compile(r"(?i)(?:\b|_)(?:version|ver|v)\W{0,4}\Z")
+# For counting only: a name right before the value, and how it is joined to it. `numpy==`,
+# `scikit-learn>=`, `tensorflow-` (strong: a version whatever the value), `tensorflow `,
+# `"torch": "` (weak: a version only if the value looks like one, see `_looks_like_version`).
+# Matched against the text before the value *reversed*, so it is anchored at the value and
+# costs the length of one name, not a search over the window ("==" reversed is "==", ">=" is
+# "=>").
+_NAME_BEFORE_REVERSED = re.compile(
+    r"(?:[ \t]*(?P<strong>=[=<>!~])[ \t]*|(?P<dash>-)|[\"']?[ \t]*[:=][ \t]*[\"']?|[ \t]+)"
+    r"(?P<name>[\w.-]+)",
+    re.ASCII,
+)
+_NAME_PARTS = re.compile(r"[._-]")
+# The name's last part says "version" ...
+_VERSION_WORDS = frozenset(
+    {"v", "ver", "version", "versions", "release", "releases", "rel", "rev", "revision", "build"}
+)
+# ... or any part says "address": then the value is counted, whatever it looks like.
+_ADDRESS_WORDS = frozenset(
+    {
+        "ip", "ips", "ipv4", "ipaddr", "addr", "address", "addresses", "inet", "host", "hosts",
+        "hostname", "server", "client", "peer", "remote", "src", "source", "dst", "dest",
+        "destination", "origin", "gateway", "gw", "proxy", "nat", "route", "router", "dns",
+        "nameserver", "resolver", "listen", "bind", "endpoint", "node", "forwarded", "xff",
+        "user", "customer", "visitor", "login", "logon", "connect", "connected", "connection",
+        "conn", "request", "session", "device", "from", "to", "at", "by", "via", "for", "is",
+        "was", "me", "my", "our", "your", "their", "his", "her", "and", "or", "of", "on", "in",
+        "with", "the", "a", "an",
+    }
+)  # fmt: skip
 # Card number prefixes of the major schemes (IIN ranges); other digit runs are not cards.
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5)|3(?:0[0-5]|[68])|35)")
 
@@ -78,7 +116,7 @@ PREFILTER_PATTERN = "|".join(
         # Trailing boundaries matter here: UUIDs and hex digests are full of digit runs.
         r"(?:^|[^\w.-])\d(?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
         r"(?:^|[^A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?:$|[^A-Za-z0-9])",  # IBAN
-        r"(?:^|[^\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:$|[^\w.])",  # IPv4
+        r"(?:^|[^\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:$|[^\w.]|\.$|\.[^\w])",  # IPv4
         # A valid IPv6 address has "::" or eight groups; clock times ("12:30:00") have neither.
         r"(?:^|[^\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4})*::",
         r"(?:^|[^\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]",
@@ -162,12 +200,83 @@ def might_contain_pii(text: str) -> bool:
     return _PREFILTER.search(text) is not None
 
 
+def _ipv4_octets(candidate: str) -> tuple[int, ...] | None:
+    """The four octets, or None when `ipaddress` would reject it (over 255, a leading zero)."""
+    octets = []
+    for part in candidate.split("."):
+        if len(part) > 1 and part[0] == "0":
+            return None
+        value = int(part)
+        if value > 255:
+            return None
+        octets.append(value)
+    return tuple(octets)
+
+
+def _identifies_no_one(octets: tuple[int, ...]) -> bool:
+    """Private (RFC 1918), loopback, 0/8, link-local, multicast, reserved and broadcast: ranges
+    shared by every network or no host, so an address in them points at no one. The documentation
+    ranges (RFC 5737) are public addresses to this check: they stand in for real ones."""
+    first, second = octets[0], octets[1]
+    return (
+        first in (0, 10, 127)
+        or first >= 224  # 224/4 multicast, 240/4 reserved, 255.255.255.255, netmasks
+        or (first == 172 and 16 <= second <= 31)
+        or (first == 192 and second == 168)
+        or (first == 169 and second == 254)
+    )
+
+
+def _looks_like_version(octets: tuple[int, ...]) -> bool:
+    """2.15.0.0 or 1.26.4.1: a small major number and small parts, as release numbers go."""
+    return octets[0] <= 30 and max(octets[1:]) <= 99
+
+
+def _version_context(text: str, start: int, octets: tuple[int, ...]) -> bool:
+    """True when the name before the value makes it a version: `numpy==1.26.4.1`,
+    `tensorflow-2.15.0.0`, `release 2.0.0.1`, `tensorflow 2.15.0.0`; never after an address
+    word (`ip=`, `client `, `from `, `src_ip: `)."""
+    found = _NAME_BEFORE_REVERSED.match(text[max(0, start - 48) : start][::-1])
+    if found is None:
+        return False
+    name = found.group("name")[::-1]
+    if not name[0].isalpha():
+        return False  # `10.0.0.1-10.0.0.9` is a range of addresses, `2x 1.2.3.4` no name
+    parts = _NAME_PARTS.split(name.lower())
+    if parts[-1] in _VERSION_WORDS:
+        return True
+    if any(part in _ADDRESS_WORDS for part in parts):
+        return False
+    if found.group("strong") or found.group("dash"):
+        return True
+    return _looks_like_version(octets)
+
+
+def _is_ssh_remote(text: str, start: int, end: int) -> bool:
+    """`git@github.com:org/repo.git` or `ssh://git@host/org/repo.git`: a repository, no one's
+    address."""
+    if text[start:end].partition("@")[0] != "git":
+        return False
+    if text[max(0, start - 3) : start] == "://":
+        return True
+    after = text[end : end + 2]
+    return len(after) == 2 and after[0] == ":" and not after[1].isspace()
+
+
 def scan_text(text: str) -> Iterator[Match]:
     """Every PII match in text, validated, without overlaps (earlier, longer wins)."""
+    return _scan(text, personal_only=True)
+
+
+def _scan(text: str, *, personal_only: bool) -> Iterator[Match]:
+    """`personal_only=False` (for masking) keeps IPv4 addresses that identify no one or look
+    like versions by their context: masking one too many is harmless, one too few is a leak."""
     candidates: list[Match] = []
     if "@" in text:
         for found in _EMAIL.finditer(text):
             if found.group().rpartition(".")[2].lower() in _NOT_EMAIL_TLDS:
+                continue
+            if _is_ssh_remote(text, found.start(), found.end()):
                 continue
             candidates.append(
                 Match("email", found.start(), found.end(), mask("email", found.group()))
@@ -186,14 +295,16 @@ def scan_text(text: str) -> Iterator[Match]:
     for found in _SSN.finditer(text):
         candidates.append(Match("ssn", found.start(), found.end(), mask("ssn", found.group())))
     for found in _IPV4.finditer(text):
-        try:
-            address = ipaddress.IPv4Address(found.group())
-        except ValueError:
-            continue
+        octets = _ipv4_octets(found.group())
+        if octets is None or octets[0] == 127 or octets == (0, 0, 0, 0):
+            continue  # not an address, loopback or unspecified
         if _VERSION_BEFORE.search(text, max(0, found.start() - 24), found.start()):
             continue  # "model_version": "1.2.3.4" is a version, not an address
-        if not (address.is_unspecified or address.is_loopback):
-            candidates.append(Match("ip", found.start(), found.end(), mask("ip", found.group())))
+        if personal_only and (
+            _identifies_no_one(octets) or _version_context(text, found.start(), octets)
+        ):
+            continue
+        candidates.append(Match("ip", found.start(), found.end(), mask("ip", found.group())))
     if ":" in text:
         for found in _IPV6.finditer(text):
             candidate = found.group()
@@ -225,7 +336,7 @@ def redact_text(text: str) -> str:
         return text
     out = []
     position = 0
-    for found in scan_text(text):
+    for found in _scan(text, personal_only=False):
         out.append(text[position : found.start])
         out.append(found.masked)
         position = found.end

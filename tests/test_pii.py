@@ -68,6 +68,41 @@ FALSE_POSITIVES = [
 ]
 
 
+# Real values in ordinary repositories that are not personal data, so GD-6 must not count them:
+# version numbers shaped like IPv4 addresses, an SSH remote shaped like an e-mail address, and
+# addresses that identify no one (private, loopback, unspecified, link-local).
+NOT_PERSONAL = [
+    "numpy==1.26.4.1",
+    "tensorflow 2.15.0.0",
+    "release 2.0.0.1",
+    "versions 1.2.3.4",
+    "scikit-learn>=1.2.3.4, torch ~= 2.1.0.0",
+    "tensorflow-2.15.0.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+    "tensorflow            2.15.0.0",  # `pip list` columns
+    '{"tensorflow": "2.15.0.0"}',
+    "sdist pkg-1.2.3.4.tar.gz and the OID 1.2.3.4.5",
+    "origin\tgit@github.com:org/repo.git (fetch)",
+    "url = ssh://git@gitlab.example.com/org/repo.git",
+    "10.20.30.40 172.17.0.2 192.168.1.5 127.0.0.1 0.0.0.0",
+    "link-local 169.254.10.20, netmask 255.255.255.0, multicast 239.1.2.3",
+]
+
+# Public addresses and e-mails next to those look-alikes: still personal data.
+PERSONAL_NEAR_LOOKALIKES = [
+    ("the request came from 203.0.113.77 and was logged", ["203.0.113.77"]),
+    ("ip=203.0.113.77", ["203.0.113.77"]),
+    ("mail jane.doe@example.com, origin git@github.com:org/repo.git", ["jane.doe@example.com"]),
+    ("origin git@github.com:org/repo.git, author jane.doe@example.com", ["jane.doe@example.com"]),
+    ("tensorflow 2.15.0.0 on host 203.0.113.7", ["203.0.113.7"]),
+    ("numpy==1.26.4.1; client 24.5.12.9", ["24.5.12.9"]),  # a low public address, too
+    ("src_ip: 24.5.12.9, ip.addr == 81.2.69.160", ["24.5.12.9", "81.2.69.160"]),
+    ("client 10.0.0.7 behind 198.51.100.23", ["198.51.100.23"]),
+    ("a range 10.0.0.1-24.5.12.9", ["24.5.12.9"]),
+    ("My address is 203.0.113.7.", ["203.0.113.7"]),  # a full stop is not a fifth part
+    ("git@example.com: please reply", ["git@example.com"]),  # a mailbox, not a remote
+]
+
+
 @pytest.mark.parametrize(("kind", "value"), TRUE_POSITIVES)
 def test_each_type_is_found_in_running_text(kind: str, value: str) -> None:
     text = f"Customer note: reach me at {value}, thanks."
@@ -83,6 +118,34 @@ def test_each_type_is_found_in_running_text(kind: str, value: str) -> None:
 def test_lookalikes_are_not_personal_data(text: str) -> None:
     assert list(scan_text(text)) == []
     assert redact_text(text) == text
+
+
+@pytest.mark.parametrize("text", NOT_PERSONAL)
+def test_versions_remotes_and_addresses_of_no_one_are_not_counted(text: str) -> None:
+    assert list(scan_text(text)) == []
+
+
+@pytest.mark.parametrize(("text", "values"), PERSONAL_NEAR_LOOKALIKES)
+def test_personal_data_next_to_lookalikes_is_still_counted_and_masked(
+    text: str, values: list[str]
+) -> None:
+    found = list(scan_text(text))
+
+    assert [text[m.start : m.end] for m in found] == values
+    assert re.search(PREFILTER_PATTERN, text, re.ASCII)
+    redacted = redact_text(text)
+    for value in values:
+        assert value not in redacted
+
+
+def test_redaction_still_masks_what_it_does_not_count() -> None:
+    """A guess about context decides the count, never whether an address reaches evidence."""
+    text = "numpy==1.26.4.1 tensorflow 2.15.0.0 host 10.20.30.40 and 192.168.1.5"
+
+    assert redact_text(text) == "numpy==1.26.*.* tensorflow 2.15.*.* host 10.20.*.* and 192.168.*.*"
+    remote = "origin git@github.com:org/repo.git"
+    assert redact_text(remote) == remote  # a remote is no one's address: left readable
+    assert redact_text("v 1.2.3.4, 127.0.0.1, 0.0.0.0") == "v 1.2.3.4, 127.0.0.1, 0.0.0.0"
 
 
 def test_redaction_masks_every_value_and_keeps_the_rest() -> None:
@@ -132,7 +195,8 @@ def test_checksums() -> None:
 
 
 def _fragments() -> st.SearchStrategy[str]:
-    pieces = [value for _, value in TRUE_POSITIVES] + FALSE_POSITIVES
+    pieces = [value for _, value in TRUE_POSITIVES] + FALSE_POSITIVES + NOT_PERSONAL
+    pieces += [text for text, _ in PERSONAL_NEAR_LOOKALIKES]
     return st.lists(
         st.one_of(
             st.sampled_from(pieces),
@@ -157,7 +221,9 @@ def test_the_prefilter_runs_in_duckdb_and_agrees_with_python() -> None:
     """The same pattern text must mean the same thing to RE2 (DuckDB) as to Python."""
     import duckdb
 
-    lines = [f"note {value} end" for _, value in TRUE_POSITIVES] + FALSE_POSITIVES
+    lines = [f"note {value} end" for _, value in TRUE_POSITIVES]
+    lines += [text for text, _ in PERSONAL_NEAR_LOOKALIKES]
+    lines += FALSE_POSITIVES + NOT_PERSONAL
     con = duckdb.connect()
     flags = con.execute(
         "SELECT list_transform($lines, lambda l: regexp_matches(l, $p))",
@@ -166,7 +232,7 @@ def test_the_prefilter_runs_in_duckdb_and_agrees_with_python() -> None:
     assert flags is not None
     python = [re.search(PREFILTER_PATTERN, line, re.ASCII) is not None for line in lines]
     assert list(flags[0]) == python
-    assert all(flags[0][: len(TRUE_POSITIVES)])
+    assert all(flags[0][: len(TRUE_POSITIVES) + len(PERSONAL_NEAR_LOOKALIKES)])
 
 
 def test_values_in_csv_cells_are_found_after_numeric_cells() -> None:
