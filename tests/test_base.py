@@ -186,7 +186,9 @@ rules:
       all:
         - {path: categories.adversarial.tests, op: gt, value: 0}
         - {path: categories.adversarial.failures, op: eq, value: 0}
-    message: "adversarial tests: {data.categories.adversarial.tests}, failing: {data.categories.adversarial.failures}"
+    message: >-
+      adversarial tests: {data.categories.adversarial.tests},
+      failing: {data.categories.adversarial.failures}
     remediation: write and fix the adversarial tests
 """
 UNIT = """\
