@@ -189,6 +189,40 @@ def _flat_parameters(config: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+def _flat_system(value: Any, key: str = "system") -> dict[str, Any]:
+    """`system:` as dotted keys (`system.risk`, `system.labels.profiling`); a list is one key."""
+    if not isinstance(value, dict):
+        return {key: value}
+    flat: dict[str, Any] = {}
+    for name, inner in value.items():
+        flat.update(_flat_system(inner, f"{key}.{name}"))
+    return flat
+
+
+def _system_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The keys of `system:` the change edits, with their values before and after.
+
+    A lowered risk tier or a removed label makes rules not applicable, so the edit is part of
+    what a reviewer must see. Values are redacted like the result's own `system`: it is free
+    text (an owner's e-mail). A key absent on one side has no `before` or `after`.
+    """
+    from govgate.pii import redact_json
+
+    old = _flat_system(before["system"]) if "system" in before else {}
+    new = _flat_system(after["system"]) if "system" in after else {}
+    edits = []
+    for key in sorted(set(old) | set(new)):
+        if key in old and key in new and old[key] == new[key]:
+            continue
+        entry: dict[str, Any] = {"key": redact_json(key)}
+        if key in old:
+            entry["before"] = redact_json(old[key])
+        if key in new:
+            entry["after"] = redact_json(new[key])
+        edits.append(entry)
+    return edits
+
+
 def _waiver_path(config: dict[str, Any]) -> str:
     value = config.get("waivers", DEFAULT_WAIVERS)
     return posixpath.normpath(value) if isinstance(value, str) else DEFAULT_WAIVERS
@@ -464,6 +498,7 @@ class ChangeReview:
             "config_changed": sorted(
                 str(k) for k in set(before) | set(after) if before.get(k) != after.get(k)
             ),
+            "system_changed": _system_changes(before, after) or False,
             "new_findings": sum(1 for f in findings if f.get("new")),
             "new_only": new_only,
             "base_evaluation": self.base_evaluation,

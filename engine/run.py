@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govgate.collect import Collection, CollectorCache, collect_evidence
-from govgate.collector import Diagnostic
+from govgate.collector import Diagnostic, glob_to_regex
 from govgate.config import Config, load_config
+from govgate.dates import to_datetime
 from govgate.errors import GovgateError, UsageError
 from govgate.evaluate import Evaluator, EvidenceSet
-from govgate.evidence import format_timestamp, utc_now
+from govgate.evidence import Evidence, format_timestamp, utc_now
 from govgate.findings import Finding
 from govgate.loader import load_policy_set
 from govgate.plugins import Registry, build_registry, get_plugin_manager
@@ -198,8 +199,10 @@ def _run_check(
     fail_on = options.fail_on or policies.fail_on
     gate = gate_status(findings, fail_on, new_only=options.new_only)
     used = {ref["digest"] for f in findings for ref in f.evidence}
-    evidence_manifest = [
-        {
+    expiry = _expiry_limits(policy_set)
+    evidence_manifest: list[dict[str, Any]] = []
+    for item in sorted(collection.evidence.all(), key=lambda e: (e.kind, e.subject, e.digest)):
+        entry: dict[str, Any] = {
             "digest": item.digest,
             "kind": item.kind,
             "subject": item.subject,
@@ -209,11 +212,13 @@ def _run_check(
             "dated": item.dated,
             "cited": item.digest in used,
         }
-        for item in sorted(collection.evidence.all(), key=lambda e: (e.kind, e.subject, e.digest))
-    ]
+        expires = _expires(item, expiry.get(item.kind))
+        if expires is not None:
+            entry["expires"] = expires
+        evidence_manifest.append(entry)
     result = build_result(
         root=root,
-        target=git_target(root),
+        target={**git_target(root), "prefix": git_prefix(root)},
         started_at=format_timestamp(started),
         finished_at=format_timestamp(utc_now()),
         fail_on=fail_on,
@@ -269,6 +274,55 @@ def freshness_limits(policy_set: PolicySet) -> dict[str, timedelta]:
             kind = rule.evidence.kind
             limits[kind] = min(limits.get(kind, rule.max_age), rule.max_age)
     return limits
+
+
+def git_prefix(root: Path) -> str | None:
+    """The target's folder inside its git repository: "" at the root, "svc/" in svc/.
+
+    Found as git finds the top of a work tree (the nearest folder holding `.git`, a folder or
+    a worktree's or submodule's file) rather than by a second git process: the hook path runs
+    git once (`git_target`). None outside a repository. The SARIF and GitHub outputs put it in
+    front of paths, which code scanning and annotations resolve from the repository root.
+    """
+    for top in (root, *root.parents):
+        if (top / ".git").exists():
+            rel = root.relative_to(top).as_posix()
+            return "" if rel == "." else rel + "/"
+    return None
+
+
+def _expiry_limits(policy_set: PolicySet) -> dict[str, list[tuple[str | None, timedelta]]]:
+    """Per evidence kind, the (subject glob, max_age) of every rule that limits its age."""
+    limits: dict[str, list[tuple[str | None, timedelta]]] = {}
+    for rule in policy_set.rules.values():
+        if rule.max_age is not None:
+            limits.setdefault(rule.evidence.kind, []).append((rule.evidence.subject, rule.max_age))
+    return limits
+
+
+def _expires(item: Evidence, limits: list[tuple[str | None, timedelta]] | None) -> str | None:
+    """When `item` goes stale: its own date (`dated`) plus the strictest `max_age` of the rules
+    that read it, as the evaluator judges staleness. None when no rule limits its age, or when
+    it has no readable date of its own (such a rule errors or fails on it instead).
+
+    `collected_at` is not a date to age from (the evaluator refuses it: it is always about
+    now), and a collector's `ttl` is left out: it bounds how long cached output is reused,
+    not how long the evidence itself is acceptable.
+    """
+    if not limits or item.dated is None:
+        return None
+    ages = [
+        max_age
+        for subject, max_age in limits
+        if subject is None or glob_to_regex(subject).match(item.subject)
+    ]
+    if not ages:
+        return None
+    try:
+        moment = to_datetime(item.dated)
+    except ValueError:
+        return None
+    return format_timestamp(moment + min(ages))
 
 
 def _collect(

@@ -90,8 +90,8 @@ def policy_edit_statements(outputs: dict[str, Any]) -> dict[str, str]:
     return {
         "json": json.dumps(
             {
-                k: outputs["json"]["changes"][k]
-                for k in ("packs_changed", "params_changed", "waivers_changed")
+                k: outputs["json"]["changes"].get(k)
+                for k in ("packs_changed", "params_changed", "waivers_changed", "system_changed")
             }
         ),
         "sarif": " ".join(notices),

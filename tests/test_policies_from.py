@@ -136,6 +136,47 @@ def test_a_branch_that_only_weakens_a_param_in_govgate_yaml_still_fails(
             assert "parameters (fail_on, fairness-lite.max_gap)" in said, fmt
 
 
+def test_a_branch_that_lowers_the_risk_tier_is_reported_in_every_format(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    # `system:` is the change's own even with --policies-from (it describes the system being
+    # changed), so lowering the risk tier turns a high-risk rule off: every format must say so.
+    when = "    when: {path: system.risk, op: eq, value: high}\n"
+    pack = PACK.replace("    evidence: rates\n", "    evidence: rates\n" + when)
+    repo = lender_repo(make_repo, **{"packs/fairness-lite/pack.yaml": pack})
+    assert run_cli("check", repo.path, "--policies-from", "main").exit_code == 1  # main: fails
+    repo.write(
+        {"govgate.yaml": CONFIG.replace("risk: high", "risk: minimal, owner: ann@corp.example")}
+    ).commit("the lender is minimal risk now")
+
+    code, outputs = check_all_formats(run_cli, repo, tmp_path, "--policies-from", "main")
+    assert code == 0  # the rule no longer applies...
+    result = outputs["json"]
+    [finding] = result["findings"]
+    assert (finding["rule"], finding["status"]) == ("FL-1.gap", "not_applicable")
+    changes = result["changes"]  # ...and nothing but the system description changed
+    assert changes["config_changed"] == ["system"]
+    assert (changes["packs_changed"], changes["params_changed"]) == ([], False)
+    assert changes["waivers_changed"] is False
+    assert changes["system_changed"] == [
+        {"key": "system.owner", "after": "a***@c***.example"},
+        {"key": "system.risk", "before": "high", "after": "minimal"},
+    ]
+    statements = policy_edit_statements(outputs)
+    for fmt, said in statements.items():
+        if fmt == "json":
+            assert json.loads(said)["system_changed"] == changes["system_changed"]
+            continue
+        if fmt == "oscal":
+            assert json.loads(said)["system-edited"] == "true"
+        said = said.replace("\u2060", "")  # Markdown keeps `@` from mentioning anyone
+        assert "the system description (" in said, fmt
+        assert "system.risk: high -> minimal" in said, fmt
+        assert "system.owner: (unset) -> a***@c***.example" in said, fmt
+        assert "ann@corp.example" not in said, fmt  # the notice is as PII-safe as the rest
+    assert "NOTE: This change edits the system description (system.owner:" in outputs["text"]
+
+
 def test_waivers_come_from_the_ref_too(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any], tmp_path: Path
 ) -> None:

@@ -1,10 +1,11 @@
-"""Helpers the CI-facing reporters share: finding order, labels, and the policy-edit notice.
+"""Helpers the CI-facing reporters share: finding order, labels, paths, the policy-edit notice.
 
 They read only the result document (`govgate/result/v1`), like the reporters themselves.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -71,6 +72,40 @@ def location_text(finding: dict[str, Any]) -> str | None:
     return f"{location['path']}:{line}" if line else str(location["path"])
 
 
+def repository_prefix(result: dict[str, Any]) -> str:
+    """The target's folder inside its git repository ("svc/"), or "" (at the root, or unknown).
+
+    Code scanning and workflow annotations resolve paths from the repository root, while a
+    finding's path is relative to the target: a target in a sub-folder (a monorepo) needs it.
+    """
+    prefix = (result.get("target") or {}).get("prefix")
+    if not isinstance(prefix, str) or not prefix.strip("/"):
+        return ""
+    return prefix.replace("\\", "/").strip("/") + "/"
+
+
+def repository_path(result: dict[str, Any], path: str) -> str:
+    """A target-relative path as a path relative to the root of the target's git repository."""
+    return repository_prefix(result) + path.removeprefix("./")
+
+
+def repository_root(result: dict[str, Any]) -> str | None:
+    """The absolute path of the target's repository root (the target path without its prefix).
+
+    None when the target path is not known or does not end in the prefix.
+    """
+    path = (result.get("target") or {}).get("path")
+    if not path:
+        return None
+    prefix = repository_prefix(result).rstrip("/")
+    text = str(path).replace("\\", "/").rstrip("/")
+    if not prefix:
+        return str(path)
+    if not text.endswith("/" + prefix):
+        return None
+    return text[: -len(prefix) - 1] or "/"
+
+
 def _named(value: Any) -> list[str]:
     """The names a `*_changed` entry carries: a list, a mapping's keys, or none for a bool."""
     if isinstance(value, dict):
@@ -80,8 +115,36 @@ def _named(value: Any) -> list[str]:
     return []
 
 
+#: System keys named in the notice; the rest are counted (all are in the JSON `changes`).
+SYSTEM_EDITS_SHOWN = 5
+#: Characters of a system value shown in the notice.
+SYSTEM_VALUE_LIMIT = 60
+
+
+def _system_value(entry: dict[str, Any], side: str) -> str:
+    if side not in entry:
+        return "(unset)" if side == "before" else "(removed)"
+    value = entry[side]
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return shorten(one_line(text), SYSTEM_VALUE_LIMIT)
+
+
+def system_edits(result: dict[str, Any]) -> list[str]:
+    """`system.risk: high -> minimal` for each key of `system:` the change edits."""
+    value = (result.get("changes") or {}).get("system_changed")
+    if not isinstance(value, list):
+        return []
+    return [
+        f"{shorten(one_line(str(e.get('key'))), 100)}: "
+        f"{_system_value(e, 'before')} -> {_system_value(e, 'after')}"
+        for e in value
+        if isinstance(e, dict)
+    ]
+
+
 def policy_edits(result: dict[str, Any]) -> list[str]:
-    """What the change under review edits among packs, parameters and waivers (with --base).
+    """What the change under review edits among packs, parameters, waivers and the system
+    description (with --base or --policies-from; a lowered risk tier makes rules not apply).
 
     Empty when the result has no `changes` section or the change touches none of them.
     """
@@ -97,6 +160,12 @@ def policy_edits(result: dict[str, Any]) -> list[str]:
             continue
         names = _named(value)
         parts.append(f"{noun} ({', '.join(names)})" if names else noun)
+    system = system_edits(result)
+    if system:
+        shown = "; ".join(system[:SYSTEM_EDITS_SHOWN])
+        if len(system) > SYSTEM_EDITS_SHOWN:
+            shown += f"; and {len(system) - SYSTEM_EDITS_SHOWN} more"
+        parts.append(f"the system description ({shown})")
     return parts
 
 

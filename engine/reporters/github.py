@@ -2,7 +2,9 @@
 
 `::error file=…,line=…,title=…::message` for each failing or erroring finding (`warning` for
 medium, `notice` for low and info; an `error` finding is always `error`), after a summary line
-and, when the change edits packs, parameters or waivers, a warning saying so. Values are
+and, when the change edits packs, parameters, waivers or the system description, a warning
+saying so. `file` is relative to the git repository's root (a target in a sub-folder of a
+monorepo gets its folder in front), as the runner resolves it from the workspace. Values are
 escaped with the runner's rules (`%`, CR and LF in the message; also `:` and `,` in
 properties), so no message can end its line early or smuggle in a command of its own.
 Print the file in a workflow step (`cat govgate.github.txt`) to make the runner read it.
@@ -18,6 +20,7 @@ from govgate.reporters.common import (
     location_text,
     policy_edit_notice,
     printable,
+    repository_path,
     severity_order,
     shorten,
 )
@@ -75,7 +78,7 @@ class GithubReporter(Reporter):
         if notice:
             lines.append(command("warning", notice, title="govgate: policies edited"))
         for finding in findings:
-            lines.append(self._annotation(finding))
+            lines.append(self._annotation(finding, result))
         return "\n".join(lines) + "\n"
 
     def _summary(self, result: dict[str, Any]) -> str:
@@ -95,7 +98,7 @@ class GithubReporter(Reporter):
         title = "govgate gate passed" if result.get("gate") == "pass" else "govgate gate failed"
         return command(name, text, title=title)
 
-    def _annotation(self, finding: dict[str, Any]) -> str:
+    def _annotation(self, finding: dict[str, Any], result: dict[str, Any]) -> str:
         status = finding["status"]
         name = "error" if status == "error" else COMMANDS[finding["severity"]]
         location = finding.get("location") or {}
@@ -113,7 +116,8 @@ class GithubReporter(Reporter):
         return command(
             name,
             message,
-            file=location.get("path") or CONFIG_FILE,
+            # the runner resolves `file` from the repository root, not from the target
+            file=repository_path(result, location.get("path") or CONFIG_FILE),
             line=location.get("line"),
             title=title,
         )

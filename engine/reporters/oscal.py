@@ -249,6 +249,7 @@ class _Builder:
             ("packs-edited", bool(changes.get("packs_changed")) if changes else None),
             ("params-edited", bool(changes.get("params_changed")) if changes else None),
             ("waivers-edited", bool(changes.get("waivers_changed")) if changes else None),
+            ("system-edited", bool(changes.get("system_changed")) if changes else None),
         )
 
     def _actor(self) -> list[dict[str, Any]]:

@@ -2,8 +2,9 @@
 
 One rule descriptor per rule, results for what needs attention (fail, error, and waived as an
 accepted external suppression carrying the waiver's justification), paths relative to
-`%SRCROOT%` with line regions, partial fingerprints that survive line moves, and the run's
-input problems as tool notifications. Valid against the OASIS SARIF 2.1.0 schema.
+`%SRCROOT%` (the git repository's root, also for a target in a sub-folder) with line regions,
+partial fingerprints that survive line moves, and the run's input problems as tool
+notifications. Valid against the OASIS SARIF 2.1.0 schema.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from govgate.reporters import Reporter
 from govgate.reporters.common import (
     finding_label,
     policy_edit_notice,
+    repository_path,
+    repository_prefix,
+    repository_root,
     severity_order,
 )
 
@@ -39,9 +43,15 @@ SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "
 _REPORTED = ("fail", "error", "waived")
 
 
-def fingerprint(finding: dict[str, Any]) -> str:
-    """Stable across runs: rule, item and path, but not the line (edits above move it)."""
+def fingerprint(finding: dict[str, Any], prefix: str = "") -> str:
+    """Stable across runs: rule, item and path, but not the line (edits above move it).
+
+    The path is the repository-relative one (`prefix` is the target's folder in it), so the
+    same rule on the same file name in two folders of a monorepo are two alerts.
+    """
     path = (finding.get("location") or {}).get("path") or ""
+    if path:
+        path = prefix + path
     key = json.dumps([finding["rule"], finding.get("item") or "", path], ensure_ascii=False)
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -61,7 +71,7 @@ def _location(path: str, line: int | None) -> dict[str, Any]:
 
 
 def _srcroot_uri(path: str | None) -> str | None:
-    """`file:///abs/repo/` for an absolute target path; None when it is not absolute."""
+    """`file:///abs/repo/` for an absolute repository path; None when it is not absolute."""
     if not path:
         return None
     posix = PurePosixPath(path.replace("\\", "/"))
@@ -106,11 +116,13 @@ class SarifReporter(Reporter):
                 }
             },
             "invocations": [self._invocation(result)],
-            "results": [self._result(f, index[f["rule"]]) for f in reported],
+            "results": [self._result(f, index[f["rule"]], result) for f in reported],
             "columnKind": "unicodeCodePoints",
             "properties": self._run_properties(result),
         }
-        root = _srcroot_uri(target.get("path"))
+        # %SRCROOT% is the git repository's root, as code scanning resolves paths from there;
+        # the target may be a sub-folder of it (a monorepo), whose paths get the folder in front
+        root = _srcroot_uri(repository_root(result))
         if root:
             run["originalUriBaseIds"] = {SRCROOT: {"uri": root}}
             if target.get("commit"):
@@ -193,13 +205,15 @@ class SarifReporter(Reporter):
         }
 
     # -- results -----------------------------------------------------------------------
-    def _result(self, finding: dict[str, Any], rule_index: int) -> dict[str, Any]:
+    def _result(
+        self, finding: dict[str, Any], rule_index: int, result: dict[str, Any]
+    ) -> dict[str, Any]:
         status = finding["status"]
         text = finding["message"]
         if finding.get("remediation") and status in ("fail", "error"):
             text += f"\nFix: {finding['remediation']}"
         location = finding.get("location") or {}
-        path = location.get("path") or CONFIG_FILE
+        path = repository_path(result, location.get("path") or CONFIG_FILE)
         properties: dict[str, Any] = {
             "status": status,
             "severity": finding["severity"],
@@ -218,7 +232,9 @@ class SarifReporter(Reporter):
             "level": "error" if status == "error" else LEVELS[finding["severity"]],
             "message": {"text": text},
             "locations": [_location(path, location.get("line"))],
-            "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+            "partialFingerprints": {
+                FINGERPRINT_KEY: fingerprint(finding, repository_prefix(result))
+            },
             "properties": properties,
         }
         if finding.get("new") is not None:
@@ -243,7 +259,9 @@ class SarifReporter(Reporter):
             }
             source = waiver.get("source") or {}
             if source.get("path"):
-                suppression["location"] = _location(source["path"], source.get("line"))
+                suppression["location"] = _location(
+                    repository_path(result, source["path"]), source.get("line")
+                )
             entry["suppressions"] = [suppression]
         return entry
 
@@ -274,7 +292,9 @@ class SarifReporter(Reporter):
                 "descriptor": {"id": f"collector/{diag.get('collector') or 'unknown'}"},
             }
             if diag.get("path"):
-                note["locations"] = [_location(diag["path"], diag.get("line"))]
+                note["locations"] = [
+                    _location(repository_path(result, diag["path"]), diag.get("line"))
+                ]
             notifications.append(note)
         for waiver in result.get("waivers", []):
             problem = None
@@ -292,7 +312,9 @@ class SarifReporter(Reporter):
                 }
                 source = waiver.get("source") or {}
                 if source.get("path"):
-                    note["locations"] = [_location(source["path"], source.get("line"))]
+                    note["locations"] = [
+                        _location(repository_path(result, source["path"]), source.get("line"))
+                    ]
                 notifications.append(note)
         findings = result.get("findings", [])
         errored = any(f["status"] == "error" for f in findings) or any(

@@ -6,7 +6,8 @@ and not-applicable findings, a missing document, malformed `.env` lines (diagnos
 active, expired, refused and unused waivers. `loan`: the loan-approval example. `empty`: a
 pack with requirements but no rules yet (no findings at all). `changes`: the rich result
 edited the way `--base` marks it (new / already present, packs and waivers edited).
-`many`: over 20,000 findings from a real check over 10,000 gates.
+`many`: over 20,000 findings from a real check over 10,000 gates. The `monorepo` fixture puts
+the rich repository's files in `svc/` of a larger git repository.
 """
 
 from __future__ import annotations
@@ -214,15 +215,27 @@ def mark_changes(result: dict[str, Any]) -> dict[str, Any]:
     return edited
 
 
+RICH_FILES = {
+    "govgate.yaml": 'system: {name: "reporter <test> | x", risk: high}\npacks: [./packs/t]\n',
+    "packs/t/pack.yaml": PACK,
+    "gates.yaml": GATES,
+    "settings.env": "DEBUG=true\nthis is not a pair\nDEBUG=true\n",
+    "governance/waivers.yaml": WAIVERS,
+}
+
+
 def make_rich_repo(make_repo: Callable[..., RepoBuilder]) -> RepoBuilder:
+    return make_repo(RICH_FILES)
+
+
+@pytest.fixture
+def monorepo(make_repo: Callable[..., RepoBuilder]) -> RepoBuilder:
+    """A git repository whose `svc/` folder is the rich scenario's target (a monorepo)."""
     return make_repo(
         {
-            "govgate.yaml": 'system: {name: "reporter <test> | x", risk: high}\n'
-            "packs: [./packs/t]\n",
-            "packs/t/pack.yaml": PACK,
-            "gates.yaml": GATES,
-            "settings.env": "DEBUG=true\nthis is not a pair\nDEBUG=true\n",
-            "governance/waivers.yaml": WAIVERS,
+            "README.md": "# several services\n",
+            "gates.yaml": "not the target's file\n",
+            **{f"svc/{name}": content for name, content in RICH_FILES.items()},
         }
     )
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from govgate.reporters.github import GithubReporter, command, escape_data, escape_property
+
+from conftest import RepoBuilder
 
 
 @dataclass
@@ -113,6 +116,22 @@ def test_policy_edits_are_announced(scenario: Callable[[str], dict[str, Any]]) -
     assert (warning.name, warning.properties["title"]) == ("warning", "govgate: policies edited")
     assert warning.message.startswith("This change edits policy packs (t) and waivers")
     assert ", new)" in " ".join(c.properties.get("title", "") for c in commands)
+
+
+def test_a_target_in_a_sub_folder_is_annotated_with_repository_paths(
+    monorepo: RepoBuilder, run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    # The runner resolves `file` from the workspace (the repository root), not from the
+    # folder govgate checked: `svc/gates.yaml`, never the root's own `gates.yaml`.
+    done = run_cli("check", monorepo.path / "svc", "--format", "github", "--no-locker")
+    assert done.exit_code == 1
+    commands = [parse_line(line) for line in done.stdout.splitlines()]
+    files = [c.properties["file"] for c in commands if "file" in c.properties]
+    assert set(files) == {"svc/govgate.yaml", "svc/gates.yaml", "svc/settings.env"}
+    assert all((monorepo.path / f).is_file() for f in files)
+    by_title = {c.properties.get("title"): c for c in commands}
+    script = by_title["G-1.enabled[<script>alert('x')</script>] (high)"]
+    assert (script.properties["file"], script.properties["line"]) == ("svc/gates.yaml", "8")
 
 
 def test_escaping_follows_the_runner_rules() -> None:

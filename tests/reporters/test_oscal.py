@@ -16,6 +16,8 @@ from trestle.oscal.assessment_results import AssessmentResults
 
 from govgate.reporters.oscal import OscalReporter, token
 
+from conftest import RepoBuilder
+
 # NIST's schema, vendored so a clean clone validates against it (tests/data/schemas/).
 SCHEMA = (
     Path(__file__).resolve().parents[1] / "data/schemas/oscal_1.1.3_assessment-results_schema.json"
@@ -212,7 +214,8 @@ def test_evidence_observations_point_at_hashed_resources(
             in o["props"]
         ]
         assert observation["collected"] == item["collected_at"]
-        assert "expires" not in observation  # the result gives no expiry for it
+        # no rule of the example's packs has a max_age: no evidence expires
+        assert "expires" not in item and "expires" not in observation
         (link,) = observation["relevant-evidence"]
         resource = resources[link["href"][1:]]
         (rlink,) = resource["rlinks"]
@@ -228,6 +231,83 @@ def test_evidence_observations_point_at_hashed_resources(
     # the packs stand in for the assessment plan, with their digests
     plan = resources[ar["import-ap"]["href"][1:]]
     assert plan["rlinks"][0]["hashes"][0]["value"] == result["packs"][0]["digest"][7:]
+
+
+FRESHNESS_PACK = """\
+pack: fresh
+version: 1.0.0
+title: Attestations are current
+requirements:
+  - {id: FR-1, title: A sponsor is named, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: FR-C1, title: A current sponsor attestation exists, satisfies: [FR-1]}
+rules:
+  - id: FR-C1.yearly
+    control: FR-C1
+    severity: high
+    evidence: attestation
+    max_age: 365d
+    assert: {path: statement, op: not_empty}
+    message: "{source.path} states nothing"
+    remediation: "write the statement"
+  - id: FR-C1.quarterly
+    control: FR-C1
+    severity: medium
+    evidence: attestation
+    max_age: 90d
+    assert: {path: role, op: not_empty}
+    message: "{source.path} names no role"
+    remediation: "name the role"
+  - id: FR-C1.other-files-daily
+    control: FR-C1
+    severity: low
+    evidence: {kind: attestation, subject: "elsewhere/*.yaml"}
+    max_age: 1d
+    on_missing: not_applicable
+    assert: {path: who, op: not_empty}
+    message: x
+    remediation: y
+"""
+SPONSOR = """\
+id: ATT-SPONSOR
+topic: executive_sponsor
+statement: I sponsor the system and hold its budget.
+who: Maria Garcia
+role: Chief Financial Officer
+date: 2026-04-01
+budget_authority: true
+"""
+
+
+def test_evidence_with_a_max_age_expires_in_its_observation(
+    make_repo: Callable[..., RepoBuilder], checked: Callable[[Path], dict[str, Any]]
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: fresh, risk: high}\npacks: [./packs/fresh]\n",
+            "packs/fresh/pack.yaml": FRESHNESS_PACK,
+            "governance/attestations/sponsor.yaml": SPONSOR,
+        }
+    )
+    result = checked(repo.path)
+    assert {f["rule"]: f["status"] for f in result["findings"]} == {
+        "FR-C1.yearly": "pass",
+        "FR-C1.quarterly": "pass",
+        "FR-C1.other-files-daily": "not_applicable",
+    }
+    (item,) = [e for e in result["evidence"] if e["kind"] == "attestation"]
+    assert item["dated"] == "2026-04-01"
+    # the strictest max_age of the rules that read it (90d), from its own date; the daily
+    # rule reads other files only
+    assert item["expires"] == "2026-06-30T00:00:00Z"
+    ar = oscal(result)["assessment-results"]
+    (observation,) = [
+        o for o in ar["results"][0]["observations"] if o["title"].startswith("Evidence attestation")
+    ]
+    assert observation["expires"] == "2026-06-30T00:00:00Z"
+    assert observation["collected"] == item["collected_at"]
+    # evidence no max_age limits (here: none) or without a date of its own has no expiry
+    assert all("expires" not in e for e in result["evidence"] if e["kind"] != "attestation")
 
 
 def test_waivers_are_risks_linked_from_findings(scenario: Callable[[str], dict[str, Any]]) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from jsonschema import Draft7Validator
 
@@ -202,6 +203,57 @@ def test_fingerprints_are_stable_across_runs_and_line_moves(
     assert moved[label][1] == first[label][1] + 2  # the line moved...
     assert moved[label][0] == first[label][0]  # ...the fingerprint did not
     assert {k: v[0] for k, v in moved.items()} == {k: v[0] for k, v in first.items()}
+
+
+def test_a_target_in_a_sub_folder_is_located_from_the_repository_root(
+    monorepo: RepoBuilder, run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    # Code scanning resolves locations from the repository root: %SRCROOT% is that root and
+    # every path has the target's folder in front, whatever directory govgate ran from.
+    out = tmp_path / "out"
+    done = run_cli(
+        "check", monorepo.path / "svc", "--format", "json,sarif", "--output-dir", out, "--no-locker"
+    )
+    assert done.exit_code == 1
+    result = json.loads((out / "govgate.json").read_text(encoding="utf-8"))
+    assert result["target"]["prefix"] == "svc/"
+    document = json.loads((out / "govgate.sarif").read_text(encoding="utf-8"))
+    assert not list(validator().iter_errors(document))
+    (run,) = document["runs"]
+    top = monorepo.path.resolve()
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == top.as_uri() + "/"
+    assert run["versionControlProvenance"][0]["repositoryUri"] == top.as_uri() + "/"
+    uris: set[str] = set()
+
+    def collect(node: Any) -> None:  # every artifactLocation: results, suppressions, notes
+        if isinstance(node, dict):
+            if isinstance(node.get("artifactLocation"), dict):
+                uris.add(node["artifactLocation"]["uri"])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(document)
+    assert uris == {
+        "svc/gates.yaml",
+        "svc/govgate.yaml",
+        "svc/settings.env",
+        "svc/governance/waivers.yaml",
+    }
+    assert all((top / unquote(uri)).is_file() for uri in uris)
+    results = results_by_label(document)
+    enabled = results["G-1.enabled[<script>alert('x')</script>]"]
+    assert enabled["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": "svc/gates.yaml", "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": 8},
+    }
+    # the same rule on the same file name at another place in the repository is another alert
+    elsewhere = {**result, "target": {**result["target"], "prefix": ""}}
+    other = results_by_label(sarif(elsewhere))["G-1.enabled[<script>alert('x')</script>]"]
+    assert other["partialFingerprints"] != enabled["partialFingerprints"]
+    assert other["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "gates.yaml"
 
 
 def test_paths_become_relative_uri_references() -> None:
