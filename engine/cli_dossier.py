@@ -200,22 +200,24 @@ def _dossier_input(
                     err=True,
                 )
                 policy_set = None
-            commit = result.get("target", {}).get("commit")
-            head = git_target(root).get("commit")
+            target = result.get("target") or {}
+            commit = target.get("commit")
             click.echo(
                 f"dossier of run #{seq} ({result.get('run', {}).get('finished_at')}, "
                 f"commit {(commit or 'unknown')[:10]}); `--fresh` checks again first",
                 err=True,
             )
-            if commit and head and commit != head:
-                click.echo(
-                    f"govgate: warning: HEAD is now {head[:10]}, not the run's commit; "
-                    "use --fresh for a dossier of the current state",
-                    err=True,
-                )
+            for warning in _state_warnings(seq, target, git_target(root)):
+                click.echo(f"govgate: warning: {warning}", err=True)
             shown_run = {**result.get("run", {}), "id": seq, "hash": locker_hash}
             return dossier_input_from_run(
-                {**result, "run": shown_run}, evidence, policy_set, root, prepared_by=prepared_by
+                {**result, "run": shown_run},
+                evidence,
+                policy_set,
+                root,
+                prepared_by=prepared_by,
+                registry=registry,
+                config=config,
             )
     outcome = run_check(
         CheckOptions(
@@ -229,6 +231,36 @@ def _dossier_input(
         )
     )
     return dossier_input_from_outcome(outcome, prepared_by=prepared_by)
+
+
+def _state_warnings(seq: int, target: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Why the recorded run may not show the repository as committed, or as it is now.
+
+    `target` is the run's (`dirty` is absent in results of older versions: nothing is said
+    about it); `now` is `git_target` of the working tree today.
+    """
+    warnings = []
+    commit, head = target.get("commit"), now.get("commit")
+    moved = bool(commit and head and commit != head)
+    if target.get("dirty"):
+        still = " (there are uncommitted changes now too)" if now.get("dirty") else ""
+        checked = f", so it did not check commit {str(commit)[:10]} as committed" if commit else ""
+        warnings.append(
+            f"run #{seq} was made with uncommitted changes to tracked files{checked} "
+            f"(the cover says so){still}; commit them and use --fresh for a dossier of a "
+            "committed state"
+        )
+    if moved:
+        warnings.append(
+            f"HEAD is now {str(head)[:10]}, not the run's commit; "
+            "use --fresh for a dossier of the current state"
+        )
+    elif now.get("dirty") and not target.get("dirty"):
+        warnings.append(
+            f"the working tree has uncommitted changes to tracked files since run #{seq}; "
+            "use --fresh for a dossier of the current state"
+        )
+    return warnings
 
 
 def print_verification(report: Any, fmt: str) -> int:

@@ -43,6 +43,8 @@ from govgate.policy import SEVERITIES, severity_rank
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from govgate.config import Config
+    from govgate.plugins import Registry
     from govgate.policy import PolicySet
     from govgate.run import CheckOutcome
 
@@ -84,12 +86,29 @@ def template_root() -> Path:
 
 
 @dataclass(frozen=True)
+class GitWitness:
+    """What the dossier read from git itself when it was written, for what the run lacks.
+
+    None of it is the run's evidence: it is not in the result, the manifest or the locker,
+    and the dossier says where it came from. `history` is `git.governance_history` collected
+    now (only when the run has none); `files` is the last change of each waiver file the
+    history does not cover, shaped as a history entry (or `{"problem": ...}`).
+    """
+
+    head: str | None = None
+    history: Evidence | None = None
+    history_problem: str | None = None
+    files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class DossierInput:
     """Everything a dossier shows. Build it with `dossier_input_from_outcome` (or from the
     evidence locker's recorded run); the renderer reads nothing else.
 
     `policy_set` may be None when the policies of a recorded run cannot be loaded again; the
     sections that need it (control owners, rule texts) then say so instead of guessing.
+    `git` is what was read from git when the dossier was written (None: nothing was).
     """
 
     result: Mapping[str, Any]
@@ -97,6 +116,7 @@ class DossierInput:
     evidence: tuple[Evidence, ...]
     generated_at: str
     prepared_by: str
+    git: GitWitness | None = None
 
 
 def git_user_name(root: Path) -> str | None:
@@ -120,16 +140,28 @@ def dossier_input_from_outcome(
     *,
     prepared_by: str | None = None,
     generated_at: datetime | None = None,
+    read_git: bool = True,
 ) -> DossierInput:
-    """The dossier's input from a finished `govgate check` run."""
+    """The dossier's input from a finished `govgate check` run.
+
+    With `read_git`, what the run lacks for the sign-off page and the exceptions register is
+    read from git now (`read_git_witness`); nothing is written anywhere.
+    """
     root = outcome.config.root
     who = prepared_by or git_user_name(root) or "not stated (use --prepared-by)"
+    evidence = tuple(outcome.collection.evidence.all())
+    witness = None
+    if read_git:
+        witness = read_git_witness(
+            outcome.result, evidence, root, registry=outcome.registry, config=outcome.config
+        )
     return DossierInput(
         result=outcome.result,
         policy_set=outcome.policy_set,
-        evidence=tuple(outcome.collection.evidence.all()),
+        evidence=evidence,
         generated_at=format_timestamp(generated_at or utc_now()),
         prepared_by=who,
+        git=witness,
     )
 
 
@@ -141,20 +173,148 @@ def dossier_input_from_run(
     *,
     prepared_by: str | None = None,
     generated_at: datetime | None = None,
+    registry: Registry | None = None,
+    config: Config | None = None,
 ) -> DossierInput:
     """The dossier's input from a run the evidence locker recorded (result and cited evidence).
 
     `policy_set` is the packs loaded now; pass None when their digests differ from the ones
-    the run recorded, so no section presents today's rule texts as the run's.
+    the run recorded, so no section presents today's rule texts as the run's. With `registry`
+    and `config`, what the run lacks from git is read now (`read_git_witness`).
     """
     who = prepared_by or git_user_name(root) or "not stated (use --prepared-by)"
+    witness = None
+    if registry is not None and config is not None:
+        witness = read_git_witness(result, evidence, root, registry=registry, config=config)
     return DossierInput(
         result=result,
         policy_set=policy_set,
         evidence=tuple(evidence),
         generated_at=format_timestamp(generated_at or utc_now()),
         prepared_by=who,
+        git=witness,
     )
+
+
+def read_git_witness(
+    result: Mapping[str, Any],
+    evidence: Sequence[Evidence],
+    root: Path,
+    *,
+    registry: Registry,
+    config: Config,
+    now: datetime | None = None,
+) -> GitWitness:
+    """Read from git what the sign-off page and the exceptions register need and the run lacks.
+
+    When the run has no `git.governance_history` (no enabled pack reads it), that one kind is
+    collected now through the registry, uncached and unrecorded. The last change of each
+    waiver file that no history covers is read with the git collector's helpers. Nothing is
+    written: no locker, no collector cache.
+    """
+    problem = None
+    history = None
+    run_history = [e for e in evidence if e.kind == GIT_HISTORY_KIND]
+    if not run_history:
+        history, problem = _collect_history(root, registry, config, now or utc_now())
+    covered: set[str] = set()
+    for item in [*run_history, *([history] if history is not None else [])]:
+        covered.update(str(entry.get("path")) for entry in _history_entries(item.data))
+    wanted = sorted(
+        {
+            str((w.get("source") or {}).get("path"))
+            for w in result.get("waivers") or []
+            if (w.get("source") or {}).get("path")
+        }
+        - covered
+    )
+    head = None
+    if history is not None or wanted:
+        from govgate.result import git_target
+
+        commit = git_target(root).get("commit")
+        head = commit if isinstance(commit, str) else None
+    return GitWitness(
+        head=head,
+        history=history,
+        history_problem=problem,
+        files=_last_commits(root, wanted) if wanted else {},
+    )
+
+
+def _collect_history(
+    root: Path, registry: Registry, config: Config, now: datetime
+) -> tuple[Evidence | None, str | None]:
+    """`git.governance_history` collected now (no cache, no locker), or why it could not be."""
+    from govgate.collect import collect_evidence
+
+    if GIT_HISTORY_KIND not in registry.kinds:
+        return None, f"no installed collector produces evidence kind {GIT_HISTORY_KIND}"
+    collection = collect_evidence(
+        registry,
+        dict(registry.kinds),
+        {GIT_HISTORY_KIND},
+        root,
+        system=config.system,
+        settings=config.collectors,
+        now=now,
+        cache=None,
+        timeout=config.raw.get("collector_timeout"),
+    )
+    found = collection.evidence
+    if GIT_HISTORY_KIND in found.unavailable_kinds:
+        return None, found.unavailable_kinds[GIT_HISTORY_KIND]
+    if found.failed_collectors:
+        return None, "; ".join(f"{k}: {v}" for k, v in sorted(found.failed_collectors.items()))
+    items = found.by_kind.get(GIT_HISTORY_KIND) or []
+    if not items:
+        return None, "the collector produced no history"
+    return items[0], items[0].problem
+
+
+def _last_commits(root: Path, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The last commit of each path (relative to root), as git history entries."""
+    import git
+
+    from govgate.collectors.git import (
+        git_failure,
+        has_commits,
+        last_changes,
+        open_repository,
+        runner,
+        uncommitted_paths,
+    )
+    from govgate.errors import CollectorError
+    from govgate.pii import redact_text
+
+    safe = [p for p in paths if not Path(p).is_absolute() and ".." not in Path(p).parts]
+    unknown = {p: {"problem": "outside the repository"} for p in paths if p not in safe}
+    try:
+        repo = open_repository(root)
+    except CollectorError as exc:
+        return {**unknown, **{p: {"problem": str(exc)} for p in safe}}
+    if repo is None:
+        return {**unknown, **{p: {"problem": "not a git repository"} for p in safe}}
+    try:
+        cmd = runner(root)
+        committed = has_commits(repo)
+        changes = last_changes(cmd, safe, safe) if committed else {}
+        dirty = uncommitted_paths(cmd, safe, safe, has_head=committed)
+    except git.GitCommandError as exc:
+        return {**unknown, **{p: {"problem": git_failure(exc)} for p in safe}}
+    finally:
+        repo.close()
+    out: dict[str, dict[str, Any]] = dict(unknown)
+    for path in safe:
+        change = changes.get(path)
+        out[path] = {
+            "path": path,
+            "committed": change is not None and path not in dirty,
+            "last_commit": change.commit if change else None,
+            "last_author": redact_text(change.author) if change else None,
+            "last_date": change.date if change else None,
+        }
+    return out
 
 
 # --------------------------------------------------------------------------- attachments
@@ -559,6 +719,8 @@ def cover_context(inp: DossierInput) -> dict[str, Any]:
         "owner": system.get("owner"),
         "commit": target.get("commit"),
         "branch": target.get("branch"),
+        # True: the run checked a working tree with uncommitted changes, not the commit.
+        "dirty": target.get("dirty"),
         "run_started": (result.get("run") or {}).get("started_at"),
         "generated_at": inp.generated_at,
         "prepared_by": inp.prepared_by,
@@ -695,6 +857,7 @@ def scope_context(inp: DossierInput) -> dict[str, Any]:
             "path": target.get("path"),
             "commit": target.get("commit"),
             "branch": target.get("branch"),
+            "dirty": target.get("dirty"),
         },
         "packs": list(result.get("packs") or []),
         "model_cards": cards,
@@ -1062,6 +1225,7 @@ def decision_logs_context(inp: DossierInput) -> list[dict[str, Any]]:
 
 
 def exceptions_context(inp: DossierInput) -> list[dict[str, Any]]:
+    changes = file_changes(inp)
     out = []
     for waiver in inp.result.get("waivers") or []:
         scope = waiver.get("scope") or {}
@@ -1070,6 +1234,7 @@ def exceptions_context(inp: DossierInput) -> list[dict[str, Any]]:
             parts.append("paths: " + ", ".join(scope["paths"]))
         if scope.get("items"):
             parts.append("items: " + ", ".join(scope["items"]))
+        path = (waiver.get("source") or {}).get("path")
         out.append(
             {
                 "id": waiver.get("id"),
@@ -1085,9 +1250,29 @@ def exceptions_context(inp: DossierInput) -> list[dict[str, Any]]:
                 "ticket": waiver.get("ticket"),
                 "risk": waiver.get("risk"),
                 "source": where(waiver.get("source")),
+                "committed_by": _committed_by(path, changes.get(str(path))) if path else None,
             }
         )
     return out
+
+
+def _committed_by(path: str, change: tuple[Mapping[str, Any], str] | None) -> str:
+    """Who committed the last change to a waiver file, in words, and as of when."""
+    if change is None:
+        return f"git author of {path}: not available (no git information)"
+    entry, origin = change
+    when = " (read from git when this dossier was written)" if origin == "dossier" else ""
+    if entry.get("problem"):
+        return f"git author of {path}: not available ({entry['problem']})"
+    if not entry.get("last_commit"):
+        return f"{path} is not committed to git{when}"
+    text = (
+        f"{path} last committed by {entry.get('last_author') or 'unknown'}, "
+        f"{entry.get('last_date') or 'undated'}, {str(entry['last_commit'])[:12]}"
+    )
+    if entry.get("committed") is False:
+        text += "; the file has uncommitted changes"
+    return text + when
 
 
 def traceability_context(inp: DossierInput) -> dict[str, Any]:
@@ -1160,28 +1345,57 @@ def methodology_context(inp: DossierInput) -> dict[str, Any]:
     }
 
 
-def _approvals(data: Any) -> list[dict[str, Any]]:
-    """Approved-by / Reviewed-by trailers of governance files from git history evidence."""
-    out: list[dict[str, Any]] = []
+def _history_entries(data: Any) -> list[Mapping[str, Any]]:
+    """The per-file entries of `git.governance_history` data (none when it is unusable)."""
     if not isinstance(data, Mapping):
-        return out
-    for entry in data.get("files") or []:
-        if not isinstance(entry, Mapping):
-            continue
+        return []
+    return [e for e in data.get("files") or [] if isinstance(e, Mapping) and e.get("path")]
+
+
+def governance_history(inp: DossierInput) -> tuple[list[Evidence], str]:
+    """The `git.governance_history` to show and where it came from: "run" (its evidence),
+    "dossier" (read from git when the dossier was written) or "none"."""
+    own = sorted((e for e in inp.evidence if e.kind == GIT_HISTORY_KIND), key=lambda e: e.subject)
+    if own:
+        return own, "run"
+    if inp.git is not None and inp.git.history is not None:
+        return [inp.git.history], "dossier"
+    return [], "none"
+
+
+def file_changes(inp: DossierInput) -> dict[str, tuple[Mapping[str, Any], str]]:
+    """Last change per file (a history entry) and its origin ("run" or "dossier")."""
+    items, origin = governance_history(inp)
+    found: dict[str, tuple[Mapping[str, Any], str]] = {}
+    for item in items:
+        for entry in _history_entries(item.data):
+            found.setdefault(str(entry["path"]), (entry, origin))
+    if inp.git is not None:
+        for path, entry in inp.git.files.items():
+            found.setdefault(path, (entry, "dossier"))
+    return found
+
+
+def _approvals(data: Any) -> list[dict[str, Any]]:
+    """Each governance file of git history evidence: its Approved-by / Reviewed-by trailers
+    and the last commit that changed it (author, date, signature)."""
+    out: list[dict[str, Any]] = []
+    for entry in _history_entries(data):
         trailers = entry.get("trailers") or {}
-        approved = list(trailers.get("approved_by") or [])
-        reviewed = list(trailers.get("reviewed_by") or [])
-        if not (approved or reviewed):
-            continue
+        approved = [str(v) for v in trailers.get("approved_by") or []]
+        reviewed = [str(v) for v in trailers.get("reviewed_by") or []]
         out.append(
             {
                 "path": entry.get("path"),
                 "approved_by": ", ".join(approved) or "—",
                 "reviewed_by": ", ".join(reviewed) or "—",
+                "trailers": bool(approved or reviewed),
                 "author": entry.get("last_author"),
                 "commit": (entry.get("last_commit") or "")[:12] or None,
                 "date": entry.get("last_date"),
                 "signed": entry.get("signed"),
+                "committed": entry.get("committed"),
+                "truncated": bool(entry.get("history_truncated")),
             }
         )
     return out
@@ -1240,19 +1454,38 @@ def _attestation(item: Evidence) -> dict[str, Any]:
 
 
 def signoff_context(inp: DossierInput) -> dict[str, Any]:
-    attestations = []
+    attestations = [
+        _attestation(item)
+        for item in sorted(inp.evidence, key=lambda e: (e.kind, e.subject))
+        if item.kind == ATTESTATION_KIND
+    ]
+    items, origin = governance_history(inp)
+    run_id = (inp.result.get("run") or {}).get("id")
+    run_label = f"run #{run_id}" if run_id is not None else "the run"
     history = []
-    history_ran = False
-    for item in sorted(inp.evidence, key=lambda e: (e.kind, e.subject)):
-        if item.kind == ATTESTATION_KIND:
-            attestations.append(_attestation(item))
-        elif item.kind == GIT_HISTORY_KIND:
-            history_ran = True
-            history.extend(_approvals(item.data))
+    failed = [item.problem for item in items if item.problem]
+    for item in items:
+        history.extend(_approvals(item.data))
+    if origin == "none" and inp.git is not None and inp.git.history_problem:
+        failed.append(inp.git.history_problem)
+    if origin == "run":
+        problems = [f"the git history evidence of {run_label} is unusable: {p}" for p in failed]
+    else:
+        problems = [
+            f"the evidence of {run_label} holds no git history of the governance files, and "
+            f"reading it from git when this dossier was written failed: {p}"
+            for p in failed
+        ]
     return {
         "attestations": attestations,
         "approvals": history,
-        "history_ran": history_ran,
+        "with_trailers": sum(1 for a in history if a["trailers"]),
+        "history_ran": bool(items),
+        "history_origin": origin,
+        "history_digests": [item.digest for item in items] if origin == "dossier" else [],
+        "history_head": inp.git.head if inp.git is not None else None,
+        "history_problems": problems,
+        "run_label": run_label,
         "prepared_by": inp.prepared_by,
         "generated_at": inp.generated_at,
     }

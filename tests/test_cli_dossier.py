@@ -9,10 +9,11 @@ pages, and verify until one attachment byte changes.
 from __future__ import annotations
 
 import functools
+import html
 import json
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -33,6 +34,7 @@ JUSTIFICATION_GATE = (
     "increase is reviewed by hand by the credit desk."
 )
 JUSTIFICATION_HOSTILE = f"Accepted for the pilot only {HOSTILE} pending the vendor fix."
+APPROVER = "Morgan Approver <morgan@lender.invalid>"
 
 
 def invoke(*args: str | Path) -> CliResult:
@@ -115,7 +117,16 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
         )
         git(repo, "init", "-q", "-b", "main")
         git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", "example with waivers")
+        # The approval as git records it: trailers of the commit, by someone other than the
+        # approver; no enabled pack reads git.governance_history, so the dossier reads it.
+        git(
+            repo,
+            "commit",
+            "-q",
+            "-m",
+            f"example with waivers\n\nApproved-by: {APPROVER}\nReviewed-by: Sam Reviewer",
+            env={"GIT_AUTHOR_NAME": "Casey Committer", "GIT_AUTHOR_EMAIL": "casey@lender.invalid"},
+        )
         pdf = base / "out" / "x.pdf"
         run = invoke("dossier", repo, "--out", pdf, "--prepared-by", "Audit Team")
         html = base / "out" / "x.html"
@@ -407,3 +418,83 @@ def test_progress_line_only_on_a_terminal() -> None:
     piped = io.StringIO()
     TerminalProgress(piped, "dossier")(3, None, "laying out pages")
     assert piped.getvalue() == ""
+
+
+def test_approvals_and_the_waiver_files_committer_come_from_git(rendered: Rendered) -> None:
+    result = embedded(rendered.pdf, "govgate-result.json")
+    assert "git.governance_history" not in {e["kind"] for e in result["evidence"]}
+    page_text = html.unescape(re.sub(r"<[^>]+>", " ", html_of(rendered)))
+    for text in (words(pdf_text(rendered.pdf)), words(page_text)):
+        flat = squash(text)
+        # the row of a governance file: approver (e-mail masked), reviewer, last author
+        row = r"governance/oversight\.yamlMorganApprover<m\*\*\*@l\*\*\*\.invalid>SamReviewerCasey"
+        assert re.search(row, flat), flat[flat.find("Approvalsrecordedingit") :][:600]
+        assert squash("read from the repository's git when this dossier was written") in flat
+        # per waiver: who committed the waiver file, beside the approver the YAML names
+        assert squash("Head of Credit Risk") in flat
+        assert flat.count(squash("governance/waivers.yaml last committed by Casey Committer")) == 2
+        # e-mail addresses in authors and trailers are masked, as in all evidence
+        assert "lender.invalid" not in text
+    # what the dossier read from git is not run evidence: the manifest does not list it
+    manifest = embedded(rendered.pdf, "govgate-evidence-manifest.json")
+    assert "git.governance_history" not in {e["kind"] for e in manifest["evidence"]}
+
+
+def html_of(rendered: Rendered) -> str:
+    return rendered.html.read_text(encoding="utf-8")
+
+
+def test_a_clean_run_is_not_flagged(rendered: Rendered) -> None:
+    assert embedded(rendered.pdf, "govgate-result.json")["target"]["dirty"] is False
+    assert "uncommitted changes present" not in words(pdf_text(rendered.pdf))
+    assert "uncommitted" not in rendered.html_run.stderr
+    assert "HEAD is now" not in rendered.html_run.stderr
+
+
+def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_warns(
+    example_repo: Callable[[str], Path], tmp_path: Path
+) -> None:
+    repo = example_repo("loan-approval")
+    oversight = repo / "governance" / "oversight.yaml"
+    oversight.write_text(oversight.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
+    out = tmp_path / "d.html"
+
+    def cover(run: CliResult) -> str:
+        assert run.exit_code == 0, run.stderr
+        text = words(re.sub(r"<[^>]+>", " ", out.read_text(encoding="utf-8")))
+        return text[: text.index("Dossier generated")]
+
+    first = invoke("dossier", repo, "--out", out, "--html")  # no recorded run: checks now
+    assert "uncommitted changes present at the time of the run" in cover(first)
+    assert "dossier of run #" not in first.stderr
+    recorded = json.loads(invoke("locker", "show", "1", "--repo", repo).stdout)
+    assert recorded["record"]["result"]["target"]["dirty"] is True
+
+    again = invoke("dossier", repo, "--out", out, "--html")  # from the locker's run 1
+    assert "uncommitted changes present at the time of the run" in cover(again)
+    assert (
+        "govgate: warning: run #1 was made with uncommitted changes to tracked files, so it "
+        "did not check commit"
+    ) in again.stderr
+    assert "(there are uncommitted changes now too)" in again.stderr
+    assert "use --fresh" in again.stderr
+
+    git(repo, "commit", "-q", "-am", "edit oversight")  # HEAD moves, the tree is clean
+    moved = invoke("dossier", repo, "--out", out, "--html")
+    cover(moved)
+    assert "warning: run #1 was made with uncommitted changes" in moved.stderr
+    assert "(there are uncommitted changes now too)" not in moved.stderr
+    assert "govgate: warning: HEAD is now" in moved.stderr
+
+    fresh = invoke("dossier", repo, "--out", out, "--html", "--fresh")  # run 2, committed
+    assert "uncommitted changes present" not in cover(fresh)
+    assert "warning" not in fresh.stderr.replace("warning: renderer", "")
+
+    oversight.write_text("# edited again\n", encoding="utf-8")  # dirty after the run
+    later = invoke("dossier", repo, "--out", out, "--html")
+    assert "uncommitted changes present" not in cover(later)  # run 2 itself was clean
+    assert (
+        "govgate: warning: the working tree has uncommitted changes to tracked files since "
+        "run #2; use --fresh"
+    ) in later.stderr
+    assert "HEAD is now" not in later.stderr

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from govgate.config import load_config
 from govgate.dossier import (
     FOUR_FIFTHS,
     DossierInput,
@@ -20,12 +22,17 @@ from govgate.dossier import (
     build_context,
     data_tree,
     dossier_input_from_outcome,
+    exceptions_context,
     git_user_name,
+    read_git_witness,
     render_dossier,
     render_html,
+    signoff_context,
 )
 from govgate.errors import UsageError
 from govgate.evidence import Evidence, Source
+from govgate.result import git_target
+from govgate.run import get_registry
 
 from conftest import EXAMPLES, git
 
@@ -211,11 +218,11 @@ SECTION_KINDS = {
 
 def without_section_evidence(inp: DossierInput) -> DossierInput:
     """The example's run minus the evidence the dossier has sections for (the example grows
-    as packs are added; these tests bring their own)."""
+    as packs are added; these tests bring their own), and minus what was read from git."""
     kept = tuple(
         e for e in inp.evidence if e.kind not in SECTION_KINDS and e.collector != "documents"
     )
-    return dataclasses.replace(inp, evidence=kept)
+    return dataclasses.replace(inp, evidence=kept, git=None)
 
 
 @pytest.fixture(scope="module")
@@ -430,3 +437,156 @@ def test_prepared_by_defaults_to_the_repository_git_user(
     repo = make_repo({"README.md": "x\n"})
     repo.git("config", "user.name", "Repo Owner")  # type: ignore[attr-defined]
     assert git_user_name(repo.path) == "Repo Owner"  # type: ignore[attr-defined]
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_git_target_records_uncommitted_changes_in_one_read_only_git_process(
+    make_repo: Callable[..., object], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+
+    repo = make_repo({"governance/oversight.yaml": "gate: on\n", "svc/app.py": "x = 1\n"})
+    path: Path = repo.path  # type: ignore[attr-defined]
+    head = repo.git("rev-parse", "HEAD").strip()  # type: ignore[attr-defined]
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting(args: list[str], **kw: object) -> object:
+        calls.append(args)
+        return real_run(args, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    assert git_target(path) == {"commit": head, "branch": "main", "dirty": False}
+    assert len(calls) == 1
+    (path / "notes.txt").write_text("untracked\n", encoding="utf-8")
+    assert git_target(path)["dirty"] is False  # untracked files are not looked for
+    (path / "governance" / "oversight.yaml").write_text("gate: off\n", encoding="utf-8")
+    assert git_target(path)["dirty"] is True
+    assert git_target(path / "svc")["dirty"] is False  # a target folder: only its own files
+    repo.git("add", "governance")  # type: ignore[attr-defined]
+    assert git_target(path)["dirty"] is True  # staged is still uncommitted
+    repo.git("commit", "-q", "-m", "gate off")  # type: ignore[attr-defined]
+    # A tracked file whose timestamp changed: `git status` would rewrite the index to record
+    # it; the hook path must not write (git may hold the index lock while a hook runs).
+    index = (path / ".git" / "index").read_bytes()
+    touched = path / "svc" / "app.py"
+    later = touched.stat().st_mtime + 10
+    os.utime(touched, (later, later))
+    assert git_target(path)["dirty"] is False
+    assert (path / ".git" / "index").read_bytes() == index
+    repo.git("checkout", "-q", "--detach")  # type: ignore[attr-defined]
+    detached = git_target(path)
+    assert detached["branch"] is None and detached["commit"] != head
+    unborn = make_repo({"a.txt": "a\n"}, commit=False)
+    assert git_target(unborn.path) == {"commit": None, "branch": "main", "dirty": False}  # type: ignore[attr-defined]
+    unborn.git("add", "a.txt")  # type: ignore[attr-defined]
+    assert git_target(unborn.path)["dirty"] is True  # type: ignore[attr-defined]
+    plain = make_repo({"a.txt": "a\n"}, init=False)
+    assert git_target(plain.path) == {"commit": None, "branch": None, "dirty": None}  # type: ignore[attr-defined]
+
+
+def test_cover_and_scope_say_when_the_run_had_uncommitted_changes(
+    example_input: DossierInput,
+) -> None:
+    def target(dirty: object) -> DossierInput:
+        result = dict(example_input.result)
+        result["target"] = {**result["target"], "dirty": dirty}
+        return dataclasses.replace(example_input, result=result)
+
+    flagged = text_of(html_of(target(True)))
+    assert "uncommitted changes present at the time of the run" in flagged
+    clean = text_of(html_of(target(False)))
+    assert "uncommitted changes present" not in clean
+    assert "no uncommitted changes to tracked files at the time of the run" in clean
+    # results of older versions carry no flag: nothing is claimed either way
+    assert "uncommitted changes" not in text_of(html_of(target(None)))
+
+
+def test_governance_history_is_read_from_git_when_the_run_has_none(
+    example_input: DossierInput,
+) -> None:
+    # The example's human-oversight run reads no git history; the dossier read it itself.
+    assert not [e for e in example_input.evidence if e.kind == "git.governance_history"]
+    witness = example_input.git
+    assert witness is not None and witness.history is not None
+    assert witness.history.kind == "git.governance_history" and witness.history.problem is None
+    assert witness.head == example_input.result["target"]["commit"]
+    # ... and it is not the run's evidence: not in the result, so not in the manifest
+    assert witness.history.digest not in {e["digest"] for e in example_input.result["evidence"]}
+    text = text_of(html_of(example_input))
+    assert "holds no git history of the governance files" in text
+    assert "read from the repository's git when this dossier was written" in text
+    signoff = signoff_context(example_input)
+    paths = {a["path"] for a in signoff["approvals"]}
+    assert {"governance/oversight.yaml", "govgate.yaml", "docs/model_card.md"} <= paths
+    assert {a["author"] for a in signoff["approvals"]} == {"Test Author"}
+    assert signoff["with_trailers"] == 0
+    assert "carries an Approved-by or Reviewed-by trailer" in text
+    # The waiver file is a governance file: its last commit comes from that history.
+    waivers = exceptions_context(example_input)
+    assert waivers, "the example has waivers"
+    for waiver in waivers:
+        assert waiver["committed_by"].startswith(
+            "governance/waivers.yaml last committed by Test Author, "
+        )
+        assert waiver["committed_by"].endswith("(read from git when this dossier was written)")
+
+
+def test_the_runs_own_history_is_preferred_to_reading_git(example_input: DossierInput) -> None:
+    own = next(e for e in rich_extras() if e.kind == "git.governance_history")
+    inp = dataclasses.replace(example_input, evidence=(*example_input.evidence, own))
+    text = text_of(html_of(inp))
+    assert "Pat Approver" in text and "Lee Engineer" in text
+    assert "holds no git history" not in text
+    assert [a["path"] for a in signoff_context(inp)["approvals"]] == ["governance/oversight.yaml"]
+
+
+def test_a_waiver_file_no_history_covers_is_looked_up_in_git(
+    make_repo: Callable[..., object],
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: w, risk: high}\npacks: []\nwaivers: exceptions.yaml\n",
+            "exceptions.yaml": "waivers: []\n",
+        },
+        commit=False,
+    )
+    repo.commit(  # type: ignore[attr-defined]
+        "waivers\n\nApproved-by: Morgan Approver",
+        env={"GIT_AUTHOR_NAME": "Casey Committer", "GIT_AUTHOR_EMAIL": "casey@bank.example"},
+    )
+    path: Path = repo.path  # type: ignore[attr-defined]
+    result = {"waivers": [{"id": "W-1", "rule": "R", "source": {"path": "exceptions.yaml"}}]}
+    # The run has its own history (so none is collected), which does not cover the file.
+    own = item("git.governance_history", "governance files", {"files": []}, collector="git")
+    registry, config = get_registry(), load_config(path)
+    witness = read_git_witness(result, (own,), path, registry=registry, config=config)
+    assert witness.history is None
+    entry = witness.files["exceptions.yaml"]
+    assert entry["last_author"] == "Casey Committer" and entry["committed"] is True
+    (path / "exceptions.yaml").write_text("waivers: []  # edited\n", encoding="utf-8")
+    witness = read_git_witness(result, (own,), path, registry=registry, config=config)
+    inp = DossierInput(result, None, (own,), "2026-01-01T00:00:00Z", "x", git=witness)
+    (waiver,) = exceptions_context(inp)
+    assert waiver["committed_by"].startswith("exceptions.yaml last committed by Casey Committer, ")
+    assert "the file has uncommitted changes" in waiver["committed_by"]
+
+
+def test_outside_git_the_dossier_says_why_there_is_no_history(
+    make_repo: Callable[..., object],
+) -> None:
+    repo = make_repo({"govgate.yaml": "system: {name: w, risk: high}\npacks: []\n"}, init=False)
+    path: Path = repo.path  # type: ignore[attr-defined]
+    result = {"run": {"id": 3}, "waivers": [{"id": "W-1", "source": {"path": "waivers.yaml"}}]}
+    witness = read_git_witness(result, (), path, registry=get_registry(), config=load_config(path))
+    inp = DossierInput(result, None, (), "2026-01-01T00:00:00Z", "x", git=witness)
+    (problem,) = signoff_context(inp)["history_problems"]
+    assert problem.startswith("the evidence of run #3 holds no git history of the governance")
+    assert "failed: not a git repository" in problem
+    (waiver,) = exceptions_context(inp)
+    assert waiver["committed_by"] == (
+        "git author of waivers.yaml: not available (not a git repository)"
+    )
