@@ -9,7 +9,12 @@ One SQLite file (`.govgate/locker.db`, WAL mode) per target repository holds:
   evidence it used, its results) and chained by hash:
   `hash = sha256(canonical_json({"prev": prev_hash, "evidence": [digests], "results": digest}))`;
 - **the collector cache**, keyed by collector, version and input fingerprint;
-- **tombstones** for runs pruned by `retention_days`, so the chain still verifies.
+- **tombstones** for runs pruned by `retention_days`, so the chain still verifies. Pruning is
+  itself tamper-evident: each tombstone is a sealed document chained to the one before it and
+  naming the pruned runs (hash, start) and the newest run when it pruned, and every run's
+  record carries a `ledger` that binds the tombstones written before it and the start times of
+  all earlier runs. `verify` checks that each pruned run was old enough, never the newest, and
+  accounted for by a sealed tombstone the chain knows.
 
 One run is one `BEGIN IMMEDIATE` transaction: the write lock is taken before the previous hash
 is read, so concurrent processes append one after another and the chain stays linear, and a
@@ -19,9 +24,11 @@ not a govgate locker is refused with a recovery hint and never overwritten.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import json
 import os
+import re
 import sqlite3
 import time
 import zlib
@@ -30,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 
 from govgate import __version__
 from govgate.collector import Diagnostic
@@ -53,18 +60,118 @@ T = TypeVar("T")
 #: `PRAGMA application_id` of a govgate locker ("GvGt"): tells our file from any other SQLite.
 APPLICATION_ID = 0x47764774
 #: The schema this code writes; older lockers are migrated forward, newer ones refused.
-SCHEMA_VERSION = 1
-#: prev_hash of the first run.
+SCHEMA_VERSION = 2
+#: prev_hash of the first run (and the start of the tombstone chain and of the ledger).
 GENESIS_HASH = "sha256:" + "0" * 64
 EXPORT_SCHEMA = "govgate/locker-export/v1"
 RECORD_FORMAT = "govgate/run/v1"
+TOMBSTONE_FORMAT = "govgate/tombstone/v1"
+#: How much later than the end of the run recorded next a prune may be dated: that run was
+#: committed after the prune, at most a lock wait after it finished; the rest is clock jitter.
+PRUNE_CLOCK_SLACK = timedelta(hours=1)
+#: The reason a schema-1 prune wrote (read when such a locker is migrated).
+_V1_REASON = re.compile(r"^retention_days: (\d+) \(runs started before (\S+)\)$")
 #: SQLite's own wait for a lock, then our retries with jittered back-off up to the deadline.
 BUSY_TIMEOUT_SECONDS = 30.0
 LOCK_DEADLINE_SECONDS = 120.0
 #: Cache entries kept per collector (recent branches and edits stay warm; older ones go).
 CACHE_KEEP_PER_COLLECTOR = 16
 
-_MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
+
+def ledger_step(previous: str, seq: int, started_at: Any) -> str:
+    """The ledger of start times after run `seq`: binds every run's start, pruned or not."""
+    return sha256_digest(canonical_json({"prev": previous, "run": seq, "started_at": started_at}))
+
+
+def tombstone_hash(document: dict[str, Any]) -> str:
+    """A tombstone's hash: sha256 over its sealed document (which names the previous hash)."""
+    return sha256_digest(canonical_json(document))
+
+
+def _tombstone_document(
+    number: int,
+    prev: str,
+    pruned_at: str,
+    retention_days: int | None,
+    cutoff: str | None,
+    reason: str,
+    runs: Any,
+    evidence_removed: int,
+    head: dict[str, Any] | None,
+    *,
+    migrated: bool,
+) -> dict[str, Any]:
+    return {
+        "format": TOMBSTONE_FORMAT,
+        "id": number,
+        "prev": prev,
+        "pruned_at": pruned_at,
+        "retention_days": retention_days,
+        "cutoff": cutoff,
+        "reason": reason,
+        "runs": runs,
+        "evidence_removed": evidence_removed,
+        "head": head,
+        "migrated": migrated,
+    }
+
+
+def _seal_schema_1(conn: sqlite3.Connection) -> None:
+    """Schema 2: seal the tombstones of a schema-1 locker and start the ledger of start times.
+
+    Its tombstones become chained documents whose `head` is the newest run at migration (when
+    each really pruned is not known) and `migrated` is true; the first run recorded afterwards
+    binds them, and the start times of all earlier runs, in its ledger.
+    """
+    started = GENESIS_HASH
+    newest: dict[str, Any] | None = None
+    for seq, run_hash, started_at in conn.execute(
+        "SELECT seq, hash, started_at FROM runs ORDER BY seq"
+    ).fetchall():
+        started = ledger_step(started, seq, started_at)
+        newest = {"id": seq, "hash": run_hash}
+    prev = GENESIS_HASH
+    count = 0
+    for row_id, pruned_at, reason, runs_text, removed in conn.execute(
+        "SELECT id, pruned_at, reason, runs, evidence_removed FROM tombstones ORDER BY id"
+    ).fetchall():
+        count += 1
+        match = _V1_REASON.match(str(reason))
+        try:
+            runs: Any = json.loads(runs_text)
+        except (TypeError, ValueError):
+            runs = runs_text  # sealed as found; verify says it names no run it can read
+        document = _tombstone_document(
+            count,
+            prev,
+            pruned_at,
+            int(match[1]) if match else None,
+            match[2] if match else None,
+            reason,
+            runs,
+            removed,
+            newest,
+            migrated=True,
+        )
+        prev = tombstone_hash(document)
+        conn.execute(
+            "UPDATE tombstones SET document = ?, hash = ? WHERE id = ?",
+            (canonical_json(document).decode("utf-8"), prev, row_id),
+        )
+    if newest is not None or count:
+        conn.executemany(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            [
+                ("ledger_started", started),
+                ("tombstone_count", str(count)),
+                ("tombstone_head", prev),
+            ],
+        )
+
+
+_Migration = str | Callable[[sqlite3.Connection], None]
+
+_MIGRATIONS: tuple[tuple[int, tuple[_Migration, ...]], ...] = (
     (
         1,
         (
@@ -124,6 +231,15 @@ _MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 reason TEXT NOT NULL,
                 runs TEXT NOT NULL,
                 evidence_removed INTEGER NOT NULL)""",
+        ),
+    ),
+    (
+        2,
+        (
+            # document: the canonical JSON of the sealed tombstone; hash: sha256 over it
+            "ALTER TABLE tombstones ADD COLUMN document TEXT",
+            "ALTER TABLE tombstones ADD COLUMN hash TEXT",
+            _seal_schema_1,
         ),
     ),
 )
@@ -230,20 +346,28 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class Tombstone:
-    """What a retention pass pruned, when and why."""
+    """What a retention pass pruned, when and why, and its sealed document and hash."""
 
     pruned_at: str
     reason: str
     runs: list[dict[str, Any]]
     evidence_removed: int
+    document: dict[str, Any] | None = None
+    hash: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The sealed document plus its hash (what exports carry), else the listed columns."""
+        if self.document is not None:
+            return {**self.document, "hash": self.hash}
+        listed: dict[str, Any] = {
             "pruned_at": self.pruned_at,
             "reason": self.reason,
             "runs": self.runs,
             "evidence_removed": self.evidence_removed,
         }
+        if self.hash is not None:
+            listed["hash"] = self.hash
+        return listed
 
 
 @dataclass(frozen=True)
@@ -271,6 +395,8 @@ class VerifyReport:
     evidence: int = 0
     head_seq: int | None = None
     head_hash: str | None = None
+    tombstones: int = 0
+    tombstone_head: str | None = None
     problems: list[VerifyProblem] = field(default_factory=list)
 
     @property
@@ -316,6 +442,7 @@ class VerifyReport:
             "pruned": self.pruned,
             "evidence": self.evidence,
             "head": {"id": self.head_seq, "hash": self.head_hash},
+            "tombstones": {"count": self.tombstones, "head": self.tombstone_head},
             "first_problem": first.to_json() if first else None,
             "problems": [p.to_json() for p in self.problems],
         }
@@ -335,6 +462,67 @@ class _StoredRun:
     pruned: bool = False
     columns: dict[str, Any] = field(default_factory=dict)
     index: set[str] | None = None
+    #: As listed (locker columns or manifest): the only start and end a pruned run keeps.
+    started_at: Any = None
+    finished_at: Any = None
+    pruned_at: Any = None
+
+    @property
+    def readable(self) -> dict[str, Any] | None:
+        """Its record, when it has one that could be read."""
+        if self.pruned or self.record_problem is not None or not isinstance(self.record, dict):
+            return None
+        return self.record
+
+    @property
+    def start(self) -> Any:
+        """When it started: from its record (bound by its hash), else as listed."""
+        record = self.readable
+        return record.get("started_at") if record is not None else self.started_at
+
+    @property
+    def end(self) -> Any:
+        record = self.readable
+        return record.get("finished_at") if record is not None else self.finished_at
+
+
+@dataclass
+class _StoredTombstone:
+    """A tombstone as verification sees it, from the database or from an export."""
+
+    number: int
+    document: dict[str, Any] | None
+    hash: str | None
+    #: pruned_at, reason, runs, evidence_removed as listed next to the document (locker only)
+    listed: dict[str, Any] = field(default_factory=dict)
+    problem: str | None = None
+
+    @property
+    def facts(self) -> dict[str, Any]:
+        """The sealed document, else what is listed (an unsealed or unreadable tombstone)."""
+        if self.document is not None:
+            return self.document
+        facts = dict(self.listed)
+        match = _V1_REASON.match(str(facts.get("reason")))
+        facts.setdefault("retention_days", int(match[1]) if match else None)
+        facts.setdefault("cutoff", match[2] if match else None)
+        return facts
+
+    @property
+    def run_ids(self) -> list[int]:
+        runs = self.facts.get("runs")
+        if not isinstance(runs, list):
+            return []
+        return [r["id"] for r in runs if isinstance(r, dict) and _is_int(r.get("id"))]
+
+    @property
+    def head_id(self) -> int | None:
+        head = self.document.get("head") if self.document is not None else None
+        return head["id"] if isinstance(head, dict) and _is_int(head.get("id")) else None
+
+
+def _is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 @dataclass
@@ -415,10 +603,16 @@ def verify_chain(
     evidence_status: dict[str, str | None],
     labels: dict[str, str],
     head: tuple[int, str] | None,
-    tombstoned: set[int],
+    tombstones: list[_StoredTombstone],
+    *,
+    unsealed_ok: bool = False,
 ) -> list[VerifyProblem]:
-    """Check every run's record, evidence and link; shared by the locker and its exports."""
+    """Check every run's record, evidence and link, and every prune; shared by the locker and
+    its exports. `unsealed_ok`: tombstones without a hash are accepted (an export of a schema-1
+    locker, whose runs carry no ledger), with every check they allow.
+    """
     problems: list[VerifyProblem] = []
+    tombstoned = {seq for t in tombstones for seq in t.run_ids}
     expected_prev = GENESIS_HASH
     expected_seq = 1
     for run in sorted(runs, key=lambda r: r.seq):
@@ -525,6 +719,311 @@ def verify_chain(
             )
     elif runs:
         problems.append(VerifyProblem(None, None, "the locker has runs but no recorded head"))
+    ordered = sorted(runs, key=lambda r: r.seq)
+    problems.extend(_verify_tombstones(ordered, tombstones, unsealed_ok))
+    problems.extend(_verify_ledger(ordered, tombstones))
+    return problems
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return parse_timestamp(value)
+    except ValueError:
+        return None
+
+
+def _run_list(ids: list[int]) -> str:
+    if not ids:
+        return "no run"
+    if len(ids) == 1:
+        return f"run {ids[0]}"
+    if ids == list(range(ids[0], ids[-1] + 1)):
+        return f"runs {ids[0]}-{ids[-1]}"
+    return "runs " + ", ".join(map(str, ids))
+
+
+def _verify_tombstones(
+    runs: list[_StoredRun], tombstones: list[_StoredTombstone], unsealed_ok: bool
+) -> list[VerifyProblem]:
+    """Each prune: sealed, chained, dated consistently, and each run it names was old enough,
+    not the newest, and is the run the chain holds (same hash and start)."""
+    problems: list[VerifyProblem] = []
+    by_seq = {run.seq: run for run in runs}
+    if runs and runs[-1].pruned:
+        problems.append(
+            VerifyProblem(
+                runs[-1].seq,
+                None,
+                "is the newest run but has no record: the newest run is never pruned",
+            )
+        )
+    prev = GENESIS_HASH
+    last_head = 0
+    named_by: dict[int, int] = {}
+    for tomb in tombstones:
+        number = tomb.number
+        ids = tomb.run_ids
+        item = f"tombstone {number}"
+
+        def blame(message: str, ids: list[int] = ids, item: str = item) -> None:
+            problems.append(
+                VerifyProblem(
+                    min(ids) if ids else None, item, f"{item} (pruning {_run_list(ids)}) {message}"
+                )
+            )
+
+        facts = tomb.facts
+        doc = tomb.document
+        if tomb.problem is not None:
+            blame(tomb.problem)
+        elif doc is None and not unsealed_ok:
+            blame(
+                "is not sealed (it has no document and hash): govgate's retention did not write it"
+            )
+        if doc is not None:
+            if tomb.hash != tombstone_hash(doc):
+                blame("was edited after it was written: its hash no longer matches it")
+            if doc.get("format") != TOMBSTONE_FORMAT or doc.get("id") != number:
+                blame(
+                    f"is out of place: it says it is tombstone {doc.get('id')!r} "
+                    "(tombstones deleted, reordered or rewritten)"
+                )
+            if doc.get("prev") != prev:
+                before = f"tombstone {number - 1}" if number > 1 else "the start of the chain"
+                blame(f"does not link to {before} (tombstones deleted, reordered or edited)")
+            edited = sorted(k for k, v in tomb.listed.items() if doc.get(k) != v)
+            if edited:
+                blame(f"its listed {', '.join(edited)} differ from its sealed document (edited)")
+            if not isinstance(doc.get("runs"), list):
+                blame("names its pruned runs in a form that cannot be read")
+        if tomb.hash is not None:
+            prev = tomb.hash
+        pruned_at = facts.get("pruned_at")
+        moment = _moment(pruned_at)
+        retention = facts.get("retention_days")
+        cutoff = facts.get("cutoff")
+        if moment is None:
+            blame(f"is dated {pruned_at!r}, not a time")
+        if retention is None or cutoff is None:
+            blame("does not state the retention_days and cutoff it pruned by")
+        elif not _is_int(retention) or retention < 1:
+            blame(f"states retention_days {retention!r}; retention is a whole number of days")
+        elif moment is not None and cutoff != format_timestamp(moment - timedelta(days=retention)):
+            blame(
+                f"states the cutoff {cutoff}, but {pruned_at} minus {retention} days is "
+                f"{format_timestamp(moment - timedelta(days=retention))} (edited)"
+            )
+        head_id = tomb.head_id
+        if doc is not None:
+            head = doc.get("head")
+            head_hash = head.get("hash") if isinstance(head, dict) else None
+            newest = by_seq.get(head_id) if head_id is not None else None
+            if head_id is None:
+                blame("does not name the newest run when it pruned")
+            elif newest is None or newest.hash != head_hash:
+                has = f"run {head_id} has {_short(newest.hash)}" if newest else "there is none"
+                blame(
+                    f"names run {head_id} ({_short(head_hash)}) as the newest run when it "
+                    f"pruned, but {has}"
+                )
+            if head_id is not None:
+                if head_id < last_head:
+                    blame(
+                        f"names run {head_id} as the newest run when it pruned, before the "
+                        f"run {last_head} the tombstone ahead of it names (reordered)"
+                    )
+                last_head = max(last_head, head_id)
+                after = by_seq.get(head_id + 1)
+                end = _moment(after.end) if after is not None else None
+                if moment is not None and end is not None and moment > end + PRUNE_CLOCK_SLACK:
+                    blame(
+                        f"is dated {pruned_at}, later than run {head_id + 1} finished "
+                        f"({after.end if after else '-'}), a run recorded after this prune: "
+                        "its date is made up"
+                    )
+        for seq in ids:
+            if seq in named_by:
+                problems.append(
+                    VerifyProblem(
+                        seq, item, f"is pruned by both tombstone {named_by[seq]} and {item}"
+                    )
+                )
+                continue
+            named_by[seq] = number
+            entry = next(r for r in facts["runs"] if isinstance(r, dict) and r.get("id") == seq)
+            run = by_seq.get(seq)
+            if run is None:
+                problems.append(
+                    VerifyProblem(seq, item, f"is pruned by {item} but the locker has no run {seq}")
+                )
+                continue
+            if head_id is not None and seq >= head_id:
+                problems.append(
+                    VerifyProblem(
+                        seq,
+                        item,
+                        f"was pruned by {item} while it was the newest run (the newest run is "
+                        "never pruned)",
+                    )
+                )
+            if entry.get("hash") != run.hash:
+                problems.append(
+                    VerifyProblem(
+                        seq,
+                        item,
+                        f"has hash {_short(run.hash)}, but {item} pruned a run {seq} whose hash "
+                        f"was {_short(entry.get('hash'))}",
+                    )
+                )
+            if entry.get("started_at") != run.start:
+                problems.append(
+                    VerifyProblem(
+                        seq,
+                        item,
+                        f"started at {run.start}, but {item} says the run it pruned started at "
+                        f"{entry.get('started_at')}",
+                    )
+                )
+            started, limit = _moment(run.start), _moment(cutoff)
+            if limit is not None and (started is None or not started < limit):
+                problems.append(
+                    VerifyProblem(
+                        seq,
+                        item,
+                        f"was not old enough to prune: it started at {run.start}, not before the "
+                        f"cutoff {cutoff} of {item} ({pruned_at} minus {retention!r} days)",
+                    )
+                )
+            if not run.pruned:
+                problems.append(
+                    VerifyProblem(seq, item, f"{item} says it was pruned, but it has its record")
+                )
+            elif run.pruned_at != pruned_at:
+                problems.append(
+                    VerifyProblem(
+                        seq,
+                        item,
+                        f"is marked pruned at {run.pruned_at}, but {item} pruned it at "
+                        f"{pruned_at} (edited)",
+                    )
+                )
+    return problems
+
+
+def _verify_ledger(
+    runs: list[_StoredRun], tombstones: list[_StoredTombstone]
+) -> list[VerifyProblem]:
+    """Each run's `ledger` against what was there before it: the tombstones (whose newest run
+    precedes it) and the start times of all earlier runs, so a tombstone or a start time
+    forged after a run was recorded is caught by that run (the newest is never pruned)."""
+    problems: list[VerifyProblem] = []
+    heads = [GENESIS_HASH] + [t.hash or "" for t in tombstones]
+    head_ids = sorted(t.head_id for t in tombstones if t.head_id is not None)
+    started = GENESIS_HASH
+    confirmed_below = 1  # runs before this one are covered by a ledger that matched
+    first_ledger: int | None = None
+    started_broken = tombstones_broken = False
+    blamed: set[int] = set()
+    for run in runs:
+        record = run.readable
+        ledger = record.get("ledger") if record is not None else None
+        if record is not None and ledger is None and first_ledger is not None:
+            problems.append(
+                VerifyProblem(
+                    run.seq,
+                    None,
+                    f"its record has no ledger, but run {first_ledger}'s has: it was not "
+                    f"recorded by govgate after run {first_ledger} (replaced)",
+                )
+            )
+        elif ledger is not None and not isinstance(ledger, dict):
+            problems.append(VerifyProblem(run.seq, None, "its record's ledger cannot be read"))
+        elif isinstance(ledger, dict):
+            first_ledger = first_ledger or run.seq
+            if ledger.get("runs_before") != run.seq - 1:
+                problems.append(
+                    VerifyProblem(
+                        run.seq,
+                        None,
+                        f"its ledger covers {ledger.get('runs_before')!r} earlier runs, not "
+                        f"{run.seq - 1} (renumbered)",
+                    )
+                )
+            if started_broken:
+                pass
+            elif ledger.get("started_at_digest") == started:
+                confirmed_below = run.seq
+            else:
+                started_broken = True
+                suspects = [r for r in runs if confirmed_below <= r.seq < run.seq and r.pruned]
+                for suspect in suspects:
+                    problems.append(
+                        VerifyProblem(
+                            suspect.seq,
+                            None,
+                            f"its start {suspect.start} may not be the one recorded: the start "
+                            f"times run {run.seq} recorded for the runs before it no longer "
+                            "match (edited, as if it were old enough to prune)",
+                        )
+                    )
+                if not suspects:
+                    problems.append(
+                        VerifyProblem(
+                            run.seq,
+                            None,
+                            "its ledger of the start times of earlier runs no longer matches "
+                            "them (a start time was edited)",
+                        )
+                    )
+            expected = bisect.bisect_left(head_ids, run.seq)  # tombstones before it
+            raw_count = ledger.get("tombstones")
+            count = raw_count if _is_int(raw_count) else -1
+            declared = ledger.get("tombstone_head")
+            if count < 0:
+                problems.append(
+                    VerifyProblem(run.seq, None, "its ledger's tombstone count cannot be read")
+                )
+            elif count == expected and count < len(heads) and heads[count] == declared:
+                pass
+            else:
+                for tomb in tombstones[count:expected]:
+                    if tomb.number in blamed:
+                        continue
+                    blamed.add(tomb.number)
+                    ids = tomb.run_ids
+                    problems.append(
+                        VerifyProblem(
+                            min(ids) if ids else run.seq,
+                            f"tombstone {tomb.number}",
+                            f"tombstone {tomb.number} (pruning {_run_list(ids)}) is not one "
+                            f"run {run.seq} knew: it says it pruned before run {run.seq} was "
+                            f"recorded, but that run's ledger has {count} tombstone(s) (added "
+                            "or back-dated afterwards)",
+                        )
+                    )
+                if not tombstones_broken and count > expected:
+                    tombstones_broken = True
+                    problems.append(
+                        VerifyProblem(
+                            run.seq,
+                            None,
+                            f"its ledger has {count} tombstone(s) before it, but the locker has "
+                            f"{expected} (a tombstone deleted, or its newest run edited)",
+                        )
+                    )
+                elif not tombstones_broken and count < len(heads) and heads[count] != declared:
+                    tombstones_broken = True
+                    problems.append(
+                        VerifyProblem(
+                            run.seq,
+                            None,
+                            f"its ledger has tombstones 1-{count} with head {_short(declared)}, "
+                            f"but they now hash to {_short(heads[count])} (a tombstone edited)",
+                        )
+                    )
+        started = ledger_step(started, run.seq, run.start)
     return problems
 
 
@@ -666,7 +1165,10 @@ class EvidenceLocker:
             if version <= current:
                 continue
             for statement in statements:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_version (version, applied_at, tool_version) VALUES (?, ?, ?)",
                 (version, now, __version__),
@@ -827,17 +1329,25 @@ class EvidenceLocker:
         added here, in a stable order, so the record and the chain cite the same items.
         """
         items = sorted(evidence, key=lambda e: (e.kind, e.subject, e.digest))
-        full = dict(record)
-        full["evidence"] = [citation(item) for item in items]
+        base = dict(record)
+        base["evidence"] = [citation(item) for item in items]
         digests = [item.digest for item in items]
-        record_bytes = canonical_json(full)
-        digest_of_results = sha256_digest(record_bytes)
         contents = {row[0]: row for row in (_content_row(item) for item in items)}
         for pending in self._pending:
             for row in pending.contents:
                 contents.setdefault(row[0], row)
-        columns = _record_columns(full)
+        columns = _record_columns(base)
         stored_at = format_timestamp(utc_now())
+
+        def serialise(ledger: dict[str, Any]) -> tuple[bytes, str]:
+            payload = canonical_json({**base, "ledger": ledger})
+            return payload, sha256_digest(payload)
+
+        # The ledger is only known under the write lock; serialise with the likely one first,
+        # so the lock is held no longer than before unless another process wrote meanwhile.
+        meta_now = dict(self._read("SELECT key, value FROM meta"))
+        guessed = _ledger(meta_now, int(meta_now.get("head_seq", "0")) + 1)
+        prepared = serialise(guessed)
 
         def work(conn: sqlite3.Connection) -> RecordedRun:
             head = dict(conn.execute("SELECT key, value FROM meta").fetchall())
@@ -846,6 +1356,8 @@ class EvidenceLocker:
             last = conn.execute("SELECT max(seq) FROM runs").fetchone()[0]
             if last is not None and last >= seq:
                 seq = last + 1  # never reuse a number, even if the head was edited
+            ledger = _ledger(head, seq)
+            record_bytes, digest_of_results = prepared if ledger == guessed else serialise(ledger)
             run_hash = chain_hash(prev_hash, digests, digest_of_results)
             before = conn.total_changes
             conn.executemany(
@@ -878,9 +1390,10 @@ class EvidenceLocker:
                 [(seq, digest) for digest in set(digests)],
             )
             evicted = self._write_cache(conn, stored_at)
+            started = ledger_step(ledger["started_at_digest"], seq, columns["started_at"])
             conn.executemany(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [("head_seq", str(seq)), ("head_hash", run_hash)],
+                [("head_seq", str(seq)), ("head_hash", run_hash), ("ledger_started", started)],
             )
             if evicted:
                 _collect_garbage(conn)
@@ -944,7 +1457,17 @@ class EvidenceLocker:
         verifies) but loses its record; cache entries stored before the cutoff are dropped,
         and evidence no run or cache entry cites any more is deleted (and overwritten:
         secure_delete). The newest run is never pruned.
+
+        The tombstone is sealed and chained (see `_verify_tombstones`). `now` (for tests) is
+        when the prune happens: a tombstone dated more than PRUNE_CLOCK_SLACK after the end of
+        a run recorded after it fails verification, as a forged date would.
         """
+        if isinstance(retention_days, bool) or not isinstance(retention_days, int):
+            raise UsageError(f"retention_days: {retention_days!r} is not a number of days")
+        if retention_days < 1:
+            raise UsageError(
+                f"retention_days: {retention_days} prunes nothing safely; use 1 or more"
+            )
         moment = now or utc_now()
         cutoff = format_timestamp(moment - timedelta(days=retention_days))
         pruned_at = format_timestamp(moment)
@@ -977,12 +1500,41 @@ class EvidenceLocker:
                 {"id": seq, "hash": run_hash, "command": command, "started_at": started}
                 for seq, run_hash, command, started in rows
             ]
-            conn.execute(
-                "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed) "
-                "VALUES (?, ?, ?, ?)",
-                (pruned_at, reason, canonical_json(runs).decode("utf-8"), removed),
+            # Sealed and chained: the previous tombstone, and the newest run (never pruned),
+            # which the next run's ledger follows with this tombstone's hash.
+            meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+            newest = conn.execute("SELECT seq, hash FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+            number = _ledger(meta, 0)["tombstones"] + 1
+            document = _tombstone_document(
+                number,
+                meta.get("tombstone_head", GENESIS_HASH),
+                pruned_at,
+                retention_days,
+                cutoff,
+                reason,
+                runs,
+                removed,
+                {"id": newest[0], "hash": newest[1]},
+                migrated=False,
             )
-            return Tombstone(pruned_at, reason, runs, removed)
+            sealed = tombstone_hash(document)
+            conn.execute(
+                "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed, document, "
+                "hash) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    pruned_at,
+                    reason,
+                    canonical_json(runs).decode("utf-8"),
+                    removed,
+                    canonical_json(document).decode("utf-8"),
+                    sealed,
+                ),
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                [("tombstone_count", str(number)), ("tombstone_head", sealed)],
+            )
+            return Tombstone(pruned_at, reason, runs, removed, document, sealed)
 
         tombstone = self._transaction(work, "prune old runs")
         if tombstone is not None:
@@ -1088,11 +1640,40 @@ class EvidenceLocker:
 
     def tombstones(self) -> list[Tombstone]:
         return [
-            Tombstone(pruned_at, reason, json.loads(runs), removed)
-            for pruned_at, reason, runs, removed in self._read(
-                "SELECT pruned_at, reason, runs, evidence_removed FROM tombstones ORDER BY id"
+            Tombstone(pruned_at, reason, _loads(runs, []), removed, _document(document), sealed)
+            for pruned_at, reason, runs, removed, document, sealed in self._read(
+                "SELECT pruned_at, reason, runs, evidence_removed, document, hash "
+                "FROM tombstones ORDER BY id"
             )
         ]
+
+    def _stored_tombstones(self) -> list[_StoredTombstone]:
+        stored: list[_StoredTombstone] = []
+        rows = self._read(
+            "SELECT pruned_at, reason, runs, evidence_removed, document, hash "
+            "FROM tombstones ORDER BY id"
+        )
+        for number, (pruned_at, reason, runs, removed, document, sealed) in enumerate(rows, 1):
+            parsed = _document(document)
+            stored.append(
+                _StoredTombstone(
+                    number=number,
+                    document=parsed,
+                    hash=sealed,
+                    listed={
+                        "pruned_at": pruned_at,
+                        "reason": reason,
+                        "runs": _loads(runs, runs),
+                        "evidence_removed": removed,
+                    },
+                    problem=(
+                        "was edited after it was written: its sealed document cannot be read"
+                        if document is not None and parsed is None
+                        else None
+                    ),
+                )
+            )
+        return stored
 
     def _head(self) -> tuple[int, str] | None:
         meta = dict(self._read("SELECT key, value FROM meta"))
@@ -1184,11 +1765,16 @@ class EvidenceLocker:
                         )
                     ),
                     index=index.get(row[0], set()),
+                    started_at=row[8],
+                    finished_at=row[9],
+                    pruned_at=row[6],
                 )
             )
-        tombstoned = {int(r["id"]) for t in self.tombstones() for r in t.runs}
+        tombstones = self._stored_tombstones()
         head = self._head()
-        report.problems.extend(verify_chain(runs, status, labels, head, tombstoned))
+        report.problems.extend(verify_chain(runs, status, labels, head, tombstones))
+        report.tombstones = len(tombstones)
+        report.tombstone_head = tombstones[-1].hash if tombstones else None
         cited = {d for run in runs for d in run.evidence_digests}
         for collector, digest in self._read("SELECT collector, digest FROM cache_evidence"):
             if digest in cited:
@@ -1288,6 +1874,13 @@ class EvidenceLocker:
                 '[evidence digests], "results": results_digest}))',
                 "results_digest": "sha256(canonical_json(run record))",
                 "evidence_digest": "sha256(canonical_json({kind, subject, data}))",
+                "tombstone_hash": "sha256(canonical_json(tombstone without its hash)); its "
+                "prev is the previous tombstone's hash, the genesis for the first",
+                "ledger": 'each run record\'s "ledger": runs_before, started_at_digest '
+                '(started(0) = genesis, started(n) = sha256(canonical_json({"prev": '
+                'started(n-1), "run": n, "started_at": start of run n}))), tombstones '
+                "(those whose head run precedes it) and tombstone_head (the hash of the "
+                "last of them, else the genesis)",
             },
             "head": {"id": head[0], "hash": head[1]} if head else None,
             "runs": runs_out,
@@ -1375,6 +1968,31 @@ def _collect_garbage(conn: sqlite3.Connection) -> int:
     return conn.total_changes - before
 
 
+def _ledger(meta: dict[str, str], seq: int) -> dict[str, Any]:
+    """What run `seq` records of what came before it (see `_verify_ledger`)."""
+    return {
+        "runs_before": seq - 1,
+        "started_at_digest": meta.get("ledger_started", GENESIS_HASH),
+        "tombstones": int(meta["tombstone_count"])
+        if meta.get("tombstone_count", "").isdigit()
+        else 0,
+        "tombstone_head": meta.get("tombstone_head", GENESIS_HASH),
+    }
+
+
+def _loads(text: Any, default: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return default
+
+
+def _document(text: str | None) -> dict[str, Any] | None:
+    """A tombstone's sealed document, or None (none, or edited beyond reading)."""
+    value = _loads(text, None) if text is not None else None
+    return value if isinstance(value, dict) else None
+
+
 def _prepare_export_dir(directory: Path) -> None:
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{directory}: exists and is not a directory")
@@ -1456,14 +2074,36 @@ def verify_export(directory: Path) -> VerifyReport:
                 record=record,
                 record_problem=problem,
                 pruned=bool(entry.get("pruned_at")) and not entry.get("file"),
+                started_at=entry.get("started_at"),
+                finished_at=entry.get("finished_at"),
+                pruned_at=entry.get("pruned_at"),
             )
         )
-    tombstoned = {
-        int(r["id"]) for t in manifest.get("tombstones") or [] for r in t.get("runs") or []
-    }
+    tombstones: list[_StoredTombstone] = []
+    for number, entry in enumerate(manifest.get("tombstones") or [], 1):
+        entry = entry if isinstance(entry, dict) else {}
+        sealed = entry.get("hash")
+        document = {k: v for k, v in entry.items() if k != "hash"}
+        if sealed is None or "format" not in entry:
+            tombstones.append(_StoredTombstone(number, None, sealed, listed=document))
+        else:
+            tombstones.append(_StoredTombstone(number, document, str(sealed)))
+    # Tombstones without a hash come from a schema-1 locker; from a locker that seals them, or
+    # once runs carry a ledger, a tombstone without one is forged.
+    locker_info = manifest.get("locker")
+    schema = locker_info.get("schema_version") if isinstance(locker_info, dict) else None
+    unsealed_ok = (
+        _is_int(schema)
+        and schema < 2
+        and not any(run.readable is not None and "ledger" in run.readable for run in runs)
+    )
     head_raw = manifest.get("head")
     head = (int(head_raw["id"]), str(head_raw["hash"])) if head_raw else None
-    report.problems.extend(verify_chain(runs, status, labels, head, tombstoned))
+    report.problems.extend(
+        verify_chain(runs, status, labels, head, tombstones, unsealed_ok=unsealed_ok)
+    )
+    report.tombstones = len(tombstones)
+    report.tombstone_head = tombstones[-1].hash if tombstones else None
     cited = {d for run in runs for d in run.evidence_digests}
     report.problems.extend(_uncited_problems(status, labels, cited))
     report.runs = len(runs)

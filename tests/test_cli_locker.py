@@ -17,6 +17,7 @@ import sys
 import time
 import zlib
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -250,6 +251,79 @@ def test_an_edited_result_is_named(run_cli, repo) -> None:
         "item": None,
         "message": "its record (results) was changed after it was stored",
     }
+
+
+def _forge_tombstone_for_run_3(repo: RepoBuilder) -> None:
+    """The reproduction: in a locker of four runs, blank run 3 (seconds old), mark it pruned
+    and add a tombstone row naming it, the way the schema-1 code wrote them."""
+    conn = sqlite3.connect(locker_file(repo))
+    run_hash, started = conn.execute("SELECT hash, started_at FROM runs WHERE seq = 3").fetchone()
+    conn.close()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    listed = [{"id": 3, "hash": run_hash, "command": "check", "started_at": started}]
+    sql(
+        repo,
+        ("UPDATE runs SET record = NULL, pruned_at = ? WHERE seq = 3", (now,)),
+        "DELETE FROM run_evidence WHERE seq = 3",
+        (
+            "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed) "
+            "VALUES (?, ?, ?, 0)",
+            (now, f"retention_days: 30 (runs started before {now})", json.dumps(listed)),
+        ),
+    )
+
+
+def test_a_forged_tombstone_fails_verify_naming_the_run(run_cli, repo, tmp_path: Path) -> None:
+    runs_with_checks(run_cli, repo, 4)
+    _forge_tombstone_for_run_3(repo)
+
+    result = run_cli("verify", repo.path)
+    assert result.exit_code == 1, result.output
+    summary = result.stderr.strip().splitlines()[-1]
+    assert summary.startswith("locker verification FAILED")
+    assert ": run 3: tombstone 1 (pruning run 3) is not sealed" in summary
+    assert "run 3: was not old enough to prune: it started at " in result.stderr
+    as_json = json.loads(run_cli("verify", repo.path, "--format", "json").stdout)
+    assert as_json["ok"] is False and as_json["first_problem"]["run"] == 3
+
+    # Its export carries the forged tombstone, and fails the same way offline.
+    out = tmp_path / "export"
+    assert run_cli("locker", "export", out, "--repo", repo.path).exit_code == 0
+    exported = run_cli("verify", out)
+    assert exported.exit_code == 1, exported.output
+    assert ": run 3: tombstone 1 (pruning run 3) is not sealed" in exported.stderr
+
+
+def test_a_real_prune_verifies_lists_and_exports(run_cli, repo, tmp_path: Path) -> None:
+    runs_with_checks(run_cli, repo, 3)
+    with EvidenceLocker.open(locker_file(repo), create=False) as opened:
+        pruned = opened.prune(30, now=datetime.now(UTC) + timedelta(days=31))
+    assert pruned is not None and [r["id"] for r in pruned.runs] == [1, 2]
+
+    verified = run_cli("verify", repo.path)
+    assert verified.exit_code == 0, verified.output
+    assert verified.stderr.startswith("locker OK: 3 runs (2 pruned)")
+    report = json.loads(run_cli("verify", repo.path, "--format", "json").stdout)
+    assert report["tombstones"] == {"count": 1, "head": pruned.hash}
+    listing = json.loads(run_cli("locker", "ls", "-C", repo.path, "--format", "json").stdout)
+    assert listing["tombstones"][0]["hash"] == pruned.hash
+    assert listing["tombstones"][0]["head"]["id"] == 3
+    assert "pruned 2 run(s) (1-2) on " in run_cli("locker", "ls", "-C", repo.path).stderr
+
+    out = tmp_path / "export"
+    assert run_cli("locker", "export", out, "--repo", repo.path).exit_code == 0
+    exported = run_cli("verify", out)
+    assert exported.exit_code == 0, exported.output
+    assert exported.stderr.startswith("locker OK: 3 runs (2 pruned)")
+
+    # A tombstone edited in the export (its pruned runs) fails the export's verification.
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["tombstones"][0]["runs"] = manifest["tombstones"][0]["runs"][:1]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    edited = run_cli("verify", out)
+    assert edited.exit_code == 1
+    assert "run 1: tombstone 1 (pruning run 1) was edited after it was written" in (edited.stderr)
+    assert "run 2: has no record and no tombstone says it was pruned" in edited.stderr
 
 
 def test_verify_of_a_pdf_checks_it_as_a_dossier(run_cli, tmp_path: Path) -> None:

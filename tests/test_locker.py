@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import zlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,14 +19,20 @@ import pytest
 
 from govgate import hookimpl
 from govgate.collector import CollectContext, Collector
-from govgate.evidence import Evidence, format_timestamp
+from govgate.errors import UsageError
+from govgate.evidence import Evidence, canonical_json, format_timestamp, sha256_digest
 from govgate.locker import (
+    _MIGRATIONS,
     APPLICATION_ID,
     GENESIS_HASH,
+    RECORD_FORMAT,
     SCHEMA_VERSION,
+    TOMBSTONE_FORMAT,
     EvidenceLocker,
     LockerError,
     chain_hash,
+    tombstone_hash,
+    verify_export,
 )
 from govgate.plugins import Registry, build_registry, get_plugin_manager
 from govgate.run import CheckOptions, CheckOutcome, run_check
@@ -195,7 +202,7 @@ def test_locker_file_identifies_itself_and_has_a_schema_version(notes_repo) -> N
         assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         versions = conn.execute("SELECT version FROM schema_version").fetchall()
-    assert versions == [(SCHEMA_VERSION,)]
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]  # each migration, in order
     assert (repo.path / ".govgate" / ".gitignore").read_text().splitlines()[-1] == "*"
     assert repo.git("status", "--porcelain") == ""  # the locker never shows up as a change
 
@@ -423,6 +430,430 @@ def test_a_pruned_run_without_tombstone_fails_verification(notes_repo) -> None:
         report = locker.verify()
     assert report.first is not None and report.first.run == 1
     assert "no tombstone" in report.first.message
+
+
+# -- tamper-evident pruning ------------------------------------------------------------------
+
+
+def four_runs(notes_repo) -> RepoBuilder:
+    repo = notes_repo()
+    registry = registry_with(fresh_collector())
+    for i in range(4):
+        (repo.path / "notes/b.txt").write_text(f"version {i}\n")
+        check(repo, registry)
+    return repo
+
+
+def hide_run(conn: sqlite3.Connection, seq: int, pruned_at: str) -> None:
+    conn.execute("UPDATE runs SET record = NULL, pruned_at = ? WHERE seq = ?", (pruned_at, seq))
+    conn.execute("DELETE FROM run_evidence WHERE seq = ?", (seq,))
+
+
+def forge_sealed_tombstone(
+    conn: sqlite3.Connection,
+    seqs: list[int],
+    *,
+    pruned_at: str,
+    retention_days: int = 30,
+    started_at: str | None = None,
+) -> dict[str, Any]:
+    """What someone who read docs/locker.md would write: a sealed, chained tombstone, with the
+    meta the next run's ledger reads updated, and the runs hidden as retention would hide them.
+    `started_at` also rewrites the hidden runs' listed start (to look old enough)."""
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    moment = datetime.fromisoformat(pruned_at.replace("Z", "+00:00"))
+    cutoff = format_timestamp(moment - timedelta(days=retention_days))
+    runs = []
+    for seq in seqs:
+        run_hash, command, started = conn.execute(
+            "SELECT hash, command, started_at FROM runs WHERE seq = ?", (seq,)
+        ).fetchone()
+        if started_at is not None:
+            started = started_at
+            conn.execute("UPDATE runs SET started_at = ? WHERE seq = ?", (started, seq))
+        runs.append({"id": seq, "hash": run_hash, "command": command, "started_at": started})
+        hide_run(conn, seq, pruned_at)
+    newest = conn.execute("SELECT seq, hash FROM runs ORDER BY seq DESC LIMIT 1").fetchone()
+    number = int(meta.get("tombstone_count", "0")) + 1
+    reason = f"retention_days: {retention_days} (runs started before {cutoff})"
+    document = {
+        "format": TOMBSTONE_FORMAT,
+        "id": number,
+        "prev": meta.get("tombstone_head", GENESIS_HASH),
+        "pruned_at": pruned_at,
+        "retention_days": retention_days,
+        "cutoff": cutoff,
+        "reason": reason,
+        "runs": runs,
+        "evidence_removed": 0,
+        "head": {"id": newest[0], "hash": newest[1]},
+        "migrated": False,
+    }
+    sealed = tombstone_hash(document)
+    conn.execute(
+        "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed, document, hash) "
+        "VALUES (?, ?, ?, 0, ?, ?)",
+        (pruned_at, reason, json.dumps(runs), canonical_json(document).decode(), sealed),
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+        [("tombstone_count", str(number)), ("tombstone_head", sealed)],
+    )
+    return document
+
+
+def problems_of(repo: RepoBuilder) -> list[str]:
+    with open_locker(repo) as locker:
+        report = locker.verify()
+    assert not report.ok
+    return [str(p) for p in report.problems]
+
+
+def test_a_tombstone_written_by_hand_for_a_recent_run_fails_naming_it(notes_repo) -> None:
+    repo = four_runs(notes_repo)
+    now = format_timestamp(datetime.now(UTC))
+    with db(repo) as conn:  # the reproduction: blank run 3, mark it pruned, add a tombstone row
+        started = conn.execute("SELECT started_at FROM runs WHERE seq = 3").fetchone()[0]
+        hide_run(conn, 3, now)
+        conn.execute(
+            "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed) "
+            "VALUES (?, 'retention_days: 30 (runs started before 2026-01-01T00:00:00Z)', ?, 0)",
+            (now, json.dumps([{"id": 3, "hash": "x", "command": "check", "started_at": started}])),
+        )
+    with open_locker(repo) as locker:
+        report = locker.verify()
+    assert not report.ok
+    assert report.first is not None and report.first.run == 3
+    assert "tombstone 1 (pruning run 3) is not sealed" in report.first.message
+    shown = [str(p) for p in report.problems]
+    assert any("run 3: was not old enough to prune" in p for p in shown), shown
+
+
+def test_a_sealed_forged_tombstone_for_a_recent_run_fails_naming_it(notes_repo) -> None:
+    repo = four_runs(notes_repo)
+    with db(repo) as conn:
+        forge_sealed_tombstone(conn, [3], pruned_at=format_timestamp(datetime.now(UTC)))
+    with open_locker(repo) as locker:
+        report = locker.verify()
+    assert report.first is not None and report.first.run == 3, report.problems
+    assert report.first.message.startswith("was not old enough to prune: it started at ")
+    assert report.first.item == "tombstone 1"
+
+
+def test_a_forged_tombstone_that_backdates_the_run_fails_naming_it(notes_repo) -> None:
+    repo = four_runs(notes_repo)
+    with db(repo) as conn:  # the hidden run's start rewritten, everywhere it is listed
+        forge_sealed_tombstone(
+            conn,
+            [3],
+            pruned_at=format_timestamp(datetime.now(UTC)),
+            started_at="2020-01-01T00:00:00Z",
+        )
+    with open_locker(repo) as locker:
+        report = locker.verify()
+    assert report.first is not None and report.first.run == 3, report.problems
+    # run 4 (the newest, never pruned) recorded the start times of every run before it
+    assert "the start times run 4 recorded for the runs before it no longer match" in (
+        report.first.message
+    )
+
+
+def test_a_forged_tombstone_dated_in_the_future_fails_once_a_run_follows_it(notes_repo) -> None:
+    repo = four_runs(notes_repo)
+    with db(repo) as conn:  # dated a year ahead, so the 30-day cutoff lies after run 3's start
+        forge_sealed_tombstone(
+            conn, [3], pruned_at=format_timestamp(datetime.now(UTC) + timedelta(days=365))
+        )
+    check(repo, registry_with(fresh_collector()))  # the next run binds it, with its own time
+    problems = problems_of(repo)
+    assert problems[0].startswith("run 3: tombstone 1 (pruning run 3) is dated "), problems
+    assert "later than run 5 finished" in problems[0]
+
+
+def test_pruning_the_newest_run_by_hand_fails(notes_repo) -> None:
+    repo = four_runs(notes_repo)
+    with db(repo) as conn:
+        forge_sealed_tombstone(
+            conn, [4], pruned_at=format_timestamp(datetime.now(UTC) + timedelta(days=31))
+        )
+    problems = problems_of(repo)
+    assert "run 4: is the newest run but has no record: the newest run is never pruned" in (
+        problems
+    )
+    assert any(
+        p.startswith("run 4: was pruned by tombstone 1 while it was the newest run")
+        for p in problems
+    )
+
+
+def pruned_repo(notes_repo, runs: int = 3) -> RepoBuilder:
+    """`runs` checks, then a real retention pass (31 days later) pruning all but the newest."""
+    repo = notes_repo()
+    registry = registry_with(fresh_collector())
+    for i in range(runs):
+        (repo.path / "notes/b.txt").write_text(f"version {i}\n")
+        check(repo, registry)
+    with open_locker(repo) as locker:
+        assert locker.prune(30, now=datetime.now(UTC) + timedelta(days=31)) is not None
+        assert locker.verify().ok
+    return repo
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        (
+            "UPDATE tombstones SET runs = '[{\"id\": 1}]'",
+            "run 1: tombstone 1 (pruning runs 1-2) its listed runs differ from its sealed "
+            "document (edited)",
+        ),
+        (
+            "UPDATE tombstones SET pruned_at = '2099-01-01T00:00:00Z'",
+            "run 1: tombstone 1 (pruning runs 1-2) its listed pruned_at differ from its sealed "
+            "document (edited)",
+        ),
+        (
+            "UPDATE tombstones SET document = replace(document, '\"id\":2,', '\"id\":9,')",
+            "run 1: tombstone 1 (pruning runs 1, 9) was edited after it was written",
+        ),
+        (
+            'UPDATE tombstones SET document = replace(document, \'"pruned_at":"\', '
+            '\'"pruned_at":"1\')',
+            "run 1: tombstone 1 (pruning runs 1-2) was edited after it was written",
+        ),
+    ],
+)
+def test_an_edited_tombstone_fails(notes_repo, edit: str, expected: str) -> None:
+    repo = pruned_repo(notes_repo)
+    with db(repo) as conn:
+        conn.execute(edit)
+    problems = problems_of(repo)
+    assert any(p.startswith(expected) for p in problems), problems
+
+
+def reseal_last_tombstone(conn: sqlite3.Connection, change: Callable[[dict[str, Any]], None]):
+    row_id, text = conn.execute(
+        "SELECT id, document FROM tombstones ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    document = json.loads(text)
+    change(document)
+    sealed = tombstone_hash(document)
+    conn.execute(
+        "UPDATE tombstones SET document = ?, hash = ?, pruned_at = ?, runs = ? WHERE id = ?",
+        (
+            canonical_json(document).decode(),
+            sealed,
+            document["pruned_at"],
+            json.dumps(document["runs"]),
+            row_id,
+        ),
+    )
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'tombstone_head'", (sealed,))
+
+
+def test_a_resealed_tombstone_with_a_run_taken_out_fails(notes_repo) -> None:
+    repo = pruned_repo(notes_repo)
+    with db(repo) as conn:  # rewritten and re-hashed: run 2 no longer accounted for
+        reseal_last_tombstone(conn, lambda d: d.update(runs=d["runs"][:1]))
+    problems = problems_of(repo)
+    assert "run 2: has no record and no tombstone says it was pruned" in problems, problems
+
+
+def test_a_resealed_tombstone_fails_against_the_run_recorded_after_it(notes_repo) -> None:
+    repo = pruned_repo(notes_repo)
+    check(repo, registry_with(fresh_collector()))  # run 4 records the tombstone in its ledger
+    with db(repo) as conn:  # a consistent redating, re-hashed: only run 4's ledger tells
+
+        def redate(document: dict[str, Any]) -> None:
+            document["pruned_at"] = document["pruned_at"][:-3] + "59Z"
+            moment = datetime.fromisoformat(document["pruned_at"].replace("Z", "+00:00"))
+            document["cutoff"] = format_timestamp(moment - timedelta(days=30))
+
+        reseal_last_tombstone(conn, redate)
+        conn.execute(
+            "UPDATE runs SET pruned_at = (SELECT pruned_at FROM tombstones) "
+            "WHERE pruned_at IS NOT NULL"
+        )
+    problems = problems_of(repo)
+    assert any(p.startswith("run 4: its ledger has tombstones 1-1 with head ") for p in problems), (
+        problems
+    )
+
+
+def synthetic_record(started: datetime) -> dict[str, Any]:
+    return {
+        "format": RECORD_FORMAT,
+        "command": "check",
+        "started_at": format_timestamp(started),
+        "finished_at": format_timestamp(started + timedelta(seconds=2)),
+        "tool": {"name": "govgate", "version": "1"},
+        "target": {"path": "/x"},
+        "result": None,
+    }
+
+
+def test_prunes_and_runs_interleaved_verify_and_export(tmp_path: Path) -> None:
+    # Forty daily runs with a 30-day retention pass after each, as `govgate check` does.
+    day = timedelta(days=1)
+    with EvidenceLocker.open(tmp_path / "locker.db") as locker:
+        tombstones = []
+        for i in range(40):
+            locker.record_run(synthetic_record(T1 + i * day), [])
+            pruned = locker.prune(30, now=T1 + i * day + timedelta(seconds=5))
+            if pruned is not None:
+                tombstones.append(pruned)
+        report = locker.verify()
+        assert report.ok, report.problems
+        assert (report.runs, report.pruned, report.tombstones) == (40, 10, 10)
+        assert [r["id"] for t in tombstones for r in t.runs] == list(range(1, 11))
+        assert report.tombstone_head == tombstones[-1].hash
+        locker.export(tmp_path / "export")
+        ledger = locker.show(40)["record"]["ledger"]
+    # run 40 was recorded after 9 prunes; the 10th came after it (it was the newest then)
+    assert ledger["tombstones"] == 9
+    assert ledger["tombstone_head"] == tombstones[8].hash
+    assert ledger["runs_before"] == 39
+    exported = verify_export(tmp_path / "export")
+    assert exported.ok, exported.problems
+    assert (exported.pruned, exported.tombstones) == (10, 10)
+
+
+def test_an_export_of_a_forged_tombstone_fails_verification(notes_repo, tmp_path: Path) -> None:
+    repo = four_runs(notes_repo)
+    with db(repo) as conn:
+        forge_sealed_tombstone(conn, [3], pruned_at=format_timestamp(datetime.now(UTC)))
+    with open_locker(repo) as locker:
+        locker.export(tmp_path / "export")
+    report = verify_export(tmp_path / "export")
+    assert report.first is not None and report.first.run == 3, report.problems
+    assert report.first.message.startswith("was not old enough to prune")
+
+
+def test_a_tombstone_forged_inside_an_export_fails_verification(notes_repo, tmp_path: Path) -> None:
+    repo = four_runs(notes_repo)
+    out = tmp_path / "export"
+    with open_locker(repo) as locker:
+        locker.export(out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    run = manifest["runs"][2]
+    run["file"], run["pruned_at"] = None, format_timestamp(datetime.now(UTC))
+    (out / "runs" / "000003.json").unlink()
+    manifest["tombstones"].append(  # unsealed, like a schema-1 export's
+        {
+            "pruned_at": run["pruned_at"],
+            "reason": "retention_days: 1 (runs started before 2099-01-01T00:00:00Z)",
+            "runs": [{"id": 3, "hash": run["hash"], "started_at": "2000-01-01T00:00:00Z"}],
+            "evidence_removed": 0,
+        }
+    )
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    report = verify_export(out)
+    assert report.first is not None and report.first.run == 3, report.problems
+    assert "tombstone 1 (pruning run 3) is not sealed" in report.first.message
+
+
+def test_retention_days_below_one_is_refused(notes_repo) -> None:
+    repo = notes_repo()
+    check(repo, registry_with(fresh_collector()))
+    with open_locker(repo) as locker, pytest.raises(UsageError, match="use 1 or more"):
+        locker.prune(0)
+
+
+# -- a locker written by schema 1 ----------------------------------------------------------
+
+
+def schema_1_locker(path: Path, starts: list[str], pruned: list[int], pruned_at: str) -> None:
+    """A locker as govgate wrote it before tombstones were sealed (schema 1), built by hand."""
+    conn = sqlite3.connect(path)
+    for statement in _MIGRATIONS[0][1]:
+        assert isinstance(statement, str)
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1, '2026-01-01T00:00:00Z', '0.9')")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    prev = GENESIS_HASH
+    hashes = {}
+    for seq, started in enumerate(starts, 1):
+        record = {
+            "format": RECORD_FORMAT,
+            "command": "check",
+            "started_at": started,
+            "finished_at": started,
+            "tool": {"name": "govgate", "version": "0.9"},
+            "target": {"path": "/x"},
+            "result": None,
+            "evidence": [],
+        }
+        payload = canonical_json(record)
+        results = sha256_digest(payload)
+        run_hash = chain_hash(prev, [], results)
+        conn.execute(
+            "INSERT INTO runs (seq, command, started_at, finished_at, tool_version, prev_hash, "
+            "evidence_digests, results_digest, hash, record) "
+            "VALUES (?, 'check', ?, ?, '0.9', ?, '[]', ?, ?, ?)",
+            (seq, started, started, prev, results, run_hash, zlib.compress(payload)),
+        )
+        prev = hashes[seq] = run_hash
+    conn.executemany(
+        "INSERT INTO meta VALUES (?, ?)", [("head_seq", str(len(starts))), ("head_hash", prev)]
+    )
+    moment = datetime.fromisoformat(pruned_at.replace("Z", "+00:00"))
+    cutoff = format_timestamp(moment - timedelta(days=30))
+    for seq in pruned:
+        conn.execute("UPDATE runs SET record = NULL, pruned_at = ? WHERE seq = ?", (pruned_at, seq))
+    listed = [
+        {"id": seq, "hash": hashes[seq], "command": "check", "started_at": starts[seq - 1]}
+        for seq in pruned
+    ]
+    conn.execute(
+        "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed) VALUES (?, ?, ?, 0)",
+        (pruned_at, f"retention_days: 30 (runs started before {cutoff})", json.dumps(listed)),
+    )
+    conn.commit()
+    conn.close()
+
+
+def test_a_schema_1_locker_is_migrated_and_keeps_verifying(tmp_path: Path) -> None:
+    path = tmp_path / "locker.db"
+    starts = ["2026-01-01T10:00:00Z", "2026-01-02T10:00:00Z", "2026-03-01T10:00:00Z"]
+    schema_1_locker(path, starts, pruned=[1, 2], pruned_at="2026-03-05T00:00:00Z")
+    record = {
+        "format": RECORD_FORMAT,
+        "command": "check",
+        "started_at": "2026-03-06T10:00:00Z",
+        "finished_at": "2026-03-06T10:00:01Z",
+        "tool": {"name": "govgate", "version": "1"},
+        "target": {"path": "/x"},
+        "result": None,
+    }
+    with EvidenceLocker.open(path, create=False) as locker:
+        report = locker.verify()
+        assert report.ok, report.problems
+        assert report.pruned == 2 and report.tombstones == 1
+        (migrated,) = locker.tombstones()
+        assert migrated.document is not None and migrated.document["migrated"] is True
+        assert migrated.document["head"]["id"] == 3
+        assert migrated.document["cutoff"] == "2026-02-03T00:00:00Z"
+        locker.record_run(record, [])
+        assert locker.show(4)["record"]["ledger"]["tombstones"] == 1
+        assert locker.verify().ok
+        locker.prune(30, now=datetime(2026, 4, 10, tzinfo=UTC))
+        report = locker.verify()
+        assert report.ok, report.problems
+        assert (report.pruned, report.tombstones) == (3, 2)
+    with sqlite3.connect(path) as conn:
+        versions = conn.execute("SELECT version FROM schema_version").fetchall()
+    assert versions == [(1,), (2,)]
+
+
+def test_a_forged_tombstone_in_a_schema_1_locker_fails_after_migration(tmp_path: Path) -> None:
+    path = tmp_path / "locker.db"
+    starts = ["2026-01-01T10:00:00Z", "2026-03-04T10:00:00Z", "2026-03-04T11:00:00Z"]
+    # run 2 started a day before the "prune": far too recent for 30 days
+    schema_1_locker(path, starts, pruned=[2], pruned_at="2026-03-05T00:00:00Z")
+    with EvidenceLocker.open(path, create=False) as locker:
+        report = locker.verify()
+    assert report.first is not None and report.first.run == 2, report.problems
+    assert report.first.message.startswith("was not old enough to prune")
 
 
 # -- export --------------------------------------------------------------------------------
