@@ -157,6 +157,8 @@ _REPO_OPTION = click.option(
 )
 def locker_ls(repo: Path, fmt: str) -> None:
     """List the recorded runs, oldest first."""
+    from govgate.locker import run_list_text
+
     with _open_repository_locker(repo) as opened:
         runs = opened.runs()
         tombstones = opened.tombstones()
@@ -186,10 +188,11 @@ def locker_ls(repo: Path, fmt: str) -> None:
             f"{commit:<10} {run.evidence:>5}  {run.hash.split(':', 1)[-1][:16]}"
         )
     for tombstone in tombstones:
-        ids = [str(r["id"]) for r in tombstone.runs]
-        shown = f"{ids[0]}-{ids[-1]}" if len(ids) > 1 else ids[0]
+        ids = [int(r["id"]) for r in tombstone.runs]
+        # A damaged tombstone may list no run: said as such (verify reports it), never a crash.
         click.echo(
-            f"pruned {len(ids)} run(s) ({shown}) on {tombstone.pruned_at}: {tombstone.reason}; "
+            f"pruned {len(ids)} run(s) ({run_list_text(sorted(ids))}) on "
+            f"{tombstone.pruned_at}: {tombstone.reason}; "
             f"{tombstone.evidence_removed} evidence items removed",
             err=True,
         )

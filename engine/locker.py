@@ -734,7 +734,8 @@ def _moment(value: Any) -> datetime | None:
         return None
 
 
-def _run_list(ids: list[int]) -> str:
+def run_list_text(ids: list[int]) -> str:
+    """Run numbers as a reader wants them: "run 3", "runs 2-5", "runs 1, 4" or "no run"."""
     if not ids:
         return "no run"
     if len(ids) == 1:
@@ -770,7 +771,9 @@ def _verify_tombstones(
         def blame(message: str, ids: list[int] = ids, item: str = item) -> None:
             problems.append(
                 VerifyProblem(
-                    min(ids) if ids else None, item, f"{item} (pruning {_run_list(ids)}) {message}"
+                    min(ids) if ids else None,
+                    item,
+                    f"{item} (pruning {run_list_text(ids)}) {message}",
                 )
             )
 
@@ -997,7 +1000,7 @@ def _verify_ledger(
                         VerifyProblem(
                             min(ids) if ids else run.seq,
                             f"tombstone {tomb.number}",
-                            f"tombstone {tomb.number} (pruning {_run_list(ids)}) is not one "
+                            f"tombstone {tomb.number} (pruning {run_list_text(ids)}) is not one "
                             f"run {run.seq} knew: it says it pruned before run {run.seq} was "
                             f"recorded, but that run's ledger has {count} tombstone(s) (added "
                             "or back-dated afterwards)",

@@ -308,7 +308,7 @@ def test_a_real_prune_verifies_lists_and_exports(run_cli, repo, tmp_path: Path) 
     listing = json.loads(run_cli("locker", "ls", "-C", repo.path, "--format", "json").stdout)
     assert listing["tombstones"][0]["hash"] == pruned.hash
     assert listing["tombstones"][0]["head"]["id"] == 3
-    assert "pruned 2 run(s) (1-2) on " in run_cli("locker", "ls", "-C", repo.path).stderr
+    assert "pruned 2 run(s) (runs 1-2) on " in run_cli("locker", "ls", "-C", repo.path).stderr
 
     out = tmp_path / "export"
     assert run_cli("locker", "export", out, "--repo", repo.path).exit_code == 0
@@ -324,6 +324,21 @@ def test_a_real_prune_verifies_lists_and_exports(run_cli, repo, tmp_path: Path) 
     assert edited.exit_code == 1
     assert "run 1: tombstone 1 (pruning run 1) was edited after it was written" in (edited.stderr)
     assert "run 2: has no record and no tombstone says it was pruned" in edited.stderr
+
+
+def test_a_tombstone_emptied_by_hand_is_listed_and_fails_verify(run_cli, repo) -> None:
+    runs_with_checks(run_cli, repo, 3)
+    with EvidenceLocker.open(locker_file(repo), create=False) as opened:
+        opened.prune(30, now=datetime.now(UTC) + timedelta(days=31))
+    connection = sqlite3.connect(locker_file(repo))
+    connection.execute("UPDATE tombstones SET runs = '[]'")
+    connection.commit()
+    connection.close()
+
+    listed = run_cli("locker", "ls", "-C", repo.path)
+    assert listed.exit_code == 0, listed.output  # shown as it is, not a traceback
+    assert "pruned 0 run(s) (no run) on " in listed.stderr
+    assert run_cli("verify", repo.path).exit_code == 1
 
 
 def test_verify_of_a_pdf_checks_it_as_a_dossier(run_cli, tmp_path: Path) -> None:
