@@ -1,8 +1,8 @@
 """One fairness aggregate on both aggregation backends, over the same Parquet file.
 
 Generates N rows (default 50 million) of predictions as Parquet, deterministically and in
-chunks of 1M rows so memory stays flat, then runs `govgate.fairness.analyse_source` (register
-the source, CELL_COUNTS_SQL, fold into metrics) on the embedded DuckDB and on Spark
+chunks of 1M rows so memory stays flat, then runs `govgate.analysis.fairness.analyse_source`
+(register the source, CELL_COUNTS_SQL, fold into metrics) on the embedded DuckDB and on Spark
 (local[2] unless --master says otherwise), and prints for each the wall time and peak memory:
 this process's peak RSS for DuckDB (it runs in process), and for Spark the driver's peak RSS
 and the JVM's (the java child process, sampled from /proc every 0.2 s). The two documents must
@@ -124,8 +124,8 @@ class ChildPeak:
 
 
 def run_one(backend_name: str, path: Path, master: str) -> dict[str, Any]:
-    from govgate.aggregate import DuckDBBackend, TableSource
-    from govgate.fairness import FairnessSpec, analyse_source
+    from govgate.analysis.aggregate import DuckDBBackend, TableSource
+    from govgate.analysis.fairness import FairnessSpec, analyse_source
 
     spec = FairnessSpec(
         prediction="approved",

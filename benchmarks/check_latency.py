@@ -41,9 +41,9 @@ COLD_BUDGET = 1.5
 
 
 def govgate_command() -> list[str]:
-    """The console script users run, next to this interpreter (else `-m govgate.cli`)."""
+    """The console script users run, next to this interpreter (else `-m govgate.cli.main`)."""
     script = Path(sys.executable).with_name("govgate")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "govgate.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "govgate.cli.main"]
 
 
 def git(repo: Path, *args: str) -> None:
@@ -120,7 +120,7 @@ def find_checkov(args: argparse.Namespace, workdir: Path) -> tuple[str | None, s
 def heavy_imports(command: list[str], cwd: Path) -> dict[str, float]:
     """Heavy top-level packages one run imports, with their cumulative import time (s)."""
     python_command = (
-        [sys.executable, "-X", "importtime", "-m", "govgate.cli", *command[1:]]
+        [sys.executable, "-X", "importtime", "-m", "govgate.cli.main", *command[1:]]
         if command[0] != sys.executable
         else [sys.executable, "-X", "importtime", *command[1:]]
     )

@@ -201,8 +201,8 @@ def plain_json_loop(path: Path) -> tuple[float, int, int]:
 _CHILD = r"""
 import json, sys, time
 from pathlib import Path
-from govgate.collector import CollectContext, RepoFiles
-from govgate.collectors.decision_logs import DecisionLogsCollector
+from govgate.core.collector import CollectContext, RepoFiles
+from govgate_collectors.decision_logs import DecisionLogsCollector
 root = Path(sys.argv[1])
 HIGH = ["credit_decision", "limit_increase"]
 collector = DecisionLogsCollector()

@@ -143,8 +143,8 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("GOVGATE_DISABLE_PLUGIN_AUTOLOAD", "1")
 
-    from govgate.dossier import dossier_input_from_outcome, render_dossier, render_html
-    from govgate.run import CheckOptions, run_check
+    from govgate.outputs.dossier import dossier_input_from_outcome, render_dossier, render_html
+    from govgate.run.check import CheckOptions, run_check
 
     work = Path(tempfile.mkdtemp(prefix="govgate-dossier-bench-"))
     try:

@@ -5,9 +5,10 @@ default) with three protected attributes (sex, race, age band; one race group an
 under 2% of rows), a true label and a prediction, as Parquet or CSV. Then, in the same run and
 each in its own child process (so each peak RSS is its own), it times:
 
-- govgate: `govgate.fairness.analyse_files` — read the file with DuckDB, aggregate, and compute
-  the whole `govgate/fairness/v1` document: every attribute and every intersection (3 + 4
-  analyses), per-group rates, impact ratios, intervals, p-values and all aggregates;
+- govgate: `govgate.analysis.fairness.analyse_files` — read the file with DuckDB, aggregate,
+  and compute the whole `govgate/fairness/v1` document: every attribute and every
+  intersection (3 + 4 analyses), per-group rates, impact ratios, intervals, p-values and all
+  aggregates;
 - fairlearn: `pandas.read_parquet`/`read_csv`, then per analysis what a careful fairlearn user
   does for the same numbers: drop unknown values and groups under 2%, one `MetricFrame` with
   selection rate, TPR, FPR, FNR, precision and count, and `.difference()`/`.ratio()` with both
@@ -38,7 +39,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from govgate.fairness import AGGREGATE_KEYS
+from govgate.analysis.fairness import AGGREGATE_KEYS
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 20260601
@@ -131,7 +132,7 @@ def generate(path: Path, rows: int, fmt: str) -> None:
 
 
 def run_govgate(path: Path, repeats: int) -> dict[str, Any]:
-    from govgate.fairness import FairnessSpec, analyse_files
+    from govgate.analysis.fairness import FairnessSpec, analyse_files
 
     spec = FairnessSpec(
         prediction="advanced", label="hired", attributes=ATTRIBUTES, min_share=MIN_SHARE

@@ -30,12 +30,26 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, TypeVar
 
-from govgate.collector import EvidenceKind
-from govgate.conditions import BUILTIN_OPERATORS, Env, compile_condition
-from govgate.evidence import utc_now
-from govgate.graph import build_graph, coverage_report, evaluation_order, impacted_by, trace
-from govgate.policy import Control, EvidenceSelector, Origin, Pack, PolicySet, Requirement, Rule
-from govgate.run import get_registry
+from govgate.analysis.graph import (
+    build_graph,
+    coverage_report,
+    evaluation_order,
+    impacted_by,
+    trace,
+)
+from govgate.core.collector import EvidenceKind
+from govgate.core.conditions import BUILTIN_OPERATORS, Env, compile_condition
+from govgate.core.evidence import utc_now
+from govgate.core.policy import (
+    Control,
+    EvidenceSelector,
+    Origin,
+    Pack,
+    PolicySet,
+    Requirement,
+    Rule,
+)
+from govgate.run.check import get_registry
 
 T = TypeVar("T")
 FRAMEWORKS = ("GDPR", "CCPA", "EU AI Act", "ISO 42001", "NIST AI RMF", "SOC 2", "HIPAA", "Ready")

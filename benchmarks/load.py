@@ -145,10 +145,10 @@ def main() -> int:
         runs = {
             "floor: read + sha256 every file": measured([sys.executable, "-c", _FLOOR, str(root)]),
             "govgate check, cold": measured(
-                [sys.executable, "-m", "govgate.cli", "check", str(root), "--format", "json"]
+                [sys.executable, "-m", "govgate.cli.main", "check", str(root), "--format", "json"]
             ),
             "govgate check, warm (cache)": measured(
-                [sys.executable, "-m", "govgate.cli", "check", str(root), "--format", "json"]
+                [sys.executable, "-m", "govgate.cli.main", "check", str(root), "--format", "json"]
             ),
         }
         floor = float(runs["floor: read + sha256 every file"]["seconds"])

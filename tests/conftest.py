@@ -41,7 +41,7 @@ def _isolated_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def run_cli() -> Callable[..., CliResult]:
     """Run `govgate ARGS...` in-process and capture exit code, stdout and stderr separately."""
-    from govgate.cli import main
+    from govgate.cli.main import main
 
     def invoke(*args: str | os.PathLike[str], input: str | None = None) -> CliResult:
         runner = CliRunner()

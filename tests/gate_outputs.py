@@ -17,7 +17,7 @@ from reporters.test_oscal import validator as oscal_validator
 from reporters.test_sarif import validator as sarif_validator
 from trestle.oscal.assessment_results import AssessmentResults
 
-from govgate.schema import load_schema
+from govgate.support.schemas import load_schema
 
 ALL_FORMATS = "text,json,sarif,junit,markdown,github,oscal"
 FILES = {

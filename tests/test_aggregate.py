@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from govgate.aggregate import (
+from govgate.analysis.aggregate import (
     AggregationError,
     BackendHandle,
     DuckDBBackend,
@@ -23,7 +23,7 @@ from govgate.aggregate import (
     condense,
     source_format,
 )
-from govgate.fairness import FairnessSpec, analyse_source
+from govgate.analysis.fairness import FairnessSpec, analyse_source
 
 
 def test_named_parameters_are_bound_and_casts_left_alone() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from govgate.schema import load_schema
+from govgate.support.schemas import load_schema
 
 from conftest import RepoBuilder
 

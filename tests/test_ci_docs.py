@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from govgate.run import get_registry
+from govgate.run.check import get_registry
 
 from conftest import REPO_ROOT, RepoBuilder, git
 

@@ -83,7 +83,7 @@ def test_plugins_lists_builtins(run_cli) -> None:
     result = run_cli("plugins", "--format", "json")
     assert result.exit_code == 0
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
-    assert "config" in plugins["govgate.collectors.config"]["collectors"]
+    assert "config" in plugins["govgate_collectors.config"]["collectors"]
     assert "human-oversight" in plugins["govgate.builtin"]["packs"]
     assert plugins["govgate.builtin"]["builtin"] is True
 
@@ -148,16 +148,16 @@ def test_policy_lint_clean_on_shipped_packs(run_cli) -> None:
 
 
 def test_internal_error_is_exit_3_with_traceback(run_cli, make_repo, monkeypatch) -> None:
-    import govgate.run
+    import govgate.run.check
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
 
-    monkeypatch.setattr(govgate.run, "evaluate_collection", broken)
+    monkeypatch.setattr(govgate.run.check, "evaluate_collection", broken)
     repo = make_repo({"govgate.yaml": "system: {name: d, risk: high}\npacks: [human-oversight]\n"})
     from click.testing import CliRunner
 
-    from govgate.cli import main
+    from govgate.cli.main import main
 
     result = CliRunner().invoke(main, ["check", str(repo.path), "--no-locker"])
     assert result.exit_code == 3

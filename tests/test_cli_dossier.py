@@ -38,7 +38,7 @@ APPROVER = "Morgan Approver <morgan@lender.invalid>"
 
 
 def invoke(*args: str | Path) -> CliResult:
-    from govgate.cli import main
+    from govgate.cli.main import main
 
     result = CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
     return CliResult(result.exit_code, result.stdout, result.stderr)
@@ -395,7 +395,7 @@ def test_verify_of_a_file_that_is_not_a_dossier(tmp_path: Path) -> None:
 def test_progress_line_only_on_a_terminal() -> None:
     import io
 
-    from govgate.cli_dossier import TerminalProgress
+    from govgate.cli.dossier import TerminalProgress
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

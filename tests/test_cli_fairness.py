@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from govgate.schema import load_schema
+from govgate.support.schemas import load_schema
 from tests import realdata
 
 

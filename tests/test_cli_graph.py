@@ -32,7 +32,7 @@ def check_json(run_cli: Any, repo: Path) -> dict[str, Any]:
 
 def rule_statuses(document: dict[str, Any]) -> dict[str, str]:
     """Each rule's status over its findings, as the trace shows it."""
-    from govgate.graph import rule_status
+    from govgate.analysis.graph import rule_status
 
     counts: dict[str, dict[str, int]] = {}
     for finding in document["findings"]:

@@ -134,7 +134,7 @@ def sql(repo: RepoBuilder, *statements: str | tuple[str, tuple[Any, ...]]) -> No
 def govgate(*args: str | Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """The real CLI in its own process (the tests' environment: plugin autoload off)."""
     return subprocess.run(
-        [sys.executable, "-m", "govgate.cli", *map(str, args)],
+        [sys.executable, "-m", "govgate.cli.main", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -545,7 +545,7 @@ def test_concurrent_checks_all_finish_and_all_runs_verify(
     root = example_repo("loan-approval") if processes == 2 else repo.path
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "govgate.cli", "check", str(root), "--format", "json"],
+            [sys.executable, "-m", "govgate.cli.main", "check", str(root), "--format", "json"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -644,7 +644,7 @@ def test_sigkill_during_collect_leaves_earlier_runs_intact(make_repo) -> None:
             holder = sqlite3.connect(path, isolation_level=None)
             holder.execute("BEGIN IMMEDIATE")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "govgate.cli", "collect", str(repo.path), "--no-cache"],
+            [sys.executable, "-m", "govgate.cli.main", "collect", str(repo.path), "--no-cache"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

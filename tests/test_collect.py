@@ -18,7 +18,7 @@ HEAVY = ("jsonschema", "duckdb", "git", "networkx", "weasyprint", "jinja2")
 
 WRAPPER = """\
 import json, sys
-from govgate.cli import main
+from govgate.cli.main import main
 sys.argv = ["govgate", *sys.argv[1:]]
 try:
     main()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from govgate.conditions import (
+from govgate.core.conditions import (
     BUILTIN_OPERATORS,
     ConditionCompileError,
     ConditionEvalError,
@@ -143,7 +143,7 @@ def test_type_mismatch_is_an_evaluation_error_not_a_pass() -> None:
 
 
 def test_applicability_note_says_from_when_a_rule_applies() -> None:
-    from govgate.evaluate import applicability_note
+    from govgate.core.evaluate import applicability_note
 
     start = compile_condition(
         {"path": "params.start", "op": "older_than", "value": "0d"}, env(start="2027-01-01")

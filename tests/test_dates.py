@@ -1,4 +1,4 @@
-"""Dates read from the forms people write (govgate.dates.parse_date_loose)."""
+"""Dates read from the forms people write (govgate.support.dates.parse_date_loose)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from govgate.dates import parse_date_loose
+from govgate.support.dates import parse_date_loose
 
 
 @pytest.mark.parametrize(

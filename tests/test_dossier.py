@@ -13,8 +13,10 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from govgate.config import load_config
-from govgate.dossier import (
+from govgate.core.config import load_config
+from govgate.core.evidence import Evidence, Source
+from govgate.core.result import git_target
+from govgate.outputs.dossier import (
     FOUR_FIFTHS,
     DossierInput,
     TemplateUrlGuard,
@@ -29,10 +31,8 @@ from govgate.dossier import (
     render_html,
     signoff_context,
 )
-from govgate.errors import UsageError
-from govgate.evidence import Evidence, Source
-from govgate.result import git_target
-from govgate.run import get_registry
+from govgate.run.check import get_registry
+from govgate.support.errors import UsageError
 
 from conftest import EXAMPLES, git
 
@@ -194,7 +194,7 @@ def rich_extras() -> tuple[Evidence, ...]:
 @pytest.fixture(scope="module")
 def example_input(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DossierInput]:
     """A check of the loan-approval example (in a git repository), as the dossier gets it."""
-    from govgate.run import CheckOptions, run_check
+    from govgate.run.check import CheckOptions, run_check
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVGATE_DISABLE_PLUGIN_AUTOLOAD", "1")

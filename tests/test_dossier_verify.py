@@ -15,21 +15,21 @@ import pypdf
 import pytest
 from pypdf.generic import NameObject
 
-from govgate.dossier import (
+from govgate.outputs.dossier import (
     MANIFEST_ATTACHMENT,
     RESULT_ATTACHMENT,
     DossierInput,
     dossier_input_from_outcome,
     render_dossier,
 )
-from govgate.dossier_verify import RecordedRun, verify_dossier
+from govgate.outputs.dossier.verify import RecordedRun, verify_dossier
 
 from conftest import EXAMPLES, git
 
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, DossierInput]]:
-    from govgate.run import CheckOptions, run_check
+    from govgate.run.check import CheckOptions, run_check
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVGATE_DISABLE_PLUGIN_AUTOLOAD", "1")
@@ -105,7 +105,7 @@ def test_rewriting_attachment_and_metadata_together_is_still_caught(
 ) -> None:
     """The careful forger also rewrites the XMP digest: the printed page still disagrees."""
     pdf, _ = made
-    from govgate.evidence import sha256_digest
+    from govgate.core.evidence import sha256_digest
 
     def forge(writer: pypdf.PdfWriter) -> None:
         new_content = b""

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from govgate import hookimpl
-from govgate.collector import CollectContext, Collector, EvidenceKind
-from govgate.errors import CollectorError
-from govgate.evidence import Evidence
-from govgate.plugins import build_registry, get_plugin_manager
-from govgate.run import CheckOptions, run_check
+from govgate.core.collector import CollectContext, Collector, EvidenceKind
+from govgate.core.evidence import Evidence
+from govgate.core.plugins import build_registry, get_plugin_manager
+from govgate.run.check import CheckOptions, run_check
+from govgate.support.errors import CollectorError
 
 from conftest import RepoBuilder
 
@@ -245,10 +245,10 @@ def test_max_age_fails_stale_evidence_with_its_age(repo: RepoBuilder) -> None:
     assert "carries no date of its own" in stale["message"]
     assert undated["gate"] == "fail"
     # Evidence dated by its own record (as attestations are) ages with that date.
-    from govgate.config import load_config
-    from govgate.evaluate import Evaluator, EvidenceSet
-    from govgate.evidence import Source
-    from govgate.loader import load_policy_set
+    from govgate.core.config import load_config
+    from govgate.core.evaluate import Evaluator, EvidenceSet
+    from govgate.core.evidence import Source
+    from govgate.core.loader import load_policy_set
 
     config = load_config(repo.path)
     registry = registry_with_probe("ok")

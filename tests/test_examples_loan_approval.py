@@ -27,7 +27,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     """`govgate check` on a fresh git copy of the example (with the evidence locker)."""
     from click.testing import CliRunner
 
-    from govgate.cli import main
+    from govgate.cli.main import main
 
     target = tmp_path_factory.mktemp("example") / "loan-approval"
     shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns(".govgate"))
@@ -155,9 +155,9 @@ def test_the_waiver_applies_until_it_expires(checked: dict[str, Any]) -> None:
 
 
 def test_every_requirement_of_every_enabled_pack_is_listed(checked: dict[str, Any]) -> None:
-    from govgate.config import load_config
-    from govgate.loader import load_policy_set
-    from govgate.run import get_registry
+    from govgate.core.config import load_config
+    from govgate.core.loader import load_policy_set
+    from govgate.run.check import get_registry
 
     config = load_config(checked["root"])
     policy_set = load_policy_set(get_registry(), config, None, now=datetime.now(UTC))

@@ -140,7 +140,7 @@ def copy_as_of_today(target: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Checked]:
-    from govgate.cli import main
+    from govgate.cli.main import main
 
     repo = copy_as_of_today(tmp_path_factory.mktemp("example") / "support-assistant")
     with pytest.MonkeyPatch.context() as patch:

@@ -1,4 +1,4 @@
-"""govgate.fairness: numbers agree with fairlearn on real data; inputs are handled as documented.
+"""govgate.analysis.fairness: numbers agree with fairlearn on real data; inputs as documented.
 
 The real data (Adult, German credit) comes from tests/realdata.py. Adult and German credit have
 labels only, so each gets a deterministic rule as its "model" (realdata.adult_rule_prediction,
@@ -33,8 +33,7 @@ from fairlearn.metrics import (
 )
 from sklearn.metrics import precision_score
 
-from govgate.errors import InputError
-from govgate.fairness import (
+from govgate.analysis.fairness import (
     CELL_COUNTS_SQL,
     CELL_COUNTS_WITH_SCORE_SQL,
     FairnessSpec,
@@ -45,7 +44,8 @@ from govgate.fairness import (
     two_proportion_p_value,
     wilson_interval,
 )
-from govgate.schema import load_schema
+from govgate.support.errors import InputError
+from govgate.support.schemas import load_schema
 from tests import realdata
 
 TOLERANCE = 1e-9

@@ -18,9 +18,7 @@ from typing import Any
 import networkx as nx
 import pytest
 
-from govgate.conditions import BUILTIN_OPERATORS, Env, compile_condition
-from govgate.evidence import utc_now
-from govgate.graph import (
+from govgate.analysis.graph import (
     UnknownNode,
     build_graph,
     coverage_report,
@@ -38,8 +36,10 @@ from govgate.graph import (
     to_mermaid,
     trace,
 )
-from govgate.policy import EvidenceSelector, Origin, PolicySet, Rule
-from govgate.run import CheckOptions, run_check
+from govgate.core.conditions import BUILTIN_OPERATORS, Env, compile_condition
+from govgate.core.evidence import utc_now
+from govgate.core.policy import EvidenceSelector, Origin, PolicySet, Rule
+from govgate.run.check import CheckOptions, run_check
 
 HO_RULES = {
     "HO-1.config-present",
@@ -247,7 +247,7 @@ def test_an_item_summarised_from_several_files_links_each_file_it_was_read_from(
 
 
 def test_every_edge_points_from_what_depends_to_what_it_needs(loan: Path) -> None:
-    from govgate.graph import RELATIONS
+    from govgate.analysis.graph import RELATIONS
 
     graph, _ = graph_of(loan)
     assert nx.is_directed_acyclic_graph(graph)
@@ -452,7 +452,7 @@ def test_impact_matches_globs_as_the_collectors_do(loan: Path, path: str, reads:
     assert ("EX-C1.card-present" in impact.rule_ids) is reads
     assert not HO_RULES & set(impact.rule_ids)
     # The same answer as the collectors' own glob over the repository.
-    from govgate.collector import RepoFiles
+    from govgate.core.collector import RepoFiles
 
     target = loan / path
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -645,7 +645,7 @@ def test_check_does_not_import_networkx(loan: Path) -> None:
     """The hook path stays free of the graph library (about 0.1 s of imports)."""
     code = (
         "import sys\nfrom pathlib import Path\n"
-        "from govgate.run import CheckOptions, run_check\n"
+        "from govgate.run.check import CheckOptions, run_check\n"
         f"run_check(CheckOptions(root=Path({str(loan)!r}), use_locker=False))\n"
         "print('networkx' in sys.modules)\n"
     )

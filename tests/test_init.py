@@ -179,8 +179,8 @@ def test_init_creates_the_folder_and_refuses_an_unknown_pack(tmp_path, run_cli) 
 
 def test_every_template_matches_its_kind_schema(tmp_path, run_cli) -> None:
     """Placeholders must fail rules, not schemas: a schema error would hide what is missing."""
-    from govgate.loader import load_policy_set
-    from govgate.run import get_registry
+    from govgate.core.loader import load_policy_set
+    from govgate.run.check import get_registry
 
     registry = get_registry()
     target = tmp_path / "all"
@@ -192,7 +192,7 @@ def test_every_template_matches_its_kind_schema(tmp_path, run_cli) -> None:
         if kind.collector != "config" or not kind.paths or kind.schema is None:
             continue
         files = [p for p in target.rglob("*") if p.is_file()]
-        from govgate.collector import glob_to_regex
+        from govgate.core.collector import glob_to_regex
 
         regex = glob_to_regex(kind.paths[0])
         matching = [p for p in files if regex.match(p.relative_to(target).as_posix())]
@@ -210,10 +210,11 @@ def test_every_template_matches_its_kind_schema(tmp_path, run_cli) -> None:
 def test_document_templates_open_with_their_front_matter(tmp_path, run_cli) -> None:
     """Front matter counts only from a document's first line: a template opening with a blank line
     would have its owner, dates and approvals ignored however well they were filled in."""
-    from govgate.collectors.documents import parse_markdown
-    from govgate.init import _front_matter_fields, concrete_path
-    from govgate.loader import load_policy_set
-    from govgate.run import get_registry
+    from govgate_collectors.documents import parse_markdown
+
+    from govgate.core.loader import load_policy_set
+    from govgate.core.scaffold import _front_matter_fields, concrete_path
+    from govgate.run.check import get_registry
 
     registry = get_registry()
     target = tmp_path / "all"
@@ -1070,6 +1071,6 @@ def test_filled_default_init_passes_every_pack(make_repo, run_cli, assess_ahead:
     ],
 )
 def test_concrete_path_of_a_kinds_glob(pattern: str, expected: str) -> None:
-    from govgate.init import concrete_path
+    from govgate.core.scaffold import concrete_path
 
     assert concrete_path(pattern, "Loan Desk") == expected

@@ -18,9 +18,9 @@ from typing import Any, ClassVar
 import pytest
 
 from govgate import hookimpl
-from govgate.collector import CollectContext, Collector
-from govgate.errors import UsageError
-from govgate.evidence import Evidence, canonical_json, format_timestamp, sha256_digest
+from govgate.core.collector import CollectContext, Collector
+from govgate.core.evidence import Evidence, canonical_json, format_timestamp, sha256_digest
+from govgate.core.plugins import Registry, build_registry, get_plugin_manager
 from govgate.locker import (
     _MIGRATIONS,
     APPLICATION_ID,
@@ -34,8 +34,8 @@ from govgate.locker import (
     tombstone_hash,
     verify_export,
 )
-from govgate.plugins import Registry, build_registry, get_plugin_manager
-from govgate.run import CheckOptions, CheckOutcome, run_check
+from govgate.run.check import CheckOptions, CheckOutcome, run_check
+from govgate.support.errors import UsageError
 
 from conftest import RepoBuilder
 
@@ -269,7 +269,7 @@ def test_a_govgate_upgrade_misses_the_cache(notes_repo, monkeypatch: pytest.Monk
     collector = fresh_collector()
     registry = registry_with(collector)
     check(repo, registry)
-    monkeypatch.setattr("govgate.collect.__version__", "99.0.0")
+    monkeypatch.setattr("govgate.run.collect.__version__", "99.0.0")
     again = check(repo, registry, T1 + timedelta(minutes=1))
 
     assert collector_status(again) == "ok"

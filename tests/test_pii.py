@@ -1,4 +1,4 @@
-"""govgate.pii: what it finds, what it must not find, and that raw values never come out."""
+"""govgate.support.pii: what it finds, what it must not find, and that raw values never come out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from govgate.pii import (
+from govgate.support.pii import (
     IBAN_LENGTHS,
     PII_TYPES,
     PREFILTER_PATTERN,

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from govgate.hookspecs import HOOK_NAMES
+from govgate.core.hookspecs import HOOK_NAMES
 
 CliResult = Any  # tests/conftest.py's CliResult: exit_code, stdout, stderr
 
@@ -35,8 +35,8 @@ FULL_PLUGIN = '''
 from pathlib import Path
 
 from govgate import hookimpl
-from govgate.collector import Collector, EvidenceKind
-from govgate.reporters import Reporter
+from govgate.core.collector import Collector, EvidenceKind
+from govgate.core.reporter import Reporter
 
 CARD_SCHEMA = {
     "type": "object",
@@ -273,7 +273,7 @@ def readme_repo(make_repo: Callable[..., Any]) -> Path:
 
 
 def test_every_hook_has_a_documentation_section_and_a_test() -> None:
-    assert HOOK_NAMES, "govgate.hookspecs.HOOK_NAMES is empty"
+    assert HOOK_NAMES, "govgate.core.hookspecs.HOOK_NAMES is empty"
     headings = set(re.findall(r"^## (\S+)\s*$", PLUGIN_DOCS.read_text(encoding="utf-8"), re.M))
     undocumented = [name for name in HOOK_NAMES if name not in headings]
     assert not undocumented, f"docs/plugins.md has no '## NAME' section for {undocumented}"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from govgate.errors import InputError
-from govgate.yamlload import load_yaml_file, load_yaml_text
+from govgate.support.errors import InputError
+from govgate.support.yamlload import load_yaml_file, load_yaml_text
 
 
 def test_lines_point_at_keys_and_list_items() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from govgate.collect import collect_evidence
-from govgate.collector import EvidenceKind
-from govgate.evidence import canonical_json
-from govgate.run import get_registry
+from govgate.core.collector import EvidenceKind
+from govgate.core.evidence import canonical_json
+from govgate.run.check import get_registry
+from govgate.run.collect import collect_evidence
 
 from conftest import RepoBuilder
 

@@ -19,18 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
-
-from govgate.collector import CollectContext, RepoFiles
-from govgate.collectors.decision_logs import (
+from govgate_collectors.decision_logs import (
     DecisionLogsCollector,
     DecisionLogSettings,
     DuckDBDecisionLogLoader,
     line_pass,
     terminal_progress,
 )
-from govgate.errors import CollectorError
-from govgate.evidence import Evidence
+from jsonschema import Draft202012Validator
+
+from govgate.core.collector import CollectContext, RepoFiles
+from govgate.core.evidence import Evidence
+from govgate.support.errors import CollectorError
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 HIGH = ["credit_decision", "limit_increase"]
@@ -428,9 +428,9 @@ def test_several_files_roll_up_into_one_summary(tmp_path: Path) -> None:
 def test_the_summary_lists_a_thousand_files_and_counts_the_rest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import govgate.evidence
+    import govgate.core.evidence
 
-    monkeypatch.setattr(govgate.evidence, "MAX_SOURCE_FILES", 3)
+    monkeypatch.setattr(govgate.core.evidence, "MAX_SOURCE_FILES", 3)
     for n in range(5):
         write(tmp_path, f"logs/decisions/{n}.jsonl", chained([record(n, "2026-03-01T09:00:00Z")]))
 

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from govgate_collectors.documents import DOCUMENT_SCHEMA
 from jsonschema import Draft202012Validator
 
-from govgate.collect import Collection, collect_evidence
-from govgate.collector import EvidenceKind
-from govgate.collectors.documents import DOCUMENT_SCHEMA
-from govgate.evidence import Evidence, canonical_json
-from govgate.run import get_registry
+from govgate.core.collector import EvidenceKind
+from govgate.core.evidence import Evidence, canonical_json
+from govgate.run.check import get_registry
+from govgate.run.collect import Collection, collect_evidence
 
 from conftest import RepoBuilder
 

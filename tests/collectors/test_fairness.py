@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 
-from govgate.collect import collect_evidence
-from govgate.config import load_config
-from govgate.evidence import Evidence
-from govgate.loader import load_policy_set
-from govgate.run import get_registry
+from govgate.core.config import load_config
+from govgate.core.evidence import Evidence
+from govgate.core.loader import load_policy_set
+from govgate.run.check import get_registry
+from govgate.run.collect import collect_evidence
 from tests import realdata
 from tests.conftest import RepoBuilder
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from govgate.collect import collect_evidence
-from govgate.collector import EvidenceKind
-from govgate.run import get_registry
+from govgate.core.collector import EvidenceKind
+from govgate.run.check import get_registry
+from govgate.run.collect import collect_evidence
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

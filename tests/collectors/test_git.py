@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from govgate_collectors.git import GitCollector, codeowners_regex, git_failure
 from jsonschema import Draft202012Validator
 
-from govgate.collect import Collection, collect_evidence
-from govgate.collectors.git import GitCollector, codeowners_regex, git_failure
-from govgate.evidence import Evidence, canonical_json
-from govgate.run import CheckOptions, get_registry, run_check
+from govgate.core.evidence import Evidence, canonical_json
+from govgate.run.check import CheckOptions, get_registry, run_check
+from govgate.run.collect import Collection, collect_evidence
 
 from conftest import RepoBuilder, git
 

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from govgate_collectors.decision_logs import DecisionLogsCollector
+from govgate_collectors.pii import PiiCollector, pieces
+from govgate_collectors.test_reports import TestReportsCollector
 from jsonschema import Draft202012Validator
 
-from govgate.collector import CollectContext, RepoFiles
-from govgate.collectors.decision_logs import DecisionLogsCollector
-from govgate.collectors.pii import PiiCollector, pieces
-from govgate.collectors.test_reports import TestReportsCollector
-from govgate.evidence import Evidence, canonical_json
+from govgate.core.collector import CollectContext, RepoFiles
+from govgate.core.evidence import Evidence, canonical_json
 
 from conftest import CliResult
 
@@ -199,7 +199,7 @@ def test_a_value_cut_between_pieces_of_a_long_line_is_found_once() -> None:
         total = 0
         for piece in pieces(io.BytesIO(text), block_bytes=block, overlap=32):
             total += piece.size
-            from govgate.pii import scan_text
+            from govgate.support.pii import scan_text
 
             for index, part in enumerate(piece.text.split("\n")):
                 for match in scan_text(part):

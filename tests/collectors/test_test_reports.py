@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from govgate_collectors.test_reports import TestReportsCollector, parse_junit
 from jsonschema import Draft202012Validator
 
-from govgate.collector import CollectContext, RepoFiles
-from govgate.collectors.test_reports import TestReportsCollector, parse_junit
-from govgate.errors import CollectorError
-from govgate.evidence import Evidence
+from govgate.core.collector import CollectContext, RepoFiles
+from govgate.core.evidence import Evidence
+from govgate.support.errors import CollectorError
 
 from conftest import git
 
@@ -303,7 +303,7 @@ def test_a_huge_report_is_refused_not_read_whole(tmp_path: Path) -> None:
     path = write(
         tmp_path, "big.xml", "<testsuite>" + "<testcase name='x'/>" * 5000 + "</testsuite>"
     )
-    from govgate.collectors.test_reports import DEFAULT_CATEGORIES, Categories, ReportProblem
+    from govgate_collectors.test_reports import DEFAULT_CATEGORIES, Categories, ReportProblem
 
     with pytest.raises(ReportProblem, match="larger than"):
         parse_junit(path, "big.xml", Categories(DEFAULT_CATEGORIES), limit=50_000)

@@ -508,12 +508,12 @@ def run_govgate(
     preexec_fn: Any = None,
     autoload: bool = False,
 ) -> Finished:
-    """Run `python -m govgate.cli ARGS`; measure its own peak RSS with wait4 (no other child).
+    """Run `python -m govgate.cli.main ARGS`; measure its own peak RSS with wait4 (no other child).
 
     The timeout is a hang detector, not a speed check: a child still running then is killed
     and reported as `timed_out`.
     """
-    argv = [sys.executable, "-m", "govgate.cli", *map(str, args)]
+    argv = [sys.executable, "-m", "govgate.cli.main", *map(str, args)]
     full_env = {**os.environ, "GOVGATE_DISABLE_PLUGIN_AUTOLOAD": "1", "NO_COLOR": "1"}
     if autoload:  # entry-point discovery on, as on a user's machine
         del full_env["GOVGATE_DISABLE_PLUGIN_AUTOLOAD"]
@@ -601,7 +601,7 @@ def validate_outputs(directory: Path) -> dict[str, Any]:
     from reporters.test_sarif import validator as sarif_validator
     from trestle.oscal.assessment_results import AssessmentResults
 
-    from govgate.schema import load_schema
+    from govgate.support.schemas import load_schema
 
     texts = {
         name: (directory / file).read_text(encoding="utf-8") for name, file in OUTPUT_FILES.items()

@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 PLUGIN = """
 import os, re, time
 from govgate import hookimpl
-from govgate.collector import Collector, EvidenceKind
+from govgate.core.collector import Collector, EvidenceKind
 
 SCHEMA = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}}
 
@@ -357,7 +357,7 @@ def test_a_full_disk_fails_closed_and_keeps_earlier_runs(
 # -- SIGKILL --------------------------------------------------------------------------------------
 
 
-CHECK = [sys.executable, "-m", "govgate.cli", "check"]
+CHECK = [sys.executable, "-m", "govgate.cli.main", "check"]
 FORMATS = "json,sarif,junit,markdown"
 
 
@@ -369,7 +369,7 @@ def plugin_env(site: Path) -> dict[str, str]:
 
 def _kill_at(args: list[str], after: float, env: dict[str, str]) -> int:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "govgate.cli", *args],
+        [sys.executable, "-m", "govgate.cli.main", *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -385,7 +385,7 @@ def _kill_at(args: list[str], after: float, env: dict[str, str]) -> int:
 def _timed(args: list[str], env: dict[str, str]) -> float:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "govgate.cli", *args],
+        [sys.executable, "-m", "govgate.cli.main", *args],
         capture_output=True,
         env=env,
         check=False,

@@ -28,11 +28,11 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from govgate.collect import collect_evidence
-from govgate.collector import EvidenceKind
-from govgate.errors import ExitCode, GovgateError
-from govgate.evidence import Evidence, Source, canonical_json
-from govgate.run import CheckOptions, get_registry, run_check
+from govgate.core.collector import EvidenceKind
+from govgate.core.evidence import Evidence, Source, canonical_json
+from govgate.run.check import CheckOptions, get_registry, run_check
+from govgate.run.collect import collect_evidence
+from govgate.support.errors import ExitCode, GovgateError
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 #: What the examples turned out to be, counted for docs/reliability.md.
@@ -665,7 +665,7 @@ STRUCTURAL = (
     text=st.sampled_from(STRUCTURAL) | hostile_text | json_values.map(json.dumps),
 )
 def test_any_config_text_parses_or_is_a_parse_problem(fmt: str, text: str) -> None:
-    from govgate.collectors.config import ParseProblem, parse_config_text, redact_secrets
+    from govgate_collectors.config import ParseProblem, parse_config_text, redact_secrets
 
     problems: list[tuple[int, str]] = []
     try:

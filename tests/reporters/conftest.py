@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from govgate.run import CheckOptions, run_check
+from govgate.run.check import CheckOptions, run_check
 
 from conftest import RepoBuilder
 

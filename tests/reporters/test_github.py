@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from govgate.reporters.github import GithubReporter, command, escape_data, escape_property
+from govgate.outputs.reporters.github import GithubReporter, command, escape_data, escape_property
 
 from conftest import RepoBuilder
 

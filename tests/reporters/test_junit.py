@@ -8,7 +8,7 @@ from typing import Any
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 
-from govgate.reporters.junit import JunitReporter
+from govgate.outputs.reporters.junit import JunitReporter
 
 
 def parse(result: dict[str, Any]) -> JUnitXml:

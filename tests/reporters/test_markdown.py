@@ -11,7 +11,7 @@ from typing import Any
 import cmarkgfm
 from cmarkgfm.cmark import Options
 
-from govgate.reporters.markdown import COMMENT_LIMIT, MarkdownReporter, md_code, md_text
+from govgate.outputs.reporters.markdown import COMMENT_LIMIT, MarkdownReporter, md_code, md_text
 
 GITHUB_COMMENT_LIMIT = 65_536
 

@@ -14,7 +14,7 @@ from jsonschema import Draft7Validator, validators
 from jsonschema.exceptions import ValidationError
 from trestle.oscal.assessment_results import AssessmentResults
 
-from govgate.reporters.oscal import OscalReporter, token
+from govgate.outputs.reporters.oscal import OscalReporter, token
 
 from conftest import RepoBuilder
 
@@ -368,7 +368,7 @@ def test_the_reference_check_catches_what_it_looks_for(
 def test_uuid_namespace_is_derived_from_the_props_namespace() -> None:
     import uuid
 
-    from govgate.reporters.oscal import NS, UUID_NAMESPACE
+    from govgate.outputs.reporters.oscal import NS, UUID_NAMESPACE
 
     assert uuid.uuid5(uuid.NAMESPACE_URL, NS) == uuid.UUID(UUID_NAMESPACE)
 

@@ -11,7 +11,7 @@ from urllib.parse import unquote
 
 from jsonschema import Draft7Validator
 
-from govgate.reporters.sarif import FINGERPRINT_KEY, SarifReporter, artifact_uri
+from govgate.outputs.reporters.sarif import FINGERPRINT_KEY, SarifReporter, artifact_uri
 
 from conftest import RepoBuilder
 

@@ -33,8 +33,8 @@ from govgate_mlflow.stores import (
     SqliteStoreReader,
 )
 
-from govgate.cli import main
-from govgate.run import CheckOptions, CheckOutcome, run_check
+from govgate.cli.main import main
+from govgate.run.check import CheckOptions, CheckOutcome, run_check
 
 PLANTED_EMAIL = "alice.smith@example.com"
 
@@ -301,7 +301,7 @@ def test_production_versions_runs_and_lineage(stores: dict[str, Path], layout: s
     assert run["metrics"] == {"auc": 0.86, "loss": None}  # latest step; NaN is null
     assert run["params"]["max_depth"] == "8"
     assert PLANTED_EMAIL not in run["params"]["data_owner"]
-    assert run["params"]["data_owner"] == "a***@e***.com"  # masked by govgate.pii
+    assert run["params"]["data_owner"] == "a***@e***.com"  # masked by govgate.support.pii
     assert (run["lineage_ok"], run["lineage_problem"]) == (True, None)
     assert run["start_time"].endswith("Z") and run["start_time"] <= run["end_time"]
 

@@ -24,15 +24,15 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from govgate_collectors.decision_logs import DecisionLogsCollector
 from govgate_spark.backend import SparkBackend
 
-from govgate.aggregate import AggregationError, BackendHandle, DuckDBBackend, TableSource
-from govgate.collect import collect_evidence
-from govgate.collector import CollectContext, RepoFiles
-from govgate.collectors.decision_logs import DecisionLogsCollector
-from govgate.fairness import FairnessSpec, analyse_source
-from govgate.plugins import build_registry, get_plugin_manager
-from govgate.run import CheckOptions, run_check
+from govgate.analysis.aggregate import AggregationError, BackendHandle, DuckDBBackend, TableSource
+from govgate.analysis.fairness import FairnessSpec, analyse_source
+from govgate.core.collector import CollectContext, RepoFiles
+from govgate.core.plugins import build_registry, get_plugin_manager
+from govgate.run.check import CheckOptions, run_check
+from govgate.run.collect import collect_evidence
 
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 HIGH = ["credit_decision", "limit_increase"]
@@ -376,10 +376,10 @@ def test_check_with_backend_spark_reads_the_lake_and_names_the_backend(
         )
     )
     registry = build_registry(get_plugin_manager(["spark"]))
-    from govgate.config import load_config
+    from govgate.core.config import load_config
 
     config = load_config(repo)
-    from govgate.aggregate import select_backend
+    from govgate.analysis.aggregate import select_backend
 
     handle = select_backend(registry, config)
     assert handle.name == "spark" and not handle.opened

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from govgate import hookimpl
-from govgate.collector import Collector
+from govgate.api import Collector, hookimpl
 
 __version__ = "0.1.0"
 

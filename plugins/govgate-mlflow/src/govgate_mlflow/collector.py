@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from govgate.collector import CollectContext, Collector, EvidenceKind
-from govgate.errors import CollectorError
-from govgate.evidence import Evidence
-from govgate.pii import redact_text
+from govgate.api import (
+    CollectContext,
+    Collector,
+    CollectorError,
+    Evidence,
+    EvidenceKind,
+    redact_text,
+)
 from govgate_mlflow import __version__
 from govgate_mlflow.schema import KIND, REGISTERED_MODELS_SCHEMA
 from govgate_mlflow.stores import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from govgate import hookimpl
+from govgate.api import hookimpl
 
 __version__ = "0.1.0"
 

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
-from govgate.aggregate import (
+from govgate.api import (
     AggregationBackend,
     AggregationError,
     RegisteredSource,

@@ -1,0 +1,424 @@
+"""The `attestations` collector: manual evidence, one YAML record per signed-off statement.
+
+Some criteria cannot be read from code ("an executive sponsor with budget authority"). Teams
+state them in `governance/attestations/*.yaml` (who, role, statement, date, optional expiry)
+and git corroborates the record: who committed it, when, and whether that is the person named
+(DESIGN §4). A record that is malformed or misses a required field is still evidence, carrying
+its problem with file and line, so a rule fails on it instead of not seeing it.
+
+In a shallow clone (`git clone --depth N`, the CI default) the last commit found for a file may
+be the clone's cut-off commit, whose diff lists every file: its author is whoever made that
+commit, not who wrote the record. Such a change is never attributed: the author is unknown,
+`git.history_truncated` is true and the record is not corroborated (fails closed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from govgate import hookimpl
+from govgate.core.collector import CollectContext, Collector, EvidenceKind
+from govgate.core.evidence import Evidence
+from govgate.support.dates import parse_date_loose
+from govgate.support.errors import CollectorError, InputError
+from govgate.support.pii import redact_json, redact_text
+from govgate.support.yamlload import load_yaml_text, pointer_join
+from govgate_collectors.git import (
+    LastChange,
+    git_failure,
+    git_state_patterns,
+    has_commits,
+    last_changes,
+    open_repository,
+    runner,
+    shallow_boundaries,
+    uncommitted_paths,
+)
+
+DEFAULT_PATHS = ("governance/attestations/**/*.yaml", "governance/attestations/**/*.yml")
+REQUIRED_FIELDS = ("id", "topic", "statement", "who", "role", "date")
+TEXT_FIELDS = ("topic", "statement", "who", "role")
+#: Names the collector adds to each record; a record may not set them itself.
+COMPUTED_FIELDS = ("date_iso", "expires_iso", "git", "expired", "valid", "problems")
+MAX_ATTESTATION_BYTES = 1024 * 1024
+
+_NULLABLE_STRING: dict[str, Any] = {"type": ["string", "null"]}
+ATTESTATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [*REQUIRED_FIELDS, *COMPUTED_FIELDS],
+    "properties": {
+        "id": {"type": "string", "minLength": 1},
+        "topic": {"type": "string", "minLength": 1},
+        "statement": {"type": "string", "minLength": 1},
+        "who": {"type": "string", "minLength": 1},
+        "role": {"type": "string", "minLength": 1},
+        "date": {"type": "string"},
+        "expires": {"type": "string"},
+        "evidence": {"type": "array", "items": {"type": "string"}},
+        "budget_authority": {"type": "boolean"},
+        "date_iso": {"type": ["string", "null"], "format": "date"},
+        "expires_iso": {"type": ["string", "null"], "format": "date"},
+        "git": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": [
+                "author",
+                "commit",
+                "date",
+                "matches_who",
+                "committed",
+                "uncommitted_changes",
+                "history_truncated",
+            ],
+            "properties": {
+                "author": _NULLABLE_STRING,
+                "commit": _NULLABLE_STRING,
+                "date": {"type": ["string", "null"], "format": "date-time"},
+                "matches_who": {"type": "boolean"},
+                "committed": {"type": "boolean"},
+                "uncommitted_changes": {"type": "boolean"},
+                "history_truncated": {"type": "boolean"},
+            },
+        },
+        "expired": {"type": "boolean"},
+        "valid": {"type": "boolean"},
+        "problems": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
+
+def _person(name: str) -> str:
+    """A name as compared with the git author: no `<e-mail>`, single spaces, any case."""
+    return " ".join(re.sub(r"<[^>]*>", " ", name).split()).casefold()
+
+
+def git_corroboration(
+    rel: str, change: LastChange | None, dirty: set[str], who: Any, *, truncated: bool = False
+) -> dict[str, Any]:
+    """What git says about a record's file: its last commit and whether that is `who`.
+
+    `truncated`: the last change found is a shallow clone's cut-off commit, so the commit that
+    really last changed the file (and its author) is unknown; nothing is attributed.
+    """
+    if change is None:  # untracked, outside a repository, or no commits yet
+        return {
+            "author": None,
+            "commit": None,
+            "date": None,
+            "matches_who": False,
+            "committed": False,
+            "uncommitted_changes": rel in dirty,
+            "history_truncated": False,
+        }
+    if truncated:
+        return {
+            "author": None,
+            "commit": None,
+            "date": None,
+            "matches_who": False,
+            "committed": rel not in dirty,
+            "uncommitted_changes": rel in dirty,
+            "history_truncated": True,
+        }
+    return {
+        "author": redact_text(change.author),
+        "commit": change.commit,
+        "date": change.date,
+        "matches_who": isinstance(who, str) and _person(who) == _person(change.author),
+        "committed": rel not in dirty,
+        "uncommitted_changes": rel in dirty,
+        "history_truncated": False,
+    }
+
+
+def truncated_history_warning(boundary: str) -> str:
+    """The diagnostic (on the record's file) when its last change is a shallow cut-off."""
+    return (
+        f"git history is truncated (shallow clone): the last commit found for this file, "
+        f"{boundary[:12]}, is the clone's cut-off, so who committed the attestation is unknown "
+        f"and git does not corroborate it; fetch full history: actions/checkout "
+        f"fetch-depth: 0, or git fetch --unshallow"
+    )
+
+
+class AttestationsCollector(Collector):
+    name = "attestations"
+    # 1.1.0: git.history_truncated; a shallow clone's cut-off commit is never attributed.
+    version = "1.1.0"
+    description = "signed-off statements (who, role, date, expiry) corroborated by git"
+    kinds = (
+        EvidenceKind(
+            "attestation",
+            "attestations",
+            ATTESTATION_SCHEMA,
+            "one manual attestation: id, topic, statement, who, role, date, optional expires "
+            "and evidence links, with the git author who committed it",
+        ),
+    )
+    # `expired` depends on today's date, not only on the files: cached output must not
+    # outlive a day boundary by much.
+    ttl = timedelta(hours=1)
+
+    def _paths(self, ctx: CollectContext) -> list[str]:
+        value = ctx.settings.get("paths", list(DEFAULT_PATHS))
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise CollectorError(
+                f"govgate.yaml collectors.attestations.paths: expected a list of globs, "
+                f"got {value!r}"
+            )
+        return value
+
+    def input_patterns(self, ctx: CollectContext) -> list[str]:
+        return self._paths(ctx) + git_state_patterns(ctx.root)
+
+    def impact_patterns(self, ctx: CollectContext) -> list[str]:
+        return self._paths(ctx)  # git state only refreshes the corroboration, it is not content
+
+    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
+        import git
+
+        patterns = self._paths(ctx)
+        files = list(ctx.iter_files(patterns))
+        if not files:
+            return []
+        repo = open_repository(ctx.root)
+        changes: dict[str, LastChange] = {}
+        dirty: set[str] = set()
+        boundaries: set[str] = set()
+        if repo is not None:
+            try:
+                cmd = runner(ctx.root)
+                head = has_commits(repo)
+                rels = [rel for rel, _ in files]
+                changes = last_changes(cmd, patterns, rels) if head else {}
+                dirty = uncommitted_paths(cmd, patterns, rels, has_head=head)
+                # Empty unless the clone is shallow (`.git/shallow` lists the cut-off commits).
+                boundaries = shallow_boundaries(cmd) if changes else set()
+            except git.GitCommandError as exc:
+                raise CollectorError(git_failure(exc)) from exc
+            finally:
+                repo.close()
+        seen: dict[str, str] = {}
+        produced: list[Evidence] = []
+        for rel, path in files:
+            change = changes.get(rel)
+            truncated = change is not None and change.commit in boundaries
+            if change is not None and truncated:
+                ctx.problem(rel, None, truncated_history_warning(change.commit))
+            produced.extend(self._file(ctx, rel, path, change, dirty, seen, truncated=truncated))
+        return produced
+
+    def _file(
+        self,
+        ctx: CollectContext,
+        rel: str,
+        path: Path,
+        change: LastChange | None,
+        dirty: set[str],
+        seen: dict[str, str],
+        *,
+        truncated: bool = False,
+    ) -> list[Evidence]:
+        def broken(line: int | None, message: str, subject: str = rel) -> list[Evidence]:
+            ctx.problem(rel, line, message, level="error")
+            where = f"line {line}: " if line else ""
+            return [
+                ctx.evidence(
+                    "attestation", subject, None, path=rel, line=line, problem=f"{where}{message}"
+                )
+            ]
+
+        if path.stat().st_size > MAX_ATTESTATION_BYTES:
+            return broken(None, "larger than 1 MB; an attestation is a short record")
+        raw = path.read_bytes()
+        if b"\0" in raw:
+            line = raw[: raw.index(b"\0")].count(b"\n") + 1
+            return broken(line, "contains NUL bytes: not a YAML text file")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            return broken(line, "not valid UTF-8; save the file as UTF-8")
+        try:
+            loaded = load_yaml_text(text, rel)
+        except InputError as exc:
+            return broken(exc.line, exc.message)
+        document = loaded.data
+        if document is None:
+            return broken(1, "empty file: expected an attestation (id, topic, statement, ...)")
+        records: list[tuple[str, Any]]
+        if isinstance(document, dict) and "attestations" in document:
+            listed = document["attestations"]
+            if not isinstance(listed, list) or not listed:
+                return broken(
+                    loaded.line_of("/attestations"),
+                    "attestations: must be a non-empty list of records",
+                )
+            extra = sorted(str(k) for k in document if k != "attestations")
+            if extra:
+                ctx.problem(
+                    rel,
+                    loaded.line_of(f"/{extra[0]}"),
+                    f"key '{extra[0]}' next to attestations: is ignored; put it in a record",
+                )
+            records = [(f"/attestations/{i}", r) for i, r in enumerate(listed)]
+        elif isinstance(document, dict):
+            records = [("", document)]
+        else:
+            return broken(
+                1, "expected one record (id, topic, statement, ...) or attestations: [records]"
+            )
+        out = []
+        for index, (pointer, record) in enumerate(records):
+            line = loaded.line_of(pointer) or 1
+            record_id = record.get("id") if isinstance(record, dict) else None
+            label = str(record_id) if isinstance(record_id, (str, int)) else f"[{index}]"
+            subject = rel if len(records) == 1 else f"{rel}#{label}"
+            if not isinstance(record, dict):
+                out.extend(broken(line, "an attestation must be a mapping of fields", subject))
+                continue
+            git_info = git_corroboration(rel, change, dirty, record.get("who"), truncated=truncated)
+            out.append(
+                self._record(ctx, rel, subject, record, pointer, loaded.lines, git_info, seen)
+            )
+        return out
+
+    def _record(
+        self,
+        ctx: CollectContext,
+        rel: str,
+        subject: str,
+        record: dict[str, Any],
+        pointer: str,
+        lines: dict[str, int],
+        git_info: dict[str, Any],
+        seen: dict[str, str],
+    ) -> Evidence:
+        record_line = lines.get(pointer) or 1
+
+        def line_of(key: str) -> int:
+            return lines.get(pointer_join(pointer, key)) or record_line
+
+        hard: list[tuple[int, str]] = []  # malformed: the item carries a problem
+        for key in REQUIRED_FIELDS:
+            value = record.get(key)
+            if value is None or (isinstance(value, str) and not value.strip()):
+                hard.append(
+                    (
+                        line_of(key) if key in record else record_line,
+                        f"missing required field '{key}'",
+                    )
+                )
+        record_id = record.get("id")
+        if isinstance(record_id, bool) or not (
+            record_id is None or isinstance(record_id, (str, int))
+        ):
+            hard.append((line_of("id"), "id must be a short text"))
+        for key in TEXT_FIELDS:
+            if key in record and record[key] is not None and not isinstance(record[key], str):
+                hard.append((line_of(key), f"{key} must be text"))
+        for key in COMPUTED_FIELDS:
+            if key in record:
+                hard.append((line_of(key), f"field '{key}' is set by govgate; rename it"))
+
+        date_iso, date_value = self._date(ctx, rel, record, "date", line_of, hard)
+        expires_iso, expires_value = self._date(ctx, rel, record, "expires", line_of, hard)
+        evidence_links = record.get("evidence")
+        if isinstance(evidence_links, str):
+            evidence_links = [evidence_links]
+        if evidence_links is not None and not (
+            isinstance(evidence_links, list) and all(isinstance(e, str) for e in evidence_links)
+        ):
+            hard.append((line_of("evidence"), "evidence must be a list of links"))
+            evidence_links = None
+        if "budget_authority" in record and not isinstance(record["budget_authority"], bool):
+            hard.append((line_of("budget_authority"), "budget_authority must be true or false"))
+
+        if isinstance(record_id, (str, int)) and not isinstance(record_id, bool):
+            key = str(record_id)
+            if key in seen:
+                hard.append((line_of("id"), f"duplicate id '{key}' (first at {seen[key]})"))
+            else:
+                seen[key] = f"{rel}:{line_of('id')}"
+
+        today = ctx.now.date()
+        soft: list[str] = []
+        expired = expires_value is not None and expires_value < today
+        if expired and expires_value is not None:
+            soft.append(f"expired on {expires_value.isoformat()}")
+        if date_value is not None and date_value > today:
+            soft.append(f"date {date_value.isoformat()} is in the future")
+        if date_value and expires_value and expires_value < date_value:
+            soft.append("expires before its own date")
+
+        data: dict[str, Any] = {
+            redact_text(str(k)): redact_json(v)
+            for k, v in record.items()
+            if k not in COMPUTED_FIELDS
+        }
+        if isinstance(record_id, int) and not isinstance(record_id, bool):
+            data["id"] = str(record_id)
+        if evidence_links is not None:
+            data["evidence"] = [redact_text(e) for e in evidence_links]
+        problems = [message for _, message in hard] + soft
+        data.update(
+            date_iso=date_iso,
+            expires_iso=expires_iso,
+            git=git_info,
+            expired=expired,
+            valid=not problems,
+            problems=problems,
+        )
+        for line, message in hard:
+            ctx.problem(rel, line, message, level="error")
+        problem = None
+        if hard:
+            first_line = min(line for line, _ in hard)
+            problem = f"line {first_line}: " + "; ".join(message for _, message in hard)
+        locations = {
+            pointer_join("", str(k)): lines[pointer_join(pointer, str(k))]
+            for k in record
+            if pointer_join(pointer, str(k)) in lines
+        }
+        return ctx.evidence(
+            "attestation",
+            subject,
+            data,
+            path=rel,
+            line=record_line,
+            commit=git_info["commit"],
+            dated=date_iso,
+            locations=locations,
+            problem=problem,
+        )
+
+    @staticmethod
+    def _date(
+        ctx: CollectContext,
+        rel: str,
+        record: dict[str, Any],
+        key: str,
+        line_of: Any,
+        hard: list[tuple[int, str]],
+    ) -> tuple[str | None, date | None]:
+        value = record.get(key)
+        if value is None or value == "":
+            return None, None
+        reading = parse_date_loose(str(value)) if isinstance(value, (str, int)) else None
+        if reading is None:
+            hard.append((line_of(key), f"{key} {value!r} is not a date; write YYYY-MM-DD"))
+            return None, None
+        if reading.ambiguous:
+            ctx.problem(rel, line_of(key), f"{key}: {reading.note}")
+        return reading.value.isoformat(), reading.value
+
+
+@hookimpl
+def govgate_collectors() -> Sequence[type[Collector]]:
+    return [AttestationsCollector]

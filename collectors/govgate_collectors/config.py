@@ -1,0 +1,306 @@
+"""The `config` collector: YAML, JSON, TOML, INI and .env files parsed into evidence data.
+
+Each file matching a kind's globs becomes one evidence item whose data is the parsed document,
+with the source line of every key where the format allows it, so a finding about
+`decision_types[2].approval_required` points at that line. Values of keys that look like
+secrets are replaced, and personal data in values is masked, before anything leaves.
+A file that does not parse is still reported (as evidence with a problem), never skipped.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from govgate import hookimpl
+from govgate.core.collector import CollectContext, Collector
+from govgate.core.evidence import Evidence
+from govgate.support.errors import InputError
+from govgate.support.pii import redact_json, redact_text
+from govgate.support.yamlload import MAX_DEPTH, load_yaml_text, nesting_exceeds, pointer_join
+
+MAX_CONFIG_BYTES = 8 * 1024 * 1024
+_SECRET_KEY = re.compile(
+    r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential)", re.IGNORECASE
+)
+REDACTED = "<redacted>"
+
+
+class ParseProblem(Exception):
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    """Key lines of a JSON document, read through the YAML composer (JSON is nearly YAML).
+
+    Best effort by design: if the YAML reader disagrees with the JSON, no lines are given.
+    """
+    if len(text) > 1_000_000:
+        return {}
+    try:
+        return load_yaml_text(text, "<json>").lines
+    except InputError:
+        return {}
+
+
+def parse_json(text: str) -> tuple[Any, dict[str, int]]:
+    try:
+        data = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise ParseProblem(exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ParseProblem(None, "JSON nested too deeply") from None
+    except ValueError as exc:  # NaN / Infinity, or an integer of more digits than Python reads
+        raise ParseProblem(None, f"invalid JSON: {str(exc).split(';')[0]}") from None
+    if nesting_exceeds(data):
+        raise ParseProblem(None, f"JSON nested more than {MAX_DEPTH} levels deep")
+    try:  # "\ud800" is valid JSON but no Unicode text: nothing could store or digest it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        raise ParseProblem(None, f"invalid JSON: an unpaired surrogate (\\u{code:04x})") from None
+    return data, _json_lines(text)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+
+_TOML_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_TOML_KEY = re.compile(r"^\s*([A-Za-z0-9_\-\"'. ]+?)\s*=")
+
+
+def _toml_key_parts(raw: str) -> list[str]:
+    return [part.strip().strip("\"'") for part in raw.split(".")]
+
+
+def parse_toml(text: str) -> tuple[Any, dict[str, int]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        raise ParseProblem(int(match.group(1)) if match else None, f"invalid TOML: {exc}") from None
+    lines: dict[str, int] = {}
+    table: list[str] = []
+    arrays: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _TOML_TABLE.match(line)
+        if header:
+            parts = _toml_key_parts(header.group(2))
+            if header.group(1) == "[[":
+                key = "/".join(parts)
+                arrays[key] = arrays.get(key, -1) + 1
+                parts = [*parts, str(arrays[key])]
+            table = parts
+            pointer = ""
+            for part in table:
+                pointer = pointer_join(pointer, part)
+            lines.setdefault(pointer, number)
+            continue
+        assignment = _TOML_KEY.match(line)
+        if assignment:
+            pointer = ""
+            for part in [*table, *_toml_key_parts(assignment.group(1))]:
+                pointer = pointer_join(pointer, part)
+            lines.setdefault(pointer, number)
+    return _json_safe(data), lines
+
+
+def parse_ini(text: str) -> tuple[Any, dict[str, int]]:
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep key case
+    try:
+        parser.read_string(text)
+    except configparser.Error as exc:
+        line = getattr(exc, "lineno", None)
+        message = str(exc).splitlines()[0]
+        raise ParseProblem(line, f"invalid INI: {message}") from None
+    data: dict[str, Any] = {}
+    if parser.defaults():
+        data["DEFAULT"] = dict(parser.defaults())
+    for section in parser.sections():
+        data[section] = {
+            k: v
+            for k, v in parser.items(section, raw=True)
+            if k not in parser.defaults()
+            or parser.get(section, k, raw=True) != parser.defaults().get(k)
+        }
+    lines: dict[str, int] = {}
+    section_name = "DEFAULT"
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section_name = stripped[1:-1].strip()
+            lines.setdefault(pointer_join("", section_name), number)
+        elif (
+            stripped and not stripped.startswith(("#", ";")) and re.match(r"^[^=:]+[=:]", stripped)
+        ):
+            key = re.split(r"[=:]", stripped, maxsplit=1)[0].strip()
+            lines.setdefault(pointer_join(pointer_join("", section_name), key), number)
+    return data, lines
+
+
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
+
+
+def parse_env(text: str, problems: list[tuple[int, str]]) -> tuple[Any, dict[str, int]]:
+    data: dict[str, str] = {}
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = _ENV_LINE.match(line)
+        if not match:
+            problems.append((number, "not a KEY=VALUE line; ignored"))
+            continue
+        key, value = match.groups()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        if key in data:
+            first = lines[pointer_join("", key)]
+            problems.append((number, f"duplicate key {key} (first at line {first}); last one wins"))
+        data[key] = value
+        lines[pointer_join("", key)] = number
+    return data, lines
+
+
+def _json_safe(value: Any) -> Any:
+    """TOML dates become strings, NaN/inf are refused (not JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)  # dates and times from TOML
+
+
+def redact_secrets(value: Any) -> Any:
+    """Replace values under secret-looking keys; mask personal data everywhere else."""
+    if isinstance(value, dict):
+        return {
+            redact_text(str(key)): (
+                REDACTED
+                if _SECRET_KEY.search(str(key))
+                and isinstance(v, (str, int, float))
+                and v not in ("", None)
+                else redact_secrets(v)
+            )
+            for key, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_secrets(v) for v in value]
+    return redact_json(value)
+
+
+def detect_format(path: str) -> str | None:
+    name = Path(path).name.lower()
+    if name.endswith((".yaml", ".yml")):
+        return "yaml"
+    if name.endswith(".json"):
+        return "json"
+    if name.endswith(".toml"):
+        return "toml"
+    if name.endswith((".ini", ".cfg", ".conf")):
+        return "ini"
+    if name == ".env" or name.endswith(".env") or name.startswith(".env."):
+        return "env"
+    return None
+
+
+def parse_config_text(
+    text: str, fmt: str, display: str, problems: list[tuple[int, str]]
+) -> tuple[Any, dict[str, int]]:
+    """(data, line map) for one file's text; ParseProblem when it does not parse."""
+    if fmt == "yaml":
+        try:
+            loaded = load_yaml_text(text, display)
+        except InputError as exc:
+            raise ParseProblem(exc.line, exc.message) from None
+        return _json_safe(loaded.data), loaded.lines
+    if fmt == "json":
+        return parse_json(text)
+    if fmt == "toml":
+        return parse_toml(text)
+    if fmt == "ini":
+        return parse_ini(text)
+    return parse_env(text, problems)
+
+
+class ConfigCollector(Collector):
+    name = "config"
+    version = "1.0.0"
+    description = "YAML/JSON/TOML/INI/.env files parsed into data, with the line of each key"
+    produces_declared_kinds = True
+
+    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
+        for kind in ctx.kinds:
+            fmt_override = kind.options.get("format") if kind.options else None
+            for rel, path in ctx.iter_files(kind.paths):
+                fmt = fmt_override or detect_format(rel)
+                if fmt is None:
+                    ctx.problem(
+                        rel,
+                        None,
+                        "unknown config format (use .yaml, .json, .toml, "
+                        ".ini or .env, or set options.format on the kind)",
+                        level="error",
+                    )
+                    yield ctx.evidence(
+                        kind.name, rel, None, path=rel, problem="unknown config format"
+                    )
+                    continue
+                yield self._one(ctx, kind.name, rel, path, fmt)
+
+    def _one(self, ctx: CollectContext, kind: str, rel: str, path: Path, fmt: str) -> Evidence:
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            message = f"larger than {MAX_CONFIG_BYTES // (1024 * 1024)} MB; not parsed"
+            ctx.problem(rel, None, message, level="error")
+            return ctx.evidence(kind, rel, None, path=rel, problem=message)
+        raw = path.read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            message = "not valid UTF-8"
+            ctx.problem(rel, line, message, level="error")
+            return ctx.evidence(
+                kind, rel, None, path=rel, line=line, problem=f"line {line}: {message}"
+            )
+        if "\x00" in text:
+            line = text[: text.index("\x00")].count("\n") + 1
+            ctx.problem(rel, line, "contains a NUL byte; not a text file", level="error")
+            return ctx.evidence(
+                kind, rel, None, path=rel, line=line, problem=f"line {line}: contains a NUL byte"
+            )
+        problems: list[tuple[int, str]] = []
+        try:
+            data, lines = parse_config_text(text, fmt, rel, problems)
+        except ParseProblem as exc:
+            ctx.problem(rel, exc.line, exc.message, level="error")
+            where = f"line {exc.line}: " if exc.line else ""
+            return ctx.evidence(
+                kind, rel, None, path=rel, line=exc.line, problem=f"{where}{exc.message}"
+            )
+        for line, message in problems:
+            ctx.problem(rel, line, message)
+        return ctx.evidence(kind, rel, redact_secrets(data), path=rel, locations=lines)
+
+
+@hookimpl
+def govgate_collectors() -> Sequence[type[Collector]]:
+    return [ConfigCollector]

@@ -1,0 +1,421 @@
+"""The `fairness` collector: bias analyses of prediction files and decision logs, as evidence.
+
+Each analysis configured under `collectors.fairness.analyses` in govgate.yaml (a file or glob,
+its prediction/label/score columns, the protected attributes, how values map to 1/0) becomes
+one `fairness.analysis` item: the `govgate/fairness/v1` document (see `govgate.analysis.fairness`)
+plus who audited it, on what data, when, and the sha256 of the input. The item is dated by its
+`audit_date`, else by the last commit of the input file, so the bias pack can require an audit
+no older than 12 months (NYC LL144). An analysis that cannot be computed (missing column,
+unmapped label value, no file) still yields an item, carrying the problem, so rules fail on it
+with the reason instead of passing or vanishing.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from govgate import hookimpl
+from govgate.analysis.aggregate import TableSource
+from govgate.core.collector import CollectContext, Collector, EvidenceKind
+from govgate.core.evidence import Evidence
+from govgate.support.errors import CollectorError, InputError, UsageError
+from govgate.support.pii import redact_json
+from govgate.support.schemas import load_schema
+
+KIND = "fairness.analysis"
+
+_SCALAR = {"type": ["string", "number", "boolean"]}
+_VALUES = {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}]}
+
+#: One entry of `collectors.fairness.analyses` in govgate.yaml.
+ANALYSIS_SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "path", "prediction", "attrs"],
+    "properties": {
+        "name": {"type": "string", "minLength": 1},
+        "path": {"type": "string", "minLength": 1},
+        "format": {"enum": ["csv", "jsonl", "parquet"]},
+        "prediction": {"type": "string", "minLength": 1},
+        "label": {"type": "string", "minLength": 1},
+        "score": {"type": "string", "minLength": 1},
+        "attrs": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "positive": _VALUES,
+        "negative": _VALUES,
+        "label_positive": _VALUES,
+        "label_negative": _VALUES,
+        "unknown_values": {"type": "array", "items": {"type": "string"}},
+        "min_share": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+        "audit_date": {"type": "string"},
+        "data_source": {"type": "string"},
+        "auditor": {"type": "string"},
+    },
+}
+
+#: Config keys as users write them, for messages (`positive`, not `--positive`).
+CONFIG_OPTION_NAMES = {
+    "positive": "positive",
+    "negative": "negative",
+    "label_positive": "label_positive",
+    "label_negative": "label_negative",
+    "prediction": "prediction",
+    "label": "label",
+    "score": "score",
+    "attributes": "attrs",
+}
+
+
+def analysis_schema() -> dict[str, Any]:
+    """The v1 document's schema plus the audit metadata this collector adds."""
+    schema: dict[str, Any] = copy.deepcopy(load_schema("fairness"))
+    schema.pop("$id", None)
+    schema["title"] = "fairness.analysis evidence"
+    nullable = {"type": ["string", "null"]}
+    schema["properties"].update(
+        {
+            "name": {"type": "string"},
+            "path": {"type": "string"},
+            "audit_date": nullable,
+            "data_source": nullable,
+            "auditor": nullable,
+            # null when the input is read by a remote backend (lake URIs): govgate never
+            # sees its bytes, only the aggregates.
+            "input_sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+            "dated_from": {"enum": ["audit_date", "git", "mtime", "collected"]},
+            # Present when a backend other than the embedded DuckDB computed the counts.
+            "backend": {"type": "string"},
+            "source_uris": {"type": "array", "items": {"type": "string"}},
+        }
+    )
+    schema["required"] = [
+        *schema["required"],
+        "name",
+        "path",
+        "audit_date",
+        "data_source",
+        "auditor",
+        "input_sha256",
+        "dated_from",
+    ]
+    return schema
+
+
+def _texts(value: Any) -> tuple[str, ...] | None:
+    """Config values (scalar or list) as the strings the mapping compares with."""
+    if value is None:
+        return None
+    items = value if isinstance(value, list) else [value]
+    return tuple(("true" if v else "false") if isinstance(v, bool) else str(v) for v in items)
+
+
+def _file_sha256(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _last_commit_date(root: Path, files: Sequence[Path]) -> datetime | None:
+    """Committer date of the last commit touching the files, or None (no git, uncommitted)."""
+    import git
+
+    try:
+        out = git.Git(str(root)).log("-1", "--format=%cI", "--", *[str(f) for f in files])
+    except (git.GitCommandError, git.GitCommandNotFound):
+        return None
+    text = str(out).strip()
+    return datetime.fromisoformat(text).astimezone(UTC) if text else None
+
+
+class FairnessCollector(Collector):
+    name = "fairness"
+    version = "1.1.0"  # 1.1.0: source.files lists the prediction files read
+    description = "group fairness metrics of prediction files (govgate/fairness/v1)"
+    kinds = (
+        EvidenceKind(
+            name=KIND,
+            collector="fairness",
+            schema=analysis_schema(),
+            description=(
+                "One bias analysis per entry of collectors.fairness.analyses in govgate.yaml: "
+                "per protected attribute and intersection, each group's n, selection rate, "
+                "TPR/FPR/FNR/PPV, impact ratio, Wilson intervals and z-test p-value, and "
+                "fairlearn's between_groups/to_overall aggregates (docs/fairness.md)."
+            ),
+        ),
+    )
+
+    def input_patterns(self, ctx: CollectContext) -> list[str]:
+        analyses = ctx.settings.get("analyses")
+        if not isinstance(analyses, list):
+            return []
+        return [a["path"] for a in analyses if isinstance(a, dict) and "path" in a]
+
+    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
+        if not ctx.wants(KIND):
+            return
+        analyses = ctx.settings.get("analyses", [])
+        if not isinstance(analyses, list):
+            raise CollectorError(
+                "govgate.yaml collectors.fairness.analyses must be a list of "
+                "{name, path, prediction, attrs, ...}"
+            )
+        names: set[str] = set()
+        for index, entry in enumerate(analyses):
+            item = self._one(ctx, index, entry, names)
+            if item is not None:
+                yield item
+
+    def _one(self, ctx: CollectContext, index: int, entry: Any, names: set[str]) -> Evidence | None:
+        # Imported here: the plugin is loaded on every run, the analysis only when needed.
+        from jsonschema import Draft202012Validator
+
+        from govgate.analysis.fairness import (
+            DEFAULT_MIN_SHARE,
+            DEFAULT_UNKNOWN_VALUES,
+            FairnessSpec,
+            detect_format,
+        )
+
+        where = f"govgate.yaml collectors.fairness.analyses[{index}]"
+        label = entry.get("name") if isinstance(entry, dict) else None
+        subject = str(label) if label else f"analyses[{index}]"
+        errors = sorted(
+            Draft202012Validator(ANALYSIS_SETTINGS_SCHEMA).iter_errors(entry),
+            key=lambda e: list(e.absolute_path),
+        )
+        if errors:
+            first = errors[0]
+            key = ".".join(str(p) for p in first.absolute_path)
+            return self._problem(
+                ctx, subject, None, f"{where}{'.' + key if key else ''}: {first.message}"
+            )
+        if subject in names:
+            return self._problem(
+                ctx,
+                subject,
+                None,
+                f"{where}: a second analysis named {subject!r}; names must be unique",
+            )
+        names.add(subject)
+        spec = FairnessSpec(
+            prediction=entry["prediction"],
+            attributes=tuple(entry["attrs"]),
+            label=entry.get("label"),
+            score=entry.get("score"),
+            positive=_texts(entry.get("positive")),
+            negative=_texts(entry.get("negative")),
+            label_positive=_texts(entry.get("label_positive")),
+            label_negative=_texts(entry.get("label_negative")),
+            min_share=float(entry.get("min_share", DEFAULT_MIN_SHARE)),
+            unknown_values=tuple(entry.get("unknown_values", DEFAULT_UNKNOWN_VALUES)),
+            option_names=CONFIG_OPTION_NAMES,
+        )
+        lake = _lake_source(ctx, subject)
+        if lake is not None:
+            return self._one_from_lake(ctx, subject, entry, spec, lake, where)
+        pattern = str(entry["path"])
+        files = list(ctx.iter_files([pattern]))
+        if not files:
+            return self._problem(
+                ctx, subject, pattern, f"no file matches {pattern!r} ({where}.path)"
+            )
+        fmt = entry.get("format") or detect_format(files[0][0])
+        if fmt is None:
+            return self._problem(
+                ctx,
+                subject,
+                files[0][0],
+                f"{files[0][0]}: unknown format; use .csv, .jsonl or .parquet or set "
+                f"{where}.format",
+            )
+        audit_date = entry.get("audit_date")
+        dated, bad_date = _audit_date(audit_date, where)
+        if bad_date is not None:
+            return self._problem(ctx, subject, None, bad_date)
+        dated_from = "audit_date"
+        rels = [rel for rel, _ in files]
+        paths = [path for _, path in files]
+        source = TableSource(tuple(str(p) for p in paths), fmt, tuple(rels))
+        try:
+            doc = self._analyse(ctx, source, spec)
+        except InputError as exc:
+            return self._problem(ctx, subject, rels[0], str(exc))
+        except UsageError as exc:
+            return self._problem(ctx, subject, rels[0], f"{where}: {exc}")
+        _report_rejected(ctx, doc, subject, rels[0])
+        if len(paths) == 1:
+            input_sha256 = _file_sha256(paths[0])
+        else:
+            combined = hashlib.sha256()
+            for rel, path in files:
+                combined.update(f"{rel}\0{_file_sha256(path)}\n".encode())
+            input_sha256 = combined.hexdigest()
+        if dated is None:
+            dated = _last_commit_date(ctx.root, paths)
+            dated_from = "git"
+        if dated is None:
+            # Not committed yet: the analysis is as new as the file itself.
+            newest = max(path.stat().st_mtime for path in paths)
+            dated = datetime.fromtimestamp(newest, UTC).replace(microsecond=0)
+            dated_from = "mtime"
+        data = {
+            **doc,
+            "name": subject,
+            "path": pattern,
+            "audit_date": str(audit_date) if audit_date is not None else None,
+            "data_source": entry.get("data_source"),
+            "auditor": entry.get("auditor"),
+            "input_sha256": input_sha256,
+            "dated_from": dated_from,
+        }
+        return ctx.evidence(
+            KIND,
+            subject,
+            redact_json(data),
+            path=rels[0] if len(rels) == 1 else None,
+            dated=dated,
+        ).with_files(rels)
+
+    def _analyse(
+        self, ctx: CollectContext, source: TableSource, spec: Any, *, remote: bool = False
+    ) -> dict[str, Any]:
+        """The fairness document of one source.
+
+        Repository files are read in process by DuckDB, in a database of its own per analysis
+        (its reject tables are per input); lake sources (`remote`) by the backend govgate.yaml
+        selected, shared by the whole collection. An AggregationError
+        (engine unreachable, path missing, column missing on a remote engine) is not caught:
+        it fails the collector, so every rule that needed the evidence is `error`.
+        """
+        from govgate.analysis.aggregate import DuckDBBackend
+        from govgate.analysis.fairness import analyse_source
+
+        handle = ctx.backend
+        if remote and handle is not None:
+            return analyse_source(source, spec, backend=handle.open())
+        settings = handle.settings if handle is not None and handle.is_default else None
+        with DuckDBBackend(settings) as backend:
+            return analyse_source(source, spec, backend=backend)
+
+    def _one_from_lake(
+        self,
+        ctx: CollectContext,
+        subject: str,
+        entry: dict[str, Any],
+        spec: Any,
+        source: TableSource,
+        where: str,
+    ) -> Evidence:
+        """An analysis whose predictions live outside the repository (backend_settings)."""
+        audit_date = entry.get("audit_date")
+        dated, bad_date = _audit_date(audit_date, where)
+        if bad_date is not None:
+            return self._problem(ctx, subject, None, bad_date)
+        dated_from = "audit_date" if dated is not None else "collected"
+        try:
+            doc = self._analyse(ctx, source, spec, remote=True)
+        except InputError as exc:
+            return self._problem(ctx, subject, None, str(exc))
+        except UsageError as exc:
+            return self._problem(ctx, subject, None, f"{where}: {exc}")
+        _report_rejected(ctx, doc, subject, None)
+        data = {
+            **doc,
+            "name": subject,
+            "path": str(entry["path"]),
+            "audit_date": str(audit_date) if audit_date is not None else None,
+            "data_source": entry.get("data_source"),
+            "auditor": entry.get("auditor"),
+            "input_sha256": None,
+            "dated_from": dated_from,
+            "backend": ctx.backend.name if ctx.backend is not None else "duckdb",
+            "source_uris": list(source.uris),
+        }
+        return ctx.evidence(KIND, subject, redact_json(data), dated=dated or ctx.now)
+
+    def _problem(
+        self, ctx: CollectContext, subject: str, path: str | None, message: str
+    ) -> Evidence:
+        ctx.problem(path, None, message, level="error")
+        return ctx.evidence(KIND, subject, None, path=path, problem=message)
+
+
+def _audit_date(value: Any, where: str) -> tuple[datetime | None, str | None]:
+    """An analysis's `audit_date` as an aware datetime (None when unset), or the problem."""
+    if value is None:
+        return None, None
+    try:
+        dated = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None, f"{where}.audit_date: {value!r} is not a date; write YYYY-MM-DD"
+    return (dated if dated.tzinfo else dated.replace(tzinfo=UTC)), None
+
+
+def _report_rejected(
+    ctx: CollectContext, doc: dict[str, Any], subject: str, path: str | None
+) -> None:
+    """Rows the reader rejected: each listed one at its line, then the total if more."""
+    for rejected in doc["rejected_lines"]:
+        ctx.problem(
+            rejected["path"],
+            rejected["line"],
+            f"row rejected by the reader ({rejected['error']}); not in analysis {subject!r}",
+        )
+    if doc["rejected_rows"] > len(doc["rejected_lines"]):
+        ctx.problem(
+            path,
+            None,
+            f"{doc['rejected_rows']:,} rows rejected in total for analysis {subject!r}",
+        )
+
+
+def _lake_source(ctx: CollectContext, name: str) -> TableSource | None:
+    """`backend_settings.predictions.NAME` ({paths or path, format}) as a source, or None.
+
+    Only a remote backend reads lake URIs; with the embedded DuckDB an analysis reads the
+    repository files its `path` matches.
+    """
+    from govgate.analysis.aggregate import AggregationError, source_format
+
+    handle = ctx.backend
+    if handle is None:
+        return None
+    predictions = handle.settings.get("predictions") or {}
+    if not isinstance(predictions, dict):
+        raise CollectorError(
+            "govgate.yaml backend_settings.predictions must map analysis names to "
+            "{paths: [URI, ...], format: parquet|jsonl|csv}"
+        )
+    entry = predictions.get(name)
+    if entry is None:
+        return None
+    key = f"govgate.yaml backend_settings.predictions.{name}"
+    if isinstance(entry, str):
+        entry = {"paths": [entry]}
+    if not isinstance(entry, dict):
+        raise CollectorError(f"{key} must be {{paths: [URI, ...], format: ...}}")
+    uris = entry.get("paths", entry.get("path"))
+    uris = [uris] if isinstance(uris, str) else uris
+    if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
+        raise CollectorError(f"{key}.paths must be a list of paths or URIs")
+    fmt = entry.get("format") or source_format(uris[0])
+    if fmt is None:
+        raise CollectorError(f"{key}.format: say parquet, jsonl or csv ({uris[0]!r} does not)")
+    if handle.is_default:
+        raise CollectorError(
+            f"{key}: lake URIs need a remote backend (backend: spark); with duckdb, "
+            "collectors.fairness.analyses[].path names repository files"
+        )
+    try:
+        return TableSource(tuple(uris), str(fmt))
+    except AggregationError as exc:
+        raise CollectorError(f"{key}: {exc}") from None
+
+
+@hookimpl
+def govgate_collectors() -> Sequence[type[Collector]]:
+    return [FairnessCollector]

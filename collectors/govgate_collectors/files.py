@@ -1,0 +1,76 @@
+"""The `files` collector: which files match a kind's globs, their sizes and sha256.
+
+The simplest evidence there is ("a DPIA exists"), and the one every other check leans on.
+A kind bound to this collector always yields one item, even when nothing matched (count 0),
+so a rule can say precisely which pattern found nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from govgate import hookimpl
+from govgate.core.collector import CollectContext, Collector
+from govgate.core.evidence import Evidence
+
+FILES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["patterns", "count", "files", "total_size"],
+    "additionalProperties": False,
+    "properties": {
+        "patterns": {"type": "array", "items": {"type": "string"}},
+        "count": {"type": "integer", "minimum": 0},
+        "total_size": {"type": "integer", "minimum": 0},
+        "files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "size", "sha256"],
+                "additionalProperties": False,
+                "properties": {
+                    "path": {"type": "string"},
+                    "size": {"type": "integer", "minimum": 0},
+                    "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                },
+            },
+        },
+    },
+}
+
+
+class FilesCollector(Collector):
+    name = "files"
+    version = "1.0.0"
+    description = "presence, sizes and sha256 of the files matching each kind's globs"
+    produces_declared_kinds = True
+    declared_kind_schema = FILES_SCHEMA
+
+    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
+        for kind in ctx.kinds:
+            listed: list[dict[str, Any]] = []
+            for rel, path in ctx.iter_files(kind.paths):
+                digest = hashlib.sha256()
+                size = 0
+                with path.open("rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(block)
+                        size += len(block)
+                listed.append({"path": rel, "size": size, "sha256": digest.hexdigest()})
+            yield ctx.evidence(
+                kind.name,
+                subject=", ".join(kind.paths) or kind.name,
+                data={
+                    "patterns": list(kind.paths),
+                    "count": len(listed),
+                    "total_size": sum(f["size"] for f in listed),
+                    "files": listed,
+                },
+                path=listed[0]["path"] if len(listed) == 1 else None,
+            )
+
+
+@hookimpl
+def govgate_collectors() -> Sequence[type[Collector]]:
+    return [FilesCollector]

@@ -1,0 +1,462 @@
+"""Aggregation backends: the engines that compute heavy tabular aggregates where the data is.
+
+The decision-log summary and the fairness counts are plain SQL kept in their own modules
+(`govgate_collectors.decision_logs`, `govgate.analysis.fairness`) and run through an
+`AggregationBackend`: DuckDB in process by default (`DuckDBBackend`, registered by
+`govgate.builtin`), or another engine a plugin registers through
+`govgate_aggregation_backends` (Spark: the `govgate-spark` distribution). A backend loads a
+source (files or URIs in Parquet, JSONL or CSV) as a named relation, runs the shared SQL and
+returns rows; only aggregates come back. The few functions whose spelling differs between
+engines are a backend's `SqlDialect`, so each aggregate has one definition.
+
+`backend:` and `backend_settings:` in govgate.yaml select the backend (`select_backend`); the
+collectors reach it through `ctx.backend`, a `BackendHandle` that starts the engine on first
+use and stops it when the collection ends. A backend that cannot run raises
+`AggregationError` (one line); govgate never falls back to another backend or to partial data.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from govgate.support.errors import CollectorError
+
+if TYPE_CHECKING:
+    from govgate.core.config import Config
+    from govgate.core.plugins import Registry
+
+DEFAULT_BACKEND = "duckdb"
+FORMATS = ("parquet", "jsonl", "csv")
+_EXTENSIONS = {
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+}
+_COMPRESSION = (".gz", ".gzip", ".zst", ".bz2", ".snappy")
+#: `:name` parameter markers of the shared SQL (not `::` casts, not inside words), and
+#: string literals, which are matched first so that a marker inside one is left alone.
+NAMED_PARAMETER = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
+
+T = TypeVar("T")
+
+
+class AggregationError(CollectorError):
+    """The backend could not compute an aggregate (engine unreachable, path missing, schema).
+
+    The message is one line. Raised out of a collector, it makes every rule that needed the
+    evidence `error`; it is never turned into partial evidence or a silent fallback.
+    """
+
+
+def condense(exc: BaseException, limit: int = 300) -> str:
+    """An engine's exception as one line: the first meaningful line, without stack frames.
+
+    JVM errors arrive as pages of `at org.apache...` frames and nested `Caused by:`; the user
+    needs the first sentence and the exception class, not the stack.
+    """
+    text = str(exc).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith(("at ", "...", "JVM stacktrace"))]
+    first = lines[0] if lines else type(exc).__name__
+    if first.endswith(":") and len(lines) > 1:
+        # "Failed merging schemas:" says what disagreed on the lines after it.
+        first = " ".join(lines[: next((i for i, x in enumerate(lines) if "Caused by" in x), 8)])
+    first = re.sub(r"\s+", " ", first)
+    if len(first) > limit:
+        first = first[: limit - 1] + "…"
+    return first
+
+
+def source_format(uri: str) -> str | None:
+    """parquet, jsonl or csv from a file name or URI (compressed files included), else None."""
+    name = uri.lower().rstrip("/")
+    for suffix in _COMPRESSION:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    for extension, fmt in _EXTENSIONS.items():
+        if name.endswith(extension):
+            return fmt
+    return None
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Files or URIs (a glob or a folder where the engine allows it) of one format.
+
+    `display` names each URI in messages and evidence (the repository-relative path of a
+    repository file); a URI without one is shown as written.
+    """
+
+    uris: tuple[str, ...]
+    format: str
+    display: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise AggregationError(
+                f"{self.where}: unknown format {self.format!r}; use one of {', '.join(FORMATS)}"
+            )
+        if not self.uris:
+            raise AggregationError("no files or URIs to read")
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        return self.display if len(self.display) == len(self.uris) else self.uris
+
+    @property
+    def where(self) -> str:
+        shown = self.display or self.uris
+        if not shown:
+            return "(no input)"
+        return shown[0] if len(shown) == 1 else f"{shown[0]} (+{len(shown) - 1} more)"
+
+
+@dataclass
+class RegisteredSource:
+    """What registering a source told: its columns, and what its reader rejected."""
+
+    view: str
+    columns: list[str]
+    #: Cells arrive as JSON text (DuckDB's JSONL reader): decode before typing them.
+    decode_json: bool = False
+    rejected: Callable[[], tuple[int, list[dict[str, Any]]]] = field(default=lambda: (0, []))
+    #: Files actually read, in order (a folder or glob expanded), as shown in evidence.
+    files: list[str] = field(default_factory=list)
+
+
+class SqlDialect:
+    """The few expressions whose spelling differs between engines; DuckDB's by default.
+
+    Everything else in the shared SQL (GROUP BY, GROUPING SETS, CASE, windows, LIKE, `&`)
+    is written once. A backend for another engine subclasses this and overrides what differs;
+    tests compare the engines' results on the same data.
+    """
+
+    name: ClassVar[str] = "duckdb"
+    string_type: ClassVar[str] = "VARCHAR"
+    timestamp_type: ClassVar[str] = "TIMESTAMPTZ"
+
+    def param(self, name: str) -> str:
+        """A named parameter marker as the engine's driver expects it."""
+        return f"${name}"
+
+    def ident(self, name: str) -> str:
+        """A quoted identifier (a column name from the user's data)."""
+        return '"' + name.replace('"', '""') + '"'
+
+    def regex_full(self, expr: str, pattern: str) -> str:
+        """True when the whole of `expr` matches `pattern` (a SQL string literal or marker)."""
+        return f"regexp_full_match({expr}, {pattern})"
+
+    def regex_search(self, expr: str, pattern: str) -> str:
+        """True when `pattern` matches anywhere in `expr`."""
+        return f"regexp_matches({expr}, {pattern})"
+
+    def unquote(self, json_text: str) -> str:
+        """A JSON string's text without its quotes (exact unless it holds escapes)."""
+        return f"trim(CAST({json_text} AS {self.string_type}), '\"')"
+
+    def epoch(self, text: str) -> str:
+        """Seconds since the epoch (DOUBLE) of an ISO date-time text; NULL when it is not one."""
+        return f"epoch(TRY_CAST({text} AS {self.timestamp_type}))"
+
+    def contains(self, list_param: str, expr: str) -> str:
+        """True when the list parameter holds `expr`."""
+        return f"list_contains({list_param}, {expr})"
+
+    def sha256_hex(self, expr: str) -> str:
+        return f"sha256({expr})"
+
+    def hash128(self, hex_text: str) -> str:
+        """A comparable form of the first 128 bits of a hex digest."""
+        return f"CAST('0x' || left({hex_text}, 32) AS UHUGEINT)"
+
+    def hash128_zero(self) -> str:
+        """The `hash128` value that matches no digest (a prev_hash that is not hex)."""
+        return "CAST(0 AS UHUGEINT)"
+
+    def json_valid(self, text: str) -> str:
+        """True when `text` is one valid JSON value."""
+        return f"json_valid({text})"
+
+    def json_fields(self, keys: str, paths: Sequence[str], paths_param: str) -> str:
+        """CTEs `parsed` and `fields` over `src` (keys, json, raw_sha, pre_problem).
+
+        `fields` has the keys, json, raw_sha, pre_problem, `not_object` (the line is not a
+        JSON object) and c1..cN: the compact JSON text at each of the N `paths` (`$.a.b`),
+        NULL when absent and 'null' for a JSON null. `paths_param` is a marker for the
+        list of paths (DuckDB extracts them all in one call).
+        """
+        selects = ", ".join(f"v[{index}] AS c{index}" for index in range(1, len(paths) + 1))
+        return f"""
+parsed AS (
+    SELECT {keys}, json, raw_sha, pre_problem,
+        CASE WHEN json LIKE '{{%' THEN json_extract(json, {paths_param}) END AS v
+    FROM src
+), fields AS (
+    SELECT {keys}, json, raw_sha, pre_problem, v IS NULL AS not_object, {selects}
+    FROM parsed
+)"""  # noqa: S608 - keys and the marker are govgate's own
+
+
+DUCKDB_DIALECT = SqlDialect()
+
+
+class AggregationBackend(ABC):
+    """An engine that runs govgate's shared aggregate SQL over registered sources.
+
+    Only aggregates (and the few rows the SQL itself limits, such as the first malformed
+    lines) cross from the engine to govgate; raw rows never do. Every method raises
+    `AggregationError` for a failure of the engine or the data, with a one-line message.
+    """
+
+    name: ClassVar[str]
+    dialect: SqlDialect = DUCKDB_DIALECT
+    #: Parts of the decision-log summary this backend cannot compute faithfully, with why;
+    #: reported in the evidence as not computed (null) rather than guessed.
+    not_computed: ClassVar[Mapping[str, str]] = {}
+
+    @abstractmethod
+    def register_predictions(
+        self,
+        view: str,
+        source: TableSource,
+        columns: Sequence[tuple[str, str, str]],
+        *,
+        numeric: Iterable[str] = (),
+    ) -> RegisteredSource:
+        """Define `view` over a prediction source with the columns renamed.
+
+        `columns`: (alias, role, source column), e.g. ("a0", "attribute", "sex"); aliases in
+        `numeric` are cast to DOUBLE (NULL when not a number). A missing column raises an
+        error naming the role, the column and the columns that exist.
+        """
+
+    def register_records(self, view: str, source: TableSource) -> RegisteredSource:
+        """Define `view` with one row per record: (path, file_rank, ord, line, text).
+
+        `text` is a JSONL line as written (blank lines included, as empty text) or a
+        Parquet/CSV row as a JSON object; `ord` its 0-based position in the file; `line` its
+        line number when the format has lines (else NULL); `file_rank` the position of the
+        file among all files read. Backends that read decision logs only from the
+        repository (DuckDB, with its own loader) do not implement it.
+        """
+        raise AggregationError(
+            f"backend {self.name!r} reads decision logs from the repository "
+            "(collectors.decision_logs.paths), not from backend_settings.decision_logs"
+        )
+
+    @abstractmethod
+    def create_view(self, view: str, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        """Define `view` as a query over registered views (parameters written `:name`)."""
+
+    @abstractmethod
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
+        """Run shared SQL (parameters written `:name`) and yield its rows."""
+
+    def fold(
+        self,
+        sql: str,
+        params: Mapping[str, Any] | None,
+        fn: Callable[[Iterator[tuple[Any, ...]]], T],
+    ) -> list[T]:
+        """Apply `fn` to the rows of `sql` where the data is; return its (small) results.
+
+        A distributed engine runs `fn` once per partition on its workers, so rows never
+        travel to govgate; `fn` must be a module-level function. In process it is one call.
+        """
+        return [fn(self.rows(sql, params))]
+
+    def close(self) -> None:  # noqa: B027 - a backend without resources needs no close
+        """Release the engine (stop a session, close a connection)."""
+
+    def __enter__(self) -> AggregationBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def used_parameters(sql: str) -> set[str]:
+    """The names of the `:name` markers in `sql` (outside string literals)."""
+    return {name for name in NAMED_PARAMETER.findall(sql) if name}
+
+
+def bind_named(
+    sql: str, params: Mapping[str, Any] | None, marker: str = "$"
+) -> tuple[str, dict[str, Any]]:
+    """Rewrite `:name` markers to `marker + name` and keep only the parameters the SQL uses."""
+    used = used_parameters(sql)
+    rewritten = NAMED_PARAMETER.sub(
+        lambda m: marker + m.group(1) if m.group(1) else m.group(0), sql
+    )
+    return rewritten, {k: v for k, v in (params or {}).items() if k in used}
+
+
+class DuckDBBackend(AggregationBackend):
+    """The embedded default: an in-memory DuckDB database in this process.
+
+    Settings (`backend_settings` in govgate.yaml when `backend: duckdb`): `memory_limit`
+    (default 2GB; DuckDB spills to a private temporary folder beyond it), `threads`.
+    """
+
+    name = "duckdb"
+    dialect = DUCKDB_DIALECT
+
+    def __init__(
+        self,
+        settings: Mapping[str, Any] | None = None,
+        *,
+        preserve_insertion_order: bool = False,
+    ) -> None:
+        import duckdb
+
+        settings = dict(settings or {})
+        unknown = sorted(set(settings) - {"memory_limit", "threads", "temp_directory"})
+        if unknown:
+            raise AggregationError(
+                f"backend_settings.{unknown[0]}: not a duckdb setting "
+                "(duckdb takes memory_limit, threads)"
+            )
+        self._tmp = tempfile.TemporaryDirectory(prefix="govgate-duckdb-")
+        config: dict[str, Any] = {
+            "memory_limit": str(settings.get("memory_limit", "2GB")),
+            # Row order does not matter to counts; not keeping it saves memory. The
+            # decision-log loader asks for it: its row order is the file's line order.
+            "preserve_insertion_order": preserve_insertion_order,
+            "temp_directory": str(settings.get("temp_directory") or self._tmp.name),
+            "autoinstall_known_extensions": False,  # never reach for the network
+        }
+        if "threads" in settings:
+            config["threads"] = int(settings["threads"])
+        try:
+            self.connection = duckdb.connect(config=config)
+        except duckdb.Error as exc:
+            self._tmp.cleanup()
+            raise AggregationError(f"duckdb: {condense(exc)}") from None
+
+    def register_predictions(
+        self,
+        view: str,
+        source: TableSource,
+        columns: Sequence[tuple[str, str, str]],
+        *,
+        numeric: Iterable[str] = (),
+    ) -> RegisteredSource:
+        from govgate.analysis.fairness import register_duckdb_predictions
+
+        return register_duckdb_predictions(self.connection, view, source, columns, set(numeric))
+
+    def create_view(self, view: str, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        if params:
+            # DuckDB views cannot hold prepared parameters; nothing govgate defines needs them.
+            raise AggregationError("duckdb views cannot take parameters")
+        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
+        duck_sql, used = bind_named(sql, params)
+        cursor = self.connection.execute(duck_sql, used)
+        while True:
+            batch = cursor.fetchmany(10_000)
+            if not batch:
+                return
+            yield from batch
+
+    def close(self) -> None:
+        try:
+            self.connection.close()
+        finally:
+            self._tmp.cleanup()
+
+
+def duckdb_backend(settings: Mapping[str, Any]) -> AggregationBackend:
+    """The factory `govgate.builtin` registers under the name `duckdb`."""
+    return DuckDBBackend(settings)
+
+
+class BackendHandle:
+    """The backend govgate.yaml selected, started on first use and closed after collecting.
+
+    Collectors call `open()` only when they have something to aggregate, so a run that needs
+    no tabular evidence never starts an engine (Spark takes seconds to start).
+    """
+
+    def __init__(
+        self,
+        name: str = DEFAULT_BACKEND,
+        settings: Mapping[str, Any] | None = None,
+        factory: Callable[[Mapping[str, Any]], Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.settings: dict[str, Any] = dict(settings or {})
+        self._factory = factory or duckdb_backend
+        self._backend: AggregationBackend | None = None
+        #: How many times a collector asked for the backend (whose output used it).
+        self.uses = 0
+
+    @property
+    def is_default(self) -> bool:
+        return self.name == DEFAULT_BACKEND
+
+    @property
+    def opened(self) -> bool:
+        return self._backend is not None
+
+    def open(self) -> AggregationBackend:
+        """The backend instance (created on the first call)."""
+        self.uses += 1
+        if self._backend is None:
+            try:
+                backend = self._factory(self.settings)
+            except AggregationError:
+                raise
+            except CollectorError:
+                raise
+            except Exception as exc:  # an engine that cannot start: one line, no fallback
+                raise AggregationError(
+                    f"backend {self.name!r} could not start: {type(exc).__name__}: {condense(exc)}"
+                ) from None
+            if not isinstance(backend, AggregationBackend):
+                raise AggregationError(
+                    f"backend {self.name!r} returned {type(backend).__name__}, "
+                    "not a govgate.analysis.aggregate.AggregationBackend"
+                )
+            self._backend = backend
+        return self._backend
+
+    def close(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            backend.close()
+
+    def fingerprint(self) -> list[Any] | None:
+        """What the cache key must include: None for the default, else name and settings."""
+        if self.is_default and not self.settings:
+            return None
+        return [self.name, repr(sorted(self.settings.items()))]
+
+
+def select_backend(registry: Registry, config: Config) -> BackendHandle:
+    """The handle of the backend govgate.yaml names; an unknown name is a config error (exit 2)."""
+    from govgate.core.config import config_error
+
+    name = config.raw.get("backend", DEFAULT_BACKEND)
+    settings = config.raw.get("backend_settings") or {}
+    factory = registry.backends.get(name)
+    if factory is None:
+        installed = ", ".join(sorted(registry.backends)) or "none"
+        hint = " (pip install govgate-spark)" if name == "spark" else ""
+        raise config_error(
+            config, ("backend",), f"unknown backend {name!r}; installed: {installed}{hint}"
+        )
+    return BackendHandle(name, settings, factory)

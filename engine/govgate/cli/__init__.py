@@ -1,0 +1,1 @@
+"""The command line: one module per command group. Each parses, calls the library, prints."""

@@ -1,0 +1,129 @@
+"""`govgate fairness FILE ...`: an ad-hoc bias audit of one prediction file (CSV, JSONL, Parquet).
+
+Prints the per-attribute group tables (text) or the `govgate/fairness/v1` document (json) on
+stdout; warnings about rejected rows and unknown attribute values go to stderr. Exit 2 for a
+usage or input problem (a missing column, an unmapped label value).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+def register(main: click.Group) -> None:
+    main.add_command(fairness)
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--prediction", required=True, metavar="COL", help="Column with the decision.")
+@click.option("--label", metavar="COL", help="Column with the true outcome (enables TPR, FPR...).")
+@click.option("--score", metavar="COL", help="Numeric score column (LL144 scoring rate).")
+@click.option(
+    "--attr",
+    "attributes",
+    multiple=True,
+    required=True,
+    metavar="COL",
+    help="Protected attribute column (repeat; every intersection is analysed too).",
+)
+@click.option(
+    "--positive",
+    multiple=True,
+    metavar="VALUE",
+    help="Prediction value meaning selected/favourable (needed for text values; repeatable).",
+)
+@click.option(
+    "--negative", multiple=True, metavar="VALUE", help="Prediction value(s) meaning not selected."
+)
+@click.option(
+    "--label-positive", multiple=True, metavar="VALUE", help="Label value meaning positive."
+)
+@click.option(
+    "--label-negative", multiple=True, metavar="VALUE", help="Label value(s) meaning negative."
+)
+@click.option(
+    "--min-share",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.02,
+    show_default=True,
+    help="Groups below this share of rows are reported but not compared (LL144 §5-301(d)).",
+)
+@click.option(
+    "--unknown",
+    "unknown_values",
+    multiple=True,
+    metavar="VALUE",
+    help="Attribute value meaning unknown (replaces the defaults: empty, ?, NA, N/A, null, "
+    "none, unknown).",
+)
+@click.option(
+    "--input-format",
+    type=click.Choice(["csv", "jsonl", "parquet"]),
+    help="Input format when the file name does not say.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def fairness(
+    file: Path,
+    prediction: str,
+    label: str | None,
+    score: str | None,
+    attributes: tuple[str, ...],
+    positive: tuple[str, ...],
+    negative: tuple[str, ...],
+    label_positive: tuple[str, ...],
+    label_negative: tuple[str, ...],
+    min_share: float,
+    unknown_values: tuple[str, ...],
+    input_format: str | None,
+    fmt: str,
+) -> None:
+    """Group fairness metrics of FILE per protected attribute and per intersection."""
+    from govgate.analysis.fairness import (
+        DEFAULT_UNKNOWN_VALUES,
+        FairnessSpec,
+        analyse_files,
+        render_text_table,
+    )
+    from govgate.support.errors import UsageError
+
+    if not file.is_file():
+        raise UsageError(f"{file}: no such file")
+    if (label_positive or label_negative) and not label:
+        raise UsageError("--label-positive/--label-negative need --label COL")
+    spec = FairnessSpec(
+        prediction=prediction,
+        attributes=tuple(attributes),
+        label=label,
+        score=score,
+        positive=tuple(positive) or None,
+        negative=tuple(negative) or None,
+        label_positive=tuple(label_positive) or None,
+        label_negative=tuple(label_negative) or None,
+        min_share=min_share,
+        unknown_values=tuple(unknown_values) or DEFAULT_UNKNOWN_VALUES,
+    )
+    doc = analyse_files([file], spec, fmt=input_format, display=[str(file)])
+    if doc["rejected_rows"]:
+        first = ", ".join(
+            f"line {entry['line']} ({entry['error']})" for entry in doc["rejected_lines"][:5]
+        )
+        click.echo(
+            f"govgate: warning: {file}: {doc['rejected_rows']:,} row(s) rejected by the reader "
+            f"and not counted: {first}",
+            err=True,
+        )
+    for section in doc["attributes"]:
+        if section["unknown"]:
+            click.echo(
+                f"govgate: note: {section['name']}: {section['unknown']:,} row(s) with an "
+                "unknown or missing value are not in any group",
+                err=True,
+            )
+    if fmt == "json":
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text_table(doc), nl=False)

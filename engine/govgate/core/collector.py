@@ -1,0 +1,346 @@
+"""The collector contract: what a collector declares, and the context it collects in.
+
+A collector is a small class (see docs/plugins.md): a name, a version, the evidence kinds it
+produces with their JSON Schemas, and `collect(ctx)`. It reads only through the context, which
+keeps every read inside the target repository, refuses what is not a regular file, and records
+malformed input as diagnostics with file and line, so nothing is silently skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+from govgate.core.evidence import Evidence, Source, utc_now
+from govgate.support.pii import redact_pointer, redact_text
+
+#: Folders never collected from: VCS internals, govgate's own state, virtual environments.
+IGNORED_DIRS = frozenset(
+    {".git", ".govgate", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".tox"}
+)
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """A kind of evidence: its name, who produces it, and the JSON Schema of its `data`.
+
+    Kinds are declared by collectors (fixed kinds such as `git.head`) or by policy packs
+    (path-bound kinds such as `oversight_config`, which a generic collector like `config`
+    produces from the files at `paths`; govgate.yaml may move them).
+    """
+
+    name: str
+    collector: str
+    schema: Mapping[str, Any] | None = None
+    description: str = ""
+    paths: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    declared_in: str = ""
+    #: What to install when no collector of this name is present, e.g. "pip install govgate-mlflow".
+    install_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """A problem with the input that a collector noticed and kept going past."""
+
+    collector: str
+    path: str | None
+    line: int | None
+    message: str
+    level: str = "warning"  # "warning": counted and reported; "error": evidence unusable
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "collector": self.collector,
+            "path": self.path,
+            "line": self.line,
+            "level": self.level,
+            "message": self.message,
+        }
+
+
+class Collector(ABC):
+    """Base class of every collector, built-in or third-party.
+
+    Subclasses set the class attributes and implement `collect`. A collector never reads
+    policies and never decides pass/fail: it reports facts.
+    """
+
+    #: Unique, short, lower-case name (the key under `collectors:` in govgate.yaml).
+    name: ClassVar[str]
+    #: Bump it when the evidence it produces changes; a new version invalidates the cache.
+    version: ClassVar[str]
+    description: ClassVar[str] = ""
+    #: Fixed kinds this collector produces.
+    kinds: ClassVar[Sequence[EvidenceKind]] = ()
+    #: True when the collector produces kinds that packs declare with paths (config, files…).
+    produces_declared_kinds: ClassVar[bool] = False
+    #: How long cached output stays fresh (None: until the inputs change).
+    ttl: ClassVar[timedelta | None] = None
+    #: JSON Schema every item of a pack-declared kind has (e.g. the `files` summary shape).
+    declared_kind_schema: ClassVar[Mapping[str, Any] | None] = None
+
+    def input_patterns(self, ctx: CollectContext) -> list[str]:
+        """Globs of the files whose content determines this collector's output (for the cache).
+
+        The default covers the declared kinds' paths and `paths:` from the collector's settings.
+        Return `["*"]`-style patterns only if the output really depends on the whole repository.
+        """
+        patterns: list[str] = []
+        for kind in ctx.kinds:
+            patterns.extend(kind.paths)
+        patterns.extend(ctx.settings.get("paths", []) or [])
+        return patterns
+
+    def impact_patterns(self, ctx: CollectContext) -> list[str]:
+        """Globs of the files whose *content* feeds `ctx.kinds` (for `govgate impact`).
+
+        Defaults to `input_patterns`. Override it when the cache fingerprint includes
+        bookkeeping that is not evidence (VCS state, lock files), so that a change to an
+        unrelated file is not reported as touching this collector's rules.
+        """
+        return self.input_patterns(ctx)
+
+    @abstractmethod
+    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
+        """Produce evidence for the kinds in `ctx.kinds`. Raise `CollectorError` on failure."""
+
+
+class PathOutsideRepository(Exception):
+    """A path (or the target of a symlink) lies outside the target repository."""
+
+
+@lru_cache(maxsize=512)
+def glob_to_regex(pattern: str) -> re.Pattern[str]:
+    """Translate a repository glob (`*`, `?`, `[…]`, `**`) to a regex over POSIX paths."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        char = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if char == "*":
+            out.append("[^/]*")
+        elif char == "?":
+            out.append("[^/]")
+        elif char == "[":
+            end = pattern.find("]", i + 1)
+            if end == -1:
+                out.append(re.escape(char))
+            else:
+                body = pattern[i + 1 : end].replace("\\", "\\\\")
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end
+        else:
+            out.append(re.escape(char))
+        i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def _literal_prefix(pattern: str) -> str:
+    """The directory part of a glob before its first wildcard: where walking can start."""
+    parts = pattern.split("/")
+    prefix: list[str] = []
+    for part in parts[:-1]:
+        if any(ch in part for ch in "*?["):
+            break
+        prefix.append(part)
+    return "/".join(prefix)
+
+
+class RepoFiles:
+    """Safe, cached listing of the target repository's files.
+
+    Walks without following directory symlinks, never enters IGNORED_DIRS, and classifies
+    each entry once, so many collectors can glob without walking the tree many times.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self._walked: dict[str, list[str]] = {}
+        self.refused: dict[str, str] = {}
+
+    def _walk(self, start: str) -> list[str]:
+        if start in self._walked:
+            return self._walked[start]
+        for done, files in self._walked.items():  # reuse a walk of a parent folder
+            if done == "" or start == done or start.startswith(done + "/"):
+                prefix = start + "/" if start else ""
+                return [f for f in files if f.startswith(prefix)]
+        found: list[str] = []
+        base = self.root / start if start else self.root
+        if not base.is_dir() or base.is_symlink():
+            self._walked[start] = found
+            return found
+        for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+            rel_dir = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            rel_dir = "" if rel_dir == "." else rel_dir + "/"
+            kept = []
+            for name in sorted(dirnames):
+                if name in IGNORED_DIRS:
+                    continue
+                if (Path(dirpath) / name).is_symlink():
+                    # Never followed (it may leave the repository or loop); said, not hidden.
+                    self.refused[rel_dir + name] = "symlinked directory not followed"
+                    continue
+                kept.append(name)
+            dirnames[:] = kept
+            found.extend(rel_dir + name for name in sorted(filenames))
+        self._walked[start] = found
+        return found
+
+    def glob(self, patterns: Iterable[str]) -> list[str]:
+        """Relative POSIX paths matching any pattern, sorted and de-duplicated."""
+        matched: set[str] = set()
+        for pattern in patterns:
+            pattern = pattern.lstrip("./") if pattern.startswith("./") else pattern
+            if pattern.startswith("/") or ".." in pattern.split("/"):
+                self.refused[pattern] = "pattern points outside the repository"
+                continue
+            if not any(ch in pattern for ch in "*?["):
+                if (self.root / pattern).is_symlink() or (self.root / pattern).exists():
+                    matched.add(pattern)
+                continue
+            regex = glob_to_regex(pattern)
+            matched.update(f for f in self._walk(_literal_prefix(pattern)) if regex.match(f))
+        return sorted(matched)
+
+    def check(self, relpath: str) -> Path:
+        """Absolute path of a repository file after checking it is safe to read.
+
+        Raises PathOutsideRepository for anything resolving outside the root, and OSError with
+        a clear strerror for FIFOs, sockets, devices and directories (reading a FIFO would hang).
+        """
+        candidate = self.root / relpath
+        try:
+            resolved = candidate.resolve(strict=True)
+        except FileNotFoundError:
+            raise FileNotFoundError(2, "no such file", relpath) from None
+        except RuntimeError:  # symlink loop
+            raise OSError(40, "symlink loop", relpath) from None
+        if resolved != self.root and self.root not in resolved.parents:
+            raise PathOutsideRepository(f"{relpath}: symlink points outside the repository")
+        mode = resolved.stat().st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(21, "is a directory", relpath)
+        if not stat.S_ISREG(mode):
+            raise OSError(22, "not a regular file (FIFO, socket or device); refused", relpath)
+        return resolved
+
+
+@dataclass
+class CollectContext:
+    """Everything a collector may use. Collectors get one per run; they must not keep it."""
+
+    root: Path
+    collector: str
+    collector_version: str
+    kinds: list[EvidenceKind]
+    settings: dict[str, Any]
+    system: dict[str, Any]
+    files: RepoFiles
+    base_ref: str | None = None
+    now: datetime = field(default_factory=utc_now)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    #: Called with (done, total, label) during long work; a no-op unless a terminal is attached.
+    progress: Any = None
+    #: The aggregation backend govgate.yaml selected (`govgate.analysis.aggregate.BackendHandle`);
+    #: None means the embedded default (DuckDB). Call `.open()` only when there is work.
+    backend: Any = None
+
+    def evidence(
+        self,
+        kind: str,
+        subject: str,
+        data: Any,
+        *,
+        path: str | None = None,
+        line: int | None = None,
+        commit: str | None = None,
+        dated: datetime | str | None = None,
+        locations: dict[str, int] | None = None,
+        problem: str | None = None,
+    ) -> Evidence:
+        """Build an evidence item stamped with this collector's name, version and time.
+
+        Pass `problem` when the source exists but cannot be used (it does not parse): the item
+        still records that the file is there, and rules reading it fail with the problem.
+        Location pointers and the problem text are redacted here: both quote the user's keys
+        and values (a YAML key can be an e-mail address), and `data` is the collector's job.
+        """
+        return Evidence.create(
+            kind=kind,
+            subject=subject,
+            data=data,
+            source=Source(path=path, line=line, commit=commit),
+            collector=self.collector,
+            collector_version=self.collector_version,
+            collected_at=self.now,
+            dated=dated,
+            locations={redact_pointer(p): n for p, n in (locations or {}).items()},
+            problem=redact_text(problem) if problem is not None else None,
+        )
+
+    def kind(self, name: str) -> EvidenceKind | None:
+        """The requested kind with this name (with paths already overridden by govgate.yaml)."""
+        for kind in self.kinds:
+            if kind.name == name:
+                return kind
+        return None
+
+    def wants(self, name: str) -> bool:
+        """True when some rule in this run reads evidence of kind `name`."""
+        return self.kind(name) is not None
+
+    def problem(
+        self, path: str | None, line: int | None, message: str, *, level: str = "warning"
+    ) -> None:
+        """Record malformed input: counted and reported, never silently skipped.
+
+        The message is redacted: parsers quote the offending key or value in their errors.
+        """
+        self.diagnostics.append(Diagnostic(self.collector, path, line, redact_text(message), level))
+
+    def glob(self, patterns: Iterable[str]) -> list[str]:
+        """Repository files matching the patterns (relative POSIX paths)."""
+        return self.files.glob(patterns)
+
+    def safe_path(self, relpath: str) -> Path | None:
+        """Absolute path of a readable regular file inside the repository, or None.
+
+        A refusal (symlink leaving the repository, FIFO, device, missing file) is recorded as
+        an error diagnostic naming the file, so the caller can simply move on.
+        """
+        try:
+            return self.files.check(relpath)
+        except PathOutsideRepository:
+            self.problem(
+                relpath, None, "symlink points outside the repository; refused", level="error"
+            )
+        except OSError as exc:
+            self.problem(relpath, None, f"cannot read: {exc.strerror}", level="error")
+        return None
+
+    def iter_files(self, patterns: Iterable[str]) -> Iterator[tuple[str, Path]]:
+        """(relative path, absolute path) of every safe file matching the patterns."""
+        for rel in self.glob(patterns):
+            absolute = self.safe_path(rel)
+            if absolute is not None:
+                yield rel, absolute

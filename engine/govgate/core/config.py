@@ -1,0 +1,207 @@
+"""govgate.yaml: the target repository's description of its AI system and how to check it.
+
+Loaded once per run and validated against the shipped schema (`govgate schema config`); every
+problem is reported as `govgate.yaml:LINE: key: message` with exit 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from govgate.support.errors import ConfigError, InputError, InputErrors
+from govgate.support.yamlload import MAX_BYTES, LoadedYaml, load_yaml_file, load_yaml_text
+
+CONFIG_NAMES = ("govgate.yaml", "govgate.yml")
+DEFAULT_WAIVERS = "governance/waivers.yaml"
+DEFAULT_LOCKER = ".govgate/locker.db"
+
+
+@dataclass
+class Config:
+    """The validated project configuration."""
+
+    root: Path
+    file: str
+    system: dict[str, Any]
+    packs: list[str]
+    params: dict[str, dict[str, Any]]
+    evidence: dict[str, list[str]]
+    collectors: dict[str, dict[str, Any]]
+    waivers: str
+    fail_on: str
+    locker: str
+    raw: dict[str, Any] = field(default_factory=dict)
+    loaded: LoadedYaml | None = None
+
+    def line_of(self, *keys: str) -> int | None:
+        if self.loaded is None:
+            return None
+        return self.loaded.line_of("".join(f"/{k}" for k in keys))
+
+
+def find_config(root: Path) -> Path | None:
+    for name in CONFIG_NAMES:
+        candidate = root / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+class ValidationMarks:
+    """Files that already passed a shipped schema, remembered by their exact bytes.
+
+    Importing jsonschema and validating govgate.yaml or the waiver file costs more than the
+    rest of a warm hook run, and the outcome depends only on the file's bytes, the schema and
+    govgate's own code. So a file that came out clean leaves an empty mark named by the sha256
+    of exactly those three, and a later run that finds the mark skips the validation. Only
+    clean files are marked: a file with any problem is validated every time, so every error
+    and message is the one a cold run gives. A folder that cannot be written costs only speed.
+    """
+
+    #: Marks kept per folder (an edit adds one); the oldest go first.
+    KEEP = 64
+
+    def __init__(self, directory: Path, schema_name: str) -> None:
+        self.directory = directory
+        self._salt = _schema_salt(schema_name)
+
+    def _mark(self, content: bytes) -> Path:
+        return self.directory / hashlib.sha256(self._salt + content).hexdigest()
+
+    def seen(self, content: bytes) -> bool:
+        return self._mark(content).is_file()
+
+    def remember(self, content: bytes) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._mark(content).touch()
+            marks = sorted(self.directory.iterdir(), key=lambda m: m.stat().st_mtime)
+            for old in marks[: max(0, len(marks) - self.KEEP)]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass  # an unwritable cache only costs speed
+
+
+@cache
+def _schema_salt(schema_name: str) -> bytes:
+    from govgate import __version__
+    from govgate.core.evidence import canonical_json
+    from govgate.support.schemas import load_schema
+
+    schema = canonical_json(load_schema(schema_name))
+    return hashlib.sha256(f"govgate {__version__}\0{schema_name}\0".encode() + schema).digest()
+
+
+def marks_folder(root: Path, data: Any, kind: str) -> Path:
+    """`<locker folder>/cache/<kind>`: where validation marks live, next to the locker.
+
+    Read from the unvalidated `locker:` value (marks are looked up before validation); a value
+    that is not a string is the default, and the schema reports it.
+    """
+    configured = data.get("locker") if isinstance(data, dict) else None
+    locker = Path(configured if isinstance(configured, str) and configured else DEFAULT_LOCKER)
+    return (locker if locker.is_absolute() else root / locker).parent / "cache" / kind
+
+
+def read_yaml_bytes(file: Path, display: str) -> tuple[LoadedYaml, bytes | None]:
+    """Parse a YAML file and return the exact bytes parsed (None when they were not kept).
+
+    Anything unusual (unreadable, too large, not UTF-8, a NUL byte) goes through
+    `load_yaml_file`, so its error message is exactly the usual one.
+    """
+    try:
+        content = file.read_bytes()
+        if len(content) <= MAX_BYTES and b"\x00" not in content:
+            return load_yaml_text(content.decode("utf-8"), display), content
+    except (OSError, UnicodeDecodeError):
+        pass
+    return load_yaml_file(file, display=display), None
+
+
+def load_config(root: Path, *, validated_cache: bool = False) -> Config:
+    """Load and validate `govgate.yaml` at the repository root.
+
+    With `validated_cache`, a file whose exact bytes validated before (`ValidationMarks`, in
+    the locker's cache folder) is not validated against the schema again.
+    """
+    if not root.exists():
+        raise ConfigError(str(root), None, "no such directory")
+    if not root.is_dir():
+        raise ConfigError(str(root), None, "not a directory; pass the repository's folder")
+    file = find_config(root)
+    if file is None:
+        raise ConfigError(
+            str(root / "govgate.yaml"), None, "not found; run `govgate init` to create one"
+        )
+    if not validated_cache:
+        return config_from_loaded(root, load_yaml_file(file, display=file.name))
+    loaded, content = read_yaml_bytes(file, file.name)
+    if content is None:
+        return config_from_loaded(root, loaded)
+    marks = ValidationMarks(marks_folder(root, loaded.data, "config"), "config")
+    if marks.seen(content):
+        return config_from_loaded(root, loaded, schema_checked=True)
+    config = config_from_loaded(root, loaded)
+    from govgate.locker import cache_directory
+    from govgate.support.errors import GovgateError
+
+    try:
+        cache_directory(root, config)  # the locker's folder, made as the locker makes it
+    except GovgateError:
+        return config  # the locker reports it; a mark is only an optimisation
+    marks.remember(content)
+    return config
+
+
+def config_from_loaded(root: Path, loaded: LoadedYaml, *, schema_checked: bool = False) -> Config:
+    """Validate an already parsed config document (used by `policy test` cases too).
+
+    `schema_checked`: these exact bytes passed the schema before (see `ValidationMarks`).
+    """
+    data = loaded.data
+    if data is None:
+        raise ConfigError(loaded.path, 1, "file is empty; it needs at least `system: {name, risk}`")
+    if not isinstance(data, dict):
+        raise ConfigError(loaded.path, 1, "must be a mapping of keys (system:, packs:, ...)")
+    if not schema_checked:
+        from govgate.support.schemas import load_schema, schema_errors
+
+        problems = schema_errors(loaded, load_schema("config"))
+        if problems:
+            raise InputErrors([ConfigError(loaded.path, line, text) for line, text in problems])
+    evidence = {
+        kind: [paths] if isinstance(paths, str) else list(paths)
+        for kind, paths in (data.get("evidence") or {}).items()
+    }
+    for kind, paths in evidence.items():
+        for pattern in paths:
+            if pattern.startswith("/") or ".." in pattern.split("/"):
+                raise ConfigError(
+                    loaded.path,
+                    loaded.line_of(f"/evidence/{kind}"),
+                    f"evidence.{kind}: {pattern!r} points outside the repository; "
+                    "use a path relative to it",
+                )
+    return Config(
+        root=root.resolve(),
+        file=loaded.path,
+        system=dict(data["system"]),
+        packs=list(data.get("packs") or []),
+        params={k: dict(v) for k, v in (data.get("params") or {}).items()},
+        evidence=evidence,
+        collectors={k: dict(v) for k, v in (data.get("collectors") or {}).items()},
+        waivers=data.get("waivers", DEFAULT_WAIVERS),
+        fail_on=data.get("fail_on", "high"),
+        locker=data.get("locker", DEFAULT_LOCKER),
+        raw=data,
+        loaded=loaded,
+    )
+
+
+def config_error(config: Config, keys: tuple[str, ...], message: str) -> InputError:
+    """An error about a key of govgate.yaml, pointing at its line."""
+    return ConfigError(config.file, config.line_of(*keys), f"{'.'.join(keys)}: {message}")

@@ -1,0 +1,573 @@
+"""Rule evaluation: evidence in, findings out. Never reads files, never re-collects.
+
+The order of checks for one rule is fixed and fail-closed:
+prerequisites → applicability from the system → collector failure (error) → missing evidence
+(fail, naming where it was expected) → per evidence item: applicability → freshness →
+for_each → assertion. Nothing in this chain can turn an unknown into a pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from govgate.core.collector import EvidenceKind, glob_to_regex
+from govgate.core.conditions import ConditionEvalError, LeafFailure
+from govgate.core.evidence import Evidence
+from govgate.core.findings import Finding
+from govgate.core.messages import placeholders, render
+from govgate.core.policy import PolicySet, Rule
+from govgate.support.dates import format_duration, to_datetime
+from govgate.support.pii import redact_text
+
+_SIMPLE_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+#: Names a rule's selectors can always use, whatever the evidence data holds.
+RESERVED_ROOTS = ("data", "system", "params", "item", "evidence")
+
+
+@dataclass
+class EvidenceSet:
+    """What collection produced for one run: evidence by kind, and what went wrong."""
+
+    by_kind: dict[str, list[Evidence]] = field(default_factory=dict)
+    #: collector name → why it failed (every rule needing it reports `error`).
+    failed_collectors: dict[str, str] = field(default_factory=dict)
+    #: kind → why it cannot be produced here (collector not installed).
+    unavailable_kinds: dict[str, str] = field(default_factory=dict)
+
+    def add(self, item: Evidence) -> None:
+        self.by_kind.setdefault(item.kind, []).append(item)
+
+    def all(self) -> list[Evidence]:
+        return [item for items in self.by_kind.values() for item in items]
+
+
+class _Outcome(Exception):
+    """Internal: ends the evaluation of one rule (or item) with a finished finding."""
+
+
+def _pointer_index(data: Any) -> dict[int, str]:
+    """id(container) → JSON pointer, so for_each items can be located in the source file."""
+    index: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(data, "")]
+    while stack:
+        value, pointer = stack.pop()
+        if isinstance(value, dict):
+            index.setdefault(id(value), pointer)
+            for key, child in value.items():
+                if isinstance(child, (dict, list)):
+                    token = str(key).replace("~", "~0").replace("/", "~1")
+                    stack.append((child, f"{pointer}/{token}"))
+        elif isinstance(value, list):
+            index.setdefault(id(value), pointer)
+            for position, child in enumerate(value):
+                if isinstance(child, (dict, list)):
+                    stack.append((child, f"{pointer}/{position}"))
+    return index
+
+
+def _not_computed(item: Evidence, failures: list[LeafFailure]) -> tuple[str, str] | None:
+    """(path, reason) when a failing leaf found nothing at a path the collector declared in
+    its data's `not_computed` (path -> why), else None."""
+    declared = item.data.get("not_computed") if isinstance(item.data, dict) else None
+    if not isinstance(declared, dict) or not declared:
+        return None
+    for failure in failures:
+        if failure.actual is None and failure.path in declared:
+            return failure.path, str(declared[failure.path])
+    return None
+
+
+def _line_for(evidence: Evidence, pointer: str | None) -> int | None:
+    if pointer is not None and evidence.locations:
+        probe = pointer
+        while True:
+            if probe in evidence.locations:
+                return evidence.locations[probe]
+            if not probe:
+                break
+            probe = probe.rsplit("/", 1)[0]
+    return evidence.source.line
+
+
+def _label(item: Any, index: int, rule: Rule) -> str:
+    if rule.item_label is not None:
+        try:
+            label = rule.item_label.search(
+                item if not isinstance(item, dict) else {**item, "item": item}
+            )
+        except ConditionEvalError:
+            label = None  # fall back to the default label rather than lose the finding
+        if label is not None:
+            return str(label)
+    if isinstance(item, dict):
+        for key in ("id", "name", "key", "decision_type", "path", "title"):
+            value = item.get(key)
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                return str(value)
+    elif isinstance(item, (str, int, float)) and not isinstance(item, bool):
+        return str(item)
+    return f"#{index}"
+
+
+class Evaluator:
+    """Evaluates every rule of a PolicySet against an EvidenceSet."""
+
+    def __init__(
+        self,
+        policy_set: PolicySet,
+        evidence: EvidenceSet,
+        system: Mapping[str, Any],
+        now: datetime,
+    ) -> None:
+        self.policy_set = policy_set
+        self.evidence = evidence
+        self.system = dict(system)
+        self.now = now
+        self.findings_by_rule: dict[str, list[Finding]] = {}
+
+    # -- public ---------------------------------------------------------------------------
+    def run(self) -> list[Finding]:
+        findings: list[Finding] = []
+        for rule_id in self.policy_set.order:
+            rule = self.policy_set.rules[rule_id]
+            produced = self.evaluate_rule(rule)
+            self.findings_by_rule[rule_id] = produced
+            findings.extend(produced)
+        return findings
+
+    def evaluate_rule(self, rule: Rule) -> list[Finding]:
+        params = self.policy_set.params.get(rule.pack, {})
+        base = {"system": self.system, "params": params}
+        blocked = self._prerequisites(rule)
+        if blocked is not None:
+            return [blocked]
+        if rule.when is not None and not rule.when_needs_evidence:
+            try:
+                applies, why = rule.when.evaluate(base)
+            except ConditionEvalError as exc:
+                return [self._finding(rule, "error", f"cannot evaluate when: {exc}")]
+            if not applies:
+                note = applicability_note(why)
+                return [self._finding(rule, "not_applicable", f"not applicable: {note}")]
+        kind = rule.evidence.kind
+        declared = self.policy_set.kinds.get(kind)
+        collector = declared.collector if declared else "?"
+        if collector in self.evidence.failed_collectors:
+            reason = self.evidence.failed_collectors[collector]
+            return [
+                self._finding(
+                    rule,
+                    "error",
+                    f"collector '{collector}' failed, so {kind} evidence "
+                    f"could not be read: {reason}",
+                    remediation="fix the collector error above and run again",
+                )
+            ]
+        if kind in self.evidence.unavailable_kinds:
+            hint = declared.install_hint if declared and declared.install_hint else None
+            return [
+                self._finding(
+                    rule,
+                    "fail",
+                    self.evidence.unavailable_kinds[kind],
+                    remediation=hint or f"install a plugin that provides collector '{collector}'",
+                )
+            ]
+        items = self._select(rule)
+        if not items:
+            if rule.on_missing == "not_applicable":
+                return [
+                    self._finding(rule, "not_applicable", f"no {kind} evidence; not applicable")
+                ]
+            return [
+                self._finding(
+                    rule,
+                    "fail",
+                    _missing_message(kind, declared),
+                    remediation=self._render_remediation(rule, None, {}),
+                )
+            ]
+        findings: list[Finding] = []
+        for item in items:
+            findings.extend(self._evaluate_item(rule, item, params))
+        return findings
+
+    # -- steps ----------------------------------------------------------------------------
+    def _prerequisites(self, rule: Rule) -> Finding | None:
+        for dep in rule.depends_on:
+            statuses = {f.status for f in self.findings_by_rule.get(dep, [])}
+            if not statuses or statuses == {"pass"}:
+                continue
+            if statuses == {"not_applicable"}:
+                return self._finding(
+                    rule, "not_applicable", f"not applicable: prerequisite {dep} is not applicable"
+                )
+            worst = next(
+                s for s in ("error", "fail", "waived", "skipped", "not_applicable") if s in statuses
+            )
+            return self._finding(
+                rule, "skipped", f"skipped: prerequisite {dep} did not pass ({worst})"
+            )
+        return None
+
+    def _select(self, rule: Rule) -> list[Evidence]:
+        items = list(self.evidence.by_kind.get(rule.evidence.kind, []))
+        if rule.evidence.subject:
+            regex = glob_to_regex(rule.evidence.subject)
+            items = [e for e in items if regex.match(e.subject)]
+        if rule.evidence.where is not None:
+            kept = []
+            for item in items:
+                try:
+                    held, _ = rule.evidence.where.evaluate(self._root(item, None, rule))
+                except ConditionEvalError:
+                    held = False
+                if held:
+                    kept.append(item)
+            items = kept
+        return items
+
+    def _root(self, item: Evidence, element: Any, rule: Rule, has_element: bool = False) -> Any:
+        data = item.data
+        root: dict[str, Any] = dict(data) if isinstance(data, dict) else {}
+        if has_element and isinstance(element, dict):
+            root.update(element)
+        root.update(
+            data=data,
+            system=self.system,
+            params=self.policy_set.params.get(rule.pack, {}),
+            evidence={
+                "kind": item.kind,
+                "subject": item.subject,
+                "source": item.source.to_json(),
+                "collected_at": item.collected_at,
+                "dated": item.dated,
+            },
+        )
+        if has_element:
+            root["item"] = element
+        return root
+
+    def _evaluate_item(
+        self, rule: Rule, item: Evidence, params: Mapping[str, Any]
+    ) -> list[Finding]:
+        root = self._root(item, None, rule)
+        if item.problem is not None:
+            return [
+                self._finding(
+                    rule,
+                    "fail",
+                    f"{item.subject}: {item.problem}",
+                    evidence=item,
+                    remediation="fix the file so it matches the documented format",
+                )
+            ]
+        if rule.when is not None and rule.when_needs_evidence:
+            try:
+                applies, why = rule.when.evaluate(root)
+            except ConditionEvalError as exc:
+                return [self._finding(rule, "error", f"cannot evaluate when: {exc}", evidence=item)]
+            if not applies:
+                return [
+                    self._finding(
+                        rule,
+                        "not_applicable",
+                        f"not applicable to {item.subject}: {applicability_note(why)}",
+                        evidence=item,
+                    )
+                ]
+        if rule.max_age is not None:
+            stale = self._staleness(rule, item)
+            if stale is not None:
+                return [stale]
+        if rule.for_each is None:
+            return [self._assert(rule, item, root, element=None, label=None, pointer=None)]
+        try:
+            elements = rule.for_each.search(root)
+        except Exception as exc:  # a JMESPath runtime type error on odd data
+            return [self._finding(rule, "error", f"for_each failed: {exc}", evidence=item)]
+        if elements is None:
+            return [
+                self._finding(
+                    rule,
+                    "fail",
+                    f"{item.subject}: nothing found at '{rule.for_each_text}'",
+                    evidence=item,
+                    remediation=self._render_remediation(rule, item, {}),
+                )
+            ]
+        if not isinstance(elements, list):
+            return [
+                self._finding(
+                    rule,
+                    "error",
+                    f"for_each '{rule.for_each_text}' did not select a list",
+                    evidence=item,
+                )
+            ]
+        if not elements:
+            return [
+                self._finding(
+                    rule,
+                    "not_applicable",
+                    f"{item.subject}: no items match '{rule.for_each_text}'",
+                    evidence=item,
+                )
+            ]
+        pointers = _pointer_index(item.data) if item.locations else {}
+        findings = []
+        for index, element in enumerate(elements):
+            element_root = self._root(item, element, rule, has_element=True)
+            label = _label(element, index, rule)
+            findings.append(
+                self._assert(
+                    rule,
+                    item,
+                    element_root,
+                    element=element,
+                    label=label,
+                    pointer=pointers.get(id(element)),
+                )
+            )
+        return findings
+
+    def _staleness(self, rule: Rule, item: Evidence) -> Finding | None:
+        if item.dated is None:
+            # Without a date of its own, the only age is the collection time, which is "now"
+            # (or the cache entry's, collected again whenever older): max_age would always
+            # pass. Undated evidence cannot show it is fresh, so the rule is not evaluated.
+            return self._finding(
+                rule,
+                "error",
+                f"cannot evaluate max_age {rule.max_age_text}: {item.subject} ({item.kind} "
+                f"from collector '{item.collector}') carries no date of its own; assert on "
+                "a date field with newer_than instead, or record the date in the file",
+                evidence=item,
+            )
+        stamp = item.dated
+        try:
+            moment = to_datetime(stamp)
+        except ValueError:
+            return self._finding(
+                rule,
+                "fail",
+                f"{item.subject}: evidence date {stamp!r} is not a date, so its age is unknown",
+                evidence=item,
+            )
+        age = self.now - moment
+        assert rule.max_age is not None
+        if age > rule.max_age:
+            values = self._values(rule, item, None, None, None)
+            values.update(age=format_duration(age), max_age=rule.max_age_text)
+            return self._finding(
+                rule,
+                "fail",
+                f"stale evidence: {item.subject} is {format_duration(age)} old "
+                f"(dated {moment.date().isoformat()}; max_age {rule.max_age_text})",
+                evidence=item,
+                remediation=render(rule.remediation, values),
+            )
+        return None
+
+    def _assert(
+        self,
+        rule: Rule,
+        item: Evidence,
+        root: Any,
+        *,
+        element: Any,
+        label: str | None,
+        pointer: str | None,
+    ) -> Finding:
+        try:
+            held, failures = rule.assertion.evaluate(root)
+        except ConditionEvalError as exc:
+            return self._finding(
+                rule,
+                "error",
+                f"cannot evaluate: {exc}",
+                evidence=item,
+                item=label,
+                line=_line_for(item, pointer),
+            )
+        first = failures[0] if failures else None
+        uncomputed = _not_computed(item, failures) if not held else None
+        if uncomputed is not None:
+            # The collector said it could not compute this field (a Parquet log has no line
+            # bytes to chain): the rule is unevaluated, not failed, and never passed.
+            path, reason = uncomputed
+            return self._finding(
+                rule,
+                "error",
+                f"cannot evaluate: {path} was not computed by collector "
+                f"'{item.collector}': {reason}",
+                evidence=item,
+                item=label,
+                line=_line_for(item, pointer),
+            )
+        values = self._values(rule, item, element, first, label)
+        line = _line_for(item, _failure_pointer(pointer, first))
+        if held:
+            title = rule.title or self.policy_set.controls[rule.control].title
+            return self._finding(
+                rule, "pass", title, evidence=item, item=label, line=line, remediation=None
+            )
+        return self._finding(
+            rule,
+            "fail",
+            render(rule.message, values),
+            evidence=item,
+            item=label,
+            line=line,
+            remediation=render(rule.remediation, values),
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+    def _values(
+        self,
+        rule: Rule,
+        item: Evidence | None,
+        element: Any,
+        failure: LeafFailure | None,
+        label: str | None,
+    ) -> dict[str, Any]:
+        declared = self.policy_set.kinds.get(rule.evidence.kind)
+        values: dict[str, Any] = {
+            "param": self.policy_set.params.get(rule.pack, {}),
+            "system": self.system,
+            "kind": rule.evidence.kind,
+            "expected_at": _expected_at(rule.evidence.kind, declared),
+        }
+        if item is not None:
+            values.update(
+                source=item.source.to_json(),
+                evidence={"kind": item.kind, "subject": item.subject, "digest": item.digest},
+                data=item.data,
+            )
+        if element is not None:
+            values["item"] = element
+        if failure is not None:
+            values.update(value=failure.expected, actual=failure.actual, path=failure.path)
+        return values
+
+    def _render_remediation(self, rule: Rule, item: Evidence | None, extra: dict[str, Any]) -> str:
+        values = self._values(rule, item, None, None, None)
+        values.update(extra)
+        missing = {root for root, _ in placeholders(rule.remediation)} - set(values)
+        if missing:
+            # The rule's own sentence talks about an item or value that does not exist here
+            # (the evidence itself is missing): say what to provide instead of "<none>".
+            return f"provide {rule.evidence.kind} evidence at {values['expected_at']}"
+        return render(rule.remediation, values)
+
+    def _finding(
+        self,
+        rule: Rule,
+        status: str,
+        message: str,
+        *,
+        evidence: Evidence | None = None,
+        item: str | None = None,
+        line: int | None = None,
+        remediation: str | None = "",
+    ) -> Finding:
+        if remediation == "":
+            remediation = (
+                self._render_remediation(rule, evidence, {})
+                if status in ("fail", "error")
+                else None
+            )
+        location = None
+        if evidence is not None and evidence.source.path:
+            location = {"path": evidence.source.path, "line": line or evidence.source.line}
+        elif status == "fail" and evidence is None:
+            declared = self.policy_set.kinds.get(rule.evidence.kind)
+            if (
+                declared is not None
+                and declared.paths
+                and not any(ch in declared.paths[0] for ch in "*?[")
+            ):
+                location = {"path": declared.paths[0], "line": None}
+        if item is None and evidence is not None:
+            item = evidence.subject
+        # Messages quote govgate.yaml's `system` and parameters as well as evidence: redacted
+        # here, where every finding is made, so nothing personal reaches a report.
+        return Finding(
+            rule=rule.id,
+            status=status,
+            severity=rule.severity,
+            control=rule.control,
+            requirements=self.policy_set.requirements_of_rule(rule),
+            message=redact_text(message),
+            remediation=redact_text(remediation) if remediation else remediation,
+            pack=rule.pack,
+            location=location,
+            evidence=[evidence.reference()] if evidence is not None else [],
+            item=redact_text(item) if item else item,
+        )
+
+
+def applicability_note(failures: list[LeafFailure]) -> str:
+    """Why a `when` did not hold, in words: which value, and what it would have needed.
+
+    A start date (`older_than` on a date that lies in the future) reads "applies from DATE".
+    """
+    if not failures:
+        return "its applicability condition does not hold"
+    first = failures[0]
+    if first.op in ("older_than", "newer_than") and isinstance(first.actual, str):
+        if first.op == "older_than":
+            return f"applies from {first.actual} ({first.path})"
+        return f"{first.path} is {first.actual}, outside the window"
+    if first.op == "not":
+        return f"{first.path} matches a case this rule excludes"
+    expected = first.expected
+    if isinstance(expected, (list, tuple)):
+        wanted = "one of " + ", ".join(_show_value(v) for v in expected)
+    else:
+        wanted = _show_value(expected)
+    return f"{first.path} is {_show_value(first.actual)}; applies when {first.op} {wanted}"
+
+
+def _show_value(value: Any) -> str:
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _failure_pointer(item_pointer: str | None, failure: LeafFailure | None) -> str | None:
+    """JSON pointer of the field a failed leaf read, when the selector is a plain field path."""
+    if failure is None or not _SIMPLE_PATH.match(failure.path):
+        return item_pointer
+    parts = failure.path.split(".")
+    if parts[0] in RESERVED_ROOTS:
+        if parts[0] != "data":
+            return item_pointer
+        return "/" + "/".join(parts[1:]) if len(parts) > 1 else ""
+    return (item_pointer or "") + "/" + "/".join(parts)
+
+
+def _expected_at(kind: str, declared: EvidenceKind | None) -> str:
+    if declared is None:
+        return f"a collector for {kind}"
+    if declared.paths:
+        return ", ".join(declared.paths)
+    return f"the {declared.collector} collector"
+
+
+def _missing_message(kind: str, declared: EvidenceKind | None) -> str:
+    if declared is not None and declared.paths:
+        where = ", ".join(declared.paths)
+        return (
+            f"missing evidence: no {kind} found at {where} "
+            f"(collector '{declared.collector}'; set evidence.{kind} in govgate.yaml "
+            "if it lives elsewhere)"
+        )
+    collector = declared.collector if declared else "?"
+    return f"missing evidence: collector '{collector}' produced no {kind}"

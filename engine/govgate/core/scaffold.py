@@ -1,0 +1,469 @@
+"""`govgate init`: scaffold govgate.yaml and a template for every governance file the packs read.
+
+The packs decide what is scaffolded: their rules name evidence kinds, a path-bound kind's first
+path is where its file goes, and the file comes from `govgate/evidence_templates/init/<kind>.<ext>`
+(or, for a kind without a shipped template, is built from the kind's declaration). Templates
+hold placeholders that satisfy each kind's schema but fail its rules, with TODO comments, so a
+first `govgate check` lists precisely what is missing. Existing files are never overwritten, and
+a kind whose evidence already exists gets no second file: running init twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from govgate.core.collector import EvidenceKind, glob_to_regex
+from govgate.core.config import find_config, load_config
+from govgate.core.plugins import Registry
+from govgate.core.policy import PolicySet
+from govgate.support.errors import UsageError
+
+#: Packs enabled when neither --pack nor an existing govgate.yaml says otherwise: production
+#: readiness (with the audit-trail and human-oversight packs it uses), GDPR and the AI Act.
+DEFAULT_PACKS = ("readiness", "human-oversight", "audit-trail", "gdpr", "eu-ai-act")
+RISK_TIERS = ("prohibited", "high", "limited", "minimal")
+TEMPLATE_FOLDER = "init"
+
+#: Evidence that no template can stand in for: where it comes from, for the next steps.
+PRODUCED_EVIDENCE = {
+    "decision_log.summary": (
+        "decision logs: one JSON line per decision with the CATALOG A.0 fields under "
+        "logs/decisions/*.jsonl (collectors.decision_logs.paths in govgate.yaml moves them)"
+    ),
+    "decision_log.file": "decision logs under logs/decisions/ (see above)",
+    "test_results.summary": (
+        "test reports: JUnit XML under reports/ (e.g. pytest --junitxml=reports/tests/junit.xml), "
+        "with resilience, adversarial, edge_case and override tests marked as such"
+    ),
+    "load_test.result": (
+        "a load test at production volume under reports/load/ (Locust --csv=reports/load/run, "
+        "or k6 --summary-export=reports/load/k6.json)"
+    ),
+    "fairness.analysis": (
+        "a bias analysis: the prediction file and its protected attributes under "
+        "collectors.fairness.analyses in govgate.yaml (and params.bias.protected_attributes)"
+    ),
+    "pii.scan": (
+        "a scan for personal data in data samples, logs, fixtures and notebooks "
+        "(collectors.pii.paths in govgate.yaml; by default data/, logs/, tests/fixtures/, "
+        "notebooks/)"
+    ),
+    "git.head": "a git repository with the governance files committed",
+    "git.changes": "a git repository with the governance files committed",
+    "git.governance_history": "a git repository with the governance files committed",
+    "git.codeowners": "a CODEOWNERS file giving governance/ and docs/ an owner",
+}
+
+#: What each attestation topic asks of its author (the topics rules filter on).
+ATTESTATION_TOPICS = {
+    "executive_sponsor": (
+        "I sponsor SYSTEM, hold its budget for this financial year and can stop it.",
+        "the executive sponsor (a named executive with budget authority)",
+    ),
+    "security_test": (
+        "A penetration test or vulnerability scan of SYSTEM was run; findings are tracked.",
+        "whoever ran or commissioned the security test (e.g. the CISO)",
+    ),
+    "restore_test": (
+        "The data and logs of SYSTEM were restored from backup in a test.",
+        "whoever ran the restore test",
+    ),
+}
+
+
+@dataclass
+class PlannedFile:
+    """One file init wants to write: where, what, and which evidence kind it serves."""
+
+    path: str
+    content: str
+    kind: str | None
+    description: str
+    reason_skipped: str | None = None
+
+
+@dataclass
+class InitResult:
+    """What `init_project` did, for the CLI to report."""
+
+    root: Path
+    name: str
+    risk: str
+    packs: list[str]
+    created: list[PlannedFile] = field(default_factory=list)
+    skipped: list[PlannedFile] = field(default_factory=list)
+    #: (kind, where its evidence comes from) for kinds no template can provide.
+    produced: list[tuple[str, str]] = field(default_factory=list)
+    config_existed: bool = False
+
+
+def slug(text: str) -> str:
+    """A file-name-safe version of a system name."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return cleaned or "system"
+
+
+def concrete_path(pattern: str, name: str) -> str:
+    """The file to create for a kind's glob: `governance/dpia/*.md` -> `governance/dpia/NAME.md`."""
+    parts = []
+    for part in pattern.split("/"):
+        if part == "**":
+            continue
+        # `*.md` becomes NAME.md; a partial wildcard (`incident*.md`) is dropped.
+        stem_wildcard = part.startswith("*.")
+        parts.append(slug(name) + part[1:] if stem_wildcard else re.sub(r"[*?\[\]]", "", part))
+    return "/".join(parts)
+
+
+def _template_env() -> Any:
+    import jinja2
+
+    folder = Path(str(files("govgate.evidence_templates"))) / TEMPLATE_FOLDER
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - YAML, Markdown and JSON files, never HTML
+    )
+
+
+def _kind_template(env: Any, kind: EvidenceKind, target: str) -> str:
+    """The name of a kind's shipped template, or of its collector's generic one."""
+    suffix = Path(target).suffix
+    if f"{kind.name}{suffix}" in env.list_templates():
+        return f"{kind.name}{suffix}"
+    if kind.collector == "documents" and suffix == ".md":
+        return "_document.md"
+    if kind.collector == "config" and suffix in (".yaml", ".yml"):
+        return "_config.yaml"
+    raise UsageError(
+        f"no init template for evidence kind '{kind.name}' ({target}); "
+        f"add evidence_templates/{TEMPLATE_FOLDER}/{kind.name}{suffix}"
+    )
+
+
+def _sections(kind: EvidenceKind) -> list[tuple[str, str]]:
+    """(key, heading) for each required section: the heading is the first synonym."""
+    raw = kind.options.get("required_sections") or {}
+    if isinstance(raw, list):
+        raw = {name: [name] for name in raw}
+    sections = []
+    for key, synonyms in raw.items():
+        first = synonyms[0] if synonyms else key.replace("_", " ")
+        sections.append((key, first[:1].upper() + first[1:]))
+    return sections
+
+
+def _front_matter_fields(kind: EvidenceKind) -> list[str]:
+    fields = list(kind.options.get("required_fields") or [])
+    dated = kind.options.get("dated_field")
+    if dated and dated not in fields:
+        fields.append(dated)
+    return fields
+
+
+def _schema_fields(kind: EvidenceKind) -> list[str]:
+    schema = kind.schema or {}
+    return list((schema.get("properties") or {}).keys())
+
+
+def _attestation_topics(policy_set: PolicySet) -> list[str]:
+    """Topics that rules select attestations by (`where: {path: topic, op: eq, value: X}`)."""
+    topics: list[str] = []
+    for rule in policy_set.rules.values():
+        if rule.evidence.kind != "attestation":
+            continue
+        raw = rule.raw.get("evidence")
+        where = raw.get("where") if isinstance(raw, dict) else None
+        if (
+            isinstance(where, dict)
+            and where.get("path") == "topic"
+            and where.get("op") == "eq"
+            and isinstance(where.get("value"), str)
+            and where["value"] not in topics
+        ):
+            topics.append(where["value"])
+    return topics
+
+
+def _provided_by(kind: EvidenceKind, root: Path) -> str | None:
+    """An existing file that already provides this kind's evidence, if any."""
+    if not root.is_dir():
+        return None
+    for pattern in kind.paths:
+        regex = glob_to_regex(pattern)
+        for candidate in sorted(root.glob(pattern)):
+            rel = candidate.relative_to(root).as_posix()
+            if candidate.is_file() and not candidate.is_symlink() and regex.match(rel):
+                return rel
+    return None
+
+
+def _kinds_in_rule_order(policy_set: PolicySet) -> list[str]:
+    kinds: list[str] = []
+    for rule_id in policy_set.order or sorted(policy_set.rules):
+        kind = policy_set.rules[rule_id].evidence.kind
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def plan_files(
+    policy_set: PolicySet,
+    *,
+    name: str,
+    risk: str,
+    packs: Sequence[str],
+    today: date,
+    root: Path,
+    config_text: str | None,
+) -> tuple[list[PlannedFile], list[tuple[str, str]]]:
+    """The files init would write, and the produced evidence it can only point at."""
+    env = _template_env()
+    common = {"name": name, "risk": risk, "today": today.isoformat(), "packs": list(packs)}
+    planned: list[PlannedFile] = []
+    produced: list[tuple[str, str]] = []
+    kinds = _kinds_in_rule_order(policy_set)
+    if config_text is not None:
+        planned.append(
+            PlannedFile("govgate.yaml", config_text, None, "the system, its packs and settings")
+        )
+    for kind_name in sorted(kinds, key=lambda k: (k not in ("oversight_config", "dpia"), k)):
+        kind = policy_set.kinds.get(kind_name)
+        if kind is None:
+            continue
+        if kind_name == "attestation":
+            for topic in _attestation_topics(policy_set):
+                statement, author = ATTESTATION_TOPICS.get(
+                    topic, ("TODO: what is attested about SYSTEM.", "the person who attests it")
+                )
+                target = f"governance/attestations/{topic.replace('_', '-')}.yaml"
+                content = env.get_template("attestation.yaml").render(
+                    **common,
+                    topic=topic,
+                    statement=statement.replace("SYSTEM", name),
+                    author=author,
+                    record_id="ATT-" + topic.upper().replace("_", "-"),
+                )
+                planned.append(PlannedFile(target, content, kind_name, f"attestation: {topic}"))
+            continue
+        if not kind.paths or kind.collector == "files":
+            # Evidence the system produces (logs, reports) or whose presence is the evidence
+            # (an SBOM): a template would only fake it.
+            where = PRODUCED_EVIDENCE.get(kind_name) or (
+                f"{', '.join(kind.paths)}: {kind.description}"
+                if kind.paths
+                else f"produced by the {kind.collector} collector: {kind.description}"
+            )
+            if all(where != known for _kind, known in produced):
+                produced.append((kind_name, where))
+            continue
+        target = concrete_path(kind.paths[0], name)
+        template = _kind_template(env, kind, target)
+        content = env.get_template(template).render(
+            **common,
+            kind=kind.name,
+            description=" ".join(kind.description.split()),
+            sections=_sections(kind),
+            front_matter=_front_matter_fields(kind),
+            schema_fields=_schema_fields(kind),
+        )
+        item = PlannedFile(target, content, kind_name, " ".join(kind.description.split()))
+        provider = _provided_by(kind, root)
+        if provider is not None and provider != target:
+            item.reason_skipped = f"{provider} already provides {kind_name}"
+        planned.append(item)
+    return planned, produced
+
+
+def config_template(
+    *, name: str, risk: str, packs: Sequence[str], policy_set: PolicySet, today: date
+) -> str:
+    env = _template_env()
+    kinds = set(_kinds_in_rule_order(policy_set))
+    return str(
+        env.get_template("_govgate.yaml").render(
+            name=name,
+            risk=risk,
+            packs=list(packs),
+            today=today.isoformat(),
+            test_reports="test_results.summary" in kinds,
+            decision_logs="decision_log.summary" in kinds,
+            fairness="fairness.analysis" in kinds,
+        )
+    )
+
+
+def init_project(
+    root: Path,
+    *,
+    registry: Registry,
+    risk: str | None = None,
+    packs: Sequence[str] | None = None,
+    name: str | None = None,
+    today: date | None = None,
+) -> InitResult:
+    """Scaffold `root` (created if missing) for the packs; never overwrite an existing file."""
+    from govgate.core.loader import load_policy_set
+
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root}: not a directory; pass the folder of the repository")
+    if risk is not None and risk not in RISK_TIERS:
+        raise UsageError(f"--risk {risk}: expected one of {', '.join(RISK_TIERS)}")
+    today = today or datetime.now(UTC).date()
+    now = datetime.combine(today, time(), tzinfo=UTC)
+    existing_config = find_config(root) if root.is_dir() else None
+    config = load_config(root) if existing_config is not None else None
+    if config is not None:
+        name = name or str(config.system.get("name"))
+        risk = risk or str(config.system.get("risk"))
+        chosen = list(packs or config.packs or DEFAULT_PACKS)
+    else:
+        name = name or root.resolve().name
+        risk = risk or "high"
+        chosen = list(packs or DEFAULT_PACKS)
+    unknown = [p for p in chosen if p not in registry.packs]
+    if unknown:
+        import difflib
+
+        hint = difflib.get_close_matches(unknown[0], list(registry.packs), n=1)
+        extra = f"; did you mean '{hint[0]}'?" if hint else ""
+        available = ", ".join(sorted(registry.packs))
+        raise UsageError(f"--pack {unknown[0]}: no such pack{extra} (available: {available})")
+    policy_set = load_policy_set(registry, config, chosen, now=now)
+    config_text = None
+    if config is None:
+        config_text = config_template(
+            name=name, risk=risk, packs=chosen, policy_set=policy_set, today=today
+        )
+    planned, produced = plan_files(
+        policy_set,
+        name=name,
+        risk=risk,
+        packs=chosen,
+        today=today,
+        root=root,
+        config_text=config_text,
+    )
+    result = InitResult(
+        root=root,
+        name=name,
+        risk=risk,
+        packs=chosen,
+        produced=produced,
+        config_existed=config is not None,
+    )
+    if config is not None and existing_config is not None:
+        result.skipped.append(
+            PlannedFile(
+                existing_config.name,
+                "",
+                None,
+                "the system, its packs and settings",
+                reason_skipped="exists (its system and packs were used)",
+            )
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    for item in planned:
+        target = root / item.path
+        if item.reason_skipped is None and (target.exists() or target.is_symlink()):
+            item.reason_skipped = "exists"
+        if item.reason_skipped is not None:
+            result.skipped.append(item)
+            continue
+        _write_new(root, item)
+        result.created.append(item)
+    return result
+
+
+def _write_new(root: Path, item: PlannedFile) -> None:
+    """Create the file, refusing to write through a symlinked folder that leaves the repo."""
+    target = root / item.path
+    resolved_root = root.resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if resolved_root not in target.parent.resolve().parents and (
+        target.parent.resolve() != resolved_root
+    ):
+        raise UsageError(f"{item.path}: its folder points outside {root}; not written")
+    # "x": fail rather than overwrite if the file appeared since we looked.
+    with target.open("x", encoding="utf-8") as handle:
+        handle.write(item.content)
+
+
+def next_steps(result: InitResult) -> list[str]:
+    """What to do after init, in order, as lines for the terminal."""
+    steps = []
+    todo_files = [f.path for f in result.created if f.kind is not None]
+    if todo_files:
+        steps.append(
+            f"Fill in every TODO in the {len(todo_files)} files above: placeholders fail their "
+            "rules until replaced (grep -rn TODO governance docs config reports)."
+        )
+    if result.produced:
+        steps.append("Point govgate at the evidence your system produces:")
+        steps.extend(f"   - {where}" for _kind, where in result.produced)
+    if any(f.kind == "attestation" for f in result.created):
+        steps.append(
+            "Have each person named in governance/attestations/*.yaml commit their own record "
+            "(git corroborates who: the commit author must be the person named)."
+        )
+    steps.append("Commit the files (git add -A && git commit), then run: govgate check")
+    steps.append(
+        "govgate check lists what is still missing, file by file; govgate explain RULE tells why."
+    )
+    return steps
+
+
+def render_report(result: InitResult, shown_root: str) -> list[str]:
+    """The human report of an init run (printed on stderr)."""
+    lines = [
+        f"govgate init: {result.name} (risk: {result.risk}) in {shown_root}",
+        f"packs: {', '.join(result.packs)}",
+    ]
+    if result.created:
+        lines.append(f"created {len(result.created)} files:")
+        width = max(len(f.path) for f in result.created)
+        for item in result.created:
+            what = item.kind or "config"
+            lines.append(f"  {item.path:<{width}}  {what}")
+    else:
+        lines.append("created nothing: every file is already there")
+    if result.skipped:
+        lines.append(f"skipped {len(result.skipped)} (left unchanged):")
+        for item in result.skipped:
+            lines.append(f"  {item.path}: {item.reason_skipped}")
+    lines.append("next steps:")
+    lines.extend(
+        f"  {index}. {step}" if not step.startswith("   ") else f"  {step}"
+        for index, step in _numbered(next_steps(result))
+    )
+    return lines
+
+
+def _numbered(steps: Sequence[str]) -> list[tuple[int, str]]:
+    numbered: list[tuple[int, str]] = []
+    count = 0
+    for step in steps:
+        if not step.startswith("   "):
+            count += 1
+        numbered.append((count, step))
+    return numbered
+
+
+def summary_json(result: InitResult) -> dict[str, Any]:
+    """A machine-readable account of the run (for --format json)."""
+    return {
+        "system": {"name": result.name, "risk": result.risk},
+        "packs": result.packs,
+        "created": [{"path": f.path, "kind": f.kind} for f in result.created],
+        "skipped": [
+            {"path": f.path, "kind": f.kind, "reason": f.reason_skipped} for f in result.skipped
+        ],
+        "produced_evidence": [{"kind": k, "where": w} for k, w in result.produced],
+    }

@@ -1,0 +1,197 @@
+"""`--format text`: the compact terminal report (printed on stderr by `govgate check`).
+
+Quiet when all is well, precise when not: failing and erroring findings with file:line and the
+fix, requirement statuses per framework, the readiness score, and the gate on the last line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from typing import Any
+
+from govgate.core.policy import severity_rank
+from govgate.core.reporter import Reporter
+from govgate.outputs.reporters.common import one_line, policy_edit_notice
+
+_MARK = {
+    "pass": "PASS",
+    "fail": "FAIL",
+    "error": "ERROR",
+    "waived": "WAIVED",
+    "not_applicable": "N/A",
+    "skipped": "SKIP",
+}
+_REQ_MARK = {"met": "✓", "not_met": "✗", "partial": "◐", "unverified": "?", "not_applicable": "–"}
+_COLOURS = {
+    "FAIL": "red",
+    "ERROR": "magenta",
+    "PASS": "green",
+    "WAIVED": "yellow",
+    "SKIP": "cyan",
+    "N/A": "bright_black",
+}
+
+
+def _style(text: str, colour: str | None, enabled: bool, bold: bool = False) -> str:
+    if not enabled or colour is None:
+        return text
+    import click
+
+    return click.style(text, fg=colour, bold=bold)
+
+
+class TextReporter(Reporter):
+    name = "text"
+    filename = "govgate.txt"
+    description = "compact human report"
+
+    def __init__(
+        self,
+        *,
+        colour: bool = False,
+        verbose: bool = False,
+        show_requirements: bool = True,
+        brief: bool = False,
+    ) -> None:
+        self.colour = colour and "NO_COLOR" not in os.environ
+        self.verbose = verbose
+        # brief: what a git hook prints — failing findings and the gate, nothing when all is well
+        self.brief = brief
+        self.show_requirements = show_requirements and not brief
+
+    def _fairness(self, analysis: dict[str, Any]) -> list[str]:
+        name = analysis.get("name", "?")
+        if analysis.get("problem"):
+            return [f"fairness {name}: not computed: {analysis['problem']}", ""]
+        from govgate.analysis.fairness import render_text_table
+
+        where = analysis.get("path") or ""
+        head = f"fairness {name} ({where}, audited {analysis.get('audit_date') or 'date unknown'}):"
+        body = render_text_table(analysis).rstrip("\n").splitlines()
+        return [head, *("  " + line if line else line for line in body), ""]
+
+    def render(self, result: dict[str, Any]) -> str:
+        lines: list[str] = []
+        system = one_line(str(result.get("system", {}).get("name", "?")))
+        packs = one_line(", ".join(f"{p['name']} {p['version']}" for p in result.get("packs", [])))
+        commit = (result.get("target", {}).get("commit") or "")[:10]
+        head = f"govgate {result['tool']['version']} · {system}"
+        if commit:
+            head += f" @ {commit}"
+        if not self.brief:
+            lines.append(head)
+            lines.append(f"packs: {packs}")
+            lines.append("")
+        notice = policy_edit_notice(result)
+        if notice:  # said in every mode: a change must not approve itself unnoticed
+            lines += [_style(f"NOTE: {one_line(notice)}", "yellow", self.colour, bold=True), ""]
+        shown = {"fail", "error"} if self.brief else {"fail", "error", "waived"}
+        if self.verbose:
+            shown |= {"pass", "skipped", "not_applicable"}
+        findings = [f for f in result["findings"] if f["status"] in shown]
+        changes = result.get("changes") or {}
+        if changes.get("new_only"):  # the gate reads only what the change introduced
+            # Errors stay in view, old or new: they fail the gate either way.
+            old = [f for f in findings if f["status"] == "fail" and not f.get("new")]
+            findings = [f for f in findings if f["status"] != "fail" or f.get("new")]
+            if old:
+                base = one_line(str(changes.get("base")))
+                lines += [
+                    f"{len(old)} problem(s) already present at {base} "
+                    "not shown (--new-only); see --format json",
+                    "",
+                ]
+        findings.sort(
+            key=lambda f: (
+                ["error", "fail", "waived", "skipped", "not_applicable", "pass"].index(f["status"]),
+                -severity_rank(f["severity"]),
+                f["rule"],
+                f.get("item") or "",
+            )
+        )
+        for finding in findings:
+            mark = _MARK[finding["status"]]
+            where = ""
+            if finding.get("location"):
+                loc = finding["location"]
+                where = one_line(loc["path"]) + (f":{loc['line']}" if loc.get("line") else "")
+            new = " (new)" if finding.get("new") else ""
+            label = _style(f"{mark:<6}", _COLOURS.get(mark), self.colour, bold=True)
+            lines.append(
+                f"{label} {finding['severity']:<8} {finding['rule']}{new}  {where}".rstrip()
+            )
+            # Messages quote file names and values from the repository: one printable line
+            # each, so no name can forge a line of this report or steer the terminal.
+            lines.append(f"       {one_line(finding['message'])}")
+            if finding["status"] in ("fail", "error") and finding.get("remediation"):
+                lines.append(f"       fix: {one_line(finding['remediation'])}")
+            if finding.get("waiver") and finding["status"] == "waived":
+                waiver = finding["waiver"]
+                lines.append(
+                    "       "
+                    + one_line(
+                        f"waiver {waiver['id']} by {waiver['approver']} until "
+                        f"{waiver['expires']}: {waiver['justification']}"
+                    )
+                )
+        if findings:
+            lines.append("")
+        diagnostics = result.get("diagnostics", [])
+        if self.brief:
+            diagnostics = [d for d in diagnostics if d["level"] == "error"]
+        if diagnostics:
+            lines.append(f"input problems ({len(diagnostics)}):")
+            for diag in diagnostics[:20]:
+                where = one_line(diag["path"] or "")
+                if diag.get("line"):
+                    where += f":{diag['line']}"
+                lines.append(f"  {diag['level']:<7} {where}: {one_line(diag['message'])}")
+            if len(diagnostics) > 20:
+                lines.append(f"  … and {len(diagnostics) - 20} more (see --format json)")
+            lines.append("")
+        unused = [] if self.brief else [w for w in result.get("waivers", []) if not w.get("used")]
+        for waiver in unused:
+            lines.append(
+                f"unused waiver {waiver['id']} ({waiver['source']['path']}:"
+                f"{waiver['source']['line']}) matched no finding; remove it"
+            )
+        if unused:
+            lines.append("")
+        if self.show_requirements:
+            by_framework: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for req in result["requirements"]:
+                by_framework[req["framework"]].append(req)
+            for framework in sorted(by_framework):
+                reqs = by_framework[framework]
+                counts = result["frameworks"].get(framework, {})
+                tally = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
+                lines.append(f"{framework}: {tally}")
+                cells = [f"{_REQ_MARK[r['status']]} {r['id']}" for r in reqs]
+                for start in range(0, len(cells), 4):
+                    lines.append(
+                        "  " + "   ".join(f"{c:<22}" for c in cells[start : start + 4]).rstrip()
+                    )
+            lines.append("  (✓ met  ✗ not met  ◐ partial  ? unverified  – not applicable)")
+            lines.append("")
+        if not self.brief:
+            for analysis in result.get("fairness") or []:
+                lines.extend(self._fairness(analysis))
+        readiness = result.get("readiness")
+        if readiness and not self.brief:
+            lines.append(f"readiness: {readiness['score']}/{readiness['of']} — {readiness['band']}")
+        summary = result["summary"]
+        if not self.brief:
+            counts = " · ".join(
+                f"{summary[s]} {s.replace('_', ' ')}"
+                for s in summary
+                if summary[s] or s in ("pass", "fail")
+            )
+            lines.append(f"summary: {counts}")
+        gate = result["gate"].upper()
+        colour = "green" if gate == "PASS" else "red"
+        lines.append(
+            _style(f"gate: {gate}", colour, self.colour, bold=True)
+            + f" (fail-on {result['fail_on']})"
+        )
+        return "\n".join(lines) + "\n"

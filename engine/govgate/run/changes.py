@@ -1,0 +1,567 @@
+"""A change under review, judged against a trusted ref (`check --base REF --policies-from REF`).
+
+`--base REF` says what the change touched (files since its merge base with REF, which packs,
+parameters and waivers it edits, and through the traceability graph which rules, controls and
+requirements those files feed) and evaluates the merge base in a temporary git worktree, so each
+finding can say whether the change introduced it (`new`). `--policies-from REF` evaluates with
+the packs, parameters and waivers as they are at REF, so a change cannot pass by weakening its
+own policies. A waiver the change adds or edits is honoured only when its approver is a code
+owner of the waiver file in CODEOWNERS at the trusted ref.
+
+Git is driven through its command line (no GitPython on this path); every worktree made here is
+removed again, also when the run fails.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from govgate.core.collector import IGNORED_DIRS
+from govgate.core.config import CONFIG_NAMES, DEFAULT_WAIVERS, Config, find_config, load_config
+from govgate.core.findings import Finding
+from govgate.support.errors import ConfigError, GovgateError, InputError, UsageError
+
+if TYPE_CHECKING:
+    from govgate.core.plugins import Registry
+    from govgate.core.policy import PolicySet
+    from govgate.core.waivers import Waiver
+
+GIT_TIMEOUT_SECONDS = 300
+#: Statuses that mean "something is wrong here" when comparing with the base. A waived finding
+#: fails underneath, so a waiver removed by the change does not make its finding new.
+PROBLEM_STATUSES = ("fail", "error", "waived")
+#: Where GitHub looks for CODEOWNERS, in its order; the first that exists is the one used.
+CODEOWNERS_FILES = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+#: govgate.yaml keys that are parameters of the policies (reported in `params_changed`).
+PARAMETER_KEYS = ("fail_on", "waiver_max_days")
+
+
+class GitRepository:
+    """The git repository holding a target folder, driven through `git` commands."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        done = self._git("rev-parse", "--show-toplevel", "--show-prefix", check=False)
+        if done.returncode != 0:
+            said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            if said and "not a git repository" not in said[0]:  # e.g. dubious ownership
+                raise UsageError(f"{root}: git refused: {said[0]}")
+            raise UsageError(
+                f"{root}: not inside a git repository; --base and --policies-from compare "
+                "git commits (run `git init` and commit first)"
+            )
+        lines = done.stdout.decode("utf-8", "surrogateescape").splitlines()
+        self.toplevel = Path(lines[0])
+        #: The target's folder inside the repository: "" or "sub/dir/".
+        self.prefix = lines[1] if len(lines) > 1 else ""
+
+    def _git(
+        self, *args: str, check: bool = True, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[bytes]:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(self.root), *args],
+                capture_output=True,
+                timeout=GIT_TIMEOUT_SECONDS,
+                check=False,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
+            )
+        except FileNotFoundError:
+            raise UsageError("git is not installed or not on PATH") from None
+        except subprocess.TimeoutExpired:
+            raise UsageError(f"git {args[0]} did not finish in {GIT_TIMEOUT_SECONDS} s") from None
+        if check and done.returncode != 0:
+            message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise UsageError(f"git {args[0]} failed: {message[-1] if message else 'no message'}")
+        return done
+
+    def commit_of(self, ref: str, option: str) -> str:
+        """The commit REF names, or a usage error saying how to fetch it."""
+        if not ref or ref.startswith("-"):
+            raise UsageError(f"{option} {ref!r}: not a git ref")
+        done = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        if done.returncode != 0:
+            raise UsageError(
+                f"{option} {ref}: not known in this clone; fetch it first: {self._fetch_hint(ref)}"
+                " (in CI, check out with the full history: fetch-depth: 0)"
+            )
+        return done.stdout.decode().strip()
+
+    def _fetch_hint(self, ref: str) -> str:
+        remotes = self._git("remote", check=False).stdout.decode("utf-8", "replace").split()
+        remote, _, branch = ref.removeprefix("refs/remotes/").partition("/")
+        if branch and (remote in remotes or remote in ("origin", "upstream")):
+            return f"git fetch {remote} {branch}"
+        return f"git fetch origin {ref}"
+
+    def merge_base(self, commit: str) -> str | None:
+        done = self._git("merge-base", commit, "HEAD", check=False)
+        text = done.stdout.decode().strip()
+        return text if done.returncode == 0 and text else None
+
+    def is_shallow(self) -> bool:
+        done = self._git("rev-parse", "--is-shallow-repository", check=False)
+        return done.stdout.decode().strip() == "true"
+
+    def changed_files(self, since: str) -> list[str]:
+        """Files that differ between `since` and the working tree (untracked ones too).
+
+        Paths are relative to the target folder; renames count as a deletion plus an addition
+        (both paths matter to what a change touches); govgate's own state is left out.
+        """
+        tracked = self._git("diff", "--name-only", "-z", "--no-renames", "--relative", since)
+        untracked = self._git("ls-files", "-z", "--others", "--exclude-standard")
+        found: set[str] = set()
+        for raw in (tracked.stdout + b"\0" + untracked.stdout).split(b"\0"):
+            path = raw.decode("utf-8", "replace")
+            if path and path.split("/", 1)[0] not in IGNORED_DIRS:
+                found.add(path)
+        return sorted(found)
+
+    def read(self, commit: str, relpath: str, *, from_top: bool = False) -> bytes | None:
+        """A file's bytes at `commit` (relative to the target, or to the top), or None."""
+        path = relpath if from_top else self.prefix + relpath
+        done = self._git("cat-file", "blob", f"{commit}:{path}", check=False)
+        return done.stdout if done.returncode == 0 else None
+
+    def add_worktree(self, commit: str, path: Path) -> None:
+        # Hooks off (a post-checkout hook is the user's, not meant for govgate's checkouts) and
+        # no LFS downloads: only the policies and evidence files are needed.
+        self._git(
+            "-c",
+            f"core.hooksPath={os.devnull}",
+            "worktree",
+            "add",
+            "--detach",
+            "--quiet",
+            str(path),
+            commit,
+            env={"GIT_LFS_SKIP_SMUDGE": "1"},
+        )
+
+    def remove_worktree(self, path: Path) -> None:
+        self._git("worktree", "remove", "--force", str(path), check=False)
+        shutil.rmtree(path.parent, ignore_errors=True)
+        self._git("worktree", "prune", check=False)
+
+
+def _yaml_mapping(content: bytes | None, shown: str) -> dict[str, Any]:
+    """The top-level mapping of a YAML file read from git; {} when absent or unreadable."""
+    from govgate.support.yamlload import load_yaml_text
+
+    if content is None:
+        return {}
+    try:
+        data = load_yaml_text(content.decode("utf-8"), shown).data
+    except (InputError, UnicodeDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _looks_like_path(entry: str) -> bool:
+    """A `packs:` entry that names a folder or file in the repository (as the loader reads it)."""
+    return "/" in entry or entry.startswith(".") or entry.endswith((".yaml", ".yml"))
+
+
+def _flat_parameters(config: dict[str, Any]) -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    params = config.get("params")
+    if isinstance(params, dict):
+        for pack, values in params.items():
+            if isinstance(values, dict):
+                for name, value in values.items():
+                    flat[f"{pack}.{name}"] = value
+            else:
+                flat[str(pack)] = values
+    for key in PARAMETER_KEYS:
+        if key in config:
+            flat[key] = config[key]
+    return flat
+
+
+def _flat_system(value: Any, key: str = "system") -> dict[str, Any]:
+    """`system:` as dotted keys (`system.risk`, `system.labels.profiling`); a list is one key."""
+    if not isinstance(value, dict):
+        return {key: value}
+    flat: dict[str, Any] = {}
+    for name, inner in value.items():
+        flat.update(_flat_system(inner, f"{key}.{name}"))
+    return flat
+
+
+def _system_changes(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The keys of `system:` the change edits, with their values before and after.
+
+    A lowered risk tier or a removed label makes rules not applicable, so the edit is part of
+    what a reviewer must see. Values are redacted like the result's own `system`: it is free
+    text (an owner's e-mail). A key absent on one side has no `before` or `after`.
+    """
+    from govgate.support.pii import redact_json
+
+    old = _flat_system(before["system"]) if "system" in before else {}
+    new = _flat_system(after["system"]) if "system" in after else {}
+    edits = []
+    for key in sorted(set(old) | set(new)):
+        if key in old and key in new and old[key] == new[key]:
+            continue
+        entry: dict[str, Any] = {"key": redact_json(key)}
+        if key in old:
+            entry["before"] = redact_json(old[key])
+        if key in new:
+            entry["after"] = redact_json(new[key])
+        edits.append(entry)
+    return edits
+
+
+def _waiver_path(config: dict[str, Any]) -> str:
+    value = config.get("waivers", DEFAULT_WAIVERS)
+    return posixpath.normpath(value) if isinstance(value, str) else DEFAULT_WAIVERS
+
+
+@dataclass
+class ChangeReview:
+    """One `--base` / `--policies-from` run's view of the change; a context manager."""
+
+    repo: GitRepository
+    base: str | None
+    base_commit: str | None
+    policies_from: str | None
+    policies_commit: str | None
+    merge_base: str | None
+    #: The commit the change started from: the merge base with the ref, else the ref itself.
+    since: str
+    files: list[str]
+    config_before: dict[str, Any]
+    note: str | None = None
+    #: REF's govgate.yaml (rooted in a worktree of REF) with --policies-from, else None.
+    policy_config: Config | None = None
+    base_evaluation: dict[str, Any] | None = None
+    _stack: ExitStack = field(default_factory=ExitStack)
+    _trees: dict[str, Path] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, root: Path, base: str | None, policies_from: str | None) -> ChangeReview:
+        repo = GitRepository(root)
+        base_commit = repo.commit_of(base, "--base") if base is not None else None
+        policies_commit = (
+            repo.commit_of(policies_from, "--policies-from") if policies_from is not None else None
+        )
+        against = base_commit or policies_commit
+        if against is None:
+            raise UsageError("a change review needs --base REF or --policies-from REF")
+        merge_base = repo.merge_base(against)
+        note = None
+        if merge_base is None:
+            ref = base or policies_from
+            note = (
+                f"the merge base of {ref} and HEAD is not in this shallow clone; compared with "
+                f"{ref} itself (fetch the full history: fetch-depth: 0 in CI)"
+                if repo.is_shallow()
+                else f"{ref} and HEAD have no common ancestor; compared with {ref} itself"
+            )
+        since = merge_base or against
+        config_before: dict[str, Any] = {}
+        for name in CONFIG_NAMES:
+            content = repo.read(since, name)
+            if content is not None:
+                config_before = _yaml_mapping(content, f"{name} at {since[:12]}")
+                break
+        review = cls(
+            repo=repo,
+            base=base,
+            base_commit=base_commit,
+            policies_from=policies_from,
+            policies_commit=policies_commit,
+            merge_base=merge_base,
+            since=since,
+            files=repo.changed_files(since),
+            config_before=config_before,
+            note=note,
+        )
+        try:
+            if policies_commit is not None:
+                review.policy_config = review._load_policy_config(policies_commit)
+        except BaseException:
+            review.close()
+            raise
+        return review
+
+    # -- lifetime ------------------------------------------------------------------------
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> ChangeReview:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def checkout(self, commit: str) -> Path:
+        """The target folder inside a temporary worktree of `commit` (made once, removed later)."""
+        if commit not in self._trees:
+            holder = Path(tempfile.mkdtemp(prefix="govgate-ref-"))
+            tree = holder / "tree"
+            self._stack.callback(self.repo.remove_worktree, tree)
+            try:
+                self.repo.add_worktree(commit, tree)
+            except UsageError:
+                shutil.rmtree(holder, ignore_errors=True)
+                raise
+            self._trees[commit] = tree
+        return self._trees[commit] / self.repo.prefix
+
+    # -- --policies-from -----------------------------------------------------------------
+    @property
+    def trusted_ref(self) -> str:
+        return str(self.policies_from or self.base)
+
+    @property
+    def trusted_commit(self) -> str:
+        return str(self.policies_commit or self.base_commit)
+
+    def _load_policy_config(self, commit: str) -> Config:
+        tree = self.checkout(commit)
+        if find_config(tree) is None:
+            where = self.repo.prefix.rstrip("/") or "the repository root"
+            raise UsageError(
+                f"--policies-from {self.policies_from}: it has no govgate.yaml in {where}; "
+                "name a ref whose policies apply to this change"
+            )
+        try:
+            return load_config(tree)
+        except GovgateError as exc:
+            raise self.relabel(exc) from None
+
+    def relabel(self, error: GovgateError) -> UsageError:
+        """An error in REF's config or packs, saying that it comes from REF."""
+        lines = str(error).splitlines() or [type(error).__name__]
+        return UsageError("\n".join(f"--policies-from {self.policies_from}: {x}" for x in lines))
+
+    # -- waivers and CODEOWNERS ----------------------------------------------------------
+    def check_waiver_approvals(self, waivers: list[Waiver], waiver_file: str) -> None:
+        """Refuse each waiver the change added or edited whose approver owns no waiver file.
+
+        A waiver is unchanged when an identical entry was in the waiver file where the change
+        started; any other is the change's own, and it is honoured only if its `approver` is
+        one of the owners CODEOWNERS (at the trusted ref, never the change's copy) gives the
+        waiver file. With --policies-from the waivers are REF's own, so nothing is checked.
+        """
+        if self.policies_from is not None or not waivers:
+            return
+        before = _yaml_mapping(
+            self.repo.read(self.since, _waiver_path(self.config_before)), "waivers"
+        ).get("waivers")
+        earlier = [w for w in before if isinstance(w, dict)] if isinstance(before, list) else []
+        added = [w for w in waivers if w.raw not in earlier]
+        if not added:
+            return
+        owners, shown, source = self._waiver_file_owners(posixpath.normpath(waiver_file))
+        path = posixpath.normpath(waiver_file)
+        for waiver in added:
+            if waiver.refused:
+                continue  # already not honoured; its first reason stands
+            if waiver.approver.strip().casefold() in {o.casefold() for o in owners}:
+                continue
+            if source is None:
+                why = (
+                    f"{self.trusted_ref} has no CODEOWNERS file "
+                    f"({', '.join(CODEOWNERS_FILES)}), so no approver can be checked"
+                )
+            else:
+                listed = ", ".join(shown) if shown else "none"
+                why = (
+                    f"its approver {waiver.approver!r} is not a code owner of {path} in "
+                    f"{source} at {self.trusted_ref} (owners: {listed})"
+                )
+            waiver.refused = (
+                f"added or changed by this change, and {why}; name a code owner of the "
+                "waiver file as approver and have them review the change"
+            )
+
+    def _waiver_file_owners(self, waiver_file: str) -> tuple[list[str], list[str], str | None]:
+        """(owners as written, owners as shown, CODEOWNERS path) of the waiver file."""
+        from govgate_collectors.git import _split_unescaped, parse_codeowners
+
+        for candidate in CODEOWNERS_FILES:
+            content = self.repo.read(self.trusted_commit, candidate, from_top=True)
+            if content is None:
+                continue
+            text = content.decode("utf-8-sig", "replace")
+            rules, _ = parse_codeowners(text)
+            path = self.repo.prefix + waiver_file
+            lines = text.splitlines()
+            for rule in reversed(rules):  # the last matching rule wins (GitHub's rule)
+                if rule.regex.match(path):
+                    tokens = _split_unescaped(lines[rule.line - 1].strip())[1:]
+                    cut = next((i for i, t in enumerate(tokens) if t.startswith("#")), None)
+                    return tokens[:cut], list(rule.owners), candidate
+            return [], [], candidate
+        return [], [], None
+
+    # -- new findings --------------------------------------------------------------------
+    def mark_new(
+        self,
+        findings: list[Finding],
+        evaluate: Callable[[Path], list[Finding]],
+        read_from: Callable[[Finding], list[str]] | None = None,
+    ) -> None:
+        """Set `new` on every finding by checking the commit the change started from.
+
+        A finding that fails (or errors, or is waived) now and did so there is not new; one
+        that fails now and passed there, or did not exist there, is. When the base cannot be
+        evaluated every problem counts as new: the change is judged on all of it.
+
+        `read_from` gives the repository files a finding's evidence was read from. If one of
+        them is not in the base tree (a report CI writes, an ignored log, a file the change
+        adds), the base never judged that evidence: its failure there was for want of the
+        file, so the finding counts as new (govgate fails closed).
+        """
+        if self.base is None:
+            return
+        failing: set[str] = set()
+        tree: Path | None = None
+        status, message = "evaluated", None
+        try:
+            tree = self.checkout(self.since)
+            if find_config(tree) is None:
+                status = "no_config"
+                message = f"no govgate.yaml at {self.since[:12]}: every problem counts as new"
+            else:
+                failing = {f.key for f in evaluate(tree) if f.status in PROBLEM_STATUSES}
+        except (ConfigError, GovgateError) as exc:
+            status = "failed"
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            message = f"the base could not be checked ({first}): every problem counts as new"
+        self.base_evaluation = {"commit": self.since, "status": status, "message": message}
+        for finding in findings:
+            if finding.status not in PROBLEM_STATUSES:
+                finding.new = False
+            elif finding.key not in failing:
+                finding.new = True
+            else:
+                unseen = (
+                    tree is not None
+                    and read_from is not None
+                    and any(not (tree / path).exists() for path in read_from(finding))
+                )
+                finding.new = unseen
+
+    # -- the result's `changes` section ---------------------------------------------------
+    def section(
+        self,
+        config: Config,
+        policy_set: PolicySet,
+        policy_root: Path,
+        registry: Registry,
+        result: dict[str, Any],
+        *,
+        new_only: bool = False,
+    ) -> dict[str, Any]:
+        after = config.raw
+        before = self.config_before
+        flat_before, flat_after = _flat_parameters(before), _flat_parameters(after)
+        params = sorted(
+            key
+            for key in set(flat_before) | set(flat_after)
+            if key not in flat_before
+            or key not in flat_after
+            or flat_before[key] != flat_after[key]
+        )
+        waiver_paths = {_waiver_path(before), posixpath.normpath(config.waivers)}
+        findings = result.get("findings") or []
+        return {
+            "base": self.base or self.policies_from,
+            "base_commit": self.base_commit or self.policies_commit,
+            "merge_base": self.merge_base,
+            "note": self.note,
+            "policies_from": self.policies_from,
+            "policies_commit": self.policies_commit,
+            "files": self.files,
+            "packs_changed": self._packs_changed(config, policy_set, policy_root),
+            "params_changed": params or False,
+            "waivers_changed": len(waiver_paths) > 1 or any(p in self.files for p in waiver_paths),
+            "config_changed": sorted(
+                str(k) for k in set(before) | set(after) if before.get(k) != after.get(k)
+            ),
+            "system_changed": _system_changes(before, after) or False,
+            "new_findings": sum(1 for f in findings if f.get("new")),
+            "new_only": new_only,
+            "base_evaluation": self.base_evaluation,
+            "impact": impact_of(self.files, policy_set, policy_root, registry, config, result),
+        }
+
+    def _packs_changed(self, config: Config, policy_set: PolicySet, policy_root: Path) -> list[str]:
+        """Packs the change adds, removes or edits (repository packs whose files it touches)."""
+        names: dict[str, str] = {}
+        for pack in policy_set.packs.values():
+            if not pack.builtin:
+                try:
+                    rel = Path(pack.folder).resolve().relative_to(policy_root.resolve())
+                except ValueError:
+                    continue
+                names[rel.as_posix()] = pack.name
+        raw_before = self.config_before.get("packs")
+        before = (
+            [p for p in raw_before if isinstance(p, str)] if isinstance(raw_before, list) else []
+        )
+        after = list(config.packs)
+        changed: list[str] = []
+        for entry in dict.fromkeys([*before, *after]):
+            folder = posixpath.normpath(entry) if _looks_like_path(entry) else None
+            shown = names.get(folder, entry) if folder is not None else entry
+            added_or_removed = (entry in before) != (entry in after)
+            edited = folder is not None and any(
+                f == folder or f.startswith(folder + "/") for f in self.files
+            )
+            if added_or_removed or edited:
+                changed.append(shown)
+        return list(dict.fromkeys(changed))
+
+
+def impact_of(
+    files: Iterable[str],
+    policy_set: PolicySet,
+    policy_root: Path,
+    registry: Registry,
+    config: Config,
+    result: dict[str, Any],
+) -> dict[str, list[str]]:
+    """Rules, controls and requirements the changed files feed (the traceability graph).
+
+    Repository packs are located relative to `policy_root`, where they were loaded from (a
+    worktree of REF with --policies-from): the change's edit of a pack file touches the rules
+    that pack has there.
+    """
+    from govgate.analysis.graph import full_graph, impacted_by  # networkx: only on --base runs
+
+    graph = full_graph(policy_set, registry, config, result)
+    folders: dict[str, str] = {}
+    for pack in policy_set.packs.values():
+        if not pack.builtin:
+            try:
+                rel = Path(pack.folder).resolve().relative_to(policy_root.resolve())
+            except ValueError:  # a pack outside the repository cannot be changed by a commit
+                continue
+            folders[pack.name] = rel.as_posix()
+    graph.graph["pack_folders"] = folders
+    impact = impacted_by(list(files), graph)
+    return {
+        "rules": impact.rule_ids,
+        "controls": [str(c["name"]) for c in impact.controls],
+        "requirements": [str(r["name"]) for r in impact.requirements],
+    }

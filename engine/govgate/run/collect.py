@@ -1,0 +1,474 @@
+"""Run the collectors a set of rules needs, and only those.
+
+Each needed evidence kind is mapped to its collector; a kind whose collector is not installed
+becomes a clear `fail` naming the collector, a collector that raises or hangs becomes `error`
+for every rule that needed it, and evidence whose data does not match its kind's schema is
+flagged rather than used. A collector's output can be served from a cache while its inputs and
+version are unchanged (the locker provides one).
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import hashlib
+import os
+import sys
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from govgate import __version__
+from govgate.analysis.aggregate import BackendHandle
+from govgate.core.collector import CollectContext, Collector, Diagnostic, EvidenceKind, RepoFiles
+from govgate.core.evaluate import EvidenceSet
+from govgate.core.evidence import Evidence
+from govgate.core.plugins import Registry
+from govgate.support.errors import CollectorError
+
+DEFAULT_TIMEOUT_SECONDS = 300.0
+
+
+class CollectorCache(Protocol):
+    """Where collector output is reused from (implemented by the evidence locker)."""
+
+    def get(
+        self,
+        collector: str,
+        version: str,
+        fingerprint: str,
+        *,
+        max_age: timedelta | None = None,
+        now: datetime | None = None,
+    ) -> tuple[list[Evidence], list[Diagnostic]] | None:
+        """Cached output, or None; an entry collected more than `max_age` before `now` is a miss.
+
+        Served evidence keeps its original `collected_at`, so freshness rules see its real age.
+        """
+        ...
+
+    def put(
+        self,
+        collector: str,
+        version: str,
+        fingerprint: str,
+        evidence: list[Evidence],
+        diagnostics: list[Diagnostic],
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Remember output for these inputs; `now` is when it was collected (for max_age)."""
+        ...
+
+
+@dataclass
+class CollectorRun:
+    """What happened to one collector in this run."""
+
+    name: str
+    version: str
+    kinds: list[str]
+    status: str  # "ok", "cached", "error", "missing"
+    seconds: float = 0.0
+    items: int = 0
+    message: str | None = None
+    fingerprint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "kinds": self.kinds,
+            "status": self.status,
+            "seconds": round(self.seconds, 4),
+            "items": self.items,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Collection:
+    evidence: EvidenceSet
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    runs: list[CollectorRun] = field(default_factory=list)
+
+
+def fingerprint_inputs(
+    root: Path, files: RepoFiles, patterns: list[str], extra: dict[str, Any]
+) -> str:
+    """Digest of the inputs a collector reads: paths, sizes, mtimes and content hashes.
+
+    Content is hashed too because mtimes lie (git checkout, copies): a cache hit must mean the
+    same bytes. Settings and requested kinds are part of it, so a config change re-collects.
+    """
+    from govgate.core.evidence import canonical_json
+
+    digest = hashlib.sha256(canonical_json(extra))
+    for rel in files.glob(patterns):
+        path = root / rel
+        try:
+            info = path.lstat()
+            digest.update(f"{rel}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
+            if path.is_file() and not path.is_symlink():
+                with path.open("rb") as handle:
+                    digest.update(hashlib.file_digest(handle, "sha256").digest())
+        except OSError:
+            digest.update(f"{rel}\0unreadable\0".encode())
+    return "sha256:" + digest.hexdigest()
+
+
+def schemas_digest(cls: type[Collector], wanted: list[EvidenceKind]) -> str:
+    """Digest of every schema the collector's output is checked against in this run.
+
+    Part of the cache fingerprint: cached output is stored after those checks and served
+    without repeating them, which is only right while the schemas are the same.
+    """
+    from govgate.core.evidence import canonical_json
+
+    schemas = {
+        "own": {k.name: k.schema for k in cls.kinds},
+        "declared": cls.declared_kind_schema,
+        "wanted": {k.name: k.schema for k in wanted},
+    }
+    return hashlib.sha256(canonical_json(schemas)).hexdigest()
+
+
+def base_fingerprint(fingerprint: str, base_ref: str | None, base_commit: str | None) -> str | None:
+    """The cache key of output that depends on `--base`: the inputs plus the base commit.
+
+    None when the base is given by name only: a branch name moves, so output keyed by it
+    could go stale; such output is not cached.
+    """
+    if base_ref is None:
+        return fingerprint + "+nobase"
+    if base_commit is None:
+        return None
+    return fingerprint + f"+base:{base_commit}"
+
+
+class BaseWatchingContext(CollectContext):
+    """A collection context that notes whether the collector read `base_ref`.
+
+    Only output that depends on the base (the git collector's `git.changes`) must be keyed by
+    it; everything else is served from the cache in `--base` runs just as in hook runs. A
+    collector is code, so whether it reads the base is decided by its inputs and version,
+    which the fingerprint already covers: output stored by a run that did not read the base
+    is keyed without it, output that did with the base commit.
+    """
+
+    read_base = False
+
+    @property
+    def base_ref(self) -> str | None:
+        self.read_base = True
+        return self._base_ref
+
+    @base_ref.setter
+    def base_ref(self, value: str | None) -> None:
+        self._base_ref = value
+
+
+_VALIDATORS: dict[int, tuple[Any, Any]] = {}
+
+
+def _validator_for(schema: Any) -> Any:
+    """One compiled validator per schema object (schemas live as long as the registry)."""
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        from jsonschema import Draft202012Validator
+
+        cached = (schema, Draft202012Validator(schema))
+        _VALIDATORS[id(schema)] = cached
+    return cached[1]
+
+
+def validate_evidence(item: Evidence, schema: Any) -> str | None:
+    """First schema problem of an item's data, as one line, or None."""
+    if not schema or item.problem is not None:
+        return None
+    from govgate.support.schemas import json_path
+
+    errors = sorted(
+        _validator_for(schema).iter_errors(item.data), key=lambda e: list(e.absolute_path)
+    )
+    if not errors:
+        return None
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    line = item.locations.get("/" + "/".join(str(p) for p in first.absolute_path))
+    where = f" at line {line}" if line else ""
+    return f"{json_path(first.absolute_path)}{where}: {first.message}{more}"
+
+
+def _freshness_limit(
+    cls: type[Collector], wanted: list[EvidenceKind], max_age_by_kind: Mapping[str, timedelta]
+) -> timedelta | None:
+    """How old cached output may be: the collector's ttl, or less when a rule's max_age is.
+
+    Cached evidence keeps its original collected_at, so serving an entry older than a rule's
+    max_age would fail that rule as stale although collecting again would pass it.
+    """
+    limits = [cls.ttl, *(max_age_by_kind.get(kind.name) for kind in wanted)]
+    present = [limit for limit in limits if limit is not None]
+    return min(present) if present else None
+
+
+def _run_with_timeout(fn: Callable[[], list[Evidence]], seconds: float) -> list[Evidence]:
+    """Run a collector; a hang becomes an error instead of a hung gate.
+
+    A collector stuck in C code that holds the GIL (Python's `re` on a catastrophic pattern)
+    would keep this thread from ever waking up to say so. For that case a watchdog outside the
+    interpreter (faulthandler's own thread) ends the process with exit 1, the gate failing,
+    after printing the stuck frames, if control has not come back well after `seconds`.
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # delivered to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name="govgate-collector", daemon=True)
+    watchdog = _arm_watchdog(seconds * 1.5 + 5)  # before start: the thread may never yield
+    try:
+        thread.start()
+        thread.join(seconds)
+    finally:
+        if watchdog:
+            faulthandler.cancel_dump_traceback_later()
+    if thread.is_alive():
+        raise TimeoutError(f"did not finish within {seconds:g} s (collector_timeout)")
+    if "error" in box:
+        raise box["error"]
+    result: list[Evidence] = box["result"]
+    return result
+
+
+def _arm_watchdog(seconds: float) -> bool:
+    """Exit 1 after `seconds` unless cancelled; False where no real stderr exists to report on."""
+    stream = sys.__stderr__
+    try:
+        faulthandler.dump_traceback_later(seconds, exit=True, file=stream)  # type: ignore[arg-type]
+    except (AttributeError, OSError, ValueError):  # no stderr file descriptor (pythonw, ...)
+        return False
+    return True
+
+
+def collect_evidence(
+    registry: Registry,
+    kinds: dict[str, EvidenceKind],
+    needed: set[str],
+    root: Path,
+    *,
+    system: dict[str, Any],
+    settings: dict[str, dict[str, Any]],
+    now: datetime,
+    base_ref: str | None = None,
+    base_commit: str | None = None,
+    cache: CollectorCache | None = None,
+    timeout: float | None = None,
+    progress: Any = None,
+    max_age_by_kind: Mapping[str, timedelta] | None = None,
+    backend: BackendHandle | None = None,
+) -> Collection:
+    """Collect every needed kind once; never raises for a collector's own failure.
+
+    `base_commit` is the commit `base_ref` names (its output is cached under it). Output is
+    cached only after it passed its schemas, so a cache hit is not validated again.
+    `backend` is the aggregation backend govgate.yaml selected; it is started by the first
+    collector that uses it and stopped here when collecting ends.
+    """
+    try:
+        return _collect_evidence(
+            registry,
+            kinds,
+            needed,
+            root,
+            system=system,
+            settings=settings,
+            now=now,
+            base_ref=base_ref,
+            base_commit=base_commit,
+            cache=cache,
+            timeout=timeout,
+            progress=progress,
+            max_age_by_kind=max_age_by_kind,
+            backend=backend,
+        )
+    finally:
+        if backend is not None:
+            backend.close()
+
+
+def _collect_evidence(
+    registry: Registry,
+    kinds: dict[str, EvidenceKind],
+    needed: set[str],
+    root: Path,
+    *,
+    system: dict[str, Any],
+    settings: dict[str, dict[str, Any]],
+    now: datetime,
+    base_ref: str | None,
+    base_commit: str | None,
+    cache: CollectorCache | None,
+    timeout: float | None,
+    progress: Any,
+    max_age_by_kind: Mapping[str, timedelta] | None,
+    backend: BackendHandle | None,
+) -> Collection:
+    import time
+
+    evidence = EvidenceSet()
+    collection = Collection(evidence=evidence)
+    files = RepoFiles(root)
+    by_collector: dict[str, list[EvidenceKind]] = {}
+    for name in sorted(needed):
+        declared = kinds.get(name)
+        if declared is None:
+            continue  # the loader already refused undeclared kinds
+        if declared.collector not in registry.collectors:
+            hint = f" ({declared.install_hint})" if declared.install_hint else ""
+            evidence.unavailable_kinds[name] = (
+                f"evidence kind '{name}' is produced by collector '{declared.collector}', "
+                f"which is not installed{hint}"
+            )
+            collection.runs.append(
+                CollectorRun(declared.collector, "-", [name], "missing", message="not installed")
+            )
+            continue
+        by_collector.setdefault(declared.collector, []).append(declared)
+    limit = timeout or float(os.environ.get("GOVGATE_COLLECTOR_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
+    for collector_name, wanted in sorted(by_collector.items()):
+        cls: type[Collector] = registry.collectors[collector_name]
+        ctx = BaseWatchingContext(
+            root=files.root,
+            collector=cls.name,
+            collector_version=cls.version,
+            kinds=wanted,
+            settings=dict(settings.get(cls.name, {})),
+            system=system,
+            files=files,
+            base_ref=base_ref,
+            now=now,
+            progress=progress,
+            backend=backend,
+        )
+        run = CollectorRun(cls.name, cls.version, [k.name for k in wanted], "ok")
+        uses = backend.uses if backend is not None else 0
+        started = time.perf_counter()
+        fingerprint = None
+        try:
+            collector = cls()
+            produced: list[Evidence] | None = None
+            if cache is not None:
+                fingerprint = fingerprint_inputs(
+                    files.root,
+                    files,
+                    collector.input_patterns(ctx),
+                    {
+                        "kinds": sorted((k.name, k.paths, repr(k.options)) for k in wanted),
+                        "settings": repr(sorted(ctx.settings.items())),
+                        "system": repr(sorted(system.items())),
+                        "schemas": schemas_digest(cls, wanted),
+                        # Collectors share govgate's parsers, masking and date reading: an
+                        # upgrade that fixes one of them must not serve output it would redo.
+                        "govgate": __version__,
+                        # Only when a non-default backend is configured, so that existing
+                        # cache keys stay valid.
+                        **(
+                            {"backend": backend.fingerprint()}
+                            if backend is not None and backend.fingerprint() is not None
+                            else {}
+                        ),
+                    },
+                )
+                max_age = _freshness_limit(cls, wanted, max_age_by_kind or {})
+                # Output that did not read the base first (the common case), then output
+                # keyed by the base commit (see BaseWatchingContext).
+                keys = [fingerprint, base_fingerprint(fingerprint, base_ref, base_commit)]
+                for key in keys:
+                    hit = None
+                    if key is not None:
+                        hit = cache.get(cls.name, cls.version, key, max_age=max_age, now=now)
+                    if hit is not None:
+                        produced, cached_diagnostics = hit
+                        ctx.diagnostics.extend(cached_diagnostics)
+                        run.status = "cached"
+                        break
+            if produced is None:
+                produced = _run_with_timeout(
+                    lambda c=collector, x=ctx: list(c.collect(x)),  # type: ignore[misc]
+                    limit,
+                )
+            run.fingerprint = fingerprint
+        except CollectorError as exc:
+            evidence.failed_collectors[cls.name] = str(exc)
+            run.status, run.message = "error", str(exc)
+        except Exception as exc:  # a crashing collector must never look like a pass
+            message = f"{type(exc).__name__}: {exc}"
+            evidence.failed_collectors[cls.name] = message
+            run.status, run.message = "error", message
+        else:
+            wanted_names = {k.name: k for k in wanted}
+            own = {k.name: k for k in cls.kinds}
+            from_cache = run.status == "cached"
+            checked: list[Evidence] = []
+            for item in produced:
+                kind = wanted_names.get(item.kind) or own.get(item.kind)
+                if kind is None:
+                    if item.kind in kinds:
+                        continue  # a kind another run asked for; this run does not need it
+                    message = f"produced undeclared evidence kind '{item.kind}'"
+                    evidence.failed_collectors[cls.name] = message
+                    run.status, run.message = "error", message
+                    break
+                if item.kind not in needed:
+                    continue
+                if not from_cache:  # cached output passed these checks when it was stored
+                    bug = None
+                    if item.kind in own:
+                        bug = validate_evidence(item, own[item.kind].schema)
+                    else:
+                        bug = validate_evidence(item, cls.declared_kind_schema)
+                    if bug is not None:
+                        message = f"evidence of kind '{item.kind}' breaks its schema: {bug}"
+                        evidence.failed_collectors[cls.name] = message
+                        run.status, run.message = "error", message
+                        break
+                    if item.kind not in own and item.problem is None:
+                        declared_schema = kinds[item.kind].schema if item.kind in kinds else None
+                        problem = validate_evidence(item, declared_schema)
+                        if problem is not None:  # the user's file lacks the documented shape
+                            item = replace(
+                                item, problem=f"does not match the expected format: {problem}"
+                            )
+                    checked.append(item)
+                evidence.add(item)
+                run.items += 1
+            # A remote backend read data outside the repository, which the fingerprint
+            # cannot see change: its output is never reused.
+            remote = backend is not None and not backend.is_default and backend.uses > uses
+            if cache is not None and fingerprint is not None and run.status == "ok" and not remote:
+                # Keyed by the base commit only when the collector read it (BaseWatchingContext).
+                key = (
+                    base_fingerprint(fingerprint, base_ref, base_commit)
+                    if ctx.read_base
+                    else fingerprint
+                )
+                if key is not None:
+                    cache.put(cls.name, cls.version, key, checked, ctx.diagnostics, now=now)
+        run.seconds = time.perf_counter() - started
+        collection.runs.append(run)
+        collection.diagnostics.extend(ctx.diagnostics)
+    for path, reason in sorted(files.refused.items()):
+        collection.diagnostics.append(Diagnostic("govgate", path, None, reason, "warning"))
+    if any(name in evidence.failed_collectors for name in by_collector):
+        # Evidence from a collector that failed half-way is not trusted at all.
+        for name in evidence.failed_collectors:
+            for kind_name in [k.name for k in by_collector.get(name, [])]:
+                evidence.by_kind.pop(kind_name, None)
+    return collection

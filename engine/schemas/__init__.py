@@ -1,1 +1,0 @@
-"""JSON Schemas that ship with govgate: policy packs, govgate.yaml, results, waivers, evidence."""
