@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import math
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -53,7 +54,7 @@ def _json_lines(text: str) -> dict[str, int]:
 
 def parse_json(text: str) -> tuple[Any, dict[str, int]]:
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise ParseProblem(exc.lineno, f"invalid JSON: {exc.msg}") from None
     except RecursionError:
@@ -73,6 +74,13 @@ def parse_json(text: str) -> tuple[Any, dict[str, int]]:
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
+
+def _finite_float(text: str) -> float:
+    # `1E400` is valid JSON but overflows to infinity, which no evidence can store or digest.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large for a 64-bit float")
+    return value
 
 
 _TOML_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")

@@ -100,6 +100,7 @@ def test_bom_and_crlf_are_read_transparently(make_repo) -> None:
         ("latin.yaml", b"a: caf\xe9\n", "line 1: not valid UTF-8"),
         ("nul.json", b'{"a": "\x00"}', "contains a NUL byte"),
         ("nan.json", '{"a": NaN}', "NaN is not valid JSON"),
+        ("huge.json", '{"a": 1E400}', "the number 1E400 is too large for a 64-bit float"),
     ],
 )
 def test_unparseable_file_is_evidence_with_a_problem(make_repo, name, content, problem) -> None:
