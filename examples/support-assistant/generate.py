@@ -6,7 +6,7 @@
 
 Everything that carries a date is written relative to `--as-of`, so the example tells the same
 story whenever it is checked: decision logs of three and a half months of conversations
-(JSONL, CATALOG A.0 records with a prev_hash chain) with the defects real logs have, the
+(JSONL, decision records with a prev_hash chain) with the defects real logs have, the
 privacy notice, RoPA, request and incident registers, training records, budget, evaluation and
 load-test reports, attestations, and prompt-injection test results produced by running pytest
 on a small generated test module (JUnit XML, with run-specific times and host normalised).
