@@ -251,7 +251,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     mount = tmp_path / "disk"
     mount.mkdir()
     if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root; tests/test_cli_locker.py covers RLIMIT_FSIZE")
+        pytest.skip("mounting a tmpfs needs root; tests/cli/test_locker.py covers RLIMIT_FSIZE")
     done = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount)],
         capture_output=True,
@@ -548,7 +548,7 @@ def test_a_locker_created_by_another_process_while_opening_is_not_foreign(
     # The interleaving two concurrent first runs produce: this process reads the new file's
     # header and its table list while the other creates the locker in between. Reading them
     # apart took a half-seen locker for "an SQLite database of another application".
-    import govgate.locker as locker_module
+    import govgate.locker.opening as locker_module
     from govgate.locker import EvidenceLocker
 
     path = tmp_path / "locker.db"

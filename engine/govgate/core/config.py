@@ -12,7 +12,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from govgate.support.errors import ConfigError, InputError, InputErrors
+from govgate.support.errors import (
+    ConfigError,
+    GovgateError,
+    InputError,
+    InputErrors,
+    UsageError,
+)
+from govgate.support.paths import display_path
 from govgate.support.yamlload import MAX_BYTES, LoadedYaml, load_yaml_file, load_yaml_text
 
 CONFIG_NAMES = ("govgate.yaml", "govgate.yml")
@@ -103,8 +110,55 @@ def marks_folder(root: Path, data: Any, kind: str) -> Path:
     that is not a string is the default, and the schema reports it.
     """
     configured = data.get("locker") if isinstance(data, dict) else None
-    locker = Path(configured if isinstance(configured, str) and configured else DEFAULT_LOCKER)
-    return (locker if locker.is_absolute() else root / locker).parent / "cache" / kind
+    locker = configured if isinstance(configured, str) and configured else DEFAULT_LOCKER
+    return _under_root(root, locker).parent / "cache" / kind
+
+
+# -- where the locker and its cache live -------------------------------------------------------
+# Here rather than in govgate.locker: loading the config already needs the cache folder (for
+# validation marks), and the locker sits above this layer.
+
+
+def _under_root(root: Path, configured: str) -> Path:
+    path = Path(configured)
+    return path if path.is_absolute() else root / path
+
+
+def locker_path(root: Path, config: Config | None) -> Path:
+    """Where the repository's locker lives: `locker:` from govgate.yaml, relative to the root."""
+    return _under_root(root, config.locker if config is not None else DEFAULT_LOCKER)
+
+
+def cache_directory(root: Path, config: Config | None) -> Path:
+    """`cache/` next to the locker (validated packs); its folder is created like the locker's."""
+    path = locker_path(root, config)
+    make_locker_folder(path)
+    return path.parent / "cache"
+
+
+def make_locker_folder(path: Path) -> None:
+    """Create the folder of the locker file `path` when it is missing.
+
+    A new `.govgate/` gets a `.gitignore` of `*`. Raises UsageError (one line, exit 2) when the
+    folder cannot be created.
+    """
+    parent = path.parent
+    if parent.is_dir():
+        return
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        if parent.name == ".govgate":
+            # Local state, not source: keep it out of commits (export it to commit it).
+            (parent / ".gitignore").write_text(
+                "# govgate's local state (evidence locker, caches); "
+                "`govgate locker export DIR` writes a committable copy\n*\n",
+                encoding="utf-8",
+            )
+    except OSError as exc:
+        raise UsageError(
+            f"{display_path(path)}: cannot create {parent}: {exc.strerror}; make it writable, "
+            "or run with --no-locker"
+        ) from exc
 
 
 def read_yaml_bytes(file: Path, display: str) -> tuple[LoadedYaml, bytes | None]:
@@ -146,9 +200,6 @@ def load_config(root: Path, *, validated_cache: bool = False) -> Config:
     if marks.seen(content):
         return config_from_loaded(root, loaded, schema_checked=True)
     config = config_from_loaded(root, loaded)
-    from govgate.locker import cache_directory
-    from govgate.support.errors import GovgateError
-
     try:
         cache_directory(root, config)  # the locker's folder, made as the locker makes it
     except GovgateError:
