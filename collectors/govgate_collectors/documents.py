@@ -10,7 +10,6 @@ comments): the outline is all that is needed, and the scanner keeps every line n
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,14 +18,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from govgate import hookimpl
-from govgate.core.collector import CollectContext, Collector, EvidenceKind
-from govgate.core.evidence import Evidence
-from govgate.support.dates import parse_date_loose
+from govgate.api import CollectContext, Collector, Evidence, EvidenceKind, hookimpl
+from govgate.support.dates import ParsedDate, parse_date_loose
 from govgate.support.errors import CollectorError, InputError
 from govgate.support.pii import redact_json, redact_pointer, redact_text
+from govgate.support.structured import ParseProblem, json_safe, parse_json
 from govgate.support.yamlload import load_yaml_text, pointer_join
-from govgate_collectors.config import ParseProblem, parse_json
 
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
@@ -210,19 +207,6 @@ def count_words(text: str) -> int:
     """
     text = _HTML_TAG.sub(" ", _LINK_TARGET.sub("]", text))
     return sum(1 for token in text.split() if _HAS_ALNUM.search(token))
-
-
-def json_safe(value: Any) -> Any:
-    """Front matter as JSON: keys become strings, NaN/infinity become their text."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
 
 
 def lookup(data: Any, dotted: str) -> tuple[bool, Any]:
@@ -536,53 +520,8 @@ def build_data(
 ) -> tuple[dict[str, Any], dict[str, int], str | None]:
     """(evidence data, JSON pointer → line, dated) for one parsed document."""
     locations: dict[str, int] = {}
-    headings = [
-        {"level": h.level, "text": redact_text(h.text), "line": h.line or None}
-        for h in parsed.headings
-    ]
-    for index, heading in enumerate(parsed.headings):
-        if heading.line:
-            locations[f"/headings/{index}"] = heading.line
-
-    required = dict(options.required_sections)
-    if parsed.format == "model_card_json" and not required:
-        required = {key: (key.replace("_", " "),) for key in MODEL_CARD_SECTIONS}
-    normalised = [normalise(h.text) for h in parsed.headings]
-    sections: dict[str, dict[str, Any]] = {}
-    for key, synonyms in required.items():
-        wanted = [normalise(s) for s in synonyms if normalise(s)]
-        entry: dict[str, Any] = {"present": False, "heading": None, "line": None, "words": 0}
-        for index, heading_text in enumerate(normalised):
-            if parsed.format == "model_card_json" and parsed.headings[index].level != 1:
-                continue
-            if any(f" {w} " in f" {heading_text} " for w in wanted):
-                heading = parsed.headings[index]
-                entry = {
-                    "present": bool(parsed.present_words[index]),
-                    "heading": redact_text(heading.text),
-                    "line": heading.line or None,
-                    "words": parsed.section_words[index],
-                }
-                if heading.line:
-                    locations[pointer_join("/sections", key)] = heading.line
-                break
-        sections[key] = entry
-    if parsed.format == "model_card_json":
-        for key in MODEL_CARD_SECTIONS:  # always say which toolkit sections a card has
-            if key in sections:
-                continue
-            found_at = next(
-                (i for i, h in enumerate(parsed.headings) if h.level == 1 and h.text == key),
-                None,
-            )
-            sections[key] = {
-                "present": found_at is not None and bool(parsed.present_words[found_at]),
-                "heading": key if found_at is not None else None,
-                "line": (parsed.headings[found_at].line or None) if found_at is not None else None,
-                "words": parsed.section_words[found_at] if found_at is not None else 0,
-            }
-    missing_sections = [key for key in required if not sections[key]["present"]]
-
+    headings = _headings(parsed, locations)
+    sections, missing_sections = _sections(parsed, options, locations)
     # Everything below reads the redacted front matter: a date field's raw value or a key that
     # holds an e-mail address must reach neither a diagnostic nor a location.
     front = redact_json(parsed.front_matter)
@@ -591,47 +530,8 @@ def build_data(
         if pointer:
             locations["/front_matter" + pointer] = line
     missing_fields = [name for name in options.required_fields if is_empty(lookup(front, name)[1])]
-
-    dates: dict[str, dict[str, Any]] = {}
-    explicit = options.date_fields is not None
-    names = list(options.date_fields or ()) if explicit else _date_candidates(front)
-    if not explicit:
-        names += [n for n in parsed.body_dates if n not in names]
-    if options.dated_field and options.dated_field not in names:
-        names.append(options.dated_field)
-    today = ctx.now.date()
-    parsed_values: dict[str, date] = {}
-    for name in names:
-        found, value = lookup(front, name)
-        field_line = _line_of(front_lines, name) if found else None
-        if not found and name in parsed.body_dates:
-            value, field_line = parsed.body_dates[name]
-            found = True
-        entry = {"value": None, "raw": None, "ambiguous": False, "note": None, "line": field_line}
-        if not found or value is None or value == "":
-            entry["note"] = "missing"
-        elif isinstance(value, (dict, list, bool)):
-            entry["note"] = f"not a date (a {type(value).__name__})"
-        else:
-            raw = str(value)
-            entry["raw"] = redact_text(raw)
-            reading = parse_date_loose(raw)
-            if reading is None:
-                entry["note"] = "not a date in a known format; write YYYY-MM-DD"
-                if explicit or any(ch.isdigit() for ch in raw):
-                    ctx.problem(rel, field_line, f"{name}: {raw!r} is not a date; write YYYY-MM-DD")
-            else:
-                entry["value"] = reading.value.isoformat()
-                entry["ambiguous"] = reading.ambiguous
-                entry["note"] = reading.note
-                parsed_values[name] = reading.value
-                if reading.ambiguous:
-                    ctx.problem(rel, field_line, f"{name}: {reading.note}")
-        dates[name] = entry
-        if field_line:
-            locations[pointer_join("/dates", name)] = field_line
-
-    dated = _dated(options, parsed_values, today, ctx, rel)
+    dates, values = _dates(ctx, rel, parsed, options, front, front_lines, locations)
+    dated = _dated(options, values, ctx.now.date(), ctx, rel)
     data = {
         "format": parsed.format,
         "front_matter": front,
@@ -645,6 +545,153 @@ def build_data(
         "word_count": parsed.word_count,
     }
     return data, locations, dated
+
+
+def _headings(parsed: Parsed, locations: dict[str, int]) -> list[dict[str, Any]]:
+    """The outline as evidence (heading texts masked), each heading located at its line."""
+    for index, heading in enumerate(parsed.headings):
+        if heading.line:
+            locations[f"/headings/{index}"] = heading.line
+    return [
+        {"level": h.level, "text": redact_text(h.text), "line": h.line or None}
+        for h in parsed.headings
+    ]
+
+
+def _sections(
+    parsed: Parsed, options: DocumentOptions, locations: dict[str, int]
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """(section key → what was found for it, the required sections missing or empty)."""
+    is_card = parsed.format == "model_card_json"
+    required = dict(options.required_sections)
+    if is_card and not required:
+        required = {key: (key.replace("_", " "),) for key in MODEL_CARD_SECTIONS}
+    normalised = [normalise(h.text) for h in parsed.headings]
+    sections: dict[str, dict[str, Any]] = {}
+    for key, synonyms in required.items():
+        index = _matching_heading(parsed, normalised, synonyms)
+        if index is None:
+            sections[key] = {"present": False, "heading": None, "line": None, "words": 0}
+            continue
+        heading = parsed.headings[index]
+        sections[key] = {
+            "present": bool(parsed.present_words[index]),
+            "heading": redact_text(heading.text),
+            "line": heading.line or None,
+            "words": parsed.section_words[index],
+        }
+        if heading.line:
+            locations[pointer_join("/sections", key)] = heading.line
+    if is_card:
+        for key in MODEL_CARD_SECTIONS:  # always say which toolkit sections a card has
+            if key not in sections:
+                sections[key] = _toolkit_section(parsed, key)
+    missing = [key for key in required if not sections[key]["present"]]
+    return sections, missing
+
+
+def _matching_heading(
+    parsed: Parsed, normalised: Sequence[str], synonyms: Sequence[str]
+) -> int | None:
+    """Index of the first heading naming one of `synonyms` as whole words (a card: level 1)."""
+    wanted = [normalise(s) for s in synonyms if normalise(s)]
+    for index, heading_text in enumerate(normalised):
+        if parsed.format == "model_card_json" and parsed.headings[index].level != 1:
+            continue
+        if any(f" {w} " in f" {heading_text} " for w in wanted):
+            return index
+    return None
+
+
+def _toolkit_section(parsed: Parsed, key: str) -> dict[str, Any]:
+    """A model-card-toolkit section by its exact key, present or not."""
+    found_at = next(
+        (i for i, h in enumerate(parsed.headings) if h.level == 1 and h.text == key),
+        None,
+    )
+    if found_at is None:
+        return {"present": False, "heading": None, "line": None, "words": 0}
+    return {
+        "present": bool(parsed.present_words[found_at]),
+        "heading": key,
+        "line": parsed.headings[found_at].line or None,
+        "words": parsed.section_words[found_at],
+    }
+
+
+def _dates(
+    ctx: CollectContext,
+    rel: str,
+    parsed: Parsed,
+    options: DocumentOptions,
+    front: Any,
+    front_lines: Mapping[str, int],
+    locations: dict[str, int],
+) -> tuple[dict[str, dict[str, Any]], dict[str, date]]:
+    """(date field → how it reads, date field → its date) over the (redacted) front matter.
+
+    Without `date_fields` every front-matter field named like a date is read, and then the
+    dates written in the body; a date that does not read is a diagnostic when it has digits.
+    """
+    explicit = options.date_fields is not None
+    names = list(options.date_fields or ()) if explicit else _date_candidates(front)
+    if not explicit:
+        names += [n for n in parsed.body_dates if n not in names]
+    if options.dated_field and options.dated_field not in names:
+        names.append(options.dated_field)
+    dates: dict[str, dict[str, Any]] = {}
+    values: dict[str, date] = {}
+    for name in names:
+        found, value = lookup(front, name)
+        field_line = _line_of(front_lines, name) if found else None
+        if not found and name in parsed.body_dates:
+            value, field_line = parsed.body_dates[name]
+            found = True
+        entry, reading = _date_entry(ctx, rel, name, value if found else None, field_line, explicit)
+        if reading is not None:
+            values[name] = reading
+        dates[name] = entry
+        if field_line:
+            locations[pointer_join("/dates", name)] = field_line
+    return dates, values
+
+
+def _date_entry(
+    ctx: CollectContext,
+    rel: str,
+    name: str,
+    value: Any,
+    field_line: int | None,
+    explicit: bool,
+) -> tuple[dict[str, Any], date | None]:
+    """(how one date field reads: date, raw text masked, ambiguity, note; its date if any)."""
+    entry: dict[str, Any] = {
+        "value": None,
+        "raw": None,
+        "ambiguous": False,
+        "note": None,
+        "line": field_line,
+    }
+    reading: ParsedDate | None = None
+    if value is None or value == "":
+        entry["note"] = "missing"
+    elif isinstance(value, (dict, list, bool)):
+        entry["note"] = f"not a date (a {type(value).__name__})"
+    else:
+        raw = str(value)
+        entry["raw"] = redact_text(raw)
+        reading = parse_date_loose(raw)
+        if reading is None:
+            entry["note"] = "not a date in a known format; write YYYY-MM-DD"
+            if explicit or any(ch.isdigit() for ch in raw):
+                ctx.problem(rel, field_line, f"{name}: {raw!r} is not a date; write YYYY-MM-DD")
+        else:
+            entry["value"] = reading.value.isoformat()
+            entry["ambiguous"] = reading.ambiguous
+            entry["note"] = reading.note
+            if reading.ambiguous:
+                ctx.problem(rel, field_line, f"{name}: {reading.note}")
+    return entry, reading.value if reading is not None else None
 
 
 def _dated(
