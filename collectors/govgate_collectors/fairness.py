@@ -176,11 +176,10 @@ class FairnessCollector(Collector):
             )
         names: set[str] = set()
         for index, entry in enumerate(analyses):
-            item = self._one(ctx, index, entry, names)
-            if item is not None:
-                yield item
+            yield self._one(ctx, index, entry, names)
 
-    def _one(self, ctx: CollectContext, index: int, entry: Any, names: set[str]) -> Evidence | None:
+    def _one(self, ctx: CollectContext, index: int, entry: Any, names: set[str]) -> Evidence:
+        """One `analyses` entry as evidence: the analysis, or the problem that prevented it."""
         where = f"govgate.yaml collectors.fairness.analyses[{index}]"
         label = entry.get("name") if isinstance(entry, dict) else None
         subject = str(label) if label else f"analyses[{index}]"
@@ -202,7 +201,12 @@ class FairnessCollector(Collector):
         return self._one_from_repository(ctx, subject, entry, spec, where)
 
     def _one_from_repository(
-        self, ctx: CollectContext, subject: str, entry: dict[str, Any], spec: Any, where: str
+        self,
+        ctx: CollectContext,
+        subject: str,
+        entry: dict[str, Any],
+        spec: FairnessSpec,
+        where: str,
     ) -> Evidence:
         """An analysis of the repository files its `path` matches, read by DuckDB in process."""
         pattern = str(entry["path"])
@@ -247,7 +251,12 @@ class FairnessCollector(Collector):
         ).with_files(rels)
 
     def _analyse(
-        self, ctx: CollectContext, source: TableSource, spec: Any, *, remote: bool = False
+        self,
+        ctx: CollectContext,
+        source: TableSource,
+        spec: FairnessSpec,
+        *,
+        remote: bool = False,
     ) -> dict[str, Any]:
         """The fairness document of one source.
 
@@ -269,7 +278,7 @@ class FairnessCollector(Collector):
         ctx: CollectContext,
         subject: str,
         entry: dict[str, Any],
-        spec: Any,
+        spec: FairnessSpec,
         source: TableSource,
         where: str,
     ) -> Evidence:

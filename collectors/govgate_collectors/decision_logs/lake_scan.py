@@ -59,12 +59,15 @@ def scan_lake_partition(rows: Iterator[tuple[Any, ...]]) -> dict[str, dict[str, 
 
 @dataclass
 class LakeFile:
+    """What the scan found in one lake file: blank lines, and personal data."""
+
     blank: int = 0
     blank_lines: list[int] = field(default_factory=list)
     pii: PiiTally = field(default_factory=PiiTally)
 
 
 def merge_lake_scans(partials: Iterable[dict[str, dict[str, Any]]]) -> dict[str, LakeFile]:
+    """The partitions' scans per file; samples are those a single pass in file order keeps."""
     merged: dict[str, LakeFile] = {}
     samples: dict[str, dict[str, tuple[int, int, int]]] = {}
     for partial in partials:

@@ -169,6 +169,7 @@ class _LinePass:
             result.pii.scan(stripped.decode("utf-8", errors="replace"))
 
     def note_blank(self, line: int) -> None:
+        """Count a blank line; the first ones are listed with their line numbers."""
         self.result.blank_count += 1
         if len(self.result.blank_lines) < MAX_MALFORMED_LISTED:
             self.result.blank_lines.append(line)

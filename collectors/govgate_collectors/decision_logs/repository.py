@@ -41,6 +41,7 @@ def collect_from_repository(
         )
         for rank, (rel, absolute) in enumerate(found)
     ]
+    # Every byte is gone over twice: by the loader, then by the line pass.
     progress = ByteProgress(ctx.progress or terminal_progress(), sum(log.size for log in logs) * 2)
     loader = DuckDBDecisionLogLoader(settings)
     try:

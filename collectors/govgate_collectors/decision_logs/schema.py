@@ -35,7 +35,7 @@ def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def _summary_properties() -> dict[str, Any]:
-    """The properties every summary has, in the order evidence lists them."""
+    """The properties every summary has, in the order the schema lists them."""
     return {
         "records": _COUNT,
         "files": _COUNT,
@@ -120,6 +120,7 @@ def _summary_properties() -> dict[str, Any]:
 
 
 def _summary_schema(per_file: bool) -> dict[str, Any]:
+    """The summary's schema; a file's has its `path` too."""
     properties = _summary_properties()
     if per_file:
         properties["path"] = {"type": "string"}

@@ -23,6 +23,7 @@ def _days(seconds: float) -> float:
 
 
 def timestamp(epoch: float | None) -> str | None:
+    """Seconds since the epoch as an evidence timestamp (None stays None)."""
     if epoch is None:
         return None
     return format_timestamp(datetime.fromtimestamp(epoch, tz=UTC))
@@ -31,6 +32,7 @@ def timestamp(epoch: float | None) -> str | None:
 def build_data(
     group: Group, settings: DecisionLogSettings, now: datetime, files: int
 ) -> dict[str, Any]:
+    """The evidence data of one group (a file, or all `files` files), as SUMMARY_SCHEMA says."""
     totals = group.totals
     records = int(totals.get("records") or 0)
     present_counts = {

@@ -43,6 +43,7 @@ class Parsed:
 
 
 def parse_markdown(text: str, display: str) -> Parsed:
+    """A Markdown document; its title is the front matter's, else its first top heading."""
     lines = text.splitlines()
     front = split_front_matter(lines, display)
     outline = scan_markdown(lines, front.body_start)

@@ -37,6 +37,7 @@ class Counts:
     skipped: int = 0
 
     def add(self, outcome: str) -> None:
+        """Count one test case with its outcome (passed, failure, error or skipped)."""
         self.tests += 1
         if outcome == "failure":
             self.failures += 1
@@ -178,6 +179,7 @@ class _JUnitHandler:
         self.root_seen = False
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
+        """An element opens: a suite, a test case, or an outcome or marker of the open case."""
         if not self.root_seen:
             self.root_seen = True
             if tag not in ("testsuites", "testsuite"):
@@ -217,6 +219,7 @@ class _JUnitHandler:
                 self.report.timestamps.append(moment)
 
     def end(self, tag: str) -> None:
+        """An element closes: a test case is counted; a suite without cases gives its totals."""
         self.stack.pop()
         if tag == "testcase" and self.case is not None:
             self._count_case(self.case)
