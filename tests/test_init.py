@@ -210,7 +210,7 @@ def test_every_template_matches_its_kind_schema(tmp_path, run_cli) -> None:
 def test_document_templates_open_with_their_front_matter(tmp_path, run_cli) -> None:
     """Front matter counts only from a document's first line: a template opening with a blank line
     would have its owner, dates and approvals ignored however well they were filled in."""
-    from govgate_collectors.documents import parse_markdown
+    from govgate_collectors.documents.parsed import parse_markdown
 
     from govgate.core.loader import load_policy_set
     from govgate.core.scaffold import _front_matter_fields, concrete_path

@@ -10,77 +10,23 @@ A file that does not parse is still reported (as evidence with a problem), never
 from __future__ import annotations
 
 import configparser
-import json
-import math
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from govgate import hookimpl
-from govgate.core.collector import CollectContext, Collector
-from govgate.core.evidence import Evidence
+from govgate.api import CollectContext, Collector, Evidence, hookimpl
 from govgate.support.errors import InputError
 from govgate.support.pii import redact_json, redact_text
-from govgate.support.yamlload import MAX_DEPTH, load_yaml_text, nesting_exceeds, pointer_join
+from govgate.support.structured import ParseProblem, json_safe, parse_json
+from govgate.support.yamlload import load_yaml_text, pointer_join
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _SECRET_KEY = re.compile(
     r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential)", re.IGNORECASE
 )
 REDACTED = "<redacted>"
-
-
-class ParseProblem(Exception):
-    def __init__(self, line: int | None, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-
-
-def _json_lines(text: str) -> dict[str, int]:
-    """Key lines of a JSON document, read through the YAML composer (JSON is nearly YAML).
-
-    Best effort by design: if the YAML reader disagrees with the JSON, no lines are given.
-    """
-    if len(text) > 1_000_000:
-        return {}
-    try:
-        return load_yaml_text(text, "<json>").lines
-    except InputError:
-        return {}
-
-
-def parse_json(text: str) -> tuple[Any, dict[str, int]]:
-    try:
-        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    except json.JSONDecodeError as exc:
-        raise ParseProblem(exc.lineno, f"invalid JSON: {exc.msg}") from None
-    except RecursionError:
-        raise ParseProblem(None, "JSON nested too deeply") from None
-    except ValueError as exc:  # NaN / Infinity, or an integer of more digits than Python reads
-        raise ParseProblem(None, f"invalid JSON: {str(exc).split(';')[0]}") from None
-    if nesting_exceeds(data):
-        raise ParseProblem(None, f"JSON nested more than {MAX_DEPTH} levels deep")
-    try:  # "\ud800" is valid JSON but no Unicode text: nothing could store or digest it
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError as exc:
-        code = ord(exc.object[exc.start])
-        raise ParseProblem(None, f"invalid JSON: an unpaired surrogate (\\u{code:04x})") from None
-    return data, _json_lines(text)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    # `1E400` is valid JSON but overflows to infinity, which no evidence can store or digest.
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"the number {text[:40]} is too large for a 64-bit float")
-    return value
 
 
 _TOML_TABLE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -120,7 +66,7 @@ def parse_toml(text: str) -> tuple[Any, dict[str, int]]:
             for part in [*table, *_toml_key_parts(assignment.group(1))]:
                 pointer = pointer_join(pointer, part)
             lines.setdefault(pointer, number)
-    return _json_safe(data), lines
+    return json_safe(data), lines
 
 
 def parse_ini(text: str) -> tuple[Any, dict[str, int]]:
@@ -184,19 +130,6 @@ def parse_env(text: str, problems: list[tuple[int, str]]) -> tuple[Any, dict[str
     return data, lines
 
 
-def _json_safe(value: Any) -> Any:
-    """TOML dates become strings, NaN/inf are refused (not JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)  # dates and times from TOML
-
-
 def redact_secrets(value: Any) -> Any:
     """Replace values under secret-looking keys; mask personal data everywhere else."""
     if isinstance(value, dict):
@@ -215,7 +148,8 @@ def redact_secrets(value: Any) -> Any:
     return redact_json(value)
 
 
-def detect_format(path: str) -> str | None:
+def config_format(path: str) -> str | None:
+    """The config format a file name says (yaml, json, toml, ini or env), else None."""
     name = Path(path).name.lower()
     if name.endswith((".yaml", ".yml")):
         return "yaml"
@@ -239,7 +173,7 @@ def parse_config_text(
             loaded = load_yaml_text(text, display)
         except InputError as exc:
             raise ParseProblem(exc.line, exc.message) from None
-        return _json_safe(loaded.data), loaded.lines
+        return json_safe(loaded.data), loaded.lines
     if fmt == "json":
         return parse_json(text)
     if fmt == "toml":
@@ -259,7 +193,7 @@ class ConfigCollector(Collector):
         for kind in ctx.kinds:
             fmt_override = kind.options.get("format") if kind.options else None
             for rel, path in ctx.iter_files(kind.paths):
-                fmt = fmt_override or detect_format(rel)
+                fmt = fmt_override or config_format(rel)
                 if fmt is None:
                     ctx.problem(
                         rel,

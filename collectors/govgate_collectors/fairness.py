@@ -2,7 +2,7 @@
 
 Each analysis configured under `collectors.fairness.analyses` in govgate.yaml (a file or glob,
 its prediction/label/score columns, the protected attributes, how values map to 1/0) becomes
-one `fairness.analysis` item: the `govgate/fairness/v1` document (see `govgate.analysis.fairness`)
+one `fairness.analysis` item: the `govgate/fairness/v1` document (see docs/fairness.md)
 plus who audited it, on what data, when, and the sha256 of the input. The item is dated by its
 `audit_date`, else by the last commit of the input file, so the bias pack can require an audit
 no older than 12 months (NYC LL144). An analysis that cannot be computed (missing column,
@@ -17,15 +17,26 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from govgate import hookimpl
-from govgate.analysis.aggregate import TableSource
-from govgate.core.collector import CollectContext, Collector, EvidenceKind
-from govgate.core.evidence import Evidence
+from govgate.api import (
+    AggregationError,
+    CollectContext,
+    Collector,
+    DuckDBBackend,
+    Evidence,
+    EvidenceKind,
+    TableSource,
+    analyse_fairness,
+    hookimpl,
+)
 from govgate.support.errors import CollectorError, InputError, UsageError
+from govgate.support.formats import LOCAL_COMPRESSIONS, tabular_format
 from govgate.support.pii import redact_json
 from govgate.support.schemas import load_schema
+
+if TYPE_CHECKING:
+    from govgate.api import FairnessSpec
 
 KIND = "fairness.analysis"
 
@@ -165,34 +176,16 @@ class FairnessCollector(Collector):
             )
         names: set[str] = set()
         for index, entry in enumerate(analyses):
-            item = self._one(ctx, index, entry, names)
-            if item is not None:
-                yield item
+            yield self._one(ctx, index, entry, names)
 
-    def _one(self, ctx: CollectContext, index: int, entry: Any, names: set[str]) -> Evidence | None:
-        # Imported here: the plugin is loaded on every run, the analysis only when needed.
-        from jsonschema import Draft202012Validator
-
-        from govgate.analysis.fairness import (
-            DEFAULT_MIN_SHARE,
-            DEFAULT_UNKNOWN_VALUES,
-            FairnessSpec,
-            detect_format,
-        )
-
+    def _one(self, ctx: CollectContext, index: int, entry: Any, names: set[str]) -> Evidence:
+        """One `analyses` entry as evidence: the analysis, or the problem that prevented it."""
         where = f"govgate.yaml collectors.fairness.analyses[{index}]"
         label = entry.get("name") if isinstance(entry, dict) else None
         subject = str(label) if label else f"analyses[{index}]"
-        errors = sorted(
-            Draft202012Validator(ANALYSIS_SETTINGS_SCHEMA).iter_errors(entry),
-            key=lambda e: list(e.absolute_path),
-        )
-        if errors:
-            first = errors[0]
-            key = ".".join(str(p) for p in first.absolute_path)
-            return self._problem(
-                ctx, subject, None, f"{where}{'.' + key if key else ''}: {first.message}"
-            )
+        invalid = _settings_problem(entry, where)
+        if invalid is not None:
+            return self._problem(ctx, subject, None, invalid)
         if subject in names:
             return self._problem(
                 ctx,
@@ -201,29 +194,28 @@ class FairnessCollector(Collector):
                 f"{where}: a second analysis named {subject!r}; names must be unique",
             )
         names.add(subject)
-        spec = FairnessSpec(
-            prediction=entry["prediction"],
-            attributes=tuple(entry["attrs"]),
-            label=entry.get("label"),
-            score=entry.get("score"),
-            positive=_texts(entry.get("positive")),
-            negative=_texts(entry.get("negative")),
-            label_positive=_texts(entry.get("label_positive")),
-            label_negative=_texts(entry.get("label_negative")),
-            min_share=float(entry.get("min_share", DEFAULT_MIN_SHARE)),
-            unknown_values=tuple(entry.get("unknown_values", DEFAULT_UNKNOWN_VALUES)),
-            option_names=CONFIG_OPTION_NAMES,
-        )
+        spec = _spec(entry)
         lake = _lake_source(ctx, subject)
         if lake is not None:
             return self._one_from_lake(ctx, subject, entry, spec, lake, where)
+        return self._one_from_repository(ctx, subject, entry, spec, where)
+
+    def _one_from_repository(
+        self,
+        ctx: CollectContext,
+        subject: str,
+        entry: dict[str, Any],
+        spec: FairnessSpec,
+        where: str,
+    ) -> Evidence:
+        """An analysis of the repository files its `path` matches, read by DuckDB in process."""
         pattern = str(entry["path"])
         files = list(ctx.iter_files([pattern]))
         if not files:
             return self._problem(
                 ctx, subject, pattern, f"no file matches {pattern!r} ({where}.path)"
             )
-        fmt = entry.get("format") or detect_format(files[0][0])
+        fmt = entry.get("format") or tabular_format(files[0][0], LOCAL_COMPRESSIONS)
         if fmt is None:
             return self._problem(
                 ctx,
@@ -232,11 +224,9 @@ class FairnessCollector(Collector):
                 f"{files[0][0]}: unknown format; use .csv, .jsonl or .parquet or set "
                 f"{where}.format",
             )
-        audit_date = entry.get("audit_date")
-        dated, bad_date = _audit_date(audit_date, where)
+        dated, bad_date = _audit_date(entry.get("audit_date"), where)
         if bad_date is not None:
             return self._problem(ctx, subject, None, bad_date)
-        dated_from = "audit_date"
         rels = [rel for rel, _ in files]
         paths = [path for _, path in files]
         source = TableSource(tuple(str(p) for p in paths), fmt, tuple(rels))
@@ -247,31 +237,11 @@ class FairnessCollector(Collector):
         except UsageError as exc:
             return self._problem(ctx, subject, rels[0], f"{where}: {exc}")
         _report_rejected(ctx, doc, subject, rels[0])
-        if len(paths) == 1:
-            input_sha256 = _file_sha256(paths[0])
-        else:
-            combined = hashlib.sha256()
-            for rel, path in files:
-                combined.update(f"{rel}\0{_file_sha256(path)}\n".encode())
-            input_sha256 = combined.hexdigest()
+        input_sha256 = _input_sha256(files)
+        dated_from = "audit_date"
         if dated is None:
-            dated = _last_commit_date(ctx.root, paths)
-            dated_from = "git"
-        if dated is None:
-            # Not committed yet: the analysis is as new as the file itself.
-            newest = max(path.stat().st_mtime for path in paths)
-            dated = datetime.fromtimestamp(newest, UTC).replace(microsecond=0)
-            dated_from = "mtime"
-        data = {
-            **doc,
-            "name": subject,
-            "path": pattern,
-            "audit_date": str(audit_date) if audit_date is not None else None,
-            "data_source": entry.get("data_source"),
-            "auditor": entry.get("auditor"),
-            "input_sha256": input_sha256,
-            "dated_from": dated_from,
-        }
+            dated, dated_from = _dated_by_inputs(ctx.root, paths)
+        data = _analysis_data(doc, subject, entry, input_sha256, dated_from)
         return ctx.evidence(
             KIND,
             subject,
@@ -281,7 +251,12 @@ class FairnessCollector(Collector):
         ).with_files(rels)
 
     def _analyse(
-        self, ctx: CollectContext, source: TableSource, spec: Any, *, remote: bool = False
+        self,
+        ctx: CollectContext,
+        source: TableSource,
+        spec: FairnessSpec,
+        *,
+        remote: bool = False,
     ) -> dict[str, Any]:
         """The fairness document of one source.
 
@@ -291,28 +266,24 @@ class FairnessCollector(Collector):
         (engine unreachable, path missing, column missing on a remote engine) is not caught:
         it fails the collector, so every rule that needed the evidence is `error`.
         """
-        from govgate.analysis.aggregate import DuckDBBackend
-        from govgate.analysis.fairness import analyse_source
-
         handle = ctx.backend
         if remote and handle is not None:
-            return analyse_source(source, spec, backend=handle.open())
+            return analyse_fairness(source, spec, backend=handle.open())
         settings = handle.settings if handle is not None and handle.is_default else None
         with DuckDBBackend(settings) as backend:
-            return analyse_source(source, spec, backend=backend)
+            return analyse_fairness(source, spec, backend=backend)
 
     def _one_from_lake(
         self,
         ctx: CollectContext,
         subject: str,
         entry: dict[str, Any],
-        spec: Any,
+        spec: FairnessSpec,
         source: TableSource,
         where: str,
     ) -> Evidence:
         """An analysis whose predictions live outside the repository (backend_settings)."""
-        audit_date = entry.get("audit_date")
-        dated, bad_date = _audit_date(audit_date, where)
+        dated, bad_date = _audit_date(entry.get("audit_date"), where)
         if bad_date is not None:
             return self._problem(ctx, subject, None, bad_date)
         dated_from = "audit_date" if dated is not None else "collected"
@@ -323,18 +294,9 @@ class FairnessCollector(Collector):
         except UsageError as exc:
             return self._problem(ctx, subject, None, f"{where}: {exc}")
         _report_rejected(ctx, doc, subject, None)
-        data = {
-            **doc,
-            "name": subject,
-            "path": str(entry["path"]),
-            "audit_date": str(audit_date) if audit_date is not None else None,
-            "data_source": entry.get("data_source"),
-            "auditor": entry.get("auditor"),
-            "input_sha256": None,
-            "dated_from": dated_from,
-            "backend": ctx.backend.name if ctx.backend is not None else "duckdb",
-            "source_uris": list(source.uris),
-        }
+        data = _analysis_data(doc, subject, entry, None, dated_from)
+        data["backend"] = ctx.backend.name if ctx.backend is not None else "duckdb"
+        data["source_uris"] = list(source.uris)
         return ctx.evidence(KIND, subject, redact_json(data), dated=dated or ctx.now)
 
     def _problem(
@@ -342,6 +304,86 @@ class FairnessCollector(Collector):
     ) -> Evidence:
         ctx.problem(path, None, message, level="error")
         return ctx.evidence(KIND, subject, None, path=path, problem=message)
+
+
+def _settings_problem(entry: Any, where: str) -> str | None:
+    """The first way an `analyses` entry breaks ANALYSIS_SETTINGS_SCHEMA, or None."""
+    # Imported here: the plugin is loaded on every run, jsonschema only when needed.
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(
+        Draft202012Validator(ANALYSIS_SETTINGS_SCHEMA).iter_errors(entry),
+        key=lambda e: list(e.absolute_path),
+    )
+    if not errors:
+        return None
+    first = errors[0]
+    key = ".".join(str(p) for p in first.absolute_path)
+    return f"{where}{'.' + key if key else ''}: {first.message}"
+
+
+def _spec(entry: dict[str, Any]) -> FairnessSpec:
+    """The analysis a valid `analyses` entry asks for; unset options keep the defaults."""
+    from govgate.api import FairnessSpec
+
+    defaults: dict[str, Any] = {}
+    if "min_share" in entry:
+        defaults["min_share"] = float(entry["min_share"])
+    if "unknown_values" in entry:
+        defaults["unknown_values"] = tuple(entry["unknown_values"])
+    return FairnessSpec(
+        prediction=entry["prediction"],
+        attributes=tuple(entry["attrs"]),
+        label=entry.get("label"),
+        score=entry.get("score"),
+        positive=_texts(entry.get("positive")),
+        negative=_texts(entry.get("negative")),
+        label_positive=_texts(entry.get("label_positive")),
+        label_negative=_texts(entry.get("label_negative")),
+        option_names=CONFIG_OPTION_NAMES,
+        **defaults,
+    )
+
+
+def _analysis_data(
+    doc: dict[str, Any],
+    subject: str,
+    entry: dict[str, Any],
+    input_sha256: str | None,
+    dated_from: str,
+) -> dict[str, Any]:
+    """The evidence data: the v1 document plus who audited what, when, and on which input."""
+    audit_date = entry.get("audit_date")
+    return {
+        **doc,
+        "name": subject,
+        "path": str(entry["path"]),
+        "audit_date": str(audit_date) if audit_date is not None else None,
+        "data_source": entry.get("data_source"),
+        "auditor": entry.get("auditor"),
+        "input_sha256": input_sha256,
+        "dated_from": dated_from,
+    }
+
+
+def _input_sha256(files: Sequence[tuple[str, Path]]) -> str:
+    """sha256 of the one input file, or of every file's path and sha256 when there are several."""
+    if len(files) == 1:
+        return _file_sha256(files[0][1])
+    combined = hashlib.sha256()
+    for rel, path in files:
+        combined.update(f"{rel}\0{_file_sha256(path)}\n".encode())
+    return combined.hexdigest()
+
+
+def _dated_by_inputs(root: Path, paths: Sequence[Path]) -> tuple[datetime, str]:
+    """(when the input was last committed, "git"), else the newest mtime when uncommitted."""
+    committed = _last_commit_date(root, paths)
+    if committed is not None:
+        return committed, "git"
+    # Not committed yet: the analysis is as new as the file itself.
+    newest = max(path.stat().st_mtime for path in paths)
+    return datetime.fromtimestamp(newest, UTC).replace(microsecond=0), "mtime"
 
 
 def _audit_date(value: Any, where: str) -> tuple[datetime | None, str | None]:
@@ -379,8 +421,6 @@ def _lake_source(ctx: CollectContext, name: str) -> TableSource | None:
     Only a remote backend reads lake URIs; with the embedded DuckDB an analysis reads the
     repository files its `path` matches.
     """
-    from govgate.analysis.aggregate import AggregationError, source_format
-
     handle = ctx.backend
     if handle is None:
         return None
@@ -402,7 +442,7 @@ def _lake_source(ctx: CollectContext, name: str) -> TableSource | None:
     uris = [uris] if isinstance(uris, str) else uris
     if not isinstance(uris, list) or not uris or not all(isinstance(u, str) for u in uris):
         raise CollectorError(f"{key}.paths must be a list of paths or URIs")
-    fmt = entry.get("format") or source_format(uris[0])
+    fmt = entry.get("format") or tabular_format(uris[0])
     if fmt is None:
         raise CollectorError(f"{key}.format: say parquet, jsonl or csv ({uris[0]!r} does not)")
     if handle.is_default:

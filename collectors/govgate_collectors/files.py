@@ -11,9 +11,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from govgate import hookimpl
-from govgate.core.collector import CollectContext, Collector
-from govgate.core.evidence import Evidence
+from govgate.api import CollectContext, Collector, Evidence, hookimpl
 
 FILES_SCHEMA: dict[str, Any] = {
     "type": "object",

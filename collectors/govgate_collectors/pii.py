@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
-from govgate import hookimpl
-from govgate.core.collector import CollectContext, Collector, EvidenceKind
-from govgate.core.evidence import Evidence
+from govgate.api import CollectContext, Collector, Evidence, EvidenceKind, hookimpl
 from govgate.support.errors import CollectorError
 from govgate.support.pii import PII_TYPES, PREFILTER_PATTERN, scan_text
-from govgate_collectors.decision_logs import terminal_progress
+from govgate.support.progress import terminal_progress
 
 DEFAULT_PATHS = (
     "data/**",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from govgate_collectors.documents import DOCUMENT_SCHEMA
+from govgate_collectors.documents.schema import DOCUMENT_SCHEMA
 from jsonschema import Draft202012Validator
 
 from govgate.core.collector import EvidenceKind

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from govgate_collectors.test_reports import TestReportsCollector, parse_junit
+from govgate_collectors.test_reports import TestReportsCollector
+from govgate_collectors.test_reports.junit import parse_junit
 from jsonschema import Draft202012Validator
 
 from govgate.core.collector import CollectContext, RepoFiles
@@ -303,7 +304,8 @@ def test_a_huge_report_is_refused_not_read_whole(tmp_path: Path) -> None:
     path = write(
         tmp_path, "big.xml", "<testsuite>" + "<testcase name='x'/>" * 5000 + "</testsuite>"
     )
-    from govgate_collectors.test_reports import DEFAULT_CATEGORIES, Categories, ReportProblem
+    from govgate_collectors.test_reports.categories import DEFAULT_CATEGORIES, Categories
+    from govgate_collectors.test_reports.report import ReportProblem
 
     with pytest.raises(ReportProblem, match="larger than"):
         parse_junit(path, "big.xml", Categories(DEFAULT_CATEGORIES), limit=50_000)

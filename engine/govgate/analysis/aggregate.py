@@ -25,24 +25,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from govgate.support.errors import CollectorError
+from govgate.support.formats import TABULAR_FORMATS as FORMATS
+from govgate.support.formats import tabular_format
 
 if TYPE_CHECKING:
     from govgate.core.config import Config
     from govgate.core.plugins import Registry
 
 DEFAULT_BACKEND = "duckdb"
-FORMATS = ("parquet", "jsonl", "csv")
-_EXTENSIONS = {
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-}
-_COMPRESSION = (".gz", ".gzip", ".zst", ".bz2", ".snappy")
 #: `:name` parameter markers of the shared SQL (not `::` casts, not inside words), and
 #: string literals, which are matched first so that a marker inside one is left alone.
 NAMED_PARAMETER = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
@@ -79,14 +69,7 @@ def condense(exc: BaseException, limit: int = 300) -> str:
 
 def source_format(uri: str) -> str | None:
     """parquet, jsonl or csv from a file name or URI (compressed files included), else None."""
-    name = uri.lower().rstrip("/")
-    for suffix in _COMPRESSION:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    for extension, fmt in _EXTENSIONS.items():
-        if name.endswith(extension):
-            return fmt
-    return None
+    return tabular_format(uri)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from govgate.support.errors import InputError, UsageError
+from govgate.support.formats import LOCAL_COMPRESSIONS, TABULAR_FORMATS, tabular_format
 
 if TYPE_CHECKING:
     from govgate.analysis.aggregate import AggregationBackend, RegisteredSource, TableSource
@@ -812,18 +813,6 @@ def build_document(table: CellTable, spec: FairnessSpec) -> dict[str, Any]:
 # Loading files with DuckDB (the embedded backend)
 # --------------------------------------------------------------------------------------------
 
-FORMATS = ("csv", "jsonl", "parquet")
-_EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "csv",
-    ".txt": "csv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
-_COMPRESSION = (".gz", ".zst", ".gzip")
 RELATION = "govgate_fairness_input"
 #: JSONL objects read to learn the keys (a key first seen later is reported as missing).
 JSONL_SAMPLE_OBJECTS = 20_000
@@ -831,14 +820,7 @@ JSONL_SAMPLE_OBJECTS = 20_000
 
 def detect_format(path: str) -> str | None:
     """csv, jsonl or parquet from a file name (compressed CSV/JSONL included)."""
-    name = path.lower()
-    for suffix in _COMPRESSION:
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-    for extension, fmt in _EXTENSIONS.items():
-        if name.endswith(extension):
-            return fmt
-    return None
+    return tabular_format(path, LOCAL_COMPRESSIONS)
 
 
 def _sql_string(text: str) -> str:
@@ -1116,7 +1098,7 @@ def analyse_files(
     where = shown[0] if len(shown) == 1 else f"{shown[0]} (+{len(shown) - 1} more)"
     spec.validate(where)
     fmt = fmt or detect_format(str(paths[0]))
-    if fmt not in FORMATS:
+    if fmt not in TABULAR_FORMATS:
         raise InputError(
             where, None, "unknown input format: use .csv, .jsonl or .parquet (or --input-format)"
         )

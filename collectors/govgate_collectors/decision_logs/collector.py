@@ -1,0 +1,48 @@
+"""The `decision_logs` collector: its evidence kinds, and which path a run takes (repository
+files through the embedded DuckDB, or a data lake through a remote backend)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from govgate.api import CollectContext, Collector, Evidence, EvidenceKind
+from govgate_collectors.decision_logs.lake import collect_from_lake, lake_source
+from govgate_collectors.decision_logs.repository import collect_from_repository
+from govgate_collectors.decision_logs.schema import FILE_SCHEMA, SUMMARY_SCHEMA
+from govgate_collectors.decision_logs.settings import DEFAULT_PATHS, DecisionLogSettings
+
+
+class DecisionLogsCollector(Collector):
+    name = "decision_logs"
+    # 1.1.0: the summary lists the log files it was read from (source.files).
+    version = "1.1.0"
+    description = (
+        "decision-log records (docs/decision-records.md) in JSONL/CSV, plain or gzip: counts, "
+        "malformed lines, duplicates, gaps, field coverage, human review, hash chain, "
+        "retention, PII"
+    )
+    kinds = (
+        EvidenceKind(
+            "decision_log.summary",
+            "decision_logs",
+            SUMMARY_SCHEMA,
+            description="one summary over every decision-log file matched by `paths`",
+        ),
+        EvidenceKind(
+            "decision_log.file",
+            "decision_logs",
+            FILE_SCHEMA,
+            description="the same summary for one decision-log file",
+        ),
+    )
+
+    def input_patterns(self, ctx: CollectContext) -> list[str]:
+        return list(ctx.settings.get("paths") or DEFAULT_PATHS)
+
+    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
+        settings = DecisionLogSettings.from_context(ctx)
+        lake = lake_source(ctx)
+        if lake is not None:
+            yield from collect_from_lake(ctx, settings, lake)
+        else:
+            yield from collect_from_repository(ctx, settings)

@@ -1,0 +1,219 @@
+"""The DuckDB loader: decision-log files into one table of normalised rows, in file order.
+
+JSONL is read by DuckDB's own parallel reader; CSV (and any JSONL whose lines DuckDB and Python
+count differently) arrives as lines from the Python readers. Every row goes through the shared
+`normalise_sql`, and the view `decision_records` over the table is what the portable
+aggregates read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from govgate.api import DuckDBBackend
+from govgate.support.pii import PREFILTER_PATTERN
+from govgate_collectors.decision_logs.logfile import LogFile
+from govgate_collectors.decision_logs.normalise import (
+    DECISION_ROW_COLUMNS,
+    JSON_PATHS,
+    normalise_sql,
+)
+from govgate_collectors.decision_logs.settings import DecisionLogSettings
+
+#: The DuckDB loader's normalisation (see `normalise_sql`).
+NORMALISE_SQL = normalise_sql(DuckDBBackend.dialect)
+
+_READ_JSONL_SQL = """
+SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
+    CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
+FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
+    compression = $compression)
+"""
+_LINES_SQL = """
+SELECT $file_id AS file_id, line, CASE WHEN json_valid(text) THEN text END AS json,
+    raw_sha, pre_problem
+FROM (SELECT unnest(CAST($lines AS BIGINT[])) AS line, unnest(CAST($texts AS VARCHAR[])) AS text,
+             unnest(CAST($shas AS VARCHAR[])) AS raw_sha,
+             unnest(CAST($problems AS VARCHAR[])) AS pre_problem)
+"""
+
+
+class DuckDBDecisionLogLoader:
+    """Loads decision-log files into DuckDB's `decision_rows` and runs portable SQL over them.
+
+    Memory is bounded by DuckDB's `memory_limit` (it spills to a private temporary folder) plus
+    one read block; the folder is removed on close.
+    """
+
+    def __init__(self, settings: DecisionLogSettings) -> None:
+        # The embedded aggregation backend, asked to keep row order = line order (checked).
+        self.backend = DuckDBBackend(
+            {"threads": settings.threads, "memory_limit": settings.memory_limit},
+            preserve_insertion_order=True,
+        )
+        self.con = self.backend.connection
+        # DuckDB would draw its own progress bar on stdout, which carries govgate's payload:
+        # progress is tracked silently and reported through ctx.progress instead.
+        self.con.execute("SET enable_progress_bar = true")
+        self.con.execute("SET enable_progress_bar_print = false")
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.settings = settings
+        self.con.execute(f"CREATE TABLE decision_rows ({DECISION_ROW_COLUMNS})")
+        self.con.execute(
+            "CREATE TABLE decision_files (file_id INTEGER, path VARCHAR, file_rank INTEGER, "
+            "first_rowid BIGINT)"
+        )
+        self.con.execute(
+            "CREATE VIEW decision_records AS SELECT f.path, r.rowid - f.first_rowid AS ord, "
+            "f.file_rank * 1099511627776 + (r.rowid - f.first_rowid) AS seq, "
+            "r.* EXCLUDE (file_id) FROM decision_rows r JOIN decision_files f "
+            "ON r.file_id = f.file_id"
+        )
+        self._next_id = 0
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.backend.close()
+
+    # -- QueryRunner ---------------------------------------------------------------------------
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
+        return self.backend.rows(sql, params)
+
+    # -- loading -------------------------------------------------------------------------------
+    def _common_params(self) -> dict[str, Any]:
+        return {
+            "paths": JSON_PATHS,
+            "high_risk_types": list(self.settings.high_risk_types),
+            "prefilter": PREFILTER_PATTERN,
+        }
+
+    def _register(self, log: LogFile) -> int:
+        self._next_id += 1
+        file_id = self._next_id
+        self.con.execute("DELETE FROM decision_files WHERE path = $path", {"path": log.path})
+        self.con.execute(
+            "INSERT INTO decision_files VALUES ($id, $path, $rank, NULL)",
+            {"id": file_id, "path": log.path, "rank": log.rank},
+        )
+        log.file_id = file_id
+        return file_id
+
+    def _finish(self, log: LogFile) -> None:
+        self.con.execute(
+            "UPDATE decision_files SET first_rowid = (SELECT COALESCE(MIN(rowid), 0) "
+            "FROM decision_rows WHERE file_id = $id) WHERE file_id = $id",
+            {"id": log.file_id},
+        )
+
+    def drop(self, log: LogFile) -> None:
+        """Forget a file's rows (before it is loaded again another way)."""
+        self.con.execute("DELETE FROM decision_rows WHERE file_id = $id", {"id": log.file_id})
+        self.con.execute("DELETE FROM decision_files WHERE file_id = $id", {"id": log.file_id})
+
+    def load_jsonl(self, log: LogFile, on_progress: Callable[[float], None] | None) -> None:
+        """Let DuckDB's parallel JSON reader load a JSONL file (the fast path)."""
+        file_id = self._register(log)
+        params = {
+            **self._common_params(),
+            "file_id": file_id,
+            "path": str(log.absolute),
+            "compression": "gzip" if log.path.endswith(".gz") else "none",
+        }
+        sql = f"INSERT INTO decision_rows WITH src AS ({_READ_JSONL_SQL}), {NORMALISE_SQL}"
+        self._execute_watched(sql, params, on_progress)
+        self._finish(log)
+
+    def _execute_watched(
+        self, sql: str, params: dict[str, Any], on_progress: Callable[[float], None] | None
+    ) -> None:
+        if on_progress is None:
+            self.con.execute(sql, params)
+            return
+        # DuckDB releases the GIL while it works; report its own progress meanwhile.
+        box: dict[str, BaseException] = {}
+
+        def run() -> None:
+            try:
+                self.con.execute(sql, params)
+            except BaseException as exc:  # re-raised below in the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name="govgate-duckdb", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.2)
+            with contextlib.suppress(Exception):
+                fraction = self.con.query_progress()
+                if fraction is not None and fraction >= 0:
+                    on_progress(min(float(fraction), 100.0) / 100.0)
+        if "error" in box:
+            raise box["error"]
+
+    def load_lines(
+        self,
+        log: LogFile,
+        items: Iterable[tuple[int, str | None, str | None, str | None]],
+        batch_size: int = 20_000,
+    ) -> None:
+        """Load rows given as (line, text, sha256 hex or None, problem or None), in order."""
+        file_id = self._register(log)
+        sql = f"INSERT INTO decision_rows WITH src AS ({_LINES_SQL}), {NORMALISE_SQL}"
+        batch: list[tuple[int, str | None, str | None, str | None]] = []
+
+        def flush() -> None:
+            if not batch:
+                return
+            lines, texts, shas, problems = zip(*batch, strict=True)
+            self.con.execute(
+                sql,
+                {
+                    **self._common_params(),
+                    "file_id": file_id,
+                    "lines": list(lines),
+                    "texts": list(texts),
+                    "shas": list(shas),
+                    "problems": list(problems),
+                },
+            )
+            batch.clear()
+
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
+        self._finish(log)
+
+    def invalid_ordinals(self, log: LogFile) -> Iterator[int]:
+        """Sorted ordinals of the file's rows that are not valid JSON, streamed."""
+        after = -1
+        while True:
+            batch = self.con.execute(
+                "SELECT ord FROM decision_records WHERE path = $path AND NOT parsed "
+                "AND ord > $after ORDER BY ord LIMIT 10000",
+                {"path": log.path, "after": after},
+            ).fetchall()
+            if not batch:
+                return
+            for (ordinal,) in batch:
+                yield int(ordinal)
+            after = int(batch[-1][0])
+
+    def sample_hashes(self, log: LogFile, every: int = 50_000) -> dict[int, bytes]:
+        """sha256 of a spread of valid rows (first, every `every`-th, last) to check order."""
+        rows = self.con.execute(
+            "WITH r AS (SELECT ord, record_hash, MAX(ord) OVER () AS last_ord "
+            "FROM decision_records WHERE path = $path AND parsed) "
+            "SELECT ord, record_hash FROM r WHERE ord < 2 OR ord % $every = 0 OR ord = last_ord",
+            {"path": log.path, "every": every},
+        ).fetchall()
+        return {int(ordinal): int(prefix).to_bytes(16, "big") for ordinal, prefix in rows}
+
+    def row_count(self, log: LogFile) -> int:
+        found = self.con.execute(
+            "SELECT COUNT(*) FROM decision_rows WHERE file_id = $id", {"id": log.file_id}
+        ).fetchone()
+        return int(found[0]) if found else 0

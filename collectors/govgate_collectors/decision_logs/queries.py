@@ -1,0 +1,167 @@
+"""The aggregation step: portable SQL over the view `decision_records`, run by any backend.
+
+`decision_records` has path VARCHAR, ord BIGINT (0-based position among the file's non-blank
+lines), seq BIGINT (file rank * 2^40 + ord: global order), line BIGINT (may be NULL), and the
+DECISION_ROW_COLUMNS except file_id. Parameters are written `:name`. Only what DuckDB and
+Spark SQL both accept is used (GROUPING SETS, LAG/ROW_NUMBER, min_by, CASE, bitwise `&`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, Protocol
+
+from govgate_collectors.decision_logs.record import (
+    FIELD_BIT,
+    MAX_DECISION_TYPES,
+    MAX_DUPLICATES_LISTED,
+    MAX_MALFORMED_LISTED,
+    RECORD_FIELD_NAMES,
+)
+
+
+def _count_if(condition: str) -> str:
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+def _has(*fields: str) -> str:
+    mask = 0
+    for name in fields:
+        mask |= FIELD_BIT[name]
+    return f"(present & {mask}) <> 0"
+
+
+_RECORD = "problem IS NULL"
+_HIGH = f"{_RECORD} AND is_high_risk"
+_REVIEWER = _has("human_review.reviewer_id")
+_ACTION = _has("human_review.action")
+
+#: The per-group counts: (column, SQL aggregate). TOTALS_SQL is built from this list so that
+#: the names the caller reads and the SQL cannot drift apart.
+TOTALS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("line_rows", "COUNT(*)"),
+    ("records", _count_if(_RECORD)),
+    ("malformed", _count_if("problem IS NOT NULL")),
+    ("first_ts", f"MIN(CASE WHEN {_RECORD} THEN ts END)"),
+    ("last_ts", f"MAX(CASE WHEN {_RECORD} THEN ts END)"),
+    ("high_risk", _count_if(_HIGH)),
+    ("high_risk_with_reviewer", _count_if(f"{_HIGH} AND {_REVIEWER}")),
+    ("high_risk_with_action", _count_if(f"{_HIGH} AND {_ACTION}")),
+    ("high_risk_reviewed", _count_if(f"{_HIGH} AND {_REVIEWER} AND {_ACTION}")),
+    ("review_before_decision", _count_if(f"{_RECORD} AND review_ts < ts")),
+    ("with_reasons", _count_if(f"{_RECORD} AND {_has('reasons', 'reason_codes')}")),
+    ("overrides", _count_if(f"{_RECORD} AND review_action = 'override'")),
+    ("review_actions", _count_if(f"{_RECORD} AND review_action IS NOT NULL")),
+    ("with_prev_hash", _count_if(f"{_RECORD} AND prev_hash IS NOT NULL")),
+    ("over_retention", _count_if(f"{_RECORD} AND ts < :retention_cutoff")),
+    *(
+        (f"has_{index}", _count_if(f"{_RECORD} AND {_has(name)}"))
+        for index, name in enumerate(RECORD_FIELD_NAMES)
+    ),
+)
+_TOTALS_SELECT = ",\n    ".join(f"{sql} AS {name}" for name, sql in TOTALS_COLUMNS)
+#: One row per file (path) and one for all files (path NULL).
+TOTALS_SQL = f"""
+SELECT path,
+    {_TOTALS_SELECT}
+FROM decision_records
+GROUP BY GROUPING SETS ((path), ())
+"""  # noqa: S608 - every piece is a module constant
+
+#: The most frequent decision types per file and overall (path NULL).
+BY_DECISION_TYPE_SQL = f"""
+WITH typed AS (
+    SELECT path, COALESCE(decision_type, '') AS decision_type
+    FROM decision_records WHERE {_RECORD}
+), counted AS (
+    SELECT path, decision_type, COUNT(*) AS n
+    FROM typed GROUP BY GROUPING SETS ((path, decision_type), (decision_type))
+), ranked AS (
+    SELECT path, decision_type, n,
+        ROW_NUMBER() OVER (PARTITION BY path ORDER BY n DESC, decision_type) AS rn
+    FROM counted
+)
+SELECT path, decision_type, n FROM ranked WHERE rn <= {MAX_DECISION_TYPES}
+"""  # noqa: S608 - every piece is a module constant
+
+#: Decision ids seen more than once: how many per file / overall, and the first few seen.
+DUPLICATES_SQL = f"""
+WITH ids AS (
+    SELECT path, decision_id, COUNT(*) AS n, MIN(seq) AS first_seq
+    FROM decision_records WHERE {_RECORD} AND decision_id IS NOT NULL
+    GROUP BY GROUPING SETS ((path, decision_id), (decision_id))
+), duplicated AS (
+    SELECT path, decision_id,
+        ROW_NUMBER() OVER (PARTITION BY path ORDER BY first_seq) AS rn,
+        COUNT(*) OVER (PARTITION BY path) AS duplicate_ids
+    FROM ids WHERE n > 1
+)
+SELECT path, decision_id, duplicate_ids FROM duplicated WHERE rn <= {MAX_DUPLICATES_LISTED}
+"""  # noqa: S608 - every piece is a module constant
+
+#: Gaps between consecutive decisions (by time) within each file, and across all files.
+GAPS_SQL = f"""
+WITH timed AS (
+    SELECT path, ts FROM decision_records WHERE {_RECORD} AND ts IS NOT NULL
+), gaps AS (
+    SELECT path,
+        ts - LAG(ts) OVER (PARTITION BY path ORDER BY ts) AS file_gap,
+        ts - LAG(ts) OVER (ORDER BY ts) AS all_gap
+    FROM timed
+)
+SELECT path, {_count_if("file_gap > :gap_seconds")} AS over_threshold, MAX(file_gap) AS largest
+FROM gaps GROUP BY path
+UNION ALL
+SELECT NULL, {_count_if("all_gap > :gap_seconds")}, MAX(all_gap) FROM gaps
+"""  # noqa: S608 - every piece is a module constant
+
+_CHAIN_LINKS_CTE = """
+WITH neighbours AS (
+    SELECT path, ord, line, parsed, prev_hash,
+        LAG(record_hash) OVER (PARTITION BY path ORDER BY ord) AS expected,
+        ROW_NUMBER() OVER (PARTITION BY path ORDER BY ord) AS pos,
+        MAX(CASE WHEN prev_hash IS NOT NULL THEN 1 ELSE 0 END)
+            OVER (PARTITION BY path) AS chained
+    FROM decision_records
+), links AS (
+    SELECT path, ord, line, prev_hash,
+        CASE WHEN chained = 0 OR pos = 1 THEN NULL
+            WHEN NOT parsed OR prev_hash IS NULL THEN 'broken'
+            WHEN expected IS NULL THEN NULL
+            WHEN prev_hash = expected THEN 'ok'
+            ELSE 'broken' END AS link
+    FROM neighbours
+)
+"""
+#: Per file: links checked, broken, and where the first break is. A line that is not valid
+#: JSON breaks the chain (its prev_hash cannot be read); the link after it is not counted when
+#: the loader could not hash it (it cannot move the first break, which is that line).
+CHAIN_SQL = f"""{_CHAIN_LINKS_CTE}
+SELECT path,
+    {_count_if("link IS NOT NULL")} AS links,
+    {_count_if("link = 'broken'")} AS broken,
+    MIN(CASE WHEN link = 'broken' THEN ord END) AS first_break_ord,
+    min_by(line, CASE WHEN link = 'broken' THEN ord END) AS first_break_line
+FROM links GROUP BY path
+"""  # noqa: S608 - every piece is a module constant
+
+#: The first malformed rows of each file (blank lines are counted by the loader).
+MALFORMED_SQL = f"""
+SELECT path, ord, line, problem FROM (
+    SELECT path, ord, line, problem,
+        ROW_NUMBER() OVER (PARTITION BY path ORDER BY ord) AS rn
+    FROM decision_records WHERE problem IS NOT NULL
+) first_rows WHERE rn <= {MAX_MALFORMED_LISTED} ORDER BY path, ord
+"""  # noqa: S608 - every piece is a module constant
+
+#: Lines that may hold personal data, for the exact (Python) scan.
+PII_CANDIDATES_SQL = """
+SELECT path, pii_text FROM decision_records WHERE pii_text IS NOT NULL ORDER BY path, ord
+"""
+
+
+class QueryRunner(Protocol):
+    """What the aggregation step needs from an engine: run portable SQL, stream the rows."""
+
+    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
+        """Run `sql` (parameters written `:name`) and yield its rows."""

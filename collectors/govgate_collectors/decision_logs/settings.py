@@ -1,0 +1,93 @@
+"""`collectors.decision_logs` in govgate.yaml: which logs to read and what the summary checks."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from govgate.api import CollectContext
+from govgate.support.errors import CollectorError
+from govgate_collectors.decision_logs.record import (
+    DEFAULT_REQUIRED_FIELDS,
+    FIELD_BIT,
+    RECORD_FIELD_NAMES,
+)
+
+DEFAULT_PATHS = (
+    "logs/decisions/**/*.jsonl",
+    "logs/decisions/**/*.jsonl.gz",
+    "logs/decisions/**/*.csv",
+    "logs/decisions/**/*.csv.gz",
+)
+DEFAULT_RETENTION_MAX_DAYS = 1825
+DEFAULT_GAP_HOURS = 24.0
+
+
+@dataclass(frozen=True)
+class DecisionLogSettings:
+    """`collectors.decision_logs` in govgate.yaml, validated."""
+
+    paths: tuple[str, ...]
+    high_risk_types: tuple[str, ...]
+    retention_max_days: int
+    gap_hours: float
+    required_fields: tuple[str, ...]
+    memory_limit: str
+    threads: int
+    #: "duckdb" (default) or "python": split JSONL lines in Python (slower; for diagnosis).
+    jsonl_reader: str = "duckdb"
+
+    @classmethod
+    def from_context(cls, ctx: CollectContext) -> DecisionLogSettings:
+        raw = ctx.settings
+
+        def fail(key: str, message: str) -> CollectorError:
+            return CollectorError(f"govgate.yaml collectors.decision_logs.{key}: {message}")
+
+        def string_list(key: str, default: Sequence[str]) -> tuple[str, ...]:
+            value = raw.get(key, default)
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise fail(key, "must be a list of strings")
+            return tuple(value)
+
+        declared_high = [
+            str(item.get("name"))
+            for item in ctx.system.get("decision_types") or []
+            if isinstance(item, dict) and item.get("risk_tier") == "high" and item.get("name")
+        ]
+        required = string_list("required_fields", DEFAULT_REQUIRED_FIELDS)
+        unknown = [name for name in required if name not in FIELD_BIT]
+        if unknown:
+            raise fail(
+                "required_fields",
+                f"unknown field {unknown[0]!r}; the decision-record fields "
+                f"(docs/decision-records.md) are {', '.join(RECORD_FIELD_NAMES)}",
+            )
+        try:
+            retention = int(raw.get("retention_max_days", DEFAULT_RETENTION_MAX_DAYS))
+            gap_hours = float(raw.get("gap_hours", DEFAULT_GAP_HOURS))
+            threads = int(raw.get("threads", os.cpu_count() or 2))
+        except (TypeError, ValueError) as exc:
+            raise fail("retention_max_days/gap_hours/threads", f"must be numbers ({exc})") from None
+        if retention <= 0 or gap_hours <= 0 or threads <= 0:
+            raise fail("retention_max_days/gap_hours/threads", "must be positive")
+        reader = str(raw.get("jsonl_reader", "duckdb"))
+        if reader not in ("duckdb", "python"):
+            raise fail("jsonl_reader", f"{reader!r} is not one of duckdb, python")
+        memory = str(raw.get("memory_limit", "256MB"))
+        if not re.fullmatch(r"\d+(?:\.\d+)?\s*(?:[KMGT]i?B)", memory):
+            raise fail("memory_limit", f"{memory!r} is not a size such as 256MB or 1GB")
+        return cls(
+            paths=string_list("paths", DEFAULT_PATHS),
+            high_risk_types=string_list("high_risk_types", declared_high),
+            retention_max_days=retention,
+            gap_hours=gap_hours,
+            required_fields=required,
+            memory_limit=memory,
+            threads=threads,
+            jsonl_reader=reader,
+        )

@@ -1,0 +1,89 @@
+"""Reading structured text files (JSON, and values from YAML or TOML) into evidence-safe data.
+
+`ParseProblem` says why a file does not parse and on which line; `parse_json` reads strict
+JSON with the line of every key; `json_safe` turns parsed values into what evidence can store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from govgate.support.errors import InputError
+from govgate.support.yamlload import MAX_DEPTH, load_yaml_text, nesting_exceeds
+
+#: Longest JSON text whose key lines are looked up (the lookup re-reads it as YAML).
+MAX_LINE_LOOKUP_CHARS = 1_000_000
+
+
+class ParseProblem(Exception):
+    """A text that does not parse: the message, and its 1-based line when one is known."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _json_lines(text: str) -> dict[str, int]:
+    """Key lines of a JSON document, read through the YAML composer (JSON is nearly YAML).
+
+    Best effort by design: if the YAML reader disagrees with the JSON, no lines are given.
+    """
+    if len(text) > MAX_LINE_LOOKUP_CHARS:
+        return {}
+    try:
+        return load_yaml_text(text, "<json>").lines
+    except InputError:
+        return {}
+
+
+def parse_json(text: str) -> tuple[Any, dict[str, int]]:
+    """(data, JSON pointer → line) of a JSON document; ParseProblem when evidence cannot hold it.
+
+    Stricter than `json.loads`: NaN, infinities, numbers too large for a float, nesting deeper
+    than `MAX_DEPTH` and unpaired surrogates are refused, since no evidence can store or digest
+    them.
+    """
+    try:
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except json.JSONDecodeError as exc:
+        raise ParseProblem(exc.lineno, f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ParseProblem(None, "JSON nested too deeply") from None
+    except ValueError as exc:  # NaN / Infinity, or an integer of more digits than Python reads
+        raise ParseProblem(None, f"invalid JSON: {str(exc).split(';')[0]}") from None
+    if nesting_exceeds(data):
+        raise ParseProblem(None, f"JSON nested more than {MAX_DEPTH} levels deep")
+    try:  # "\ud800" is valid JSON but no Unicode text: nothing could store or digest it
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(exc.object[exc.start])
+        raise ParseProblem(None, f"invalid JSON: an unpaired surrogate (\\u{code:04x})") from None
+    return data, _json_lines(text)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    # `1E400` is valid JSON but overflows to infinity, which no evidence can store or digest.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large for a 64-bit float")
+    return value
+
+
+def json_safe(value: Any) -> Any:
+    """Parsed values as JSON: keys become strings; NaN, infinities, dates and times their text."""
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)  # dates and times from TOML or YAML front matter
