@@ -1,4 +1,4 @@
-"""How long `govgate check` takes on the example system, cold and warm (docs/ci.md quotes the figures).
+"""How long `govgate check` takes on the example system, cold and warm (docs/ci.md quotes them).
 
 Copies examples/loan-approval into a throwaway git repository and prints, from one run:
 the median wall time of `python -c pass` (the interpreter's own start-up, the baseline), of a
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-#: Imports that must not be on the hook path unless something needs them (the commit hook pays for every import).
+#: Imports that must not be on the hook path unless something needs them (each costs every commit).
 HEAVY = ("networkx", "jsonschema", "duckdb", "weasyprint", "git", "jinja2")
 WARM_BUDGET = 0.25
 COLD_BUDGET = 1.5

@@ -13,7 +13,7 @@ from typing import Any
 
 from conftest import RepoBuilder
 
-#: Never on the warm pre-commit path (the commit hook pays for every import): each costs 30-100 ms to import.
+#: Never on the warm pre-commit path (the commit hook pays for every import): 30-100 ms each.
 HEAVY = ("jsonschema", "duckdb", "git", "networkx", "weasyprint", "jinja2")
 
 WRAPPER = """\
