@@ -503,7 +503,7 @@ def _compile(
                 )
     problems.raise_if_any()
 
-    from govgate.analysis.graph import evaluation_order
+    from govgate.core.order import evaluation_order
 
     policy_set = PolicySet(
         packs=packs,
