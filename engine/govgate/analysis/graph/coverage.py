@@ -1,6 +1,5 @@
 """What has nothing behind it (`coverage_report`): requirements without controls, controls
-without rules, rules no installed collector feeds, kinds nothing reads, and per framework how
-its requirements stand."""
+without rules, rules no collector feeds, unread kinds; and how each framework stands."""
 
 from __future__ import annotations
 
