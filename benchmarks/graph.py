@@ -33,13 +33,13 @@ from typing import Any, TypeVar
 from govgate.analysis.graph import (
     build_graph,
     coverage_report,
-    evaluation_order,
     impacted_by,
     trace,
 )
 from govgate.core.collector import EvidenceKind
 from govgate.core.conditions import BUILTIN_OPERATORS, Env, compile_condition
 from govgate.core.evidence import utc_now
+from govgate.core.order import evaluation_order
 from govgate.core.policy import (
     Control,
     EvidenceSelector,

@@ -11,7 +11,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
-from test_graph import EXTRA_PACK, GAPS_PACK, HO_REQUIREMENTS, HO_RULES, with_pack
+from graph_packs import EXTRA_PACK, GAPS_PACK, HO_REQUIREMENTS, HO_RULES, with_pack
 
 
 @pytest.fixture

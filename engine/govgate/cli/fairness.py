@@ -82,12 +82,8 @@ def fairness(
     fmt: str,
 ) -> None:
     """Group fairness metrics of FILE per protected attribute and per intersection."""
-    from govgate.analysis.fairness import (
-        DEFAULT_UNKNOWN_VALUES,
-        FairnessSpec,
-        analyse_files,
-        render_text_table,
-    )
+    from govgate.analysis.fairness import DEFAULT_UNKNOWN_VALUES, FairnessSpec, analyse_files
+    from govgate.outputs.fairness_table import render_text_table
     from govgate.support.errors import UsageError
 
     if not file.is_file():

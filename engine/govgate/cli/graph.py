@@ -372,7 +372,8 @@ def trace_command(ctx: click.Context, ident: str, path: Path | None, fmt: str) -
     repository file. PATH is the repository (default: the one holding ID if it is a file,
     else the working directory).
     """
-    from govgate.analysis.graph import UnknownNode, find_node, link_file, to_json, trace
+    from govgate.analysis.graph import UnknownNode, find_node, link_file, trace
+    from govgate.outputs.graph_export import to_json
 
     if path is None:
         path = find_repository(Path(ident)) if Path(ident).exists() else None
@@ -476,7 +477,7 @@ def impact_command(ctx: click.Context, paths: tuple[str, ...], repo: Path | None
 @click.pass_context
 def graph_command(ctx: click.Context, path: Path, fmt: str, output: Path | None) -> None:
     """The whole traceability graph for other tools, with statuses from the latest run."""
-    from govgate.analysis.graph import EXPORTS
+    from govgate.outputs.graph_export import EXPORTS
 
     graph = load_graph(path, _plugin_options(ctx)).graph
     _emit(EXPORTS[fmt](graph), output)

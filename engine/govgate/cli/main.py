@@ -209,9 +209,10 @@ def check(
 @click.pass_context
 def explain(ctx: click.Context, rule_id: str, path: Path | None) -> None:
     """Show what RULE checks, why, on which evidence, and how to fix it."""
+    from govgate.cli.explain import render_explanation
     from govgate.core.explain import explain_rule
 
-    click.echo(explain_rule(rule_id, path, _plugin_options(ctx)))
+    click.echo(render_explanation(explain_rule(rule_id, path, _plugin_options(ctx))))
 
 
 @main.command()

@@ -82,11 +82,10 @@ class Collector(ABC):
     description: ClassVar[str] = ""
     #: Fixed kinds this collector produces.
     kinds: ClassVar[Sequence[EvidenceKind]] = ()
-    #: True when the collector produces kinds that packs declare with paths (config, files…).
-    produces_declared_kinds: ClassVar[bool] = False
     #: How long cached output stays fresh (None: until the inputs change).
     ttl: ClassVar[timedelta | None] = None
-    #: JSON Schema every item of a pack-declared kind has (e.g. the `files` summary shape).
+    #: For collectors that produce kinds packs declare with paths (config, files…): the JSON
+    #: Schema every item of such a kind has (e.g. the `files` summary shape).
     declared_kind_schema: ClassVar[Mapping[str, Any] | None] = None
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:

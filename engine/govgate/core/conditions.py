@@ -48,10 +48,6 @@ class LeafFailure:
     actual: Any
 
 
-def _number_or_date(value: Any) -> Any:
-    return value
-
-
 def _compare(name: str, fn: Callable[[Any, Any], bool]) -> Operator:
     def operator(actual: Any, expected: Any) -> bool:
         if actual is None:

@@ -45,10 +45,6 @@ class EvidenceSet:
         return [item for items in self.by_kind.values() for item in items]
 
 
-class _Outcome(Exception):
-    """Internal: ends the evaluation of one rule (or item) with a finished finding."""
-
-
 def _pointer_index(data: Any) -> dict[int, str]:
     """id(container) → JSON pointer, so for_each items can be located in the source file."""
     index: dict[int, str] = {}
@@ -256,36 +252,42 @@ class Evaluator:
         self, rule: Rule, item: Evidence, params: Mapping[str, Any]
     ) -> list[Finding]:
         root = self._root(item, None, rule)
+        decided = self._item_gate(rule, item, root)
+        if decided is not None:
+            return [decided]
+        if rule.for_each is None:
+            return [self._assert(rule, item, root, element=None, label=None, pointer=None)]
+        return self._for_each(rule, item, root)
+
+    def _item_gate(self, rule: Rule, item: Evidence, root: Any) -> Finding | None:
+        """The finding that ends an item before its assertion: unusable, not applicable, stale."""
         if item.problem is not None:
-            return [
-                self._finding(
-                    rule,
-                    "fail",
-                    f"{item.subject}: {item.problem}",
-                    evidence=item,
-                    remediation="fix the file so it matches the documented format",
-                )
-            ]
+            return self._finding(
+                rule,
+                "fail",
+                f"{item.subject}: {item.problem}",
+                evidence=item,
+                remediation="fix the file so it matches the documented format",
+            )
         if rule.when is not None and rule.when_needs_evidence:
             try:
                 applies, why = rule.when.evaluate(root)
             except ConditionEvalError as exc:
-                return [self._finding(rule, "error", f"cannot evaluate when: {exc}", evidence=item)]
+                return self._finding(rule, "error", f"cannot evaluate when: {exc}", evidence=item)
             if not applies:
-                return [
-                    self._finding(
-                        rule,
-                        "not_applicable",
-                        f"not applicable to {item.subject}: {applicability_note(why)}",
-                        evidence=item,
-                    )
-                ]
+                return self._finding(
+                    rule,
+                    "not_applicable",
+                    f"not applicable to {item.subject}: {applicability_note(why)}",
+                    evidence=item,
+                )
         if rule.max_age is not None:
-            stale = self._staleness(rule, item)
-            if stale is not None:
-                return [stale]
-        if rule.for_each is None:
-            return [self._assert(rule, item, root, element=None, label=None, pointer=None)]
+            return self._staleness(rule, item)
+        return None
+
+    def _for_each(self, rule: Rule, item: Evidence, root: Any) -> list[Finding]:
+        """One finding per element `for_each` selects (or one saying why there are none)."""
+        assert rule.for_each is not None
         try:
             elements = rule.for_each.search(root)
         except Exception as exc:  # a JMESPath runtime type error on odd data
@@ -319,21 +321,17 @@ class Evaluator:
                 )
             ]
         pointers = _pointer_index(item.data) if item.locations else {}
-        findings = []
-        for index, element in enumerate(elements):
-            element_root = self._root(item, element, rule, has_element=True)
-            label = _label(element, index, rule)
-            findings.append(
-                self._assert(
-                    rule,
-                    item,
-                    element_root,
-                    element=element,
-                    label=label,
-                    pointer=pointers.get(id(element)),
-                )
+        return [
+            self._assert(
+                rule,
+                item,
+                self._root(item, element, rule, has_element=True),
+                element=element,
+                label=_label(element, index, rule),
+                pointer=pointers.get(id(element)),
             )
-        return findings
+            for index, element in enumerate(elements)
+        ]
 
     def _staleness(self, rule: Rule, item: Evidence) -> Finding | None:
         if item.dated is None:

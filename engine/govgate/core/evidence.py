@@ -1,4 +1,4 @@
-"""Evidence: the plain-data record a collector produces and a rule reads (DESIGN §5).
+"""Evidence: the plain-data record a collector produces and a rule reads (docs/plugins.md).
 
 An evidence item is addressed by its digest, the sha256 of the canonical JSON of
 (kind, subject, data), so the same facts collected twice are stored once and any edit is
@@ -37,7 +37,7 @@ def sha256_digest(payload: bytes) -> str:
 
 
 def evidence_digest(kind: str, subject: str, data: Any) -> str:
-    """Digest of an evidence item's content (DESIGN §5)."""
+    """Digest of an evidence item's content: sha256 of the canonical JSON of kind, subject, data."""
     return sha256_digest(canonical_json({"kind": kind, "subject": subject, "data": data}))
 
 
@@ -198,7 +198,7 @@ class Evidence:
         return self.digest == evidence_digest(self.kind, self.subject, self.data)
 
     def reference(self) -> dict[str, Any]:
-        """The short citation a finding carries (DESIGN §7 `findings[].evidence[]`).
+        """The short citation a finding carries (the result document's `findings[].evidence[]`).
 
         Without the source's file list: the run's evidence manifest carries it once, rather
         than every finding citing a summary of a thousand files repeating it.

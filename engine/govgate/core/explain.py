@@ -1,21 +1,39 @@
-"""`govgate explain RULE`: everything about one rule, for the engineer staring at a failure."""
+"""What `govgate explain RULE` needs about one rule: the rule, its control and requirements, and
+the evidence kind it reads with whether that kind's collector is installed (`explain_rule`)."""
 
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
+from govgate.core.collector import EvidenceKind
 from govgate.core.config import find_config, load_config
 from govgate.core.evidence import utc_now
 from govgate.core.loader import load_policy_set
-from govgate.run.check import get_registry
+from govgate.core.plugins import build_registry, get_plugin_manager
+from govgate.core.policy import Control, Requirement, Rule
 from govgate.support.errors import UsageError
 
 
-def explain_rule(rule_id: str, path: Path | None, plugin_options: tuple[str, ...]) -> str:
-    registry = get_registry(plugin_options)
+@dataclass(frozen=True)
+class RuleExplanation:
+    """One rule with what it rests on, as the loaded packs and installed plugins define it."""
+
+    rule: Rule
+    control: Control
+    requirements: list[Requirement]
+    #: The evidence kind the rule reads (None when no pack or plugin declares it).
+    kind: EvidenceKind | None
+    collector_installed: bool
+
+
+def explain_rule(
+    rule_id: str, path: Path | None, plugin_options: tuple[str, ...]
+) -> RuleExplanation:
+    """The rule RULE_ID of the packs govgate.yaml at PATH enables (every installed pack without
+    one); a UsageError with the closest id when there is no such rule."""
+    registry = build_registry(get_plugin_manager(plugin_options))
     config = load_config(path) if path is not None and find_config(path) else None
     packs = None if config else sorted(registry.packs)
     policy_set = load_policy_set(registry, config, packs, now=utc_now())
@@ -26,33 +44,11 @@ def explain_rule(rule_id: str, path: Path | None, plugin_options: tuple[str, ...
         raise UsageError(f"no rule '{rule_id}' in the loaded packs{extra}")
     control = policy_set.controls[rule.control]
     kind = policy_set.kinds.get(rule.evidence.kind)
-    lines = [
-        f"{rule.id}  ({rule.severity}, pack {rule.pack}, {rule.origin})",
-        f"  {rule.title or control.title}",
-        "",
-        f"control   {control.id}: {control.title}",
-    ]
-    for req_id in control.satisfies:
-        req = policy_set.requirements[req_id]
-        lines.append(f"satisfies {req.id}: {req.title} — {req.framework} {req.ref}")
-    if rule.source:
-        lines.append(f"source    {rule.source}")
-    lines.append("")
-    where = ", ".join(kind.paths) if kind and kind.paths else "-"
     collector = kind.collector if kind else "?"
-    installed = "installed" if collector in registry.collectors else "NOT INSTALLED"
-    lines.append(
-        f"evidence  {rule.evidence.kind} from collector '{collector}' ({installed}); "
-        f"looked for at: {where}"
+    return RuleExplanation(
+        rule=rule,
+        control=control,
+        requirements=[policy_set.requirements[req_id] for req_id in control.satisfies],
+        kind=kind,
+        collector_installed=collector in registry.collectors,
     )
-    if rule.max_age_text:
-        lines.append(f"max age   {rule.max_age_text}")
-    if rule.depends_on:
-        lines.append(f"needs     {', '.join(rule.depends_on)} to pass first")
-    conditions = {k: rule.raw[k] for k in ("when", "for_each", "assert") if k in rule.raw}
-    lines.append("")
-    lines.append(yaml.safe_dump(conditions, sort_keys=False, allow_unicode=True).rstrip())
-    lines.append("")
-    lines.append(f"message      {rule.message}")
-    lines.append(f"remediation  {rule.remediation}")
-    return "\n".join(lines)

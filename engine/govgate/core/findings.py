@@ -1,6 +1,6 @@
 """Findings: the outcome of one rule on one piece of evidence (or one item of it).
 
-Statuses (DESIGN §7): `pass`, `fail`, `error` (could not be evaluated), `waived`,
+Statuses (docs/policies.md): `pass`, `fail`, `error` (could not be evaluated), `waived`,
 `not_applicable`, `skipped` (a prerequisite did not pass).
 """
 

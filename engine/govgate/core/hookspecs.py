@@ -1,4 +1,4 @@
-"""Every hook govgate calls, in one place (DESIGN §8).
+"""Every hook govgate calls, in one place (docs/plugins.md documents each).
 
 Built-in collectors, operators, packs and reporters are registered through these same hooks,
 so a third-party plugin has exactly the powers a built-in has. All hooks are called with

@@ -88,10 +88,6 @@ class Registry:
     plugins: list[PluginInfo]
     owner: dict[str, str] = field(default_factory=dict)  # "collector:NAME" -> plugin name
 
-    def collector_for_kind(self, kind: str) -> str | None:
-        declared = self.kinds.get(kind)
-        return declared.collector if declared else None
-
 
 def _parse_plugin_options(options: Iterable[str]) -> tuple[set[str], list[str]]:
     blocked: set[str] = set()
@@ -179,6 +175,37 @@ def call_hook(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]
 
 def build_registry(pm: GovgatePluginManager) -> Registry:
     """Collect every plugin's contributions and refuse clashes, naming both plugins."""
+    claims = _Claims(_plugin_infos(pm))
+    collectors, kinds = _collectors(pm, claims)
+    for plugin, declared in call_hook(pm, "govgate_evidence_kinds"):
+        for kind in declared:
+            if not isinstance(kind, EvidenceKind):
+                raise PluginError(
+                    f"plugin '{plugin}' returned {kind!r} from govgate_evidence_kinds"
+                )
+            claims.claim(plugin, f"evidence kind '{kind.name}'").kinds.append(kind.name)
+            kinds[kind.name] = kind
+    operators: dict[str, Callable[[Any, Any], bool]] = {}
+    for plugin, ops in call_hook(pm, "govgate_operators"):
+        for op_name, fn in dict(ops).items():
+            if not callable(fn):
+                raise PluginError(f"plugin '{plugin}': operator '{op_name}' is not callable")
+            claims.claim(plugin, f"operator '{op_name}'").operators.append(op_name)
+            operators[op_name] = fn
+    return Registry(
+        collectors=collectors,
+        kinds=kinds,
+        operators=operators,
+        packs=_packs(pm, claims),
+        reporters=_reporters(pm, claims),
+        backends=_backends(pm, claims),
+        plugins=list(claims.infos.values()),
+        owner=claims.owner,
+    )
+
+
+def _plugin_infos(pm: GovgatePluginManager) -> dict[str, PluginInfo]:
+    """What `govgate plugins` shows of each registered plugin, before its contributions."""
     dists = pm.distributions
     infos: dict[str, PluginInfo] = {}
     for name, plugin in pm.list_name_plugin():
@@ -192,13 +219,28 @@ def build_registry(pm: GovgatePluginManager) -> Registry:
             version=dist[1] if dist else None,
             hooks=sorted(h.name for h in pm.get_hookcallers(plugin) or []),
         )
-    owner: dict[str, str] = {}
+    return infos
 
-    def claim(key: str, plugin: str) -> None:
-        if key in owner and owner[key] != plugin:
-            raise PluginError(f"{key} is provided by both '{owner[key]}' and '{plugin}'")
-        owner[key] = plugin
 
+class _Claims:
+    """Who provides what: a second plugin claiming a name already provided fails the run."""
+
+    def __init__(self, infos: dict[str, PluginInfo]) -> None:
+        self.infos = infos
+        self.owner: dict[str, str] = {}
+
+    def claim(self, plugin: str, key: str) -> PluginInfo:
+        """Record that `plugin` provides `key`; its PluginInfo, to list the name under."""
+        if key in self.owner and self.owner[key] != plugin:
+            raise PluginError(f"{key} is provided by both '{self.owner[key]}' and '{plugin}'")
+        self.owner[key] = plugin
+        return self.infos[plugin]
+
+
+def _collectors(
+    pm: GovgatePluginManager, claims: _Claims
+) -> tuple[dict[str, type[Collector]], dict[str, EvidenceKind]]:
+    """The collector classes by name, and the fixed evidence kinds they declare."""
     collectors: dict[str, type[Collector]] = {}
     kinds: dict[str, EvidenceKind] = {}
     for plugin, classes in call_hook(pm, "govgate_collectors"):
@@ -211,57 +253,40 @@ def build_registry(pm: GovgatePluginManager) -> Registry:
             for attr in ("name", "version"):
                 if not isinstance(getattr(cls, attr, None), str) or not getattr(cls, attr):
                     raise PluginError(f"plugin '{plugin}': collector {cls.__name__} has no {attr}")
-            claim(f"collector '{cls.name}'", plugin)
+            claims.claim(plugin, f"collector '{cls.name}'").collectors.append(cls.name)
             collectors[cls.name] = cls
-            infos[plugin].collectors.append(cls.name)
             for kind in cls.kinds:
-                claim(f"evidence kind '{kind.name}'", plugin)
+                claims.claim(plugin, f"evidence kind '{kind.name}'").kinds.append(kind.name)
                 kinds[kind.name] = kind
-                infos[plugin].kinds.append(kind.name)
-    for plugin, declared in call_hook(pm, "govgate_evidence_kinds"):
-        for kind in declared:
-            if not isinstance(kind, EvidenceKind):
-                raise PluginError(
-                    f"plugin '{plugin}' returned {kind!r} from govgate_evidence_kinds"
-                )
-            claim(f"evidence kind '{kind.name}'", plugin)
-            kinds[kind.name] = kind
-            infos[plugin].kinds.append(kind.name)
-    operators: dict[str, Callable[[Any, Any], bool]] = {}
-    for plugin, ops in call_hook(pm, "govgate_operators"):
-        for op_name, fn in dict(ops).items():
-            if not callable(fn):
-                raise PluginError(f"plugin '{plugin}': operator '{op_name}' is not callable")
-            claim(f"operator '{op_name}'", plugin)
-            operators[op_name] = fn
-            infos[plugin].operators.append(op_name)
+    return collectors, kinds
+
+
+def _packs(pm: GovgatePluginManager, claims: _Claims) -> dict[str, Path]:
     packs: dict[str, Path] = {}
     for plugin, folders in call_hook(pm, "govgate_policy_packs"):
         for folder in folders:
             folder = Path(folder)
             name = folder.stem if folder.is_file() else folder.name
-            claim(f"pack '{name}'", plugin)
+            claims.claim(plugin, f"pack '{name}'").packs.append(name)
             packs[name] = folder
-            infos[plugin].packs.append(name)
+    return packs
+
+
+def _reporters(pm: GovgatePluginManager, claims: _Claims) -> dict[str, Reporter]:
     reporters: dict[str, Reporter] = {}
     for plugin, provided in call_hook(pm, "govgate_reporters"):
         for reporter in provided:
-            claim(f"output format '{reporter.name}'", plugin)
+            claims.claim(plugin, f"output format '{reporter.name}'").reporters.append(reporter.name)
             reporters[reporter.name] = reporter
-            infos[plugin].reporters.append(reporter.name)
+    return reporters
+
+
+def _backends(pm: GovgatePluginManager, claims: _Claims) -> dict[str, Callable[..., Any]]:
     backends: dict[str, Callable[..., Any]] = {}
-    for plugin, provided_backends in call_hook(pm, "govgate_aggregation_backends"):
-        for backend_name, factory in dict(provided_backends).items():
-            claim(f"aggregation backend '{backend_name}'", plugin)
+    for plugin, provided in call_hook(pm, "govgate_aggregation_backends"):
+        for backend_name, factory in dict(provided).items():
+            claims.claim(plugin, f"aggregation backend '{backend_name}'").backends.append(
+                backend_name
+            )
             backends[backend_name] = factory
-            infos[plugin].backends.append(backend_name)
-    return Registry(
-        collectors=collectors,
-        kinds=kinds,
-        operators=operators,
-        packs=packs,
-        reporters=reporters,
-        backends=backends,
-        plugins=list(infos.values()),
-        owner=owner,
-    )
+    return backends

@@ -1,4 +1,4 @@
-"""Roll-up: findings → control status → requirement status → readiness score (DESIGN §7).
+"""Roll-up: findings → control status → requirement status → readiness score (docs/policies.md).
 
 Nothing disappears because no rule reached it: a control without evaluated rules is
 `unverified`, and so is a requirement without controls.
@@ -14,9 +14,12 @@ from govgate.core.conditions import ConditionEvalError
 from govgate.core.findings import Finding
 from govgate.core.policy import PolicySet
 
+#: Every status a requirement can have, from best to worst (then not applicable): the order
+#: reports count them in.
+REQUIREMENT_STATUSES = ("met", "partial", "not_met", "unverified", "not_applicable")
 READINESS_PREFIX = "READY-"
 READINESS_TOTAL = 12
-#: (lowest score, band) from the top; DESIGN §7.
+#: (lowest score, band) from the top.
 READINESS_BANDS = (
     (10, "production-ready"),
     (7, "close"),

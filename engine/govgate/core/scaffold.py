@@ -33,8 +33,9 @@ TEMPLATE_FOLDER = "init"
 #: Evidence that no template can stand in for: where it comes from, for the next steps.
 PRODUCED_EVIDENCE = {
     "decision_log.summary": (
-        "decision logs: one JSON line per decision with the CATALOG A.0 fields under "
-        "logs/decisions/*.jsonl (collectors.decision_logs.paths in govgate.yaml moves them)"
+        "decision logs: one JSON line per decision with the fields "
+        "docs/collectors/decision_logs.md lists under logs/decisions/*.jsonl "
+        "(collectors.decision_logs.paths in govgate.yaml moves them)"
     ),
     "decision_log.file": "decision logs under logs/decisions/ (see above)",
     "test_results.summary": (

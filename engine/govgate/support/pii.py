@@ -1,6 +1,6 @@
 """Find and mask personal data: e-mail, phone, US SSN, payment card, IBAN, IP address.
 
-Evidence is PII-safe (DESIGN §5): every collector passes free text through `redact_text` (or a
+Evidence is PII-safe (docs/plugins.md): every collector passes free text through `redact_text` (or a
 whole JSON value through `redact_json`) before building evidence, and the `pii` collector uses
 `scan_text` to count what it finds. Checksums (Luhn for cards, mod-97 and the per-country
 length for IBANs, `ipaddress` for IPs) and word boundaries that treat hex digests, UUIDs,
@@ -362,7 +362,3 @@ def redact_pointer(pointer: str) -> str:
     if not pointer or not any(ch.isdigit() or ch == "@" for ch in pointer):
         return pointer
     return "/".join(redact_text(token) for token in pointer.split("/"))
-
-
-def contains_pii(text: str) -> bool:
-    return next(scan_text(text), None) is not None

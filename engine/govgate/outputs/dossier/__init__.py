@@ -38,6 +38,8 @@ from xml.sax.saxutils import escape as xml_escape
 from govgate import __version__
 from govgate.core.evidence import Evidence, format_timestamp, sha256_digest, utc_now
 from govgate.core.policy import SEVERITIES, severity_rank
+from govgate.core.result import FAIRNESS_KIND
+from govgate.core.rollup import REQUIREMENT_STATUSES
 from govgate.support.errors import UsageError
 
 if TYPE_CHECKING:
@@ -61,7 +63,6 @@ PDF_VARIANT = "pdf/a-3b"
 
 #: Evidence kinds the dossier has a section for (produced by the bias, decision-log,
 #: attestation and git collectors; any of them may be absent from a run).
-FAIRNESS_KIND = "fairness.analysis"
 DECISION_LOG_KIND = "decision_log.summary"
 ATTESTATION_KIND = "attestation"
 GIT_HISTORY_KIND = "git.governance_history"
@@ -560,7 +561,6 @@ def _weasyprint_fetcher(guard: TemplateUrlGuard) -> Any:
 
 # --------------------------------------------------------------------------- context helpers
 
-REQUIREMENT_STATUSES = ("met", "partial", "not_met", "unverified", "not_applicable")
 #: (symbol, words) per status: symbols and words, never colour alone (readable in B/W).
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "met": ("✓", "met"),

@@ -64,7 +64,7 @@ class TextReporter(Reporter):
         name = analysis.get("name", "?")
         if analysis.get("problem"):
             return [f"fairness {name}: not computed: {analysis['problem']}", ""]
-        from govgate.analysis.fairness import render_text_table
+        from govgate.outputs.fairness_table import render_text_table
 
         where = analysis.get("path") or ""
         head = f"fairness {name} ({where}, audited {analysis.get('audit_date') or 'date unknown'}):"

@@ -15,8 +15,6 @@ from typing import Any
 
 from govgate.support.yamlload import LoadedYaml, pointer_from_path
 
-SCHEMA_NAMES = ("policy", "config", "result", "waivers", "fairness")
-
 
 @cache
 def load_schema(name: str) -> dict[str, Any]:

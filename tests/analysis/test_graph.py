@@ -1,150 +1,37 @@
-"""The traceability graph as a library: build, statuses from a run, trace, coverage, impact,
-exports, and the evaluation order the loader relies on.
+"""The traceability graph as a library: build, statuses from a run, trace, coverage, impact.
 
 Graphs are built from real runs (`run_check`) on repositories made in the test, with test packs
-that carry deliberate gaps and an unrelated rule.
+that carry deliberate gaps and an unrelated rule (tests/graph_packs.py).
 """
 
 from __future__ import annotations
 
 import json
-import random
-import re
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 import pytest
+from graph_packs import GAPS_PACK, HO_REQUIREMENTS, HO_RULES, graph_of, with_extra_pack, with_pack
 
 from govgate.analysis.graph import (
     UnknownNode,
     build_graph,
     coverage_report,
-    dot_quote,
-    evaluation_order,
     find_node,
-    full_graph,
     impacted_by,
     link_file,
-    mermaid_escape,
     rule_status,
-    to_dot,
-    to_graphml,
-    to_json,
-    to_mermaid,
     trace,
 )
-from govgate.core.conditions import BUILTIN_OPERATORS, Env, compile_condition
-from govgate.core.evidence import utc_now
-from govgate.core.policy import EvidenceSelector, Origin, PolicySet, Rule
+from govgate.outputs.graph_export import to_json
 from govgate.run.check import CheckOptions, run_check
-
-HO_RULES = {
-    "HO-1.config-present",
-    "HO-1.types-covered",
-    "HO-1.gate-configured",
-    "HO-2.override-allowed",
-    "HO-2.stop-control",
-}
-HO_REQUIREMENTS = {"GDPR-22", "AIA-14", "READY-04"}
-
-#: A pack with one requirement nobody implements, a control without rules, a rule whose
-#: collector is not installed, a kind nothing reads, and a control serving two frameworks.
-GAPS_PACK = """\
-pack: gaps
-version: 0.1.0
-title: Deliberate coverage gaps
-evidence_kinds:
-  tracked_runs:
-    collector: wandb
-    install: pip install govgate-wandb
-  gap_notes:
-    collector: files
-    paths: [notes/*.md]
-requirements:
-  - id: GAP-1
-    title: A requirement no control implements
-    source: {framework: Testland, ref: "Art. 1"}
-  - id: GAP-2
-    title: Experiments are tracked
-    source: {framework: Testland, ref: "Art. 2"}
-  - id: GAP-3
-    title: Experiments are reproducible
-    source: {framework: Otherland, ref: "Sec. 3"}
-controls:
-  - id: GAP-C1
-    title: Runs are tracked in an experiment tracker
-    satisfies: [GAP-2, GAP-3]
-  - id: GAP-C2
-    title: A control that no rule tests
-    satisfies: [GAP-2]
-rules:
-  - id: GAP-C1.runs-tracked
-    control: GAP-C1
-    severity: medium
-    evidence: tracked_runs
-    assert: {path: runs, op: not_empty}
-    message: "no tracked runs"
-    remediation: "track runs"
-"""
-
-#: A pack unrelated to human oversight: a rule reading a different file.
-EXTRA_PACK = """\
-pack: extra
-version: 0.1.0
-title: Unrelated test pack
-evidence_kinds:
-  extra_card:
-    collector: files
-    paths: ["docs/**/extra_*.md", "**/EXTRA_CARD.md"]
-requirements:
-  - id: EX-1
-    title: A model card exists
-    source: {framework: Testland, ref: "Sec. 9"}
-controls:
-  - id: EX-C1
-    title: The model card is kept in the repository
-    satisfies: [EX-1]
-rules:
-  - id: EX-C1.card-present
-    control: EX-C1
-    severity: low
-    evidence: extra_card
-    assert: {path: count, op: ge, value: 1}
-    message: "no model card at docs/extra_card.md"
-    remediation: "write docs/extra_card.md"
-"""
-
-
-def with_pack(repo: Path, folder: str, text: str) -> None:
-    """Add a pack kept in the repository and enable it in govgate.yaml (first in the list)."""
-    pack = repo / "packs" / folder
-    pack.mkdir(parents=True)
-    (pack / "pack.yaml").write_text(text, encoding="utf-8")
-    config = repo / "govgate.yaml"
-    original = config.read_text(encoding="utf-8")
-    assert "\npacks:\n" in original
-    config.write_text(
-        original.replace("\npacks:\n", f"\npacks:\n  - ./packs/{folder}\n"), encoding="utf-8"
-    )
-
-
-def graph_of(repo: Path) -> tuple[nx.DiGraph, dict[str, Any]]:
-    outcome = run_check(CheckOptions(root=repo, use_locker=False))
-    graph = full_graph(outcome.policy_set, outcome.registry, outcome.config, outcome.result)
-    return graph, outcome.result
 
 
 @pytest.fixture
 def loan(example_repo: Any) -> Path:
     """The loan-approval example plus an unrelated pack reading docs/extra_card.md."""
-    repo: Path = example_repo("loan-approval")
-    with_pack(repo, "extra", EXTRA_PACK)
-    (repo / "docs").mkdir(exist_ok=True)
-    (repo / "docs" / "extra_card.md").write_text("# Model card\n", encoding="utf-8")
-    return repo
+    return with_extra_pack(example_repo("loan-approval"))
 
 
 @pytest.fixture
@@ -510,144 +397,3 @@ def test_impact_uses_paths_after_govgate_yaml_overrides(loan: Path) -> None:
     graph, _ = graph_of(loan)
     assert set(impacted_by(["ops/oversight.yaml"], graph).rule_ids) >= HO_RULES
     assert not HO_RULES & set(impacted_by(["governance/oversight.yaml"], graph).rule_ids)
-
-
-# --- exports ----------------------------------------------------------------------------------
-
-NASTY = ['GDPR "22"', "path\\with\\backslash\\", "new\nline", "end", "a#b<c>&[d]|{e};`f`"]
-
-
-def nasty_graph() -> nx.DiGraph:
-    graph = nx.DiGraph()
-    for index, name in enumerate(NASTY):
-        graph.add_node(f"rule:{name}", type="rule", name=name, status="fail", counts={"fail": 1})
-        if index:
-            graph.add_edge(f"rule:{NASTY[index - 1]}", f"rule:{name}", relation="depends_on")
-    return graph
-
-
-def test_dot_quotes_every_identifier_and_label_reversibly() -> None:
-    text = to_dot(nasty_graph())
-    quoted = re.compile(r'"((?:[^"\\]|\\.)*)"')
-    assert text.startswith('digraph "govgate" {') and text.rstrip().endswith("}")
-    body = text.splitlines()[3:-1]
-    for line in body:
-        # Outside quoted strings only DOT punctuation and bare words remain.
-        assert re.fullmatch(r"[\s\[\]=,;>\-A-Za-z]*", quoted.sub("", line)), line
-    found = {
-        m.group(1).replace('\\"', '"').replace("\\n", "\n").replace("\\\\", "\\")
-        for m in quoted.finditer(text)
-    }
-    assert {f"rule:{name}" for name in NASTY} <= found
-    assert dot_quote('a"b\\') == '"a\\"b\\\\"'
-    edge_lines = [line for line in body if " -> " in line]
-    assert len(edge_lines) == len(NASTY) - 1
-
-
-def test_mermaid_escapes_labels_and_uses_safe_ids() -> None:
-    text = to_mermaid(nasty_graph())
-    lines = text.splitlines()
-    assert lines[0] == "flowchart LR"
-    node_lines = [line for line in lines if re.match(r"\s+n\d+\[", line)]
-    assert len(node_lines) == len(NASTY)
-    for line in node_lines:
-        # The only markup left in a label is the line break govgate writes itself.
-        label = line.replace("<br/>", "")
-        assert re.fullmatch(r'\s+n\d+\["[^"\[\]<>{}|\n]*"\]', label), line
-    assert "#quot;22#quot;" in text
-    assert "new<br/>line" in text
-    edges = [line for line in lines if "-->" in line]
-    assert all(re.fullmatch(r'\s+n\d+ -->\|"depends_on"\| n\d+', e) for e in edges)
-    assert mermaid_escape('x"y') == "x#quot;y"
-    assert "classDef s_fail" in text
-
-
-def test_graphml_is_read_back_by_networkx(loan: Path) -> None:
-    graph, _ = graph_of(loan)
-    back = nx.read_graphml(__import__("io").BytesIO(to_graphml(graph).encode("utf-8")))
-    assert set(back.nodes) == set(graph.nodes)
-    assert back.number_of_edges() == graph.number_of_edges()
-    rule = back.nodes["rule:HO-1.gate-configured"]
-    assert rule["status"] == graph.nodes["rule:HO-1.gate-configured"]["status"]
-    assert json.loads(rule["counts"]) == graph.nodes["rule:HO-1.gate-configured"]["counts"]
-    assert back.nodes["collector:config"]["installed"] is True
-
-
-# --- evaluation order (the loader's use of this module) ----------------------------------------
-
-
-def _rules(edges: dict[str, list[str]]) -> PolicySet:
-    env = Env(params={}, now=utc_now(), operators=BUILTIN_OPERATORS)
-    condition = compile_condition({"path": "x", "op": "exists"}, env)
-    rules = {
-        rule_id: Rule(
-            id=rule_id,
-            control="C",
-            severity="low",
-            evidence=EvidenceSelector(kind="k"),
-            assertion=condition,
-            message="m",
-            remediation="r",
-            origin=Origin("pack.yaml", 1),
-            pack="p",
-            depends_on=deps,
-        )
-        for rule_id, deps in edges.items()
-    }
-    return PolicySet({}, {}, {}, rules, {}, [], {})
-
-
-def _networkx_order(policy_set: PolicySet) -> tuple[list[str], list[str] | None]:
-    """The previous implementation, entirely in networkx: the reference for behaviour."""
-    deps: Any = nx.DiGraph()
-    deps.add_nodes_from(policy_set.rules)
-    for rule in policy_set.rules.values():
-        for dep in rule.depends_on:
-            deps.add_edge(dep, rule.id)
-    try:
-        return list(nx.lexicographical_topological_sort(deps)), None
-    except nx.NetworkXUnfeasible:
-        return [], [edge[0] for edge in reversed(nx.find_cycle(deps))]
-
-
-@pytest.mark.parametrize("seed", range(40))
-def test_evaluation_order_is_the_same_as_networkx_on_random_dependency_graphs(seed: int) -> None:
-    rng = random.Random(seed)
-    ids = [f"R-{rng.randrange(10**6)}.{i}" for i in range(rng.randrange(1, 60))]
-    rng.shuffle(ids)
-    edges = {
-        rule_id: rng.sample(ids[:index], min(index, rng.randrange(0, 4)))
-        for index, rule_id in enumerate(ids)
-    }
-    looped = seed % 3 == 0 and len(ids) > 2
-    if looped:  # a third of the cases: ids[0] → ids[-1] → ids[middle] → ids[0]
-        middle = ids[len(ids) // 2]
-        edges[ids[0]] = [ids[-1]]
-        edges[ids[-1]] = [*edges[ids[-1]], middle]
-        edges[middle] = [*edges[middle], ids[0]]
-    order, cycle = evaluation_order(_rules(edges))
-    assert (order, cycle) == _networkx_order(_rules(edges))
-    assert (cycle is not None) == looped
-    if cycle is None:
-        position = {rule_id: index for index, rule_id in enumerate(order)}
-        assert all(position[d] < position[r] for r, deps in edges.items() for d in deps)
-
-
-def test_evaluation_order_names_the_cycle_and_runs_prerequisites_first() -> None:
-    order, cycle = evaluation_order(_rules({"B": ["A"], "A": [], "C": ["B"], "AA": []}))
-    assert (order, cycle) == (["A", "AA", "B", "C"], None)
-    order, cycle = evaluation_order(_rules({"A": ["C"], "B": ["A"], "C": ["B"]}))
-    assert order == []
-    assert cycle is not None and sorted(cycle) == ["A", "B", "C"]
-
-
-def test_check_does_not_import_networkx(loan: Path) -> None:
-    """The hook path stays free of the graph library (about 0.1 s of imports)."""
-    code = (
-        "import sys\nfrom pathlib import Path\n"
-        "from govgate.run.check import CheckOptions, run_check\n"
-        f"run_check(CheckOptions(root=Path({str(loan)!r}), use_locker=False))\n"
-        "print('networkx' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"

@@ -1,38 +1,18 @@
-"""Aggregation backends: the engines that compute heavy tabular aggregates where the data is.
-
-The decision-log summary and the fairness counts are plain SQL kept in their own modules
-(`govgate_collectors.decision_logs`, `govgate.analysis.fairness`) and run through an
-`AggregationBackend`: DuckDB in process by default (`DuckDBBackend`, registered by
-`govgate.builtin`), or another engine a plugin registers through
-`govgate_aggregation_backends` (Spark: the `govgate-spark` distribution). A backend loads a
-source (files or URIs in Parquet, JSONL or CSV) as a named relation, runs the shared SQL and
-returns rows; only aggregates come back. The few functions whose spelling differs between
-engines are a backend's `SqlDialect`, so each aggregate has one definition.
-
-`backend:` and `backend_settings:` in govgate.yaml select the backend (`select_backend`); the
-collectors reach it through `ctx.backend`, a `BackendHandle` that starts the engine on first
-use and stops it when the collection ends. A backend that cannot run raises
-`AggregationError` (one line); govgate never falls back to another backend or to partial data.
-"""
+"""The aggregation-backend contract: sources, what registering one tells, the SQL dialect,
+and the `AggregationBackend` an engine implements (DuckDB here, Spark in a plugin)."""
 
 from __future__ import annotations
 
 import re
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from govgate.support.errors import CollectorError
 from govgate.support.formats import TABULAR_FORMATS as FORMATS
 from govgate.support.formats import tabular_format
 
-if TYPE_CHECKING:
-    from govgate.core.config import Config
-    from govgate.core.plugins import Registry
-
-DEFAULT_BACKEND = "duckdb"
 #: `:name` parameter markers of the shared SQL (not `::` casts, not inside words), and
 #: string literals, which are matched first so that a marker inside one is left alone.
 NAMED_PARAMETER = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
@@ -115,6 +95,10 @@ class RegisteredSource:
     rejected: Callable[[], tuple[int, list[dict[str, Any]]]] = field(default=lambda: (0, []))
     #: Files actually read, in order (a folder or glob expanded), as shown in evidence.
     files: list[str] = field(default_factory=list)
+
+
+#: Rejected input lines a reader lists (all of them are counted).
+MAX_REJECTED_LISTED = 100
 
 
 class SqlDialect:
@@ -284,162 +268,3 @@ def bind_named(
         lambda m: marker + m.group(1) if m.group(1) else m.group(0), sql
     )
     return rewritten, {k: v for k, v in (params or {}).items() if k in used}
-
-
-class DuckDBBackend(AggregationBackend):
-    """The embedded default: an in-memory DuckDB database in this process.
-
-    Settings (`backend_settings` in govgate.yaml when `backend: duckdb`): `memory_limit`
-    (default 2GB; DuckDB spills to a private temporary folder beyond it), `threads`.
-    """
-
-    name = "duckdb"
-    dialect = DUCKDB_DIALECT
-
-    def __init__(
-        self,
-        settings: Mapping[str, Any] | None = None,
-        *,
-        preserve_insertion_order: bool = False,
-    ) -> None:
-        import duckdb
-
-        settings = dict(settings or {})
-        unknown = sorted(set(settings) - {"memory_limit", "threads", "temp_directory"})
-        if unknown:
-            raise AggregationError(
-                f"backend_settings.{unknown[0]}: not a duckdb setting "
-                "(duckdb takes memory_limit, threads)"
-            )
-        self._tmp = tempfile.TemporaryDirectory(prefix="govgate-duckdb-")
-        config: dict[str, Any] = {
-            "memory_limit": str(settings.get("memory_limit", "2GB")),
-            # Row order does not matter to counts; not keeping it saves memory. The
-            # decision-log loader asks for it: its row order is the file's line order.
-            "preserve_insertion_order": preserve_insertion_order,
-            "temp_directory": str(settings.get("temp_directory") or self._tmp.name),
-            "autoinstall_known_extensions": False,  # never reach for the network
-        }
-        if "threads" in settings:
-            config["threads"] = int(settings["threads"])
-        try:
-            self.connection = duckdb.connect(config=config)
-        except duckdb.Error as exc:
-            self._tmp.cleanup()
-            raise AggregationError(f"duckdb: {condense(exc)}") from None
-
-    def register_predictions(
-        self,
-        view: str,
-        source: TableSource,
-        columns: Sequence[tuple[str, str, str]],
-        *,
-        numeric: Iterable[str] = (),
-    ) -> RegisteredSource:
-        from govgate.analysis.fairness import register_duckdb_predictions
-
-        return register_duckdb_predictions(self.connection, view, source, columns, set(numeric))
-
-    def create_view(self, view: str, sql: str, params: Mapping[str, Any] | None = None) -> None:
-        if params:
-            # DuckDB views cannot hold prepared parameters; nothing govgate defines needs them.
-            raise AggregationError("duckdb views cannot take parameters")
-        self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {sql}")
-
-    def rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[tuple[Any, ...]]:
-        duck_sql, used = bind_named(sql, params)
-        cursor = self.connection.execute(duck_sql, used)
-        while True:
-            batch = cursor.fetchmany(10_000)
-            if not batch:
-                return
-            yield from batch
-
-    def close(self) -> None:
-        try:
-            self.connection.close()
-        finally:
-            self._tmp.cleanup()
-
-
-def duckdb_backend(settings: Mapping[str, Any]) -> AggregationBackend:
-    """The factory `govgate.builtin` registers under the name `duckdb`."""
-    return DuckDBBackend(settings)
-
-
-class BackendHandle:
-    """The backend govgate.yaml selected, started on first use and closed after collecting.
-
-    Collectors call `open()` only when they have something to aggregate, so a run that needs
-    no tabular evidence never starts an engine (Spark takes seconds to start).
-    """
-
-    def __init__(
-        self,
-        name: str = DEFAULT_BACKEND,
-        settings: Mapping[str, Any] | None = None,
-        factory: Callable[[Mapping[str, Any]], Any] | None = None,
-    ) -> None:
-        self.name = name
-        self.settings: dict[str, Any] = dict(settings or {})
-        self._factory = factory or duckdb_backend
-        self._backend: AggregationBackend | None = None
-        #: How many times a collector asked for the backend (whose output used it).
-        self.uses = 0
-
-    @property
-    def is_default(self) -> bool:
-        return self.name == DEFAULT_BACKEND
-
-    @property
-    def opened(self) -> bool:
-        return self._backend is not None
-
-    def open(self) -> AggregationBackend:
-        """The backend instance (created on the first call)."""
-        self.uses += 1
-        if self._backend is None:
-            try:
-                backend = self._factory(self.settings)
-            except AggregationError:
-                raise
-            except CollectorError:
-                raise
-            except Exception as exc:  # an engine that cannot start: one line, no fallback
-                raise AggregationError(
-                    f"backend {self.name!r} could not start: {type(exc).__name__}: {condense(exc)}"
-                ) from None
-            if not isinstance(backend, AggregationBackend):
-                raise AggregationError(
-                    f"backend {self.name!r} returned {type(backend).__name__}, "
-                    "not a govgate.analysis.aggregate.AggregationBackend"
-                )
-            self._backend = backend
-        return self._backend
-
-    def close(self) -> None:
-        backend, self._backend = self._backend, None
-        if backend is not None:
-            backend.close()
-
-    def fingerprint(self) -> list[Any] | None:
-        """What the cache key must include: None for the default, else name and settings."""
-        if self.is_default and not self.settings:
-            return None
-        return [self.name, repr(sorted(self.settings.items()))]
-
-
-def select_backend(registry: Registry, config: Config) -> BackendHandle:
-    """The handle of the backend govgate.yaml names; an unknown name is a config error (exit 2)."""
-    from govgate.core.config import config_error
-
-    name = config.raw.get("backend", DEFAULT_BACKEND)
-    settings = config.raw.get("backend_settings") or {}
-    factory = registry.backends.get(name)
-    if factory is None:
-        installed = ", ".join(sorted(registry.backends)) or "none"
-        hint = " (pip install govgate-spark)" if name == "spark" else ""
-        raise config_error(
-            config, ("backend",), f"unknown backend {name!r}; installed: {installed}{hint}"
-        )
-    return BackendHandle(name, settings, factory)

@@ -4,7 +4,7 @@ The real data (Adult, German credit) comes from tests/realdata.py. Adult and Ger
 labels only, so each gets a deterministic rule as its "model" (realdata.adult_rule_prediction,
 german_rule_prediction below). fairlearn is called on the same file read by pandas, with the
 groups govgate excludes (unknown values, share under min_share) and, per aggregate, the groups
-whose rate is undefined filtered out first, as FAIRNESS.md B.4 prescribes.
+whose rate is undefined filtered out first, as docs/fairness.md (What is computed) prescribes.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ from govgate.analysis.fairness import (
     analyse_files,
     cell_counts_sql,
     cells_from_rows,
-    render_text_table,
     two_proportion_p_value,
     wilson_interval,
 )
+from govgate.outputs.fairness_table import render_text_table
 from govgate.support.errors import InputError
 from govgate.support.schemas import load_schema
 from tests import realdata
@@ -128,7 +128,7 @@ def fairlearn_reference(
     """Every aggregate of the v1 document computed by fairlearn on the included groups.
 
     Per aggregate, groups whose rate is undefined are dropped before fairlearn sees them
-    (fairlearn would score them 0.0: FAIRNESS.md B.4 pitfall 2). fairlearn's named functions
+    (fairlearn would score them 0.0, see docs/fairness.md). fairlearn's named functions
     (demographic_parity_difference, ...) are each `MetricFrame(...).difference/ratio(method)`;
     with `named_functions` they are called one by one, otherwise one MetricFrame per
     population serves both methods (the same fairlearn code, a quarter of the calls).
@@ -382,14 +382,14 @@ def test_german_credit_coded_with_text_decisions_and_numeric_class(german_coded:
     frame["_y"] = (frame["class"] == 1).astype(int)
     frame["_p"] = (frame["decision"] == "approve").astype(int)
     check_against_fairlearn(doc, frame, has_label=True)
-    assert doc["overall"]["positives"] == 700  # 700 good, 300 bad (DATA.md)
+    assert doc["overall"]["positives"] == 700  # 700 good, 300 bad: the data set's class balance
 
 
 # ------------------------------------------------------------------------------ tests: semantics
 
 
 def test_fairness_md_toy_example_for_both_methods(tmp_path: Path) -> None:
-    # FAIRNESS.md B.4: SR 0.75 and 0.25, overall 0.5 -> between 0.5 / 0.333, to_overall 0.25 / 0.5
+    # Selection rates 0.75 and 0.25, overall 0.5 -> between 0.5 / 0.333, to_overall 0.25 / 0.5
     rows = ["group,pred"] + ["a,1"] * 3 + ["a,0"] + ["b,1"] + ["b,0"] * 3
     path = tmp_path / "toy.csv"
     path.write_text("\n".join(rows) + "\n")

@@ -1,0 +1,67 @@
+"""Load policy packs, validate them, cross-reference them and compile their conditions.
+
+Every problem is collected (not just the first) and reported as `file:line: json.path: message`:
+schema violations, unknown keys with a "did you mean", duplicate ids, dangling references
+(a control satisfying an unknown requirement, a rule naming an unknown control or evidence
+kind), unknown parameters and placeholders, unsafe regexes and `depends_on` cycles.
+
+Loading is `files` (where packs are), `read` (parse and schema-check, through the `cache` of
+validated files) and then `compile` (parameters and kinds, `requirements` and controls,
+`rules`, with the conditions and selectors of `expressions`); `problems` collects what is wrong.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from govgate.core.config import Config
+from govgate.core.loader.cache import ValidatedPackCache
+from govgate.core.loader.compile import compile_policy_set
+from govgate.core.loader.expressions import SYSTEM_ROOTS
+from govgate.core.loader.files import (
+    PACK_FILE,
+    display_path,
+    pack_digest,
+    pack_files,
+    resolve_pack_folders,
+)
+from govgate.core.loader.problems import Problems
+from govgate.core.loader.read import read_packs
+from govgate.core.plugins import Registry
+from govgate.core.policy import PolicySet
+
+__all__ = [
+    "PACK_FILE",
+    "SYSTEM_ROOTS",
+    "ValidatedPackCache",
+    "display_path",
+    "load_policy_set",
+    "pack_digest",
+    "pack_files",
+    "resolve_pack_folders",
+]
+
+
+def load_policy_set(
+    registry: Registry,
+    config: Config | None,
+    pack_names: list[str] | None = None,
+    *,
+    now: datetime,
+    param_overrides: dict[str, dict[str, Any]] | None = None,
+    cache_dir: Path | None = None,
+) -> PolicySet:
+    """Load, validate and compile the requested packs (and the packs they `use`).
+
+    With `cache_dir`, pack files that parsed and validated before are read from there
+    (`ValidatedPackCache`), which skips YAML parsing and schema validation on warm runs.
+    """
+    problems = Problems()
+    names = list(
+        pack_names or (config.packs if config and config.packs else sorted(registry.packs))
+    )
+    loaded_packs = read_packs(names, registry, config, problems, cache_dir)
+    problems.raise_if_any()
+    return compile_policy_set(loaded_packs, registry, config, problems, now, param_overrides or {})
