@@ -187,7 +187,6 @@ class ConfigCollector(Collector):
     name = "config"
     version = "1.0.0"
     description = "YAML/JSON/TOML/INI/.env files parsed into data, with the line of each key"
-    produces_declared_kinds = True
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         for kind in ctx.kinds:

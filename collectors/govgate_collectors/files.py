@@ -42,7 +42,6 @@ class FilesCollector(Collector):
     name = "files"
     version = "1.0.0"
     description = "presence, sizes and sha256 of the files matching each kind's globs"
-    produces_declared_kinds = True
     declared_kind_schema = FILES_SCHEMA
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:

@@ -63,7 +63,6 @@ class CountingCollector(Collector):
 
     name = "lt-counting"
     version = "1.0.0"
-    produces_declared_kinds = True
     calls: ClassVar[int] = 0
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:

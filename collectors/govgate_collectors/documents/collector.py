@@ -19,7 +19,6 @@ class DocumentsCollector(Collector):
     name = "documents"
     version = "1.0.0"
     description = "Markdown governance documents and JSON model cards: front matter, outline, dates"
-    produces_declared_kinds = True
     declared_kind_schema = DOCUMENT_SCHEMA
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
