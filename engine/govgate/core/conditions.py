@@ -19,6 +19,7 @@ import jmespath.exceptions
 import jmespath.functions
 
 from govgate.support.dates import parse_duration, to_datetime
+from govgate.support.suggest import did_you_mean
 
 Operator = Callable[[Any, Any], bool]
 
@@ -437,13 +438,11 @@ def compile_condition(raw: Any, env: Env, pointer: str = "", *, strict: bool = F
 
 
 def _compile_leaf(raw: Mapping[str, Any], env: Env, pointer: str, strict: bool = False) -> Leaf:
-    import difflib
 
     path, op = raw["path"], raw["op"]
     fn = env.operators.get(op)
     if fn is None:
-        hint = difflib.get_close_matches(op, list(env.operators), n=1)
-        extra = f"; did you mean '{hint[0]}'?" if hint else ""
+        extra = did_you_mean(op, env.operators)
         raise ConditionCompileError(f"unknown operator '{op}'{extra}", f"{pointer}/op")
     try:
         selector = compile_selector(path, env)

@@ -3,7 +3,6 @@ the evidence kind it reads with whether that kind's collector is installed (`exp
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from govgate.core.loader import load_policy_set
 from govgate.core.plugins import build_registry, get_plugin_manager
 from govgate.core.policy import Control, Requirement, Rule
 from govgate.support.errors import UsageError
+from govgate.support.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,7 @@ def explain_rule(
     policy_set = load_policy_set(registry, config, packs, now=utc_now())
     rule = policy_set.rules.get(rule_id)
     if rule is None:
-        hint = difflib.get_close_matches(rule_id, list(policy_set.rules), n=1)
-        extra = f"; did you mean '{hint[0]}'?" if hint else ""
+        extra = did_you_mean(rule_id, policy_set.rules)
         raise UsageError(f"no rule '{rule_id}' in the loaded packs{extra}")
     control = policy_set.controls[rule.control]
     kind = policy_set.kinds.get(rule.evidence.kind)

@@ -23,6 +23,7 @@ from govgate.core.config import find_config, load_config
 from govgate.core.plugins import Registry
 from govgate.core.policy import PolicySet
 from govgate.support.errors import UsageError
+from govgate.support.suggest import did_you_mean
 
 #: Packs enabled when neither --pack nor an existing govgate.yaml says otherwise: production
 #: readiness (with the audit-trail and human-oversight packs it uses), GDPR and the AI Act.
@@ -331,10 +332,7 @@ def init_project(
         chosen = list(packs or DEFAULT_PACKS)
     unknown = [p for p in chosen if p not in registry.packs]
     if unknown:
-        import difflib
-
-        hint = difflib.get_close_matches(unknown[0], list(registry.packs), n=1)
-        extra = f"; did you mean '{hint[0]}'?" if hint else ""
+        extra = did_you_mean(unknown[0], registry.packs)
         available = ", ".join(sorted(registry.packs))
         raise UsageError(f"--pack {unknown[0]}: no such pack{extra} (available: {available})")
     policy_set = load_policy_set(registry, config, chosen, now=now)

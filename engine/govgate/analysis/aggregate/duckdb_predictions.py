@@ -3,7 +3,6 @@ renamed, and the rows its readers rejected, listed by file and line."""
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from govgate.analysis.aggregate.backend import MAX_REJECTED_LISTED, RegisteredSource, TableSource
 from govgate.support.errors import InputError, UsageError
+from govgate.support.suggest import closest
 
 #: JSONL objects read to learn the keys (a key first seen later is reported as missing).
 JSONL_SAMPLE_OBJECTS = 20_000
@@ -31,7 +31,7 @@ def _json_path(name: str, where: str) -> str:
 
 
 def _column_error(where: str, role: str, column: str, available: Sequence[str]) -> UsageError:
-    close = difflib.get_close_matches(column, list(available), n=1)
+    close = closest(column, available)
     folded = [a for a in available if a.casefold() == column.casefold()]
     hint = folded or close
     suggestion = f"; did you mean {hint[0]!r}?" if hint else ""

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from govgate.analysis.graph.model import GRAPH_SCHEMA, NODE_TYPES, node_id, normal_path
 from govgate.analysis.graph.patterns import KindPatterns
+from govgate.support.suggest import closest
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -28,7 +29,6 @@ def find_node(graph: nx.DiGraph, ident: str) -> str:
 
     Raises UnknownNode with close matches, or with the candidates when the name is ambiguous.
     """
-    import difflib
 
     if ident in graph:
         return ident
@@ -57,7 +57,7 @@ def find_node(graph: nx.DiGraph, ident: str) -> str:
     names = {
         str(a.get("name")): n for n, a in graph.nodes(data=True) if a.get("type") != "evidence"
     }
-    close = difflib.get_close_matches(ident, list(names), n=3)
+    close = closest(ident, names, n=3)
     hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownNode(
         f"'{ident}' is not a requirement, control, rule, evidence kind, collector, evidence "

@@ -3,7 +3,6 @@ overrides), requirements, controls and rules, then the order the rules run in.""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -19,6 +18,7 @@ from govgate.core.order import evaluation_order
 from govgate.core.plugins import Registry
 from govgate.core.policy import Origin, Pack, PolicySet
 from govgate.support.errors import PolicyError
+from govgate.support.suggest import did_you_mean
 from govgate.support.yamlload import LoadedYaml
 
 
@@ -129,8 +129,7 @@ def _effective_params(
     effective = dict(defaults)
     for pname, value in overrides.items():
         if pname not in defaults:
-            hint = difflib.get_close_matches(pname, list(defaults), n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            extra = did_you_mean(pname, defaults)
             where = config.file if config else header.path
             line = config.line_of("params", name, pname) if config else None
             problems.errors.append(
@@ -221,8 +220,7 @@ def _apply_evidence_paths(
     """govgate.yaml's `evidence:` moves a kind's files; an unknown kind is refused."""
     for kname, paths in config.evidence.items():
         if kname not in kinds:
-            hint = difflib.get_close_matches(kname, list(kinds), n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            extra = did_you_mean(kname, kinds)
             problems.errors.append(
                 PolicyError(
                     config.file,
@@ -242,8 +240,7 @@ def _check_collector_settings(
         if cname not in registry.collectors and not any(
             k.collector == cname for k in kinds.values()
         ):
-            hint = difflib.get_close_matches(cname, list(registry.collectors), n=1)
-            extra = f"; did you mean '{hint[0]}'?" if hint else ""
+            extra = did_you_mean(cname, registry.collectors)
             problems.errors.append(
                 PolicyError(
                     config.file,

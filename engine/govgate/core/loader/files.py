@@ -3,7 +3,6 @@ pack folder, their digest, and how a file is named in messages."""
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import os
 from collections.abc import Iterable
@@ -12,6 +11,7 @@ from pathlib import Path
 from govgate.core.config import Config
 from govgate.core.plugins import Registry
 from govgate.support.errors import PolicyError
+from govgate.support.suggest import closest
 
 PACK_FILE = "pack.yaml"
 
@@ -68,7 +68,7 @@ def resolve_pack_folders(
                 )
             resolved.append((name, folder, False))
             continue
-        hint = difflib.get_close_matches(name, list(registry.packs), n=1)
+        hint = closest(name, registry.packs)
         suggestion = f"did you mean '{hint[0]}'? " if hint else ""
         available = ", ".join(sorted(registry.packs))
         where = config.file if config else "--pack"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
-
 from govgate.core.policy import Origin
 from govgate.support.errors import InputErrors, PolicyError
 from govgate.support.yamlload import LoadedYaml
@@ -28,9 +25,3 @@ class Problems:
             unique = {str(e): e for e in self.errors}
             ordered = sorted(unique.values(), key=lambda e: (e.path, e.line or 0, e.message))
             raise InputErrors(list(ordered))
-
-
-def hint(name: str, known: Iterable[str]) -> str:
-    """ "; did you mean 'x'?" for the closest known name, or nothing."""
-    match = difflib.get_close_matches(name, list(known), n=1)
-    return f"; did you mean '{match[0]}'?" if match else ""

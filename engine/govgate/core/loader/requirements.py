@@ -10,11 +10,12 @@ from typing import Any
 from govgate.core.conditions import Env
 from govgate.core.loader.expressions import compile_cond, system_only
 from govgate.core.loader.files import pack_files
-from govgate.core.loader.problems import Problems, hint
+from govgate.core.loader.problems import Problems
 from govgate.core.loader.read import PackFiles
 from govgate.core.plugins import Registry
 from govgate.core.policy import Control, Origin, Requirement
 from govgate.support.errors import InputError
+from govgate.support.suggest import did_you_mean
 from govgate.support.yamlload import LoadedYaml, load_yaml_file
 
 
@@ -111,7 +112,7 @@ def compile_controls(
                             doc,
                             f"{pointer}/satisfies/{rindex}",
                             f"control '{raw['id']}' satisfies unknown requirement '{req_id}'"
-                            + hint(req_id, catalog.ids() | set(requirements)),
+                            + did_you_mean(req_id, catalog.ids() | set(requirements)),
                         )
                 controls[raw["id"]] = Control(
                     id=raw["id"],
@@ -144,7 +145,7 @@ def _apply_mappings(
                 doc,
                 f"{pointer}/control",
                 f"mapping names unknown control '{raw['control']}'"
-                + hint(raw["control"], controls),
+                + did_you_mean(raw["control"], controls),
             )
             continue
         for rindex, req_id in enumerate(raw["satisfies"]):
@@ -153,7 +154,7 @@ def _apply_mappings(
                     doc,
                     f"{pointer}/satisfies/{rindex}",
                     f"mapping satisfies unknown requirement '{req_id}'"
-                    + hint(req_id, catalog.ids() | set(requirements)),
+                    + did_you_mean(req_id, catalog.ids() | set(requirements)),
                 )
             elif req_id not in control.satisfies:
                 control.satisfies.append(req_id)

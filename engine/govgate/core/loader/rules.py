@@ -9,12 +9,13 @@ from typing import Any
 from govgate.core.collector import EvidenceKind
 from govgate.core.conditions import Env
 from govgate.core.loader.expressions import compile_cond, compile_selector_at, system_only
-from govgate.core.loader.problems import Problems, hint
+from govgate.core.loader.problems import Problems
 from govgate.core.loader.read import PackFiles
 from govgate.core.messages import check_template
 from govgate.core.plugins import Registry
 from govgate.core.policy import Control, EvidenceSelector, Origin, Rule
 from govgate.support.dates import parse_duration
+from govgate.support.suggest import did_you_mean
 from govgate.support.yamlload import LoadedYaml, pointer_join
 
 
@@ -52,7 +53,7 @@ def compile_rules(
                 problems.add(
                     rule.origin,
                     None,
-                    f"rule '{rule.id}' depends on unknown rule '{dep}'" + hint(dep, rules),
+                    f"rule '{rule.id}' depends on unknown rule '{dep}'" + did_you_mean(dep, rules),
                 )
     return rules
 
@@ -131,14 +132,14 @@ def _check_references(
             doc,
             f"{pointer}/control",
             f"rule '{rule_id}' names unknown control "
-            f"'{raw['control']}'" + hint(raw["control"], controls),
+            f"'{raw['control']}'" + did_you_mean(raw["control"], controls),
         )
     if kind not in kinds:
         problems.add(
             doc,
             pointer_join(pointer, "evidence"),
             f"rule '{rule_id}' reads unknown evidence kind '{kind}'"
-            + hint(kind, kinds)
+            + did_you_mean(kind, kinds)
             + " (declare it under evidence_kinds: or install its collector)",
         )
 

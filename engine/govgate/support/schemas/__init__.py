@@ -7,12 +7,12 @@ the closest allowed name, so a typo never passes silently.
 
 from __future__ import annotations
 
-import difflib
 import json
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from govgate.support.suggest import did_you_mean
 from govgate.support.yamlload import LoadedYaml, pointer_from_path
 
 
@@ -72,10 +72,7 @@ def _describe(loaded: LoadedYaml, error: Any) -> list[tuple[int | None, str]]:
         for key in error.instance:
             if key in allowed:
                 continue
-            hint = difflib.get_close_matches(str(key), allowed, n=1)
-            suggestion = (
-                f"; did you mean '{hint[0]}'?" if hint else f"; allowed: {', '.join(allowed)}"
-            )
+            suggestion = did_you_mean(str(key), allowed) or f"; allowed: {', '.join(allowed)}"
             line = loaded.line_of(pointer_from_path([*path, key]))
             out.append((line, f"{json_path([*path, key])}: unknown key '{key}'{suggestion}"))
         if out:
