@@ -11,12 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from govgate_collectors.git import GitCollector, codeowners_regex, git_failure
+from govgate_collectors.git import GitCollector, git_failure
 from jsonschema import Draft202012Validator
 
 from govgate.core.evidence import Evidence, canonical_json
 from govgate.run.check import CheckOptions, get_registry, run_check
 from govgate.run.collect import Collection, collect_evidence
+from govgate.support.codeowners import codeowners_regex
+from govgate.support.git import GitError, one_line
 
 from conftest import RepoBuilder, git
 
@@ -402,16 +404,13 @@ def test_a_sub_folder_of_a_repository_sees_its_own_paths(
 
 
 def test_git_failures_are_one_line_with_gits_own_fix() -> None:
-    import git as gitpython
-
-    error = gitpython.GitCommandError(
-        ["git", "rev-parse"],
-        128,
+    stderr = (
         b"fatal: detected dubious ownership in repository at '/w'\n"
         b"To add an exception for this directory, call:\n\n"
-        b"\tgit config --global --add safe.directory /w\n",
+        b"\tgit config --global --add safe.directory /w\n"
     )
-    assert git_failure(error) == (
+    error = GitError("rev-parse", one_line(stderr, 128), status=128)
+    assert str(git_failure(error)) == (
         "git failed: fatal: detected dubious ownership in repository at '/w' "
         "(fix: git config --global --add safe.directory /w)"
     )
