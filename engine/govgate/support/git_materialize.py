@@ -60,12 +60,16 @@ def index_entries(git: Git) -> Iterator[Entry]:
 
 
 def materialize_tree(git: Git, treeish: str, dest: Path) -> Materialized:
-    """Write the tree of `treeish` (a commit, tag or tree) into the empty folder `dest`."""
+    """Write the tree of `treeish` (a commit, tag or tree) into `dest` (made if missing; any
+    file already there is kept and the entry naming it refused)."""
+    dest.mkdir(parents=True, exist_ok=True)
     return _write_all(git, tree_entries(git, treeish), dest)
 
 
 def materialize_index(git: Git, dest: Path) -> Materialized:
-    """Write the staged content (the index) into the empty folder `dest`."""
+    """Write the staged content (the index: what the next commit holds) into `dest`, as
+    `materialize_tree` does: the pre-commit hook can check exactly what is committed."""
+    dest.mkdir(parents=True, exist_ok=True)
     return _write_all(git, index_entries(git), dest)
 
 
