@@ -356,6 +356,11 @@ class GitCollector(Collector):
             repo = Repository.find(ctx.root)
             return self._collect(ctx, repo, governance, codeowner_files)
         except GitError as exc:
+            if [kind.name for kind in ctx.kinds] == [SIGNOFFS_KIND]:
+                # Only the sign-off record was asked for (no rule reads git): git failing is a
+                # fact the record carries, not a failed collector in the run's result.
+                why = str(git_failure(exc))
+                return [ctx.evidence(SIGNOFFS_KIND, "sign-offs", None, problem=why)]
             raise git_failure(exc) from exc
 
     def _collect(

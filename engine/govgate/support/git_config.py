@@ -48,12 +48,13 @@ def _config_files(cwd: Path) -> list[Path]:
     files: list[Path] = []
     if not os.environ.get("GIT_CONFIG_NOSYSTEM"):
         files.append(Path(os.environ.get("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"))
-    home = Path(os.environ.get("HOME") or Path.home())
+    home = os.environ.get("HOME")  # as git: no HOME, no global config (but XDG_CONFIG_HOME)
     if os.environ.get("GIT_CONFIG_GLOBAL"):
         files.append(Path(os.environ["GIT_CONFIG_GLOBAL"]))
     else:
-        xdg = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
-        files += [Path(xdg) / "git" / "config", home / ".gitconfig"]
+        xdg = os.environ.get("XDG_CONFIG_HOME") or (f"{home}/.config" if home else None)
+        files += [Path(xdg) / "git" / "config"] if xdg else []
+        files += [Path(home) / ".gitconfig"] if home else []
     git_dir = Path(os.environ["GIT_DIR"]) if os.environ.get("GIT_DIR") else find_git_dir(cwd)
     if git_dir is not None:
         if not git_dir.is_absolute():

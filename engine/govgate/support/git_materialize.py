@@ -73,9 +73,11 @@ def materialize_index(git: Git, dest: Path) -> Materialized:
     return _write_all(git, index_entries(git), dest)
 
 
-def _write_all(git: Git, entries: Iterator[Entry], dest: Path) -> Materialized:
+def _write_all(
+    git: Git, entries: Iterator[Entry], dest: Path, safe_dirs: set[Path] | None = None
+) -> Materialized:
     done = Materialized()
-    safe_dirs = {Path(dest)}
+    safe_dirs = {dest} if safe_dirs is None else safe_dirs
     with CatFile(git) as objects:
         for entry in entries:
             shown = os.fsdecode(entry.path)
@@ -84,7 +86,7 @@ def _write_all(git: Git, entries: Iterator[Entry], dest: Path) -> Materialized:
                 done.refused.append(shown)
                 continue
             if entry.mode == TREE_MODE:
-                nested = _write_all(git, _subtree(git, entry), dest)
+                nested = _write_all(git, _subtree(git, entry), dest, safe_dirs)
                 done.written += nested.written
                 done.refused += nested.refused
             elif _write_one(objects, entry, target):
