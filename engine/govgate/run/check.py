@@ -59,9 +59,9 @@ class CheckOptions:
     policies_from: str | None = None
     param_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress: Any = None
-    #: Collect the sign-off record a dossier shows (`git.signoffs`) although no rule reads it;
-    #: a run recorded in the locker always does, so a later dossier can show it.
-    signoffs: bool = False
+    #: Collect the sign-off record a dossier shows (`git.signoffs`) although no rule reads it.
+    #: None: when the run is recorded in the locker, so a later dossier of it can show it.
+    signoffs: bool | None = None
 
 
 @dataclass
@@ -355,7 +355,7 @@ def _collect(
     # An unknown `backend:` is a config error (exit 2), even when no collector needs it.
     backend = select_backend(registry, config)
     kinds, needed = policy_set.kinds, policy_set.needed_kinds()
-    if options.use_locker or options.signoffs:
+    if options.use_locker if options.signoffs is None else options.signoffs:
         kinds, needed = _with_signoffs(kinds, needed, config)
     collection = collect_evidence(
         registry,
