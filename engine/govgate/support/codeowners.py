@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from govgate.support.pii import redact_text
 
@@ -13,8 +13,7 @@ from govgate.support.pii import redact_text
 CODEOWNERS_FILES = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
-@dataclass(frozen=True)
-class CodeownersRule:
+class CodeownersRule(NamedTuple):
     """One rule: `owners` masked for evidence, `written` as in the file (to compare names)."""
 
     pattern: str

@@ -18,11 +18,10 @@ import os
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 from govgate.support.errors import GovgateError
 from govgate.support.git_config import configured_filters
@@ -81,8 +80,9 @@ def one_line(stderr: bytes | str, status: int | None) -> str:
     return message + (f" (fix: {hint})" if hint else "")
 
 
-@dataclass(frozen=True)
-class Done:
+# NamedTuples and a plain class rather than dataclasses: this module is imported on every
+# hook run, and each frozen dataclass costs about a millisecond to create.
+class Done(NamedTuple):
     """A finished git command: exit status and both streams as bytes."""
 
     status: int
@@ -435,8 +435,7 @@ TARGET_TIMEOUT_SECONDS = 10.0
 USUAL_REMOTES = ("origin", "upstream")
 
 
-@dataclass(frozen=True)
-class Head:
+class Head(NamedTuple):
     """What HEAD is: its commit (None before the first commit), branch, signature, date."""
 
     commit: str | None
@@ -446,19 +445,34 @@ class Head:
     committed_at: datetime | None
 
 
-@dataclass(frozen=True)
 class Repository:
     """The git repository holding `root`; commands run from `root`, so `--relative` paths are
     relative to it. Find one with `Repository.find`."""
 
-    root: Path
-    git: Git
-    toplevel: Path
-    #: The target's folder inside the repository: "" or "sub/dir/".
-    prefix: str
-    git_dir: Path
-    common_dir: Path
-    shallow: bool
+    __slots__ = ("common_dir", "git", "git_dir", "prefix", "root", "shallow", "toplevel")
+
+    def __init__(
+        self,
+        *,
+        root: Path,
+        git: Git,
+        toplevel: Path,
+        prefix: str,
+        git_dir: Path,
+        common_dir: Path,
+        shallow: bool,
+    ) -> None:
+        self.root = root
+        self.git = git
+        self.toplevel = toplevel
+        #: The target's folder inside the repository: "" or "sub/dir/".
+        self.prefix = prefix
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self.shallow = shallow
+
+    def __repr__(self) -> str:
+        return f"Repository(root={self.root!r}, toplevel={self.toplevel!r}, prefix={self.prefix!r})"
 
     @classmethod
     def find(cls, root: Path, *, timeout: float = GIT_TIMEOUT_SECONDS) -> Repository | None:

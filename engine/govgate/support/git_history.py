@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from govgate.support.git import GitError, Repository
 
@@ -50,8 +49,7 @@ def _names(raw: bytes) -> set[str]:
 # --------------------------------------------------------------------------- last changes
 
 
-@dataclass(frozen=True)
-class LastChange:
+class LastChange(NamedTuple):
     """The most recent commit that touched one file (raw author name: redact before use)."""
 
     commit: str
