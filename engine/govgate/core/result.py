@@ -1,4 +1,4 @@
-"""The result document (`govgate/result/v1`, DESIGN §7) and the gate decision.
+"""The result document (`govgate/result/v1`) and the gate decision.
 
 Reporters read only this document; it carries everything a report, a dossier or a later
 `--base` comparison needs, and nothing personal (evidence appears as citations and a manifest,
