@@ -118,7 +118,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
         git(repo, "init", "-q", "-b", "main")
         git(repo, "add", "-A")
         # The approval as git records it: trailers of the commit, by someone other than the
-        # approver; no enabled pack reads git.governance_history, so the dossier reads it.
+        # approver; no enabled pack reads git.governance_history: the run's sign-off record
+        # (git.signoffs) holds it.
         git(
             repo,
             "commit",
@@ -429,15 +430,18 @@ def test_approvals_and_the_waiver_files_committer_come_from_git(rendered: Render
         # the row of a governance file: approver (e-mail masked), reviewer, last author
         row = r"governance/oversight\.yamlMorganApprover<m\*\*\*@l\*\*\*\.invalid>SamReviewerCasey"
         assert re.search(row, flat), flat[flat.find("Approvalsrecordedingit") :][:600]
-        assert squash("read from the repository's git when this dossier was written") in flat
+        assert squash("sign-off record of run #1 (evidence kind git.signoffs)") in flat
+        assert squash("collected from the repository's git during the run") in flat
         # per waiver: who committed the waiver file, beside the approver the YAML names
         assert squash("Head of Credit Risk") in flat
         assert flat.count(squash("governance/waivers.yaml last committed by Casey Committer")) == 2
         # e-mail addresses in authors and trailers are masked, as in all evidence
         assert "lender.invalid" not in text
-    # what the dossier read from git is not run evidence: the manifest does not list it
+    # the sign-off record is the run's evidence: the result and the manifest list it
+    assert "git.signoffs" in {e["kind"] for e in result["evidence"]}
     manifest = embedded(rendered.pdf, "govgate-evidence-manifest.json")
     assert "git.governance_history" not in {e["kind"] for e in manifest["evidence"]}
+    assert "git.signoffs" in {e["kind"] for e in manifest["evidence"]}
 
 
 def html_of(rendered: Rendered) -> str:

@@ -13,7 +13,6 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from govgate.core.config import load_config
 from govgate.core.evidence import Evidence, Source
 from govgate.core.result import git_target
 from govgate.outputs.dossier import (
@@ -26,12 +25,11 @@ from govgate.outputs.dossier import (
     dossier_input_from_outcome,
     exceptions_context,
     git_user_name,
-    read_git_witness,
     render_dossier,
     render_html,
     signoff_context,
 )
-from govgate.run.check import get_registry
+from govgate.run.check import CheckOptions, run_check
 from govgate.support.errors import UsageError
 
 from conftest import EXAMPLES, git
@@ -194,8 +192,6 @@ def rich_extras() -> tuple[Evidence, ...]:
 @pytest.fixture(scope="module")
 def example_input(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DossierInput]:
     """A check of the loan-approval example (in a git repository), as the dossier gets it."""
-    from govgate.run.check import CheckOptions, run_check
-
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GOVGATE_DISABLE_PLUGIN_AUTOLOAD", "1")
         repo = tmp_path_factory.mktemp("dossier-lib") / "loan-approval"
@@ -204,7 +200,11 @@ def example_input(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DossierI
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "-m", "example")
         # One pack keeps each render to a few pages; the full example is test_cli_dossier's.
-        outcome = run_check(CheckOptions(root=repo, packs=["human-oversight"], use_locker=False))
+        # `signoffs`: as for a dossier, the run collects the sign-off record from git.
+        options = CheckOptions(
+            root=repo, packs=["human-oversight"], use_locker=False, signoffs=True
+        )
+        outcome = run_check(options)
         yield dossier_input_from_outcome(outcome, prepared_by="Audit Team")
 
 
@@ -213,16 +213,17 @@ SECTION_KINDS = {
     "decision_log.summary",
     "attestation",
     "git.governance_history",
+    "git.signoffs",
 }
 
 
 def without_section_evidence(inp: DossierInput) -> DossierInput:
     """The example's run minus the evidence the dossier has sections for (the example grows
-    as packs are added; these tests bring their own), and minus what was read from git."""
+    as packs are added; these tests bring their own), the sign-off record included."""
     kept = tuple(
         e for e in inp.evidence if e.kind not in SECTION_KINDS and e.collector != "documents"
     )
-    return dataclasses.replace(inp, evidence=kept, git=None)
+    return dataclasses.replace(inp, evidence=kept)
 
 
 @pytest.fixture(scope="module")
@@ -505,46 +506,51 @@ def test_cover_and_scope_say_when_the_run_had_uncommitted_changes(
     assert "uncommitted changes" not in text_of(html_of(target(None)))
 
 
-def test_governance_history_is_read_from_git_when_the_run_has_none(
+def test_governance_history_comes_from_the_runs_signoff_record_when_no_rule_reads_it(
     example_input: DossierInput,
 ) -> None:
-    # The example's human-oversight run reads no git history; the dossier read it itself.
+    # The example's human-oversight run reads no git history; its sign-off record holds it.
     assert not [e for e in example_input.evidence if e.kind == "git.governance_history"]
-    witness = example_input.git
-    assert witness is not None and witness.history is not None
-    assert witness.history.kind == "git.governance_history" and witness.history.problem is None
-    assert witness.head == example_input.result["target"]["commit"]
-    # ... and it is not the run's evidence: not in the result, so not in the manifest
-    assert witness.history.digest not in {e["digest"] for e in example_input.result["evidence"]}
+    (record,) = [e for e in example_input.evidence if e.kind == "git.signoffs"]
+    assert record.problem is None and record.collector == "git"
+    assert record.data["head"] == example_input.result["target"]["commit"]
+    # ... and it is the run's evidence: in the result, so in the manifest
+    assert record.digest in {e["digest"] for e in example_input.result["evidence"]}
     text = text_of(html_of(example_input))
-    assert "holds no git history of the governance files" in text
-    assert "read from the repository's git when this dossier was written" in text
+    assert "No enabled pack reads evidence kind git.governance_history" in text
+    assert "sign-off record of the run (evidence kind git.signoffs)" in text
+    assert "collected from the repository's git during the run, at commit" in text
+    assert "read from the repository's git when this dossier was written" not in text
     signoff = signoff_context(example_input)
+    assert signoff["history_origin"] == "signoffs"
+    assert signoff["history_digests"] == [record.digest]
     paths = {a["path"] for a in signoff["approvals"]}
     assert {"governance/oversight.yaml", "govgate.yaml", "docs/model_card.md"} <= paths
     assert {a["author"] for a in signoff["approvals"]} == {"Test Author"}
     assert signoff["with_trailers"] == 0
     assert "carries an Approved-by or Reviewed-by trailer" in text
-    # The waiver file is a governance file: its last commit comes from that history.
+    # The waiver file is in the record too: its last commit comes from there.
     waivers = exceptions_context(example_input)
     assert waivers, "the example has waivers"
     for waiver in waivers:
         assert waiver["committed_by"].startswith(
             "governance/waivers.yaml last committed by Test Author, "
         )
-        assert waiver["committed_by"].endswith("(read from git when this dossier was written)")
+        assert waiver["committed_by"].endswith(str(record.data["head"])[:12])
 
 
-def test_the_runs_own_history_is_preferred_to_reading_git(example_input: DossierInput) -> None:
+def test_the_runs_own_history_is_preferred_to_the_signoff_record(
+    example_input: DossierInput,
+) -> None:
     own = next(e for e in rich_extras() if e.kind == "git.governance_history")
     inp = dataclasses.replace(example_input, evidence=(*example_input.evidence, own))
     text = text_of(html_of(inp))
     assert "Pat Approver" in text and "Lee Engineer" in text
-    assert "holds no git history" not in text
+    assert "evidence kind git.signoffs" not in text
     assert [a["path"] for a in signoff_context(inp)["approvals"]] == ["governance/oversight.yaml"]
 
 
-def test_a_waiver_file_no_history_covers_is_looked_up_in_git(
+def test_the_signoff_record_covers_a_waiver_file_outside_the_governance_paths(
     make_repo: Callable[..., object],
 ) -> None:
     repo = make_repo(
@@ -560,16 +566,19 @@ def test_a_waiver_file_no_history_covers_is_looked_up_in_git(
     )
     path: Path = repo.path  # type: ignore[attr-defined]
     result = {"waivers": [{"id": "W-1", "rule": "R", "source": {"path": "exceptions.yaml"}}]}
-    # The run has its own history (so none is collected), which does not cover the file.
-    own = item("git.governance_history", "governance files", {"files": []}, collector="git")
-    registry, config = get_registry(), load_config(path)
-    witness = read_git_witness(result, (own,), path, registry=registry, config=config)
-    assert witness.history is None
-    entry = witness.files["exceptions.yaml"]
+
+    def record() -> Evidence:
+        outcome = run_check(CheckOptions(root=path, use_locker=False, signoffs=True))
+        (found,) = outcome.collection.evidence.by_kind["git.signoffs"]
+        return found
+
+    first = record()
+    assert [f["path"] for f in first.data["waiver_files"]] == ["exceptions.yaml"]
+    (entry,) = first.data["waiver_files"]
     assert entry["last_author"] == "Casey Committer" and entry["committed"] is True
+    assert "exceptions.yaml" not in {f["path"] for f in first.data["files"]}
     (path / "exceptions.yaml").write_text("waivers: []  # edited\n", encoding="utf-8")
-    witness = read_git_witness(result, (own,), path, registry=registry, config=config)
-    inp = DossierInput(result, None, (own,), "2026-01-01T00:00:00Z", "x", git=witness)
+    inp = DossierInput(result, None, (record(),), "2026-01-01T00:00:00Z", "x")
     (waiver,) = exceptions_context(inp)
     assert waiver["committed_by"].startswith("exceptions.yaml last committed by Casey Committer, ")
     assert "the file has uncommitted changes" in waiver["committed_by"]
@@ -581,8 +590,9 @@ def test_outside_git_the_dossier_says_why_there_is_no_history(
     repo = make_repo({"govgate.yaml": "system: {name: w, risk: high}\npacks: []\n"}, init=False)
     path: Path = repo.path  # type: ignore[attr-defined]
     result = {"run": {"id": 3}, "waivers": [{"id": "W-1", "source": {"path": "waivers.yaml"}}]}
-    witness = read_git_witness(result, (), path, registry=get_registry(), config=load_config(path))
-    inp = DossierInput(result, None, (), "2026-01-01T00:00:00Z", "x", git=witness)
+    outcome = run_check(CheckOptions(root=path, use_locker=False, signoffs=True))
+    evidence = tuple(outcome.collection.evidence.by_kind["git.signoffs"])  # the record alone
+    inp = DossierInput(result, None, evidence, "2026-01-01T00:00:00Z", "x")
     (problem,) = signoff_context(inp)["history_problems"]
     assert problem.startswith("the evidence of run #3 holds no git history of the governance")
     assert "failed: not a git repository" in problem

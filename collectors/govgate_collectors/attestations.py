@@ -2,8 +2,8 @@
 
 Some criteria cannot be read from code ("an executive sponsor with budget authority"). Teams
 state them in `governance/attestations/*.yaml` (who, role, statement, date, optional expiry)
-and git corroborates the record: who committed it, when, and whether that is the person named
-(DESIGN §4). A record that is malformed or misses a required field is still evidence, carrying
+and git corroborates the record: who committed it, when, and whether that is the person named.
+A record that is malformed or misses a required field is still evidence, carrying
 its problem with file and line, so a rule fails on it instead of not seeing it.
 
 In a shallow clone (`git clone --depth N`, the CI default) the last commit found for a file may
@@ -15,29 +15,28 @@ commit, not who wrote the record. Such a change is never attributed: the author 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from govgate import hookimpl
-from govgate.core.collector import CollectContext, Collector, EvidenceKind
-from govgate.core.evidence import Evidence
-from govgate.support.dates import parse_date_loose
-from govgate.support.errors import CollectorError, InputError
-from govgate.support.pii import redact_json, redact_text
-from govgate.support.yamlload import load_yaml_text, pointer_join
-from govgate_collectors.git import (
-    LastChange,
-    git_failure,
-    git_state_patterns,
-    has_commits,
-    last_changes,
-    open_repository,
-    runner,
-    shallow_boundaries,
-    uncommitted_paths,
+from govgate.api import (
+    CollectContext,
+    Collector,
+    CollectorError,
+    Evidence,
+    EvidenceKind,
+    InputError,
+    format_timestamp,
+    hookimpl,
+    redact_json,
+    redact_text,
 )
+from govgate.support.dates import parse_date_loose
+from govgate.support.git import GitError, GitNotFound, GitTimeout, Repository
+from govgate.support.git_history import LastChange, last_changes, uncommitted_paths
+from govgate.support.git_state import head_state, state_patterns
+from govgate.support.yamlload import load_yaml_text, pointer_join
 
 DEFAULT_PATHS = ("governance/attestations/**/*.yaml", "governance/attestations/**/*.yml")
 REQUIRED_FIELDS = ("id", "topic", "statement", "who", "role", "date")
@@ -127,7 +126,7 @@ def git_corroboration(
     return {
         "author": redact_text(change.author),
         "commit": change.commit,
-        "date": change.date,
+        "date": format_timestamp(change.date),
         "matches_who": isinstance(who, str) and _person(who) == _person(change.author),
         "committed": rel not in dirty,
         "uncommitted_changes": rel in dirty,
@@ -143,6 +142,22 @@ def truncated_history_warning(boundary: str) -> str:
         f"and git does not corroborate it; fetch full history: actions/checkout "
         f"fetch-depth: 0, or git fetch --unshallow"
     )
+
+
+def _git_view(
+    root: Path, patterns: list[str], rels: list[str]
+) -> tuple[dict[str, LastChange], set[str], set[str]]:
+    """Last change of each record file, the files with uncommitted changes, and a shallow
+    clone's cut-off commits; all empty outside a repository."""
+    repo = Repository.find(root)
+    if repo is None:
+        return {}, set(), set()
+    head = repo.has_commits()
+    changes = last_changes(repo, patterns, rels) if head else {}
+    dirty = uncommitted_paths(repo, patterns, rels, has_head=head)
+    # Empty unless the clone is shallow (`shallow` lists the cut-off commits).
+    boundaries = repo.shallow_boundaries() if changes else set()
+    return changes, dirty, boundaries
 
 
 class AttestationsCollector(Collector):
@@ -175,35 +190,25 @@ class AttestationsCollector(Collector):
         return value
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
-        return self._paths(ctx) + git_state_patterns(ctx.root)
+        return self._paths(ctx) + state_patterns(ctx.root)
 
     def impact_patterns(self, ctx: CollectContext) -> list[str]:
         return self._paths(ctx)  # git state only refreshes the corroboration, it is not content
 
-    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
-        import git
+    def state_key(self, ctx: CollectContext) -> str | None:
+        return head_state(ctx.root)  # a commit changes the corroboration, not the files
 
+    def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         patterns = self._paths(ctx)
         files = list(ctx.iter_files(patterns))
         if not files:
             return []
-        repo = open_repository(ctx.root)
-        changes: dict[str, LastChange] = {}
-        dirty: set[str] = set()
-        boundaries: set[str] = set()
-        if repo is not None:
-            try:
-                cmd = runner(ctx.root)
-                head = has_commits(repo)
-                rels = [rel for rel, _ in files]
-                changes = last_changes(cmd, patterns, rels) if head else {}
-                dirty = uncommitted_paths(cmd, patterns, rels, has_head=head)
-                # Empty unless the clone is shallow (`.git/shallow` lists the cut-off commits).
-                boundaries = shallow_boundaries(cmd) if changes else set()
-            except git.GitCommandError as exc:
-                raise CollectorError(git_failure(exc)) from exc
-            finally:
-                repo.close()
+        try:
+            changes, dirty, boundaries = _git_view(ctx.root, patterns, [rel for rel, _ in files])
+        except (GitNotFound, GitTimeout) as exc:
+            raise CollectorError(str(exc)) from exc
+        except GitError as exc:
+            raise CollectorError(f"git failed: {exc.line}") from exc
         seen: dict[str, str] = {}
         produced: list[Evidence] = []
         for rel, path in files:
@@ -305,67 +310,16 @@ class AttestationsCollector(Collector):
         def line_of(key: str) -> int:
             return lines.get(pointer_join(pointer, key)) or record_line
 
-        hard: list[tuple[int, str]] = []  # malformed: the item carries a problem
-        for key in REQUIRED_FIELDS:
-            value = record.get(key)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                hard.append(
-                    (
-                        line_of(key) if key in record else record_line,
-                        f"missing required field '{key}'",
-                    )
-                )
-        record_id = record.get("id")
-        if isinstance(record_id, bool) or not (
-            record_id is None or isinstance(record_id, (str, int))
-        ):
-            hard.append((line_of("id"), "id must be a short text"))
-        for key in TEXT_FIELDS:
-            if key in record and record[key] is not None and not isinstance(record[key], str):
-                hard.append((line_of(key), f"{key} must be text"))
-        for key in COMPUTED_FIELDS:
-            if key in record:
-                hard.append((line_of(key), f"field '{key}' is set by govgate; rename it"))
-
+        # Malformed (`hard`): the item carries a problem. Doubtful (`soft`): listed only.
+        hard = _field_problems(record, line_of, record_line)
         date_iso, date_value = self._date(ctx, rel, record, "date", line_of, hard)
         expires_iso, expires_value = self._date(ctx, rel, record, "expires", line_of, hard)
-        evidence_links = record.get("evidence")
-        if isinstance(evidence_links, str):
-            evidence_links = [evidence_links]
-        if evidence_links is not None and not (
-            isinstance(evidence_links, list) and all(isinstance(e, str) for e in evidence_links)
-        ):
-            hard.append((line_of("evidence"), "evidence must be a list of links"))
-            evidence_links = None
+        links = _evidence_links(record, line_of, hard)
         if "budget_authority" in record and not isinstance(record["budget_authority"], bool):
             hard.append((line_of("budget_authority"), "budget_authority must be true or false"))
-
-        if isinstance(record_id, (str, int)) and not isinstance(record_id, bool):
-            key = str(record_id)
-            if key in seen:
-                hard.append((line_of("id"), f"duplicate id '{key}' (first at {seen[key]})"))
-            else:
-                seen[key] = f"{rel}:{line_of('id')}"
-
-        today = ctx.now.date()
-        soft: list[str] = []
-        expired = expires_value is not None and expires_value < today
-        if expired and expires_value is not None:
-            soft.append(f"expired on {expires_value.isoformat()}")
-        if date_value is not None and date_value > today:
-            soft.append(f"date {date_value.isoformat()} is in the future")
-        if date_value and expires_value and expires_value < date_value:
-            soft.append("expires before its own date")
-
-        data: dict[str, Any] = {
-            redact_text(str(k)): redact_json(v)
-            for k, v in record.items()
-            if k not in COMPUTED_FIELDS
-        }
-        if isinstance(record_id, int) and not isinstance(record_id, bool):
-            data["id"] = str(record_id)
-        if evidence_links is not None:
-            data["evidence"] = [redact_text(e) for e in evidence_links]
+        _note_id(record, rel, line_of, seen, hard)
+        expired, soft = _date_problems(ctx.now.date(), date_value, expires_value)
+        data = _record_data(record, links)
         problems = [message for _, message in hard] + soft
         data.update(
             date_iso=date_iso,
@@ -417,6 +371,91 @@ class AttestationsCollector(Collector):
         if reading.ambiguous:
             ctx.problem(rel, line_of(key), f"{key}: {reading.note}")
         return reading.value.isoformat(), reading.value
+
+
+# --------------------------------------------------------------------------- one record's checks
+
+
+def _field_problems(
+    record: dict[str, Any], line_of: Callable[[str], int], record_line: int
+) -> list[tuple[int, str]]:
+    """(line, message) for each missing, mistyped or govgate-reserved field."""
+    hard: list[tuple[int, str]] = []
+    for key in REQUIRED_FIELDS:
+        value = record.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            line = line_of(key) if key in record else record_line
+            hard.append((line, f"missing required field '{key}'"))
+    record_id = record.get("id")
+    if isinstance(record_id, bool) or not (record_id is None or isinstance(record_id, (str, int))):
+        hard.append((line_of("id"), "id must be a short text"))
+    for key in TEXT_FIELDS:
+        if key in record and record[key] is not None and not isinstance(record[key], str):
+            hard.append((line_of(key), f"{key} must be text"))
+    for key in COMPUTED_FIELDS:
+        if key in record:
+            hard.append((line_of(key), f"field '{key}' is set by govgate; rename it"))
+    return hard
+
+
+def _evidence_links(
+    record: dict[str, Any], line_of: Callable[[str], int], hard: list[tuple[int, str]]
+) -> list[str] | None:
+    """The record's `evidence` links as a list (one link may be written alone), or None."""
+    links = record.get("evidence")
+    if isinstance(links, str):
+        links = [links]
+    if links is not None and not (
+        isinstance(links, list) and all(isinstance(e, str) for e in links)
+    ):
+        hard.append((line_of("evidence"), "evidence must be a list of links"))
+        return None
+    return links
+
+
+def _note_id(
+    record: dict[str, Any],
+    rel: str,
+    line_of: Callable[[str], int],
+    seen: dict[str, str],
+    hard: list[tuple[int, str]],
+) -> None:
+    """Remember the record's id; a second record with the same id is malformed."""
+    record_id = record.get("id")
+    if isinstance(record_id, (str, int)) and not isinstance(record_id, bool):
+        key = str(record_id)
+        if key in seen:
+            hard.append((line_of("id"), f"duplicate id '{key}' (first at {seen[key]})"))
+        else:
+            seen[key] = f"{rel}:{line_of('id')}"
+
+
+def _date_problems(
+    today: date, date_value: date | None, expires_value: date | None
+) -> tuple[bool, list[str]]:
+    """Whether the record has expired, and what is doubtful about its dates."""
+    soft: list[str] = []
+    expired = expires_value is not None and expires_value < today
+    if expired and expires_value is not None:
+        soft.append(f"expired on {expires_value.isoformat()}")
+    if date_value is not None and date_value > today:
+        soft.append(f"date {date_value.isoformat()} is in the future")
+    if date_value and expires_value and expires_value < date_value:
+        soft.append("expires before its own date")
+    return expired, soft
+
+
+def _record_data(record: dict[str, Any], links: list[str] | None) -> dict[str, Any]:
+    """The record's own fields, masked: keys and values may hold personal data."""
+    data: dict[str, Any] = {
+        redact_text(str(k)): redact_json(v) for k, v in record.items() if k not in COMPUTED_FIELDS
+    }
+    record_id = record.get("id")
+    if isinstance(record_id, int) and not isinstance(record_id, bool):
+        data["id"] = str(record_id)
+    if links is not None:
+        data["evidence"] = [redact_text(e) for e in links]
+    return data
 
 
 @hookimpl

@@ -131,14 +131,14 @@ def _file_sha256(path: Path) -> str:
 
 def _last_commit_date(root: Path, files: Sequence[Path]) -> datetime | None:
     """Committer date of the last commit touching the files, or None (no git, uncommitted)."""
-    import git
+    from govgate.support.git import GitError, Repository
+    from govgate.support.git_history import last_commit_date
 
     try:
-        out = git.Git(str(root)).log("-1", "--format=%cI", "--", *[str(f) for f in files])
-    except (git.GitCommandError, git.GitCommandNotFound):
+        repo = Repository.find(root)
+    except GitError:
         return None
-    text = str(out).strip()
-    return datetime.fromisoformat(text).astimezone(UTC) if text else None
+    return last_commit_date(repo, files) if repo is not None else None
 
 
 class FairnessCollector(Collector):

@@ -6,17 +6,20 @@ import json
 import os
 import subprocess
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from govgate_collectors.git import GitCollector, codeowners_regex, git_failure
+from govgate_collectors.git import GitCollector, git_failure
 from jsonschema import Draft202012Validator
 
 from govgate.core.evidence import Evidence, canonical_json
 from govgate.run.check import CheckOptions, get_registry, run_check
 from govgate.run.collect import Collection, collect_evidence
+from govgate.support.codeowners import codeowners_regex
+from govgate.support.git import GitError, one_line
 
 from conftest import RepoBuilder, git
 
@@ -402,16 +405,13 @@ def test_a_sub_folder_of_a_repository_sees_its_own_paths(
 
 
 def test_git_failures_are_one_line_with_gits_own_fix() -> None:
-    import git as gitpython
-
-    error = gitpython.GitCommandError(
-        ["git", "rev-parse"],
-        128,
+    stderr = (
         b"fatal: detected dubious ownership in repository at '/w'\n"
         b"To add an exception for this directory, call:\n\n"
-        b"\tgit config --global --add safe.directory /w\n",
+        b"\tgit config --global --add safe.directory /w\n"
     )
-    assert git_failure(error) == (
+    error = GitError("rev-parse", one_line(stderr, 128), status=128)
+    assert str(git_failure(error)) == (
         "git failed: fatal: detected dubious ownership in repository at '/w' "
         "(fix: git config --global --add safe.directory /w)"
     )
@@ -654,3 +654,83 @@ def test_cached_git_evidence_is_renewed_by_a_commit(
     assert head_and_status() == (first, "cached")
     second = repo.commit("nothing changed in the files, but HEAD moved")
     assert head_and_status() == (second, "ok")
+
+
+def test_cached_git_evidence_is_renewed_by_a_commit_in_a_sub_folder_target(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
+) -> None:
+    """`.git` is outside the checked folder: HEAD's commit, read from git's files, keys the
+    cache, so committing (which changes no file in the folder) still renews the history."""
+    repo = make_repo(
+        {
+            "svc/govgate.yaml": "system: {name: t, risk: high}\npacks: [./packs/git-test]\n",
+            "svc/packs/git-test/pack.yaml": PACK,
+            "svc/governance/dpia.md": "# DPIA\n",
+        }
+    )
+    target = repo.path / "svc"
+
+    def record() -> tuple[str, dict[str, Any]]:
+        document = json.loads(run_cli("check", target, "--format", "json").stdout)
+        status = next(r["status"] for r in document["collectors"] if r["name"] == "git")
+        return status, next(e for e in document["evidence"] if e["kind"] == "git.signoffs")
+
+    assert record()[0] == "ok"
+    status, cached = record()
+    assert status == "cached"
+    (target / "governance" / "dpia.md").write_text("# DPIA\n\nedited\n", encoding="utf-8")
+    assert record()[0] == "ok"  # the file changed
+    second = repo.commit("commit the edit")
+    status, renewed = record()
+    assert status == "ok" and renewed["source"]["commit"] == second
+    assert renewed["digest"] != cached["digest"]
+
+
+# --------------------------------------------------------------------------- git.signoffs
+
+
+def test_the_signoff_record_covers_governance_and_waiver_files(
+    make_repo: Callable[..., RepoBuilder],
+) -> None:
+    repo = make_repo(
+        {"governance/dpia.md": "v1\n", "exceptions.yaml": "waivers: []\n", "src/a.py": "x\n"},
+        commit=False,
+    )
+    sha = commit_as(repo, "Ann Lee", "ann@example.com", "init\n\nApproved-by: Dana DPO\n")
+    registry = get_registry()
+    kind = registry.kinds["git.signoffs"]
+    collection = collect_evidence(
+        registry,
+        {"git.signoffs": replace(kind, paths=("exceptions.yaml",))},
+        {"git.signoffs"},
+        repo.path,
+        system={},
+        settings={},
+        now=NOW,
+    )
+    record = only(collection, "git.signoffs")
+    assert record.source.commit == sha and record.data["head"] == sha
+    assert [f["path"] for f in record.data["files"]] == ["governance/dpia.md"]
+    (waiver,) = record.data["waiver_files"]
+    assert (waiver["path"], waiver["last_author"], waiver["committed"]) == (
+        "exceptions.yaml",
+        "Ann Lee",
+        True,
+    )
+    assert record.data["files"][0]["trailers"]["approved_by"] == ["Dana DPO"]
+
+
+def test_git_failing_is_a_problem_of_the_record_when_nothing_else_is_asked(
+    make_repo: Callable[..., RepoBuilder], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    repo = make_repo({"governance/dpia.md": "v1\n"})
+    outside = make_repo({"a.md": "a\n"}, init=False)
+    assert only(collect(outside.path, ("git.signoffs",)), "git.signoffs").problem == (
+        "not a git repository"
+    )
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))
+    alone = collect(repo.path, ("git.signoffs",))
+    record = only(alone, "git.signoffs")
+    assert record.problem == "git is not installed or not on PATH"
+    with_head = collect(repo.path, ("git.signoffs", "git.head"))
+    assert with_head.evidence.failed_collectors == {"git": "git is not installed or not on PATH"}

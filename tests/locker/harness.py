@@ -97,6 +97,9 @@ def fresh_collector(**attrs: Any) -> type[CountingCollector]:
 def check(
     repo: RepoBuilder, registry: Registry, now: datetime = T1, **options: Any
 ) -> CheckOutcome:
+    # Runs of the counting collector alone: without the git sign-off record every recorded
+    # run otherwise collects, so counts and citations are the notes'.
+    options.setdefault("signoffs", False)
     return run_check(CheckOptions(root=repo.path, now=now, **options), registry=registry)
 
 

@@ -6,8 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from govgate_collectors.test_reports.report import parse_moment
-
 
 class FileDates:
     """When a report was produced, when the report itself does not say.
@@ -25,9 +23,9 @@ class FileDates:
         if not self._opened:
             self._opened = True
             try:
-                import git
+                from govgate.support.git import Repository
 
-                self._git = git.Repo(self.root, search_parent_directories=True).git
+                self._git = Repository.find(self.root)
             except Exception:  # not a repository, or git missing: mtime it is
                 self._git = None
         return self._git
@@ -36,12 +34,11 @@ class FileDates:
         runner = self._runner()
         if runner is not None:
             try:
-                changed = runner.status("--porcelain", "--", str(path)).strip()
-                stamp = "" if changed else runner.log("-1", "--format=%cI", "--", str(path))
-                if stamp.strip():
-                    moment = parse_moment(stamp.strip())
-                    if moment is not None:
-                        return moment, "git"
+                from govgate.support.git_history import is_unchanged, last_commit_date
+
+                moment = last_commit_date(runner, [path]) if is_unchanged(runner, path) else None
+                if moment is not None:
+                    return moment, "git"
             except Exception:  # noqa: S110 - no commits yet or shallow oddities: use mtime
                 pass
         return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC), "mtime"

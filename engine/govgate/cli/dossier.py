@@ -217,8 +217,6 @@ def _dossier_input(
                 policy_set,
                 root,
                 prepared_by=prepared_by,
-                registry=registry,
-                config=config,
             )
     outcome = run_check(
         CheckOptions(
@@ -229,6 +227,7 @@ def _dossier_input(
             # A run of only some packs is not "the latest check" a later dossier should use.
             use_locker=not packs,
             progress=progress,
+            signoffs=True,  # recorded or not, the sign-off page shows the run's git record
         )
     )
     return dossier_input_from_outcome(outcome, prepared_by=prepared_by)

@@ -109,6 +109,14 @@ class Collector(ABC):
         """
         return self.input_patterns(ctx)
 
+    def state_key(self, ctx: CollectContext) -> str | None:
+        """State outside the target's files that the output depends on, as a short text that
+        becomes part of the cache fingerprint (the git collector gives the commit HEAD names,
+        read from git's files); None, the default, when the files say it all. Keep it cheap:
+        it is computed on every run, cache hit or not.
+        """
+        return None
+
     @abstractmethod
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         """Produce evidence for the kinds in `ctx.kinds`. Raise `CollectorError` on failure."""

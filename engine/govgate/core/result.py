@@ -7,8 +7,6 @@ never its raw data).
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,9 @@ from typing import Any
 from govgate import __version__
 from govgate.core.findings import STATUSES, Finding
 from govgate.core.policy import severity_rank
+
+# The run's `target` block (commit, branch, dirty): read through the one git layer.
+from govgate.support.git import git_target as git_target
 from govgate.support.pii import redact_json
 
 SCHEMA_ID = "govgate/result/v1"
@@ -36,55 +37,6 @@ def gate_status(findings: list[Finding], fail_on: str, *, new_only: bool = False
         if finding.status == "fail" and severity_rank(finding.severity) >= threshold:
             return "fail"
     return "pass"
-
-
-def git_target(root: Path) -> dict[str, str | bool | None]:
-    """Commit, branch and dirty state of the target, cheaply (no GitPython on the hook path).
-
-    `dirty` is whether tracked files under `root` differ from HEAD (staged or not) when the
-    run was made: the commit alone would misstate what was checked. Untracked files are not
-    looked for (that walk is the slow part of `git status`); null outside a git repository.
-    """
-    try:
-        out = subprocess.run(
-            # One process for all three: the `--branch` headers give the commit ("(initial)"
-            # on an unborn branch) and the branch ("(detached)" when detached), each other
-            # line is a changed tracked file. `-- .`: only the target's folder.
-            [
-                "git",
-                "-C",
-                str(root),
-                "status",
-                "--porcelain=v2",
-                "--branch",
-                "--untracked-files=no",
-                "--",
-                ".",
-            ],
-            capture_output=True,
-            timeout=10,
-            check=False,
-            # Never write the index (status refreshes it when it can take the lock, and a hook
-            # may run while git holds it); an old git ignores the variable rather than failing.
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return {"commit": None, "branch": None, "dirty": None}
-    if out.returncode != 0:  # not a repository (or git failed): nothing is known
-        return {"commit": None, "branch": None, "dirty": None}
-    commit = branch = None
-    dirty = False
-    # Bytes, decoded leniently: with core.quotePath off, file names come out unquoted.
-    for line in out.stdout.decode("utf-8", errors="replace").splitlines():
-        if line.startswith("# branch.oid "):
-            value = line[len("# branch.oid ") :].strip()
-            commit = value if value != "(initial)" else None
-        elif line.startswith("# branch.head "):
-            value = line[len("# branch.head ") :].strip()
-            branch = value if value != "(detached)" else None
-        elif line[:2] in ("1 ", "2 ", "u "):
-            dirty = True
-    return {"commit": commit, "branch": branch, "dirty": dirty}
 
 
 FAIRNESS_KIND = "fairness.analysis"

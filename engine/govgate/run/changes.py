@@ -8,19 +8,18 @@ the packs, parameters and waivers as they are at REF, so a change cannot pass by
 own policies. A waiver the change adds or edits is honoured only when its approver is a code
 owner of the waiver file in CODEOWNERS at the trusted ref.
 
-Git is driven through its command line (no GitPython on this path); every worktree made here is
-removed again, also when the run fails.
+Git is driven through `govgate.support.git`, so nothing in the repository's config runs; the
+worktree of a commit is filled with its files as stored (no checkout, so no filter or hook),
+and every worktree made here is removed again, also when the run fails.
 """
 
 from __future__ import annotations
 
-import os
 import posixpath
 import shutil
-import subprocess
 import tempfile
-from collections.abc import Callable, Iterable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -29,130 +28,73 @@ from typing import TYPE_CHECKING, Any
 from govgate.core.collector import IGNORED_DIRS
 from govgate.core.config import CONFIG_NAMES, DEFAULT_WAIVERS, Config, find_config, load_config
 from govgate.core.findings import Finding
+from govgate.support.codeowners import CODEOWNERS_FILES, parse_codeowners, rule_for
 from govgate.support.errors import ConfigError, GovgateError, InputError, UsageError
+from govgate.support.git import GitError, GitNotFound, GitTimeout, Repository
+from govgate.support.git_history import changed_since
+from govgate.support.git_materialize import add_worktree, remove_worktree
 
 if TYPE_CHECKING:
     from govgate.core.plugins import Registry
     from govgate.core.policy import PolicySet
     from govgate.core.waivers import Waiver
 
-GIT_TIMEOUT_SECONDS = 300
 #: Statuses that mean "something is wrong here" when comparing with the base. A waived finding
 #: fails underneath, so a waiver removed by the change does not make its finding new.
 PROBLEM_STATUSES = ("fail", "error", "waived")
-#: Where GitHub looks for CODEOWNERS, in its order; the first that exists is the one used.
-CODEOWNERS_FILES = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 #: govgate.yaml keys that are parameters of the policies (reported in `params_changed`).
 PARAMETER_KEYS = ("fail_on", "waiver_max_days")
 
 
-class GitRepository:
-    """The git repository holding a target folder, driven through `git` commands."""
+@contextmanager
+def _git_errors() -> Iterator[None]:
+    """git failing (or missing, or hanging) ends a change review as a usage error."""
+    try:
+        yield
+    except GitError as exc:
+        raise UsageError(str(exc)) from None
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        done = self._git("rev-parse", "--show-toplevel", "--show-prefix", check=False)
-        if done.returncode != 0:
-            said = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            if said and "not a git repository" not in said[0]:  # e.g. dubious ownership
-                raise UsageError(f"{root}: git refused: {said[0]}")
-            raise UsageError(
-                f"{root}: not inside a git repository; --base and --policies-from compare "
-                "git commits (run `git init` and commit first)"
-            )
-        lines = done.stdout.decode("utf-8", "surrogateescape").splitlines()
-        self.toplevel = Path(lines[0])
-        #: The target's folder inside the repository: "" or "sub/dir/".
-        self.prefix = lines[1] if len(lines) > 1 else ""
 
-    def _git(
-        self, *args: str, check: bool = True, env: dict[str, str] | None = None
-    ) -> subprocess.CompletedProcess[bytes]:
+def open_repository(root: Path) -> Repository:
+    """The repository holding `root`, or a usage error saying why there is none."""
+    with _git_errors():
         try:
-            done = subprocess.run(
-                ["git", "-C", str(self.root), *args],
-                capture_output=True,
-                timeout=GIT_TIMEOUT_SECONDS,
-                check=False,
-                env={**os.environ, "GIT_TERMINAL_PROMPT": "0", **(env or {})},
-            )
-        except FileNotFoundError:
-            raise UsageError("git is not installed or not on PATH") from None
-        except subprocess.TimeoutExpired:
-            raise UsageError(f"git {args[0]} did not finish in {GIT_TIMEOUT_SECONDS} s") from None
-        if check and done.returncode != 0:
-            message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise UsageError(f"git {args[0]} failed: {message[-1] if message else 'no message'}")
-        return done
+            repo = Repository.find(root)
+        except (GitNotFound, GitTimeout):
+            raise
+        except GitError as exc:  # e.g. dubious ownership
+            raise UsageError(f"{root}: git refused: {exc.line}") from None
+    if repo is None:
+        raise UsageError(
+            f"{root}: not inside a git repository; --base and --policies-from compare "
+            "git commits (run `git init` and commit first)"
+        )
+    return repo
 
-    def commit_of(self, ref: str, option: str) -> str:
-        """The commit REF names, or a usage error saying how to fetch it."""
-        if not ref or ref.startswith("-"):
-            raise UsageError(f"{option} {ref!r}: not a git ref")
-        done = self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
-        if done.returncode != 0:
+
+def commit_of(repo: Repository, ref: str, option: str) -> str:
+    """The commit REF names, or a usage error saying how to fetch it."""
+    if not ref or ref.startswith("-"):
+        raise UsageError(f"{option} {ref!r}: not a git ref")
+    with _git_errors():
+        commit = repo.commit_of(ref)
+        if commit is None:
             raise UsageError(
-                f"{option} {ref}: not known in this clone; fetch it first: {self._fetch_hint(ref)}"
+                f"{option} {ref}: not known in this clone; fetch it first: {repo.fetch_hint(ref)}"
                 " (in CI, check out with the full history: fetch-depth: 0)"
             )
-        return done.stdout.decode().strip()
+    return commit
 
-    def _fetch_hint(self, ref: str) -> str:
-        remotes = self._git("remote", check=False).stdout.decode("utf-8", "replace").split()
-        remote, _, branch = ref.removeprefix("refs/remotes/").partition("/")
-        if branch and (remote in remotes or remote in ("origin", "upstream")):
-            return f"git fetch {remote} {branch}"
-        return f"git fetch origin {ref}"
 
-    def merge_base(self, commit: str) -> str | None:
-        done = self._git("merge-base", commit, "HEAD", check=False)
-        text = done.stdout.decode().strip()
-        return text if done.returncode == 0 and text else None
+def changed_files(repo: Repository, since: str) -> list[str]:
+    """Files that differ between `since` and the working tree (untracked ones too).
 
-    def is_shallow(self) -> bool:
-        done = self._git("rev-parse", "--is-shallow-repository", check=False)
-        return done.stdout.decode().strip() == "true"
-
-    def changed_files(self, since: str) -> list[str]:
-        """Files that differ between `since` and the working tree (untracked ones too).
-
-        Paths are relative to the target folder; renames count as a deletion plus an addition
-        (both paths matter to what a change touches); govgate's own state is left out.
-        """
-        tracked = self._git("diff", "--name-only", "-z", "--no-renames", "--relative", since)
-        untracked = self._git("ls-files", "-z", "--others", "--exclude-standard")
-        found: set[str] = set()
-        for raw in (tracked.stdout + b"\0" + untracked.stdout).split(b"\0"):
-            path = raw.decode("utf-8", "replace")
-            if path and path.split("/", 1)[0] not in IGNORED_DIRS:
-                found.add(path)
-        return sorted(found)
-
-    def read(self, commit: str, relpath: str, *, from_top: bool = False) -> bytes | None:
-        """A file's bytes at `commit` (relative to the target, or to the top), or None."""
-        path = relpath if from_top else self.prefix + relpath
-        done = self._git("cat-file", "blob", f"{commit}:{path}", check=False)
-        return done.stdout if done.returncode == 0 else None
-
-    def add_worktree(self, commit: str, path: Path) -> None:
-        # Hooks off (a post-checkout hook is the user's, not meant for govgate's checkouts) and
-        # no LFS downloads: only the policies and evidence files are needed.
-        self._git(
-            "-c",
-            f"core.hooksPath={os.devnull}",
-            "worktree",
-            "add",
-            "--detach",
-            "--quiet",
-            str(path),
-            commit,
-            env={"GIT_LFS_SKIP_SMUDGE": "1"},
-        )
-
-    def remove_worktree(self, path: Path) -> None:
-        self._git("worktree", "remove", "--force", str(path), check=False)
-        shutil.rmtree(path.parent, ignore_errors=True)
-        self._git("worktree", "prune", check=False)
+    Paths are relative to the target folder; renames count as a deletion plus an addition
+    (both paths matter to what a change touches); govgate's own state is left out.
+    """
+    with _git_errors():
+        found = changed_since(repo, since)
+    return sorted(p for p in found if p.split("/", 1)[0] not in IGNORED_DIRS)
 
 
 def _yaml_mapping(content: bytes | None, shown: str) -> dict[str, Any]:
@@ -232,7 +174,7 @@ def _waiver_path(config: dict[str, Any]) -> str:
 class ChangeReview:
     """One `--base` / `--policies-from` run's view of the change; a context manager."""
 
-    repo: GitRepository
+    repo: Repository
     base: str | None
     base_commit: str | None
     policies_from: str | None
@@ -251,28 +193,30 @@ class ChangeReview:
 
     @classmethod
     def open(cls, root: Path, base: str | None, policies_from: str | None) -> ChangeReview:
-        repo = GitRepository(root)
-        base_commit = repo.commit_of(base, "--base") if base is not None else None
+        repo = open_repository(root)
+        base_commit = commit_of(repo, base, "--base") if base is not None else None
         policies_commit = (
-            repo.commit_of(policies_from, "--policies-from") if policies_from is not None else None
+            commit_of(repo, policies_from, "--policies-from") if policies_from is not None else None
         )
         against = base_commit or policies_commit
         if against is None:
             raise UsageError("a change review needs --base REF or --policies-from REF")
-        merge_base = repo.merge_base(against)
+        with _git_errors():
+            merge_base = repo.merge_base(against)
         note = None
         if merge_base is None:
             ref = base or policies_from
             note = (
                 f"the merge base of {ref} and HEAD is not in this shallow clone; compared with "
                 f"{ref} itself (fetch the full history: fetch-depth: 0 in CI)"
-                if repo.is_shallow()
+                if repo.shallow
                 else f"{ref} and HEAD have no common ancestor; compared with {ref} itself"
             )
         since = merge_base or against
         config_before: dict[str, Any] = {}
         for name in CONFIG_NAMES:
-            content = repo.read(since, name)
+            with _git_errors():
+                content = repo.read(since, name)
             if content is not None:
                 config_before = _yaml_mapping(content, f"{name} at {since[:12]}")
                 break
@@ -284,7 +228,7 @@ class ChangeReview:
             policies_commit=policies_commit,
             merge_base=merge_base,
             since=since,
-            files=repo.changed_files(since),
+            files=changed_files(repo, since),
             config_before=config_before,
             note=note,
         )
@@ -312,16 +256,18 @@ class ChangeReview:
         self.close()
 
     def checkout(self, commit: str) -> Path:
-        """The target folder inside a temporary worktree of `commit` (made once, removed later)."""
+        """The target folder inside a temporary worktree of `commit` (made once, removed later).
+
+        Its files are the commit's blobs as stored (`add_worktree`): nothing the repository's
+        attributes or config name (smudge filters, a post-checkout hook) runs to make them.
+        """
         if commit not in self._trees:
             holder = Path(tempfile.mkdtemp(prefix="govgate-ref-"))
             tree = holder / "tree"
-            self._stack.callback(self.repo.remove_worktree, tree)
-            try:
-                self.repo.add_worktree(commit, tree)
-            except UsageError:
-                shutil.rmtree(holder, ignore_errors=True)
-                raise
+            self._stack.callback(shutil.rmtree, holder, ignore_errors=True)
+            self._stack.callback(remove_worktree, self.repo, tree)
+            with _git_errors():
+                add_worktree(self.repo, commit, tree)
             self._trees[commit] = tree
         return self._trees[commit] / self.repo.prefix
 
@@ -363,9 +309,9 @@ class ChangeReview:
         """
         if self.policies_from is not None or not waivers:
             return
-        before = _yaml_mapping(
-            self.repo.read(self.since, _waiver_path(self.config_before)), "waivers"
-        ).get("waivers")
+        with _git_errors():
+            content = self.repo.read(self.since, _waiver_path(self.config_before))
+        before = _yaml_mapping(content, "waivers").get("waivers")
         earlier = [w for w in before if isinstance(w, dict)] if isinstance(before, list) else []
         added = [w for w in waivers if w.raw not in earlier]
         if not added:
@@ -395,22 +341,16 @@ class ChangeReview:
 
     def _waiver_file_owners(self, waiver_file: str) -> tuple[list[str], list[str], str | None]:
         """(owners as written, owners as shown, CODEOWNERS path) of the waiver file."""
-        from govgate_collectors.git import _split_unescaped, parse_codeowners
-
         for candidate in CODEOWNERS_FILES:
-            content = self.repo.read(self.trusted_commit, candidate, from_top=True)
+            with _git_errors():
+                content = self.repo.read(self.trusted_commit, candidate, from_top=True)
             if content is None:
                 continue
-            text = content.decode("utf-8-sig", "replace")
-            rules, _ = parse_codeowners(text)
-            path = self.repo.prefix + waiver_file
-            lines = text.splitlines()
-            for rule in reversed(rules):  # the last matching rule wins (GitHub's rule)
-                if rule.regex.match(path):
-                    tokens = _split_unescaped(lines[rule.line - 1].strip())[1:]
-                    cut = next((i for i, t in enumerate(tokens) if t.startswith("#")), None)
-                    return tokens[:cut], list(rule.owners), candidate
-            return [], [], candidate
+            rules, _ = parse_codeowners(content.decode("utf-8-sig", "replace"))
+            rule = rule_for(self.repo.prefix + waiver_file, rules)  # the last match wins
+            if rule is None:
+                return [], [], candidate
+            return list(rule.written), list(rule.owners), candidate
         return [], [], None
 
     # -- new findings --------------------------------------------------------------------

@@ -6,13 +6,14 @@ dossier and the benchmarks all go through `run_check`, so there is one definitio
 
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govgate.core.collector import Diagnostic, glob_to_regex
+from govgate.core.collector import Diagnostic, EvidenceKind, glob_to_regex
 from govgate.core.config import Config, load_config
 from govgate.core.evaluate import Evaluator, EvidenceSet
 from govgate.core.evidence import Evidence, format_timestamp, utc_now
@@ -37,6 +38,9 @@ if TYPE_CHECKING:
     from govgate.locker import EvidenceLocker, RecordedRun
     from govgate.run.changes import ChangeReview
 
+#: The evidence kind of the sign-off record a dossier shows (the git collector's).
+SIGNOFFS_KIND = "git.signoffs"
+
 
 @dataclass
 class CheckOptions:
@@ -55,6 +59,9 @@ class CheckOptions:
     policies_from: str | None = None
     param_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress: Any = None
+    #: Collect the sign-off record a dossier shows (`git.signoffs`) although no rule reads it.
+    #: None: when the run is recorded in the locker, so a later dossier of it can show it.
+    signoffs: bool | None = None
 
 
 @dataclass
@@ -347,10 +354,13 @@ def _collect(
 
     # An unknown `backend:` is a config error (exit 2), even when no collector needs it.
     backend = select_backend(registry, config)
+    kinds, needed = policy_set.kinds, policy_set.needed_kinds()
+    if options.use_locker if options.signoffs is None else options.signoffs:
+        kinds, needed = _with_signoffs(kinds, needed, config)
     collection = collect_evidence(
         registry,
-        policy_set.kinds,
-        policy_set.needed_kinds(),
+        kinds,
+        needed,
         root,
         system=config.system,
         settings=config.collectors if settings is None else settings,
@@ -379,6 +389,24 @@ def _collect(
                 )
             )
     return collection
+
+
+def _with_signoffs(
+    kinds: dict[str, EvidenceKind], needed: set[str], config: Config
+) -> tuple[dict[str, EvidenceKind], set[str]]:
+    """The kinds to collect plus the sign-off record, its paths naming the waiver file.
+
+    What a dossier's sign-off page and exceptions register show from git is collected with the
+    run and recorded with it, so the dossier never reads git itself. Its cached output is
+    reused while HEAD and the files are unchanged.
+    """
+    kind = kinds.get(SIGNOFFS_KIND)
+    if kind is None:  # no collector produces it (the git collector is not installed)
+        return kinds, needed
+    waivers = posixpath.normpath(config.waivers)
+    if not posixpath.isabs(waivers) and ".." not in waivers.split("/"):
+        kind = replace(kind, paths=tuple(dict.fromkeys([*kind.paths, waivers])))
+    return {**kinds, SIGNOFFS_KIND: kind}, needed | {SIGNOFFS_KIND}
 
 
 def open_locker(root: Path, config: Config) -> EvidenceLocker:

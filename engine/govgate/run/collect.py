@@ -384,6 +384,8 @@ def _collect_evidence(
                             if backend is not None and backend.fingerprint() is not None
                             else {}
                         ),
+                        # Likewise only when the collector names state beyond its files.
+                        **({"state": state} if (state := collector.state_key(ctx)) else {}),
                     },
                 )
                 max_age = _freshness_limit(cls, wanted, max_age_by_kind or {})

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import shlex
 import stat
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from govgate.support.errors import UsageError
+from govgate.support.git import hooks_dir as git_hooks_dir
 
 MARKER = "# managed by govgate (govgate hook uninstall removes it)"
 CHAINED_SUFFIX = ".govgate-chained"
@@ -34,18 +34,10 @@ class HookChange:
 
 def hooks_dir(repo: Path) -> Path:
     """The hooks folder git really uses (honours core.hooksPath and worktrees)."""
-    try:
-        out = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--git-path", "hooks"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        )
-    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
-        raise UsageError(f"{repo}: not a git repository (run `git init` first)") from None
-    path = Path(out.stdout.strip())
-    return path if path.is_absolute() else (repo / path)
+    folder = git_hooks_dir(repo)
+    if folder is None:
+        raise UsageError(f"{repo}: not a git repository (run `git init` first)")
+    return folder
 
 
 def hook_script(hook: str) -> str:

@@ -1,2 +1,2 @@
 """Small shared helpers with no knowledge of policies: errors, dates, YAML loading, JSON
-Schemas, PII masking."""
+Schemas, PII masking, and the one way to git (`git` and its `git_*` companions, CODEOWNERS)."""

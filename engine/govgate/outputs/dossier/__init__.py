@@ -22,7 +22,6 @@ import math
 import mimetypes
 import os
 import re
-import subprocess
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -45,8 +44,6 @@ from govgate.support.errors import UsageError
 if TYPE_CHECKING:
     from jinja2 import Environment
 
-    from govgate.core.config import Config
-    from govgate.core.plugins import Registry
     from govgate.core.policy import PolicySet
     from govgate.run.check import CheckOutcome
 
@@ -66,6 +63,7 @@ PDF_VARIANT = "pdf/a-3b"
 DECISION_LOG_KIND = "decision_log.summary"
 ATTESTATION_KIND = "attestation"
 GIT_HISTORY_KIND = "git.governance_history"
+SIGNOFFS_KIND = "git.signoffs"
 #: The four-fifths rule (29 CFR 1607.4(D)); the line every impact-ratio chart draws.
 FOUR_FIFTHS = 0.8
 
@@ -87,29 +85,14 @@ def template_root() -> Path:
 
 
 @dataclass(frozen=True)
-class GitWitness:
-    """What the dossier read from git itself when it was written, for what the run lacks.
-
-    None of it is the run's evidence: it is not in the result, the manifest or the locker,
-    and the dossier says where it came from. `history` is `git.governance_history` collected
-    now (only when the run has none); `files` is the last change of each waiver file the
-    history does not cover, shaped as a history entry (or `{"problem": ...}`).
-    """
-
-    head: str | None = None
-    history: Evidence | None = None
-    history_problem: str | None = None
-    files: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class DossierInput:
     """Everything a dossier shows. Build it with `dossier_input_from_outcome` (or from the
-    evidence locker's recorded run); the renderer reads nothing else.
+    evidence locker's recorded run); the renderer reads nothing else, git included: what the
+    sign-off page and the exceptions register show from git is the run's own `git.signoffs`
+    evidence, collected and recorded with the run.
 
     `policy_set` may be None when the policies of a recorded run cannot be loaded again; the
     sections that need it (control owners, rule texts) then say so instead of guessing.
-    `git` is what was read from git when the dossier was written (None: nothing was).
     """
 
     result: Mapping[str, Any]
@@ -117,23 +100,17 @@ class DossierInput:
     evidence: tuple[Evidence, ...]
     generated_at: str
     prepared_by: str
-    git: GitWitness | None = None
 
 
 def git_user_name(root: Path) -> str | None:
     """`git config user.name` of the target repository, if any (who is preparing the dossier)."""
+    from govgate.support.git import Git, GitError
+
     try:
-        out = subprocess.run(
-            ["git", "-C", str(root), "config", "user.name"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+        done = Git(root, timeout=10).run("config", "user.name", check=False)
+    except GitError:
         return None
-    name = out.stdout.strip()
-    return name or None
+    return done.text() or None
 
 
 def dossier_input_from_outcome(
@@ -141,28 +118,20 @@ def dossier_input_from_outcome(
     *,
     prepared_by: str | None = None,
     generated_at: datetime | None = None,
-    read_git: bool = True,
 ) -> DossierInput:
     """The dossier's input from a finished `govgate check` run.
 
-    With `read_git`, what the run lacks for the sign-off page and the exceptions register is
-    read from git now (`read_git_witness`); nothing is written anywhere.
+    The sign-off page shows the run's `git.signoffs` evidence: a run recorded in the locker
+    has it, and so does one made with `CheckOptions(signoffs=True)`.
     """
     root = outcome.config.root
     who = prepared_by or git_user_name(root) or "not stated (use --prepared-by)"
-    evidence = tuple(outcome.collection.evidence.all())
-    witness = None
-    if read_git:
-        witness = read_git_witness(
-            outcome.result, evidence, root, registry=outcome.registry, config=outcome.config
-        )
     return DossierInput(
         result=outcome.result,
         policy_set=outcome.policy_set,
-        evidence=evidence,
+        evidence=tuple(outcome.collection.evidence.all()),
         generated_at=format_timestamp(generated_at or utc_now()),
         prepared_by=who,
-        git=witness,
     )
 
 
@@ -174,148 +143,20 @@ def dossier_input_from_run(
     *,
     prepared_by: str | None = None,
     generated_at: datetime | None = None,
-    registry: Registry | None = None,
-    config: Config | None = None,
 ) -> DossierInput:
     """The dossier's input from a run the evidence locker recorded (result and cited evidence).
 
     `policy_set` is the packs loaded now; pass None when their digests differ from the ones
-    the run recorded, so no section presents today's rule texts as the run's. With `registry`
-    and `config`, what the run lacks from git is read now (`read_git_witness`).
+    the run recorded, so no section presents today's rule texts as the run's.
     """
     who = prepared_by or git_user_name(root) or "not stated (use --prepared-by)"
-    witness = None
-    if registry is not None and config is not None:
-        witness = read_git_witness(result, evidence, root, registry=registry, config=config)
     return DossierInput(
         result=result,
         policy_set=policy_set,
         evidence=tuple(evidence),
         generated_at=format_timestamp(generated_at or utc_now()),
         prepared_by=who,
-        git=witness,
     )
-
-
-def read_git_witness(
-    result: Mapping[str, Any],
-    evidence: Sequence[Evidence],
-    root: Path,
-    *,
-    registry: Registry,
-    config: Config,
-    now: datetime | None = None,
-) -> GitWitness:
-    """Read from git what the sign-off page and the exceptions register need and the run lacks.
-
-    When the run has no `git.governance_history` (no enabled pack reads it), that one kind is
-    collected now through the registry, uncached and unrecorded. The last change of each
-    waiver file that no history covers is read with the git collector's helpers. Nothing is
-    written: no locker, no collector cache.
-    """
-    problem = None
-    history = None
-    run_history = [e for e in evidence if e.kind == GIT_HISTORY_KIND]
-    if not run_history:
-        history, problem = _collect_history(root, registry, config, now or utc_now())
-    covered: set[str] = set()
-    for item in [*run_history, *([history] if history is not None else [])]:
-        covered.update(str(entry.get("path")) for entry in _history_entries(item.data))
-    wanted = sorted(
-        {
-            str((w.get("source") or {}).get("path"))
-            for w in result.get("waivers") or []
-            if (w.get("source") or {}).get("path")
-        }
-        - covered
-    )
-    head = None
-    if history is not None or wanted:
-        from govgate.core.result import git_target
-
-        commit = git_target(root).get("commit")
-        head = commit if isinstance(commit, str) else None
-    return GitWitness(
-        head=head,
-        history=history,
-        history_problem=problem,
-        files=_last_commits(root, wanted) if wanted else {},
-    )
-
-
-def _collect_history(
-    root: Path, registry: Registry, config: Config, now: datetime
-) -> tuple[Evidence | None, str | None]:
-    """`git.governance_history` collected now (no cache, no locker), or why it could not be."""
-    from govgate.run.collect import collect_evidence
-
-    if GIT_HISTORY_KIND not in registry.kinds:
-        return None, f"no installed collector produces evidence kind {GIT_HISTORY_KIND}"
-    collection = collect_evidence(
-        registry,
-        dict(registry.kinds),
-        {GIT_HISTORY_KIND},
-        root,
-        system=config.system,
-        settings=config.collectors,
-        now=now,
-        cache=None,
-        timeout=config.raw.get("collector_timeout"),
-    )
-    found = collection.evidence
-    if GIT_HISTORY_KIND in found.unavailable_kinds:
-        return None, found.unavailable_kinds[GIT_HISTORY_KIND]
-    if found.failed_collectors:
-        return None, "; ".join(f"{k}: {v}" for k, v in sorted(found.failed_collectors.items()))
-    items = found.by_kind.get(GIT_HISTORY_KIND) or []
-    if not items:
-        return None, "the collector produced no history"
-    return items[0], items[0].problem
-
-
-def _last_commits(root: Path, paths: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The last commit of each path (relative to root), as git history entries."""
-    import git
-    from govgate_collectors.git import (
-        git_failure,
-        has_commits,
-        last_changes,
-        open_repository,
-        runner,
-        uncommitted_paths,
-    )
-
-    from govgate.support.errors import CollectorError
-    from govgate.support.pii import redact_text
-
-    safe = [p for p in paths if not Path(p).is_absolute() and ".." not in Path(p).parts]
-    unknown = {p: {"problem": "outside the repository"} for p in paths if p not in safe}
-    try:
-        repo = open_repository(root)
-    except CollectorError as exc:
-        return {**unknown, **{p: {"problem": str(exc)} for p in safe}}
-    if repo is None:
-        return {**unknown, **{p: {"problem": "not a git repository"} for p in safe}}
-    try:
-        cmd = runner(root)
-        committed = has_commits(repo)
-        changes = last_changes(cmd, safe, safe) if committed else {}
-        dirty = uncommitted_paths(cmd, safe, safe, has_head=committed)
-    except git.GitCommandError as exc:
-        return {**unknown, **{p: {"problem": git_failure(exc)} for p in safe}}
-    finally:
-        repo.close()
-    out: dict[str, dict[str, Any]] = dict(unknown)
-    for path in safe:
-        change = changes.get(path)
-        out[path] = {
-            "path": path,
-            "committed": change is not None and path not in dirty,
-            "last_commit": change.commit if change else None,
-            "last_author": redact_text(change.author) if change else None,
-            "last_date": change.date if change else None,
-        }
-    return out
 
 
 # --------------------------------------------------------------------------- attachments
@@ -1226,6 +1067,8 @@ def decision_logs_context(inp: DossierInput) -> list[dict[str, Any]]:
 
 def exceptions_context(inp: DossierInput) -> list[dict[str, Any]]:
     changes = file_changes(inp)
+    # A sign-off record that could not be collected says why no waiver file has an author.
+    failed = next((e.problem for e in inp.evidence if e.kind == SIGNOFFS_KIND and e.problem), None)
     out = []
     for waiver in inp.result.get("waivers") or []:
         scope = waiver.get("scope") or {}
@@ -1250,29 +1093,29 @@ def exceptions_context(inp: DossierInput) -> list[dict[str, Any]]:
                 "ticket": waiver.get("ticket"),
                 "risk": waiver.get("risk"),
                 "source": where(waiver.get("source")),
-                "committed_by": _committed_by(path, changes.get(str(path))) if path else None,
+                "committed_by": (
+                    _committed_by(path, changes.get(str(path)), failed) if path else None
+                ),
             }
         )
     return out
 
 
-def _committed_by(path: str, change: tuple[Mapping[str, Any], str] | None) -> str:
-    """Who committed the last change to a waiver file, in words, and as of when."""
-    if change is None:
-        return f"git author of {path}: not available (no git information)"
-    entry, origin = change
-    when = " (read from git when this dossier was written)" if origin == "dossier" else ""
+def _committed_by(path: str, entry: Mapping[str, Any] | None, failed: str | None = None) -> str:
+    """Who committed the last change to a waiver file, in words, as of the run."""
+    if entry is None:
+        return f"git author of {path}: not available ({failed or 'no git information'})"
     if entry.get("problem"):
         return f"git author of {path}: not available ({entry['problem']})"
     if not entry.get("last_commit"):
-        return f"{path} is not committed to git{when}"
+        return f"{path} is not committed to git"
     text = (
         f"{path} last committed by {entry.get('last_author') or 'unknown'}, "
         f"{entry.get('last_date') or 'undated'}, {str(entry['last_commit'])[:12]}"
     )
     if entry.get("committed") is False:
         text += "; the file has uncommitted changes"
-    return text + when
+    return text
 
 
 def traceability_context(inp: DossierInput) -> dict[str, Any]:
@@ -1353,26 +1196,27 @@ def _history_entries(data: Any) -> list[Mapping[str, Any]]:
 
 
 def governance_history(inp: DossierInput) -> tuple[list[Evidence], str]:
-    """The `git.governance_history` to show and where it came from: "run" (its evidence),
-    "dossier" (read from git when the dossier was written) or "none"."""
-    own = sorted((e for e in inp.evidence if e.kind == GIT_HISTORY_KIND), key=lambda e: e.subject)
-    if own:
-        return own, "run"
-    if inp.git is not None and inp.git.history is not None:
-        return [inp.git.history], "dossier"
+    """The history of the governance files to show and which evidence holds it: "run" (a
+    rule's `git.governance_history`), "signoffs" (the run's sign-off record, `git.signoffs`,
+    when no rule reads the history) or "none"."""
+    for kind, origin in ((GIT_HISTORY_KIND, "run"), (SIGNOFFS_KIND, "signoffs")):
+        items = sorted((e for e in inp.evidence if e.kind == kind), key=lambda e: e.subject)
+        if items:
+            return items, origin
     return [], "none"
 
 
-def file_changes(inp: DossierInput) -> dict[str, tuple[Mapping[str, Any], str]]:
-    """Last change per file (a history entry) and its origin ("run" or "dossier")."""
-    items, origin = governance_history(inp)
-    found: dict[str, tuple[Mapping[str, Any], str]] = {}
-    for item in items:
-        for entry in _history_entries(item.data):
-            found.setdefault(str(entry["path"]), (entry, origin))
-    if inp.git is not None:
-        for path, entry in inp.git.files.items():
-            found.setdefault(path, (entry, "dossier"))
+def file_changes(inp: DossierInput) -> dict[str, Mapping[str, Any]]:
+    """The last change of each file the run's git evidence covers (a history entry), from the
+    governance history and from the waiver files of the sign-off record."""
+    found: dict[str, Mapping[str, Any]] = {}
+    signoffs = [e for e in inp.evidence if e.kind == SIGNOFFS_KIND]
+    for item in [*governance_history(inp)[0], *signoffs]:
+        entries = _history_entries(item.data)
+        if isinstance(item.data, Mapping):
+            entries += _history_entries({"files": item.data.get("waiver_files")})
+        for entry in entries:
+            found.setdefault(str(entry["path"]), entry)
     return found
 
 
@@ -1466,24 +1310,25 @@ def signoff_context(inp: DossierInput) -> dict[str, Any]:
     failed = [item.problem for item in items if item.problem]
     for item in items:
         history.extend(_approvals(item.data))
-    if origin == "none" and inp.git is not None and inp.git.history_problem:
-        failed.append(inp.git.history_problem)
     if origin == "run":
         problems = [f"the git history evidence of {run_label} is unusable: {p}" for p in failed]
     else:
         problems = [
             f"the evidence of {run_label} holds no git history of the governance files, and "
-            f"reading it from git when this dossier was written failed: {p}"
+            f"collecting its sign-off record from git during the run failed: {p}"
             for p in failed
         ]
+    head = None
+    if origin == "signoffs" and items and isinstance(items[0].data, Mapping):
+        head = items[0].data.get("head")
     return {
         "attestations": attestations,
         "approvals": history,
         "with_trailers": sum(1 for a in history if a["trailers"]),
         "history_ran": bool(items),
         "history_origin": origin,
-        "history_digests": [item.digest for item in items] if origin == "dossier" else [],
-        "history_head": inp.git.head if inp.git is not None else None,
+        "history_digests": [item.digest for item in items] if origin == "signoffs" else [],
+        "history_head": head,
         "history_problems": problems,
         "run_label": run_label,
         "prepared_by": inp.prepared_by,
