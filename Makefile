@@ -53,7 +53,7 @@ packs: $(STAMP)
 # Build the wheel, install it in a fresh virtual environment and run the CLI from outside the
 # source tree: a package-data file missing from the wheel fails here.
 wheel-smoke: $(STAMP)
-	rm -rf build/wheel-smoke && mkdir -p build/wheel-smoke
+	rm -rf build/wheel-smoke build/lib && mkdir -p build/wheel-smoke
 	$(PY) -m build --wheel --outdir build/wheel-smoke . > build/wheel-smoke/build.log 2>&1 || (cat build/wheel-smoke/build.log; exit 1)
 	$(PYTHON) -m venv build/wheel-smoke/venv
 	build/wheel-smoke/venv/bin/python -m pip install -q build/wheel-smoke/*.whl

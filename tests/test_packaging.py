@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -38,6 +39,7 @@ def expected_members() -> set[str]:
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    shutil.rmtree(REPO_ROOT / "build" / "lib", ignore_errors=True)  # see the stale-module test
     subprocess.run(
         [
             sys.executable,
@@ -62,8 +64,17 @@ def test_wheel_contains_every_module_and_data_file(wheel: Path) -> None:
         names = set(archive.namelist())
     missing = sorted(expected_members() - names)
     assert not missing, f"missing from the wheel: {missing[:20]}"
-    assert "govgate/schemas/policy.schema.json" in names
+    assert "govgate/support/schemas/policy.schema.json" in names
     assert any(n.startswith("govgate/policies/human-oversight/tests/") for n in names)
+
+
+def test_wheel_holds_no_module_without_a_source_file(wheel: Path) -> None:
+    # setuptools stages the build in build/lib and never empties it: a module deleted or moved
+    # in the source would otherwise ship on in the next wheel built from the same checkout.
+    with zipfile.ZipFile(wheel) as archive:
+        modules = {n for n in archive.namelist() if n.endswith(".py")}
+    stale = sorted(modules - expected_members())
+    assert not stale, f"in the wheel but not in the source: {stale[:20]}"
 
 
 def test_wheel_declares_the_console_script(wheel: Path) -> None:
