@@ -1,7 +1,7 @@
 """CLI of the audit dossier: `govgate dossier [PATH] --out FILE` and `govgate dossier verify FILE`.
 
-Thin: run a check (or, once connected, read the locker's latest run), hand the outcome to
-`govgate.outputs.dossier`, print what was written. `verify` prints
+Thin: read the locker's latest check run (`govgate.locker.latest_check_run`) or run a check,
+hand it to `govgate.outputs.dossier`, print what was written. `verify` prints
 `govgate.outputs.dossier.verify`'s checks.
 Human text goes to stderr, the JSON verification report (with `--format json`) to stdout.
 WeasyPrint, Jinja2 and pypdf are imported only inside the commands.
@@ -21,7 +21,10 @@ import click
 from govgate.support.errors import ExitCode
 
 if TYPE_CHECKING:
+    from govgate.core.config import Config
     from govgate.core.policy import PolicySet
+    from govgate.locker import LatestCheck
+    from govgate.outputs.dossier import DossierInput
     from govgate.outputs.dossier.verify import RecordedRun
 
 
@@ -165,59 +168,23 @@ def _dossier_input(
     prepared_by: str | None,
     no_cache: bool,
     fresh: bool,
-    progress: Any,
-) -> Any:
+    progress: TerminalProgress,
+) -> DossierInput:
     """From the locker's latest check run, or from a check run now (and recorded)."""
     from govgate.core.config import load_config
-    from govgate.core.evidence import utc_now
-    from govgate.core.loader import load_policy_set
-    from govgate.core.result import git_target
-    from govgate.locker import EvidenceLocker, locker_path
+    from govgate.locker import latest_check_run
     from govgate.outputs.dossier import dossier_input_from_outcome, dossier_input_from_run
-    from govgate.run.check import CheckOptions, get_registry, run_check
+    from govgate.run.check import CheckOptions, run_check
 
     root = path.resolve()
     config = load_config(root)
-    stored = locker_path(root, config)
-    if not fresh and not packs and stored.is_file():
-        with EvidenceLocker.open(stored, create=False) as locker:
-            seq = locker.latest_check()
-            if seq is not None:
-                shown = locker.show(seq)
-                record, locker_hash = shown["record"], shown["hash"]
-                evidence = locker.run_evidence(seq)
-        if seq is not None and record and record.get("result"):
-            result = record["result"]
-            registry = get_registry(_plugin_options(ctx))
-            names = [p["name"] for p in result.get("packs", [])]
-            policy_set: PolicySet | None = load_policy_set(registry, config, names, now=utc_now())
-            assert policy_set is not None
-            recorded = {p["name"]: p["digest"] for p in result.get("packs", [])}
-            current = {p.name: p.digest for p in policy_set.packs.values()}
-            if recorded != current:
-                click.echo(
-                    "govgate: note: the packs changed since that run; rule texts and owners "
-                    "are left out rather than shown from today's packs",
-                    err=True,
-                )
-                policy_set = None
-            target = result.get("target") or {}
-            commit = target.get("commit")
-            click.echo(
-                f"dossier of run #{seq} ({result.get('run', {}).get('finished_at')}, "
-                f"commit {(commit or 'unknown')[:10]}); `--fresh` checks again first",
-                err=True,
-            )
-            for warning in _state_warnings(seq, target, git_target(root)):
-                click.echo(f"govgate: warning: {warning}", err=True)
-            shown_run = {**result.get("run", {}), "id": seq, "hash": locker_hash}
-            return dossier_input_from_run(
-                {**result, "run": shown_run},
-                evidence,
-                policy_set,
-                root,
-                prepared_by=prepared_by,
-            )
+    latest = None if fresh or packs else latest_check_run(root, config, with_evidence=True)
+    if latest is not None:
+        policy_set = _run_policy_set(ctx, config, latest.result)
+        _announce_recorded_run(root, latest)
+        return dossier_input_from_run(
+            latest.result, latest.evidence, policy_set, root, prepared_by=prepared_by
+        )
     outcome = run_check(
         CheckOptions(
             root=path,
@@ -231,6 +198,44 @@ def _dossier_input(
         )
     )
     return dossier_input_from_outcome(outcome, prepared_by=prepared_by)
+
+
+def _run_policy_set(ctx: click.Context, config: Config, result: dict[str, Any]) -> PolicySet | None:
+    """The packs of a recorded run loaded now, or None (said on stderr) when they changed
+    since the run: today's rule texts and owners must not pass for the run's."""
+    from govgate.core.evidence import utc_now
+    from govgate.core.loader import load_policy_set
+    from govgate.run.check import get_registry
+
+    registry = get_registry(_plugin_options(ctx))
+    names = [p["name"] for p in result.get("packs", [])]
+    policy_set = load_policy_set(registry, config, names, now=utc_now())
+    recorded = {p["name"]: p["digest"] for p in result.get("packs", [])}
+    current = {p.name: p.digest for p in policy_set.packs.values()}
+    if recorded != current:
+        click.echo(
+            "govgate: note: the packs changed since that run; rule texts and owners "
+            "are left out rather than shown from today's packs",
+            err=True,
+        )
+        return None
+    return policy_set
+
+
+def _announce_recorded_run(root: Path, latest: LatestCheck) -> None:
+    """Say which recorded run the dossier reports, and why it may not be the current state."""
+    from govgate.core.result import git_target
+
+    result = latest.result
+    target = result.get("target") or {}
+    commit = target.get("commit")
+    click.echo(
+        f"dossier of run #{latest.seq} ({result.get('run', {}).get('finished_at')}, "
+        f"commit {(commit or 'unknown')[:10]}); `--fresh` checks again first",
+        err=True,
+    )
+    for warning in _state_warnings(latest.seq, target, git_target(root)):
+        click.echo(f"govgate: warning: {warning}", err=True)
 
 
 def _state_warnings(seq: int, target: dict[str, Any], now: dict[str, Any]) -> list[str]:

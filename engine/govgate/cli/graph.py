@@ -41,23 +41,14 @@ def latest_result(root: Path) -> dict[str, Any] | None:
     never invented. Everything else takes the document, wherever it came from.
     """
     from govgate.core.config import load_config
-    from govgate.locker import EvidenceLocker, locker_path
+    from govgate.locker import latest_check_run
     from govgate.run.check import CheckOptions, run_check
 
-    stored = locker_path(root, load_config(root))
+    config = load_config(root)
 
     def recorded() -> dict[str, Any] | None:
-        if not stored.is_file():
-            return None
-        with EvidenceLocker.open(stored, create=False) as locker:
-            seq = locker.latest_check()
-            shown = locker.show(seq) if seq is not None else None
-        record = (shown or {}).get("record") or {}
-        if shown is None or not isinstance(record.get("result"), dict):
-            return None
-        result: dict[str, Any] = record["result"]
-        result["run"] = {**result.get("run", {}), "id": shown["id"], "hash": shown["hash"]}
-        return result
+        latest = latest_check_run(root, config)
+        return latest.result if latest is not None else None
 
     # Read back what the locker holds even after a fresh run, so the document is always
     # the recorded one (the same bytes whichever command asks).

@@ -23,9 +23,10 @@ not a govgate locker is refused with a recovery hint and never overwritten.
 
 `EvidenceLocker` (facade.py) is what the other layers use; each job has its module: opening
 and schema (opening, schema, database), hashing (chain), records, the collector cache (cache),
-appending runs (store), reading them back (history), retention (prune), the verifiers (verify/)
-and export. Where the locker and its cache folder live is govgate.core.config's knowledge
-(`locker_path`, `cache_directory`): loading the config already needs it.
+appending runs (store), reading them back (history, and latest: a repository's newest check
+run), retention (prune), the verifiers (verify/) and export. Where the locker and its cache
+folder live is govgate.core.config's knowledge (`locker_path`, `cache_directory`): loading the
+config already needs it.
 """
 
 from govgate.core.config import cache_directory, locker_path
@@ -42,6 +43,7 @@ from govgate.locker.database import BUSY_TIMEOUT_SECONDS, LOCK_DEADLINE_SECONDS
 from govgate.locker.export import EXPORT_SCHEMA
 from govgate.locker.facade import EvidenceLocker
 from govgate.locker.failures import LockerError
+from govgate.locker.latest import LatestCheck, latest_check_run
 from govgate.locker.models import RecordedRun, RunSummary, Tombstone
 from govgate.locker.records import RECORD_FORMAT, build_run_record, citation
 from govgate.locker.schema import APPLICATION_ID, SCHEMA_VERSION
@@ -66,6 +68,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "TOMBSTONE_FORMAT",
     "EvidenceLocker",
+    "LatestCheck",
     "LockerError",
     "RecordedRun",
     "RunSummary",
@@ -76,6 +79,7 @@ __all__ = [
     "cache_directory",
     "chain_hash",
     "citation",
+    "latest_check_run",
     "ledger_step",
     "locker_path",
     "results_digest",

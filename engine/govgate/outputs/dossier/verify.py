@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from govgate.core.evidence import canonical_json, sha256_digest
-from govgate.outputs.dossier import (
+from govgate.outputs.dossier.formats import (
     MANIFEST_ATTACHMENT,
     MANIFEST_SCHEMA,
     RESULT_ATTACHMENT,
@@ -320,17 +320,42 @@ def verify_dossier(
 def _verify(
     report: DossierVerification, root: Path | None, recorded_run: RecordedRun | None
 ) -> None:
+    """Run the checks in order; one that leaves nothing to check further ends the run."""
+    reader = _read_pdf(report)
+    if reader is None or not _check_metadata(report, reader):
+        return
+    contents = _check_attachments(report, reader)
+    if contents is None:
+        return
+    _check_printed_digests(report, reader)
+    if len(contents) != len(XMP_DIGEST_PROPERTIES):
+        report.skip("manifest and result agree", "an attachment did not verify")
+        report.skip("result schema", "the result attachment did not verify")
+        if recorded_run is not None:
+            report.skip(f"recorded run {recorded_run.run_id}", "an attachment did not verify")
+        return
+    _check_contents(report, contents, root, recorded_run)
+
+
+def _read_pdf(report: DossierVerification) -> Any:
+    """The PDF reader, or None (and a failed check) when the file is not a readable PDF."""
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
-    pdf_path = report.path
     try:
-        reader = PdfReader(str(pdf_path), strict=False)
+        reader = PdfReader(str(report.path), strict=False)
         pages = len(reader.pages)
     except (OSError, PyPdfError, ValueError, KeyError, TypeError) as error:
         report.add("readable PDF", False, f"cannot be read as a PDF: {error}")
-        return
+        return None
     report.add("readable PDF", True, f"{pages} page(s)")
+    return reader
+
+
+def _check_metadata(report: DossierVerification, reader: Any) -> bool:
+    """PDF/A-3b identification and the digests recorded in the XMP metadata (kept in
+    `report.recorded`); False when no valid digests are recorded: nothing to compare with."""
+    from pypdf.errors import PyPdfError
 
     try:
         values, part, conformance = _xmp_values(reader)
@@ -345,7 +370,7 @@ def _verify(
     for name, prop in XMP_DIGEST_PROPERTIES.items():
         if prop in values:
             report.recorded[name] = values[prop]
-    if not report.add(
+    return report.add(
         "digests recorded",
         len(report.recorded) == len(XMP_DIGEST_PROPERTIES)
         and all(_DIGEST.fullmatch(v) for v in report.recorded.values()),
@@ -354,8 +379,16 @@ def _verify(
             ", ".join(f"{n} {d}" for n, d in sorted(report.recorded.items()))
             or f"no govgate digests (namespace {XMP_NAMESPACE}): not a govgate dossier"
         ),
-    ):
-        return
+    )
+
+
+def _check_attachments(report: DossierVerification, reader: Any) -> dict[str, bytes] | None:
+    """Exactly the two attachments, each once and hashing to its recorded digest.
+
+    Returns the content of each attachment that verified, or None when the attachments
+    cannot be read at all.
+    """
+    from pypdf.errors import PyPdfError
 
     try:
         # name -> the content of every attachment with that name (duplicates included)
@@ -364,7 +397,7 @@ def _verify(
         }
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError) as error:
         report.add("attachments", False, f"cannot be read: {error}")
-        return
+        return None
     extra = sorted(set(found) - set(XMP_DIGEST_PROPERTIES))
     report.add(
         "no other attachments",
@@ -376,47 +409,60 @@ def _verify(
     contents: dict[str, bytes] = {}
     for name in XMP_DIGEST_PROPERTIES:
         copies = found.get(name, [])
-        if len(copies) != 1:
-            report.add(
-                f"attachment {name}",
-                False,
-                "missing" if not copies else f"embedded {len(copies)} times; exactly one expected",
-            )
-            continue
-        digest = sha256_digest(copies[0])
-        report.attachments[name] = digest
-        expected = report.recorded[name]
-        if report.add(
-            f"attachment {name}",
-            digest == expected,
-            f"sha256 matches the metadata ({digest})"
-            if digest == expected
-            else f"sha256 is {digest} but the metadata records {expected}: the attachment was "
-            "changed after the dossier was written",
-        ):
+        if _check_attachment(report, name, copies):
             contents[name] = copies[0]
+    return contents
+
+
+def _check_attachment(report: DossierVerification, name: str, copies: list[bytes]) -> bool:
+    """One attachment: embedded once, and its sha256 the digest the metadata records."""
+    if len(copies) != 1:
+        return report.add(
+            f"attachment {name}",
+            False,
+            "missing" if not copies else f"embedded {len(copies)} times; exactly one expected",
+        )
+    digest = sha256_digest(copies[0])
+    report.attachments[name] = digest
+    expected = report.recorded[name]
+    return report.add(
+        f"attachment {name}",
+        digest == expected,
+        f"sha256 matches the metadata ({digest})"
+        if digest == expected
+        else f"sha256 is {digest} but the metadata records {expected}: the attachment was "
+        "changed after the dossier was written",
+    )
+
+
+def _check_printed_digests(report: DossierVerification, reader: Any) -> None:
+    """The recorded digests must also be printed on the verification page."""
+    from pypdf.errors import PyPdfError
 
     try:
         printed = _printed_digests(reader)
     except (PyPdfError, ValueError, KeyError, TypeError) as error:
         report.add("printed digests", False, f"the verification page cannot be read: {error}")
-    else:
-        absent = sorted(d for d in report.recorded.values() if d not in printed)
-        report.add(
-            "printed digests",
-            not absent,
-            "the verification page prints the recorded digests"
-            if not absent
-            else f"{absent[0]} is recorded in the metadata but not printed on the last "
-            f"{PRINTED_PAGES} pages",
-        )
-
-    if len(contents) != len(XMP_DIGEST_PROPERTIES):
-        report.skip("manifest and result agree", "an attachment did not verify")
-        report.skip("result schema", "the result attachment did not verify")
-        if recorded_run is not None:
-            report.skip(f"recorded run {recorded_run.run_id}", "an attachment did not verify")
         return
+    absent = sorted(d for d in report.recorded.values() if d not in printed)
+    report.add(
+        "printed digests",
+        not absent,
+        "the verification page prints the recorded digests"
+        if not absent
+        else f"{absent[0]} is recorded in the metadata but not printed on the last "
+        f"{PRINTED_PAGES} pages",
+    )
+
+
+def _check_contents(
+    report: DossierVerification,
+    contents: Mapping[str, bytes],
+    root: Path | None,
+    recorded_run: RecordedRun | None,
+) -> None:
+    """The verified attachments' JSON: manifest and result agree, the result is valid, and
+    it is the run the locker recorded when that run was supplied."""
     result = _load_json(RESULT_ATTACHMENT, contents[RESULT_ATTACHMENT], report)
     manifest = _load_json(MANIFEST_ATTACHMENT, contents[MANIFEST_ATTACHMENT], report)
     if result is None or manifest is None:

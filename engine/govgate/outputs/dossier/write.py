@@ -1,0 +1,94 @@
+"""Writing the dossier file: one self-contained HTML file or PDF/A-3b, replaced atomically, and
+the report of what was written."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from govgate.outputs.dossier.attachments import DossierAttachment
+from govgate.outputs.dossier.guard import FetchRecord
+from govgate.outputs.dossier.inputs import DossierInput
+from govgate.outputs.dossier.pdf import ProgressCallback, write_pdf
+from govgate.outputs.dossier.render import render_html, template_root
+from govgate.support.errors import UsageError
+
+
+@dataclass
+class DossierReport:
+    """What `render_dossier` wrote and what happened on the way."""
+
+    path: Path
+    format: str
+    size: int
+    pages: int | None
+    attachments: list[DossierAttachment]
+    fetches: list[FetchRecord]
+    warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> list[FetchRecord]:
+        return [r for r in self.fetches if not r.served]
+
+
+def write_atomically(path: Path, payload: bytes) -> None:
+    """Write next to the target and rename: a reader never sees half a dossier.
+
+    A write that fails (a full disk, a read-only folder) is a UsageError naming the file;
+    whatever was at `path` before stays as it was.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(payload)
+        tmp.replace(path)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot write the dossier: {exc.strerror}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def render_dossier(
+    inp: DossierInput,
+    out: Path,
+    *,
+    html: bool = False,
+    templates: Path | None = None,
+    progress: ProgressCallback | None = None,
+) -> DossierReport:
+    """Write the dossier to `out`: PDF/A-3b with attachments, or one self-contained HTML file."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    source, attachments, guard = render_html(
+        inp, mode="html" if html else "pdf", templates=templates
+    )
+    timings["html"] = time.perf_counter() - started
+    if html:
+        payload = source.encode("utf-8")
+        write_atomically(out, payload)
+        return DossierReport(
+            out, "html", len(payload), None, list(attachments), guard.records, seconds=timings
+        )
+    pdf = write_pdf(
+        source,
+        inp,
+        attachments,
+        base=templates if templates is not None else template_root() / "dossier",
+        guard=guard,
+        progress=progress,
+        timings=timings,
+    )
+    write_atomically(out, pdf.payload)
+    return DossierReport(
+        out,
+        "pdf",
+        len(pdf.payload),
+        pdf.pages,
+        list(attachments),
+        guard.records,
+        warnings=pdf.warnings,
+        seconds=timings,
+    )

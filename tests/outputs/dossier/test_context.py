@@ -1,0 +1,77 @@
+"""The sections' data as the whole document shows it: "not available" when the evidence is
+absent, the collected evidence when present, and what the run's result says."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from outputs.dossier.harness import html_of, text_of, without_section_evidence
+
+from govgate.outputs.dossier import DossierInput, build_context
+
+
+def test_sections_without_their_evidence_say_not_available(example_input: DossierInput) -> None:
+    html = html_of(without_section_evidence(example_input))
+    text = re.sub(r"<[^>]+>", " ", html)
+    text = re.sub(r"\s+", " ", text)
+    assert "Not available: no fairness analysis (evidence kind fairness.analysis)" in text
+    assert "Not available: no decision-log summary (evidence kind decision_log.summary)" in text
+    assert "Not available: no attestation (evidence kind attestation)" in text
+    assert "Not available: the git history of governance files" in text
+    assert "Not available: no model card was collected in this run" in text
+    if example_input.result["readiness"] is None:
+        assert "Not available: the production-readiness score is computed only when" in text
+    # invented content would be worse than a gap: no group, no chart, no signature names
+    assert "<svg" not in html
+    assert "Dana Sponsor" not in html
+
+
+def test_rich_sections_show_the_collected_evidence(rich_input: DossierInput) -> None:
+    html = html_of(rich_input)
+    # fairness: per-group table with undefined rates as "undefined", never 0
+    assert "female" in html and "0.420" in html and "0.700 ▼" in html
+    assert "undefined" in html
+    assert "excluded (small group)" in html
+    assert "Demographic parity difference" in html and "0.180" in html
+    assert "Intersection: sex×age" in html
+    # decision logs, attestations, git approvals, model card
+    assert "120345" in html and "0.973" in html
+    assert "Dana Sponsor" in html and "Executive sponsor" in html
+    assert "Pat Approver" in html and "(unsigned)" in html
+    assert "Loan scoring model" in html and "812 words" in html
+    assert "limitations" in html
+
+
+def test_without_the_policy_set_owners_and_rules_say_so(example_input: DossierInput) -> None:
+    html = html_of(dataclasses.replace(example_input, policy_set=None))
+    assert "not available: policies not loaded" in html
+    # the matrix falls back to the result's links
+    context = build_context(dataclasses.replace(example_input, policy_set=None), (), mode="html")
+    assert context["traceability"]["tables"]
+
+
+def test_readiness_score_and_band_are_shown_when_scored(example_input: DossierInput) -> None:
+    result = dict(example_input.result)
+    result["readiness"] = {"score": 8, "of": 12, "band": "close", "criteria": {}}
+    html = html_of(dataclasses.replace(example_input, result=result))
+    assert "8 / 12" in html
+    assert "<strong>close</strong>" in html
+    assert "◀ this system" in html
+
+
+def test_cover_and_scope_say_when_the_run_had_uncommitted_changes(
+    example_input: DossierInput,
+) -> None:
+    def target(dirty: object) -> DossierInput:
+        result = dict(example_input.result)
+        result["target"] = {**result["target"], "dirty": dirty}
+        return dataclasses.replace(example_input, result=result)
+
+    flagged = text_of(html_of(target(True)))
+    assert "uncommitted changes present at the time of the run" in flagged
+    clean = text_of(html_of(target(False)))
+    assert "uncommitted changes present" not in clean
+    assert "no uncommitted changes to tracked files at the time of the run" in clean
+    # results of older versions carry no flag: nothing is claimed either way
+    assert "uncommitted changes" not in text_of(html_of(target(None)))
