@@ -174,7 +174,7 @@ class BaseWatchingContext(CollectContext):
 _VALIDATORS: dict[int, tuple[Any, Any]] = {}
 
 
-def _validator_for(schema: Any) -> Any:
+def validator_for(schema: Any) -> Any:
     """One compiled validator per schema object (schemas live as long as the registry)."""
     cached = _VALIDATORS.get(id(schema))
     if cached is None or cached[0] is not schema:
@@ -192,7 +192,7 @@ def validate_evidence(item: Evidence, schema: Any) -> str | None:
     from govgate.support.schemas import json_path
 
     errors = sorted(
-        _validator_for(schema).iter_errors(item.data), key=lambda e: list(e.absolute_path)
+        validator_for(schema).iter_errors(item.data), key=lambda e: list(e.absolute_path)
     )
     if not errors:
         return None

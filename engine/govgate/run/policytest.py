@@ -450,11 +450,11 @@ def _shape_problem(data: Any, schema: Any) -> tuple[str, str] | None:
     """
     if not schema or data is None:
         return None
-    from govgate.run.collect import _validator_for
+    from govgate.run.collect import validator_for
     from govgate.support.schemas import json_path
 
     for error in sorted(
-        _validator_for(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
+        validator_for(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
     ):
         if error.validator == "required":
             continue
