@@ -590,15 +590,15 @@ OUTPUT_FILES = {
 
 
 def validate_outputs(directory: Path) -> dict[str, Any]:
-    """Every format's file parsed and validated the way tests/reporters/ validates it."""
+    """Every format's file parsed and validated the way tests/outputs/reporters/ validates it."""
     import xml.etree.ElementTree as ET
 
     from jsonschema import Draft202012Validator
     from junitparser import JUnitXml
-    from reporters.test_github import parse_line
-    from reporters.test_markdown import GITHUB_COMMENT_LIMIT, to_html
-    from reporters.test_oscal import validator as oscal_validator
-    from reporters.test_sarif import validator as sarif_validator
+    from outputs.reporters.test_github import parse_line
+    from outputs.reporters.test_markdown import GITHUB_COMMENT_LIMIT, to_html
+    from outputs.reporters.test_oscal import validator as oscal_validator
+    from outputs.reporters.test_sarif import validator as sarif_validator
     from trestle.oscal.assessment_results import AssessmentResults
 
     from govgate.support.schemas import load_schema

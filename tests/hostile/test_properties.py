@@ -761,8 +761,8 @@ def test_the_locker_property_was_run(reliability) -> None:
 @pytest.fixture(scope="module")
 def base_result(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A real result document: the reporter tests' `rich` scenario, checked once."""
-    from reporters.conftest import GATES, WAIVERS
-    from reporters.conftest import PACK as RICH_PACK
+    from outputs.reporters.conftest import GATES, WAIVERS
+    from outputs.reporters.conftest import PACK as RICH_PACK
 
     from conftest import git
 

@@ -1,11 +1,37 @@
-"""`govgate explain RULE` as text: everything about one rule, for the engineer staring at a
-failure."""
+"""`govgate explain RULE`: everything about one rule, for the engineer staring at a failure."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
 import yaml
 
-from govgate.core.explain import RuleExplanation
+from govgate.cli.common import plugin_options
+
+if TYPE_CHECKING:
+    from govgate.core.explain import RuleExplanation
+
+
+def register(main: click.Group) -> None:
+    main.add_command(explain)
+
+
+@click.command("explain")
+@click.argument("rule_id")
+@click.option(
+    "--path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Repository whose govgate.yaml sets packs and parameters.",
+)
+@click.pass_context
+def explain(ctx: click.Context, rule_id: str, path: Path | None) -> None:
+    """Show what RULE checks, why, on which evidence, and how to fix it."""
+    from govgate.core.explain import explain_rule
+
+    click.echo(render_explanation(explain_rule(rule_id, path, plugin_options(ctx))))
 
 
 def render_explanation(facts: RuleExplanation) -> str:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from govgate.cli.common import plugin_options
 from govgate.support.errors import UsageError
 
 if TYPE_CHECKING:
@@ -124,10 +125,6 @@ def repo_relative(path: str, root: Path) -> str:
         return inside.relative_to(real_root).as_posix()
     except ValueError:
         raise UsageError(f"{path}: points outside the repository {root}") from None
-
-
-def _plugin_options(ctx: click.Context) -> tuple[str, ...]:
-    return tuple((ctx.find_root().obj or {}).get("plugin_options", ()))
 
 
 def _emit(payload: str, output: Path | None = None) -> None:
@@ -369,7 +366,7 @@ def trace_command(ctx: click.Context, ident: str, path: Path | None, fmt: str) -
     if path is None:
         path = find_repository(Path(ident)) if Path(ident).exists() else None
         path = path or Path()
-    loaded = load_graph(path, _plugin_options(ctx))
+    loaded = load_graph(path, plugin_options(ctx))
     graph = loaded.graph
     try:
         node = find_node(graph, ident)
@@ -406,7 +403,7 @@ def coverage_command(ctx: click.Context, path: Path, fmt: str) -> None:
     """
     from govgate.analysis.graph import coverage_report
 
-    report = coverage_report(load_graph(path, _plugin_options(ctx)).graph)
+    report = coverage_report(load_graph(path, plugin_options(ctx)).graph)
     if fmt == "json":
         _emit(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     else:
@@ -438,7 +435,7 @@ def impact_command(ctx: click.Context, paths: tuple[str, ...], repo: Path | None
         repo = find_repository(Path(paths[0]))
         if repo is None:
             raise UsageError(f"{paths[0]}: no govgate.yaml in any folder above it; pass --repo DIR")
-    loaded = load_graph(repo, _plugin_options(ctx))
+    loaded = load_graph(repo, plugin_options(ctx))
     relative: list[str] = []
     for raw in paths:
         rel = repo_relative(raw, loaded.root)
@@ -470,5 +467,5 @@ def graph_command(ctx: click.Context, path: Path, fmt: str, output: Path | None)
     """The whole traceability graph for other tools, with statuses from the latest run."""
     from govgate.outputs.graph_export import EXPORTS
 
-    graph = load_graph(path, _plugin_options(ctx)).graph
+    graph = load_graph(path, plugin_options(ctx)).graph
     _emit(EXPORTS[fmt](graph), output)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from govgate.cli.common import plugin_options
 from govgate.core.scaffold import RISK_TIERS
 
 
@@ -52,10 +53,9 @@ def init_command(
     from govgate.core.scaffold import init_project, render_report
     from govgate.run.check import get_registry
 
-    plugin_options = tuple((ctx.find_root().obj or {}).get("plugin_options", ()))
     result = init_project(
         path,
-        registry=get_registry(plugin_options),
+        registry=get_registry(plugin_options(ctx)),
         risk=risk,
         packs=list(packs) or None,
         name=name,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from govgate.cli.common import plugin_options
 from govgate.support.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -20,10 +21,6 @@ if TYPE_CHECKING:
 
 #: Problems printed by `verify` before "... and N more" (the JSON report has them all).
 SHOWN_PROBLEMS = 20
-
-
-def _plugin_options(ctx: click.Context) -> tuple[str, ...]:
-    return tuple((ctx.find_root().obj or {}).get("plugin_options", ()))
 
 
 def _open_repository_locker(repo: Path) -> EvidenceLocker:
@@ -59,7 +56,7 @@ def collect(ctx: click.Context, path: Path, packs: tuple[str, ...], no_cache: bo
     options = CheckOptions(
         root=path,
         packs=list(packs) or None,
-        plugin_options=_plugin_options(ctx),
+        plugin_options=plugin_options(ctx),
         use_cache=not no_cache,
     )
     outcome = run_collect(options)

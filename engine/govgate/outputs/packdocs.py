@@ -100,15 +100,10 @@ def read_pack(folder: Path) -> PackSource:
 
 
 def builtin_packs(registry: Registry) -> dict[str, Path]:
-    """The registry's packs that ship with govgate (name → folder), by name."""
-    from govgate.builtin import builtin_pack_folders
-
-    shipped = {folder.resolve() for folder in builtin_pack_folders()}
-    return {
-        name: folder
-        for name, folder in sorted(registry.packs.items())
-        if Path(folder).resolve() in shipped
-    }
+    """The registry's packs that ship with govgate (name → folder), by name: those a built-in
+    plugin provides (the registry records the one plugin that provides each pack name)."""
+    shipped = {name for info in registry.plugins if info.builtin for name in info.packs}
+    return {name: folder for name, folder in sorted(registry.packs.items()) if name in shipped}
 
 
 def build_catalogue(registry: Registry, packs: Mapping[str, Path]) -> Catalogue:
@@ -266,6 +261,18 @@ def _rule_lines(rule: dict[str, Any], catalogue: Catalogue) -> list[str]:
 def render_pack_page(catalogue: Catalogue, name: str) -> str:
     """The Markdown page of one pack."""
     pack = catalogue.packs[name]
+    out = _pack_intro(pack, name)
+    out += _requirements_section(catalogue, pack)
+    out += _controls_section(catalogue, pack, name)
+    out += _mappings_section(catalogue, pack)
+    out += _rules_section(catalogue, pack)
+    out += _evidence_section(catalogue, pack)
+    out += _parameters_section(pack, name)
+    return "\n".join(out)
+
+
+def _pack_intro(pack: PackSource, name: str) -> list[str]:
+    """Title, the do-not-edit marker, the pack's size, what it maps, and its description."""
     header = pack.header
     out = [
         f"# `{name}`: {header.get('title', '')}",
@@ -282,8 +289,11 @@ def render_pack_page(catalogue: Catalogue, name: str) -> str:
         out += ["Maps controls of: " + ", ".join(f"`{u}`" for u in header["uses"]), ""]
     if header.get("description"):
         out += [" ".join(str(header["description"]).split()), ""]
+    return out
 
-    out += ["## Requirements", ""]
+
+def _requirements_section(catalogue: Catalogue, pack: PackSource) -> list[str]:
+    out = ["## Requirements", ""]
     if pack.requirements:
         out += [
             "| id | title | framework | reference | applies when | controls (pack) |",
@@ -299,8 +309,11 @@ def render_pack_page(catalogue: Catalogue, name: str) -> str:
     else:
         out.append("This pack declares no requirements of its own.")
     out.append("")
+    return out
 
-    out += ["## Controls", ""]
+
+def _controls_section(catalogue: Catalogue, pack: PackSource, name: str) -> list[str]:
+    out = ["## Controls", ""]
     if pack.controls:
         out += ["| id | title | owner | satisfies |", "|---|---|---|---|"]
         for raw in pack.controls:
@@ -311,28 +324,34 @@ def render_pack_page(catalogue: Catalogue, name: str) -> str:
     else:
         out.append("This pack has no controls of its own.")
     out.append("")
+    return out
 
-    if pack.mappings:
-        out += [
-            "## Mappings",
-            "",
-            "Existing controls this pack attaches to its requirements:",
-            "",
-            "| control | pack | title | satisfies here |",
-            "|---|---|---|---|",
-        ]
-        titles = {
-            c["id"]: c["title"] for source in catalogue.packs.values() for c in source.controls
-        }
-        for raw in pack.mappings:
-            owner = catalogue.control_pack.get(raw["control"], "?")
-            out.append(
-                f"| {raw['control']} | {owner} | {cell(titles.get(raw['control'], ''))} "
-                f"| {cell(', '.join(raw['satisfies']))} |"
-            )
-        out.append("")
 
-    out += ["## Rules", ""]
+def _mappings_section(catalogue: Catalogue, pack: PackSource) -> list[str]:
+    """Other packs' controls this pack links to its requirements; nothing when there are none."""
+    if not pack.mappings:
+        return []
+    out = [
+        "## Mappings",
+        "",
+        "Existing controls this pack attaches to its requirements:",
+        "",
+        "| control | pack | title | satisfies here |",
+        "|---|---|---|---|",
+    ]
+    titles = {c["id"]: c["title"] for source in catalogue.packs.values() for c in source.controls}
+    for raw in pack.mappings:
+        owner = catalogue.control_pack.get(raw["control"], "?")
+        out.append(
+            f"| {raw['control']} | {owner} | {cell(titles.get(raw['control'], ''))} "
+            f"| {cell(', '.join(raw['satisfies']))} |"
+        )
+    out.append("")
+    return out
+
+
+def _rules_section(catalogue: Catalogue, pack: PackSource) -> list[str]:
+    out = ["## Rules", ""]
     if pack.rules:
         for raw in pack.rules:
             out += _rule_lines(raw, catalogue)
@@ -341,8 +360,11 @@ def render_pack_page(catalogue: Catalogue, name: str) -> str:
             "This pack has no rules of its own; its requirements are answered by mapped controls.",
             "",
         ]
+    return out
 
-    out += ["## Evidence", ""]
+
+def _evidence_section(catalogue: Catalogue, pack: PackSource) -> list[str]:
+    out = ["## Evidence", ""]
     kinds = _kinds_read(pack.rules)
     if kinds:
         out += ["| kind | collector | expected at | read by |", "|---|---|---|---|"]
@@ -356,8 +378,11 @@ def render_pack_page(catalogue: Catalogue, name: str) -> str:
     else:
         out.append("This pack reads no evidence itself.")
     out.append("")
+    return out
 
-    out += ["## Parameters", ""]
+
+def _parameters_section(pack: PackSource, name: str) -> list[str]:
+    out = ["## Parameters", ""]
     if pack.params:
         out += [
             f"Override them in `govgate.yaml` under `params: {{{name}: {{...}}}}`.",
@@ -372,7 +397,7 @@ def render_pack_page(catalogue: Catalogue, name: str) -> str:
     else:
         out.append("This pack has no parameters.")
     out.append("")
-    return "\n".join(out)
+    return out
 
 
 def _kinds_read(rules: Iterable[dict[str, Any]]) -> dict[str, list[str]]:

@@ -1,7 +1,7 @@
 """One `govgate check`: config → plugins → packs → collect → evaluate → waive → roll up.
 
-Every stage takes plain data from the one before (DESIGN §2). The CLI, `policy test`, the
-dossier and the benchmarks all go through `run_check`, so there is one definition of a run.
+Every stage takes plain data from the one before. The CLI, `policy test`, the dossier and the
+benchmarks all go through `run_check`, so there is one definition of a run.
 """
 
 from __future__ import annotations
@@ -132,29 +132,14 @@ def _run_check(
     now = options.now or utc_now()
     started = utc_now()
     root = config.root
-    from_ref = review is not None and review.policy_config is not None
     policies = policy_config or (review.policy_config if review is not None else None) or config
     cache_dir = _pack_cache_dir(options, root, config)
-    try:
-        policy_set = load_policy_set(
-            registry,
-            policies,
-            options.packs,
-            now=now,
-            param_overrides=options.param_overrides,
-            cache_dir=cache_dir,
-        )
-    except GovgateError as exc:
-        if review is None or not from_ref:
-            raise
-        raise review.relabel(exc) from None
+    policy_set = _load_policies(options, registry, policies, now, cache_dir, review)
     # The locker is opened before collecting, so a damaged one stops the run before any work.
     # If the run then fails, the unclosed connection is released with the object; nothing
     # was written, because the run and its cache entries are committed together at the end.
     locker = open_locker(root, config) if options.use_locker else None
-    cache: CollectorCache | None = locker if options.use_cache else None
-    if cache_factory is not None:
-        cache = cache_factory(config) if options.use_cache else None
+    cache = _collector_cache(options, config, locker, cache_factory)
     collection = _collect(
         options,
         config,
@@ -167,6 +152,72 @@ def _run_check(
         base_commit=review.base_commit if review is not None else None,
     )
     findings = evaluate_collection(policy_set, collection.evidence, config.system, now)
+    waivers = _waive(findings, policies, now, cache_dir, review)
+    if review is not None:
+        base_policies = policy_config or review.policy_config
+        _mark_new(review, options, registry, base_policies, collection, findings, now)
+    fail_on = options.fail_on or policies.fail_on
+    result = _result(
+        options, config, policy_set, collection, findings, waivers, fail_on, started, now
+    )
+    if review is not None:
+        result["changes"] = review.section(
+            config, policy_set, policies.root, registry, result, new_only=options.new_only
+        )
+    if locker is not None:
+        recorded = record_run(
+            locker, "check", options, config, policy_set, collection, now, result, fail_on
+        )
+        result["run"].update(id=recorded.seq, hash=recorded.hash)
+    return CheckOutcome(result, config, policy_set, registry, collection, findings, waivers)
+
+
+def _load_policies(
+    options: CheckOptions,
+    registry: Registry,
+    policies: Config,
+    now: datetime,
+    cache_dir: Path | None,
+    review: ChangeReview | None,
+) -> PolicySet:
+    """The packs `policies` enables; an error in REF's (--policies-from) says it is REF's."""
+    try:
+        return load_policy_set(
+            registry,
+            policies,
+            options.packs,
+            now=now,
+            param_overrides=options.param_overrides,
+            cache_dir=cache_dir,
+        )
+    except GovgateError as exc:
+        if review is None or review.policy_config is None:
+            raise
+        raise review.relabel(exc) from None
+
+
+def _collector_cache(
+    options: CheckOptions,
+    config: Config,
+    locker: EvidenceLocker | None,
+    cache_factory: Callable[[Config], CollectorCache | None] | None,
+) -> CollectorCache | None:
+    """Where collector output is reused from: the locker, or the caller's cache; none with
+    --no-cache."""
+    cache: CollectorCache | None = locker if options.use_cache else None
+    if cache_factory is not None:
+        cache = cache_factory(config) if options.use_cache else None
+    return cache
+
+
+def _waive(
+    findings: list[Finding],
+    policies: Config,
+    now: datetime,
+    cache_dir: Path | None,
+    review: ChangeReview | None,
+) -> list[Waiver]:
+    """Load the waivers and apply them to `findings`; a change's own need approval."""
     waivers = load_waivers(
         policies.root,
         policies.waivers,
@@ -177,44 +228,108 @@ def _run_check(
     if review is not None:
         review.check_waiver_approvals(waivers, policies.waivers)
     apply_waivers(findings, waivers, now)
-    if review is not None:
-        base_policies = policy_config or review.policy_config
+    return waivers
 
-        def check_base(tree: Path) -> list[Finding]:
-            # The same check on the commit the change started from: nothing cached or
-            # recorded there, the same policies (REF's with --policies-from) and the same time.
-            base_options = replace(
-                options,
-                root=tree,
-                now=now,
-                base_ref=None,
-                policies_from=None,
-                new_only=False,
-                use_cache=False,
-                use_locker=False,
-                progress=None,
-            )
-            return run_check(
-                base_options,
-                registry=registry,
-                policy_config=base_policies,
-            ).findings
 
-        files_by_digest = {
-            item.digest: item.source.all_files() for item in collection.evidence.all()
-        }
+def _mark_new(
+    review: ChangeReview,
+    options: CheckOptions,
+    registry: Registry,
+    base_policies: Config | None,
+    collection: Collection,
+    findings: list[Finding],
+    now: datetime,
+) -> None:
+    """Flag each finding the change introduced as `new`, against a check of the base."""
 
-        def read_from(finding: Finding) -> list[str]:
-            return [f for ref in finding.evidence for f in files_by_digest.get(ref["digest"], [])]
+    def check_base(tree: Path) -> list[Finding]:
+        # The same check on the commit the change started from: nothing cached or
+        # recorded there, the same policies (REF's with --policies-from) and the same time.
+        base_options = replace(
+            options,
+            root=tree,
+            now=now,
+            base_ref=None,
+            policies_from=None,
+            new_only=False,
+            use_cache=False,
+            use_locker=False,
+            progress=None,
+        )
+        return run_check(
+            base_options,
+            registry=registry,
+            policy_config=base_policies,
+        ).findings
 
-        review.mark_new(findings, check_base, read_from)
+    files_by_digest = {item.digest: item.source.all_files() for item in collection.evidence.all()}
+
+    def read_from(finding: Finding) -> list[str]:
+        return [f for ref in finding.evidence for f in files_by_digest.get(ref["digest"], [])]
+
+    review.mark_new(findings, check_base, read_from)
+
+
+def _result(
+    options: CheckOptions,
+    config: Config,
+    policy_set: PolicySet,
+    collection: Collection,
+    findings: list[Finding],
+    waivers: list[Waiver],
+    fail_on: str,
+    started: datetime,
+    now: datetime,
+) -> dict[str, Any]:
+    """The result document (`govgate/result/v1`) of the run, before any review or recording."""
+    root = config.root
     controls, requirements, readiness = roll_up(policy_set, findings, config.system)
-    fail_on = options.fail_on or policies.fail_on
     gate = gate_status(findings, fail_on, new_only=options.new_only)
+    manifest = _evidence_manifest(collection.evidence, findings, policy_set)
+    return build_result(
+        root=root,
+        target={**git_target(root), "prefix": git_prefix(root)},
+        started_at=format_timestamp(started),
+        finished_at=format_timestamp(utc_now()),
+        fail_on=fail_on,
+        gate=gate,
+        findings=findings,
+        controls=[c.to_json() for c in controls],
+        requirements=[r.to_json() for r in requirements],
+        readiness=readiness,
+        packs=_pack_entries(policy_set),
+        params=policy_set.params,
+        system=config.system,
+        waivers=[w.to_json(now.date()) for w in waivers],
+        diagnostics=[d.to_json() for d in collection.diagnostics],
+        collectors=[r.to_json() for r in collection.runs],
+        evidence=manifest,
+        extra={"fairness": fairness_section(collection.evidence.by_kind.get(FAIRNESS_KIND, []))},
+    )
+
+
+def _pack_entries(policy_set: PolicySet) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.name,
+            "version": p.version,
+            "title": p.title,
+            "digest": p.digest,
+            "builtin": p.builtin,
+        }
+        for p in policy_set.packs.values()
+    ]
+
+
+def _evidence_manifest(
+    evidence: EvidenceSet, findings: list[Finding], policy_set: PolicySet
+) -> list[dict[str, Any]]:
+    """One entry per evidence item, by kind and subject: where it came from, whether a finding
+    cites it and, when a rule limits its age, when it goes stale."""
     used = {ref["digest"] for f in findings for ref in f.evidence}
     expiry = _expiry_limits(policy_set)
-    evidence_manifest: list[dict[str, Any]] = []
-    for item in sorted(collection.evidence.all(), key=lambda e: (e.kind, e.subject, e.digest)):
+    manifest: list[dict[str, Any]] = []
+    for item in sorted(evidence.all(), key=lambda e: (e.kind, e.subject, e.digest)):
         entry: dict[str, Any] = {
             "digest": item.digest,
             "kind": item.kind,
@@ -228,46 +343,8 @@ def _run_check(
         expires = _expires(item, expiry.get(item.kind))
         if expires is not None:
             entry["expires"] = expires
-        evidence_manifest.append(entry)
-    result = build_result(
-        root=root,
-        target={**git_target(root), "prefix": git_prefix(root)},
-        started_at=format_timestamp(started),
-        finished_at=format_timestamp(utc_now()),
-        fail_on=fail_on,
-        gate=gate,
-        findings=findings,
-        controls=[c.to_json() for c in controls],
-        requirements=[r.to_json() for r in requirements],
-        readiness=readiness,
-        packs=[
-            {
-                "name": p.name,
-                "version": p.version,
-                "title": p.title,
-                "digest": p.digest,
-                "builtin": p.builtin,
-            }
-            for p in policy_set.packs.values()
-        ],
-        params=policy_set.params,
-        system=config.system,
-        waivers=[w.to_json(now.date()) for w in waivers],
-        diagnostics=[d.to_json() for d in collection.diagnostics],
-        collectors=[r.to_json() for r in collection.runs],
-        evidence=evidence_manifest,
-        extra={"fairness": fairness_section(collection.evidence.by_kind.get(FAIRNESS_KIND, []))},
-    )
-    if review is not None:
-        result["changes"] = review.section(
-            config, policy_set, policies.root, registry, result, new_only=options.new_only
-        )
-    if locker is not None:
-        recorded = record_run(
-            locker, "check", options, config, policy_set, collection, now, result, fail_on
-        )
-        result["run"].update(id=recorded.seq, hash=recorded.hash)
-    return CheckOutcome(result, config, policy_set, registry, collection, findings, waivers)
+        manifest.append(entry)
+    return manifest
 
 
 def _pack_cache_dir(options: CheckOptions, root: Path, config: Config) -> Path | None:

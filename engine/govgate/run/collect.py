@@ -14,6 +14,7 @@ import hashlib
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -173,7 +174,7 @@ class BaseWatchingContext(CollectContext):
 _VALIDATORS: dict[int, tuple[Any, Any]] = {}
 
 
-def _validator_for(schema: Any) -> Any:
+def validator_for(schema: Any) -> Any:
     """One compiled validator per schema object (schemas live as long as the registry)."""
     cached = _VALIDATORS.get(id(schema))
     if cached is None or cached[0] is not schema:
@@ -191,7 +192,7 @@ def validate_evidence(item: Evidence, schema: Any) -> str | None:
     from govgate.support.schemas import json_path
 
     errors = sorted(
-        _validator_for(schema).iter_errors(item.data), key=lambda e: list(e.absolute_path)
+        validator_for(schema).iter_errors(item.data), key=lambda e: list(e.absolute_path)
     )
     if not errors:
         return None
@@ -320,157 +321,273 @@ def _collect_evidence(
     max_age_by_kind: Mapping[str, timedelta] | None,
     backend: BackendHandle | None,
 ) -> Collection:
-    import time
-
-    evidence = EvidenceSet()
-    collection = Collection(evidence=evidence)
-    files = RepoFiles(root)
-    by_collector: dict[str, list[EvidenceKind]] = {}
-    for name in sorted(needed):
-        declared = kinds.get(name)
-        if declared is None:
-            continue  # the loader already refused undeclared kinds
-        if declared.collector not in registry.collectors:
-            hint = f" ({declared.install_hint})" if declared.install_hint else ""
-            evidence.unavailable_kinds[name] = (
-                f"evidence kind '{name}' is produced by collector '{declared.collector}', "
-                f"which is not installed{hint}"
-            )
-            collection.runs.append(
-                CollectorRun(declared.collector, "-", [name], "missing", message="not installed")
-            )
-            continue
-        by_collector.setdefault(declared.collector, []).append(declared)
+    collecting = _Collecting(
+        registry=registry,
+        kinds=kinds,
+        needed=needed,
+        files=RepoFiles(root),
+        system=system,
+        settings=settings,
+        now=now,
+        base_ref=base_ref,
+        base_commit=base_commit,
+        cache=cache,
+        progress=progress,
+        max_age_by_kind=max_age_by_kind or {},
+        backend=backend,
+    )
+    by_collector = collecting.plan()
     limit = timeout or float(os.environ.get("GOVGATE_COLLECTOR_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
     for collector_name, wanted in sorted(by_collector.items()):
-        cls: type[Collector] = registry.collectors[collector_name]
-        ctx = BaseWatchingContext(
-            root=files.root,
+        collecting.run_collector(registry.collectors[collector_name], wanted, limit)
+    collecting.finish(by_collector)
+    return collecting.collection
+
+
+@dataclass
+class _Collecting:
+    """One collection in progress: what every collector of the run shares, and its result."""
+
+    registry: Registry
+    kinds: dict[str, EvidenceKind]
+    needed: set[str]
+    files: RepoFiles
+    system: dict[str, Any]
+    settings: dict[str, dict[str, Any]]
+    now: datetime
+    base_ref: str | None
+    base_commit: str | None
+    cache: CollectorCache | None
+    progress: Any
+    max_age_by_kind: Mapping[str, timedelta]
+    backend: BackendHandle | None
+    collection: Collection = field(default_factory=lambda: Collection(evidence=EvidenceSet()))
+
+    @property
+    def evidence(self) -> EvidenceSet:
+        return self.collection.evidence
+
+    def plan(self) -> dict[str, list[EvidenceKind]]:
+        """The needed kinds by installed collector; a kind whose collector is missing is
+        recorded as unavailable (its rules fail naming the collector) instead."""
+        by_collector: dict[str, list[EvidenceKind]] = {}
+        for name in sorted(self.needed):
+            declared = self.kinds.get(name)
+            if declared is None:
+                continue  # the loader already refused undeclared kinds
+            if declared.collector not in self.registry.collectors:
+                hint = f" ({declared.install_hint})" if declared.install_hint else ""
+                self.evidence.unavailable_kinds[name] = (
+                    f"evidence kind '{name}' is produced by collector '{declared.collector}', "
+                    f"which is not installed{hint}"
+                )
+                self.collection.runs.append(
+                    CollectorRun(
+                        declared.collector, "-", [name], "missing", message="not installed"
+                    )
+                )
+                continue
+            by_collector.setdefault(declared.collector, []).append(declared)
+        return by_collector
+
+    def run_collector(self, cls: type[Collector], wanted: list[EvidenceKind], limit: float) -> None:
+        """Collect (or serve from the cache) one collector's kinds, check and keep its output.
+
+        Whatever goes wrong becomes the collector's `error` status, never an exception.
+        """
+        ctx = self._context(cls, wanted)
+        run = CollectorRun(cls.name, cls.version, [k.name for k in wanted], "ok")
+        uses = self.backend.uses if self.backend is not None else 0
+        started = time.perf_counter()
+        try:
+            produced, fingerprint = self._produce(cls, ctx, wanted, run, limit)
+            run.fingerprint = fingerprint
+        except CollectorError as exc:
+            self._fail(cls, run, str(exc))
+        except Exception as exc:  # a crashing collector must never look like a pass
+            self._fail(cls, run, f"{type(exc).__name__}: {exc}")
+        else:
+            checked = self._accept(cls, wanted, produced, run)
+            if fingerprint is not None and run.status == "ok" and not self._read_remote(uses):
+                self._remember(cls, ctx, fingerprint, checked)
+        run.seconds = time.perf_counter() - started
+        self.collection.runs.append(run)
+        self.collection.diagnostics.extend(ctx.diagnostics)
+
+    def finish(self, by_collector: dict[str, list[EvidenceKind]]) -> None:
+        """Report the files the repository view refused; drop a failed collector's evidence."""
+        for path, reason in sorted(self.files.refused.items()):
+            self.collection.diagnostics.append(Diagnostic("govgate", path, None, reason, "warning"))
+        if any(name in self.evidence.failed_collectors for name in by_collector):
+            # Evidence from a collector that failed half-way is not trusted at all.
+            for name in self.evidence.failed_collectors:
+                for kind_name in [k.name for k in by_collector.get(name, [])]:
+                    self.evidence.by_kind.pop(kind_name, None)
+
+    def _context(self, cls: type[Collector], wanted: list[EvidenceKind]) -> BaseWatchingContext:
+        return BaseWatchingContext(
+            root=self.files.root,
             collector=cls.name,
             collector_version=cls.version,
             kinds=wanted,
-            settings=dict(settings.get(cls.name, {})),
-            system=system,
-            files=files,
-            base_ref=base_ref,
-            now=now,
-            progress=progress,
-            backend=backend,
+            settings=dict(self.settings.get(cls.name, {})),
+            system=self.system,
+            files=self.files,
+            base_ref=self.base_ref,
+            now=self.now,
+            progress=self.progress,
+            backend=self.backend,
         )
-        run = CollectorRun(cls.name, cls.version, [k.name for k in wanted], "ok")
-        uses = backend.uses if backend is not None else 0
-        started = time.perf_counter()
-        fingerprint = None
-        try:
-            collector = cls()
-            produced: list[Evidence] | None = None
-            if cache is not None:
-                fingerprint = fingerprint_inputs(
-                    files.root,
-                    files,
-                    collector.input_patterns(ctx),
-                    {
-                        "kinds": sorted((k.name, k.paths, repr(k.options)) for k in wanted),
-                        "settings": repr(sorted(ctx.settings.items())),
-                        "system": repr(sorted(system.items())),
-                        "schemas": schemas_digest(cls, wanted),
-                        # Collectors share govgate's parsers, masking and date reading: an
-                        # upgrade that fixes one of them must not serve output it would redo.
-                        "govgate": __version__,
-                        # Only when a non-default backend is configured, so that existing
-                        # cache keys stay valid.
-                        **(
-                            {"backend": backend.fingerprint()}
-                            if backend is not None and backend.fingerprint() is not None
-                            else {}
-                        ),
-                        # Likewise only when the collector names state beyond its files.
-                        **({"state": state} if (state := collector.state_key(ctx)) else {}),
-                    },
+
+    def _fail(self, cls: type[Collector], run: CollectorRun, message: str) -> None:
+        self.evidence.failed_collectors[cls.name] = message
+        run.status, run.message = "error", message
+
+    def _produce(
+        self,
+        cls: type[Collector],
+        ctx: BaseWatchingContext,
+        wanted: list[EvidenceKind],
+        run: CollectorRun,
+        limit: float,
+    ) -> tuple[list[Evidence], str | None]:
+        """The collector's output, from the cache when it holds it, and the inputs' fingerprint
+        (None without a cache). Raises whatever the collector raised."""
+        collector = cls()
+        if self.cache is None:
+            return _run_with_timeout(lambda: list(collector.collect(ctx)), limit), None
+        fingerprint = self._fingerprint(cls, collector, ctx, wanted)
+        cached = self._from_cache(self.cache, cls, ctx, wanted, fingerprint)
+        if cached is not None:
+            run.status = "cached"
+            return cached, fingerprint
+        return _run_with_timeout(lambda: list(collector.collect(ctx)), limit), fingerprint
+
+    def _fingerprint(
+        self,
+        cls: type[Collector],
+        collector: Collector,
+        ctx: BaseWatchingContext,
+        wanted: list[EvidenceKind],
+    ) -> str:
+        """The cache key of this collector's output: its inputs and everything that shapes it."""
+        backend = self.backend
+        return fingerprint_inputs(
+            self.files.root,
+            self.files,
+            collector.input_patterns(ctx),
+            {
+                "kinds": sorted((k.name, k.paths, repr(k.options)) for k in wanted),
+                "settings": repr(sorted(ctx.settings.items())),
+                "system": repr(sorted(self.system.items())),
+                "schemas": schemas_digest(cls, wanted),
+                # Collectors share govgate's parsers, masking and date reading: an
+                # upgrade that fixes one of them must not serve output it would redo.
+                "govgate": __version__,
+                # Only when a non-default backend is configured, so that existing
+                # cache keys stay valid.
+                **(
+                    {"backend": backend.fingerprint()}
+                    if backend is not None and backend.fingerprint() is not None
+                    else {}
+                ),
+                # Likewise only when the collector names state beyond its files.
+                **({"state": state} if (state := collector.state_key(ctx)) else {}),
+            },
+        )
+
+    def _from_cache(
+        self,
+        cache: CollectorCache,
+        cls: type[Collector],
+        ctx: BaseWatchingContext,
+        wanted: list[EvidenceKind],
+        fingerprint: str,
+    ) -> list[Evidence] | None:
+        """Cached output for these inputs, its diagnostics added to `ctx`; None on a miss."""
+        max_age = _freshness_limit(cls, wanted, self.max_age_by_kind)
+        # Output that did not read the base first (the common case), then output
+        # keyed by the base commit (see BaseWatchingContext).
+        keys = [fingerprint, base_fingerprint(fingerprint, self.base_ref, self.base_commit)]
+        for key in keys:
+            hit = None
+            if key is not None:
+                hit = cache.get(cls.name, cls.version, key, max_age=max_age, now=self.now)
+            if hit is not None:
+                produced, cached_diagnostics = hit
+                ctx.diagnostics.extend(cached_diagnostics)
+                return produced
+        return None
+
+    def _accept(
+        self,
+        cls: type[Collector],
+        wanted: list[EvidenceKind],
+        produced: list[Evidence],
+        run: CollectorRun,
+    ) -> list[Evidence]:
+        """Add the needed items of `produced` to the evidence, checked against their schemas;
+        returns the items checked now (what may be cached). Stops at the first broken item."""
+        wanted_names = {k.name: k for k in wanted}
+        own = {k.name: k for k in cls.kinds}
+        from_cache = run.status == "cached"
+        checked: list[Evidence] = []
+        for item in produced:
+            kind = wanted_names.get(item.kind) or own.get(item.kind)
+            if kind is None:
+                if item.kind in self.kinds:
+                    continue  # a kind another run asked for; this run does not need it
+                self._fail(cls, run, f"produced undeclared evidence kind '{item.kind}'")
+                break
+            if item.kind not in self.needed:
+                continue
+            if not from_cache:  # cached output passed these checks when it was stored
+                bug = validate_evidence(
+                    item,
+                    own[item.kind].schema if item.kind in own else cls.declared_kind_schema,
                 )
-                max_age = _freshness_limit(cls, wanted, max_age_by_kind or {})
-                # Output that did not read the base first (the common case), then output
-                # keyed by the base commit (see BaseWatchingContext).
-                keys = [fingerprint, base_fingerprint(fingerprint, base_ref, base_commit)]
-                for key in keys:
-                    hit = None
-                    if key is not None:
-                        hit = cache.get(cls.name, cls.version, key, max_age=max_age, now=now)
-                    if hit is not None:
-                        produced, cached_diagnostics = hit
-                        ctx.diagnostics.extend(cached_diagnostics)
-                        run.status = "cached"
-                        break
-            if produced is None:
-                produced = _run_with_timeout(
-                    lambda c=collector, x=ctx: list(c.collect(x)),  # type: ignore[misc]
-                    limit,
-                )
-            run.fingerprint = fingerprint
-        except CollectorError as exc:
-            evidence.failed_collectors[cls.name] = str(exc)
-            run.status, run.message = "error", str(exc)
-        except Exception as exc:  # a crashing collector must never look like a pass
-            message = f"{type(exc).__name__}: {exc}"
-            evidence.failed_collectors[cls.name] = message
-            run.status, run.message = "error", message
-        else:
-            wanted_names = {k.name: k for k in wanted}
-            own = {k.name: k for k in cls.kinds}
-            from_cache = run.status == "cached"
-            checked: list[Evidence] = []
-            for item in produced:
-                kind = wanted_names.get(item.kind) or own.get(item.kind)
-                if kind is None:
-                    if item.kind in kinds:
-                        continue  # a kind another run asked for; this run does not need it
-                    message = f"produced undeclared evidence kind '{item.kind}'"
-                    evidence.failed_collectors[cls.name] = message
-                    run.status, run.message = "error", message
+                if bug is not None:
+                    message = f"evidence of kind '{item.kind}' breaks its schema: {bug}"
+                    self._fail(cls, run, message)
                     break
-                if item.kind not in needed:
-                    continue
-                if not from_cache:  # cached output passed these checks when it was stored
-                    bug = None
-                    if item.kind in own:
-                        bug = validate_evidence(item, own[item.kind].schema)
-                    else:
-                        bug = validate_evidence(item, cls.declared_kind_schema)
-                    if bug is not None:
-                        message = f"evidence of kind '{item.kind}' breaks its schema: {bug}"
-                        evidence.failed_collectors[cls.name] = message
-                        run.status, run.message = "error", message
-                        break
-                    if item.kind not in own and item.problem is None:
-                        declared_schema = kinds[item.kind].schema if item.kind in kinds else None
-                        problem = validate_evidence(item, declared_schema)
-                        if problem is not None:  # the user's file lacks the documented shape
-                            item = replace(
-                                item, problem=f"does not match the expected format: {problem}"
-                            )
-                    checked.append(item)
-                evidence.add(item)
-                run.items += 1
-            # A remote backend read data outside the repository, which the fingerprint
-            # cannot see change: its output is never reused.
-            remote = backend is not None and not backend.is_default and backend.uses > uses
-            if cache is not None and fingerprint is not None and run.status == "ok" and not remote:
-                # Keyed by the base commit only when the collector read it (BaseWatchingContext).
-                key = (
-                    base_fingerprint(fingerprint, base_ref, base_commit)
-                    if ctx.read_base
-                    else fingerprint
-                )
-                if key is not None:
-                    cache.put(cls.name, cls.version, key, checked, ctx.diagnostics, now=now)
-        run.seconds = time.perf_counter() - started
-        collection.runs.append(run)
-        collection.diagnostics.extend(ctx.diagnostics)
-    for path, reason in sorted(files.refused.items()):
-        collection.diagnostics.append(Diagnostic("govgate", path, None, reason, "warning"))
-    if any(name in evidence.failed_collectors for name in by_collector):
-        # Evidence from a collector that failed half-way is not trusted at all.
-        for name in evidence.failed_collectors:
-            for kind_name in [k.name for k in by_collector.get(name, [])]:
-                evidence.by_kind.pop(kind_name, None)
-    return collection
+                if item.kind not in own:
+                    item = self._with_format_problem(item)
+                checked.append(item)
+            self.evidence.add(item)
+            run.items += 1
+        return checked
+
+    def _with_format_problem(self, item: Evidence) -> Evidence:
+        """A declared kind's item marked as a problem when the user's file lacks the
+        documented shape (its rules then say so, rather than the collector erring)."""
+        if item.problem is not None:
+            return item
+        declared_schema = self.kinds[item.kind].schema if item.kind in self.kinds else None
+        problem = validate_evidence(item, declared_schema)
+        if problem is None:
+            return item
+        return replace(item, problem=f"does not match the expected format: {problem}")
+
+    def _read_remote(self, uses_before: int) -> bool:
+        """True when a remote backend was used: it read data outside the repository, which the
+        fingerprint cannot see change, so the output is never reused."""
+        backend = self.backend
+        return backend is not None and not backend.is_default and backend.uses > uses_before
+
+    def _remember(
+        self,
+        cls: type[Collector],
+        ctx: BaseWatchingContext,
+        fingerprint: str,
+        checked: list[Evidence],
+    ) -> None:
+        """Cache checked output, keyed by the base commit only when the collector read it."""
+        if self.cache is None:
+            return
+        key = (
+            base_fingerprint(fingerprint, self.base_ref, self.base_commit)
+            if ctx.read_base
+            else fingerprint
+        )
+        if key is not None:
+            self.cache.put(cls.name, cls.version, key, checked, ctx.diagnostics, now=self.now)

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from govgate.core.collector import EvidenceKind
-from govgate.core.config import Config
-from govgate.core.evaluate import EvidenceSet
+from govgate.core.config import Config, config_from_loaded
+from govgate.core.evaluate import Evaluator, EvidenceSet
 from govgate.core.evidence import Evidence, Source
 from govgate.core.findings import STATUSES, Finding
 from govgate.core.loader import display_path, load_policy_set, pack_files
 from govgate.core.plugins import Registry
 from govgate.core.policy import PolicySet
+from govgate.core.waivers import apply_waivers
 from govgate.support.errors import InputError, InputErrors, PolicyError
 from govgate.support.yamlload import LoadedYaml, load_yaml_file
 
@@ -250,13 +251,48 @@ def _match(findings: list[Finding], expect: dict[str, Any]) -> list[str]:
     return problems
 
 
+@dataclass
+class _CaseFile:
+    """One test case file as read: where it is, its YAML (for line numbers) and its mapping."""
+
+    file: Path
+    display: str
+    loaded: LoadedYaml
+    raw: dict[str, Any]
+
+
 def run_case(
     file: Path, pack_name: str, folder: Path, registry: Registry, report: PackTestReport
 ) -> CaseResult:
-    from govgate.core.config import config_from_loaded
-    from govgate.core.evaluate import Evaluator
-    from govgate.core.waivers import apply_waivers
+    """Run one case of a pack: its evidence through the pack's rules, matched strictly against
+    what it expects. The pack's rules and the statuses expected are added to `report`."""
+    case = _read_case(file)
+    raw = case.raw
+    name = str(raw.get("case", file.stem))
+    now = datetime.fromisoformat(str(raw.get("now", DEFAULT_NOW)).replace("Z", "+00:00"))
+    params = {pack_name: dict(raw.get("params") or {})}
+    policy_set = _load_single(folder, registry, now, params)
+    selected = _select_rules(policy_set, pack_name, raw.get("rules"), report)
+    expect = dict(raw["expect"])
+    _check_expected_rules(case, expect, policy_set, pack_name)
+    if "repo" in raw:
+        policy_set, system, evidence = _repo_evidence(
+            case, folder, registry, now, params, policy_set
+        )
+    else:
+        system = dict(raw.get("system") or DEFAULT_SYSTEM)
+        evidence = _case_evidence(raw.get("evidence"), case.loaded, policy_set.kinds, now)
+    for collector, message in (raw.get("collector_errors") or {}).items():
+        evidence.failed_collectors[str(collector)] = str(message)
+    findings = _evaluate_selected(policy_set, evidence, system, now, selected)
+    for key, status in expect.items():
+        report.expected.setdefault(key.split("[", 1)[0], set()).add(status)
+    return CaseResult(pack_name, case.display, name, _match(findings, expect))
 
+
+def _read_case(file: Path) -> _CaseFile:
+    """The case file, refused with file and line unless it has only known keys and `expect:`
+    maps rules to statuses."""
     display = display_path(file)
     loaded = load_yaml_file(file, display=display)
     raw = loaded.data
@@ -279,56 +315,85 @@ def run_case(
                 loaded.line_of(f"/expect/{key}"),
                 f"expect.{key}: {status!r} is not a status ({', '.join(STATUSES)})",
             )
-    name = str(raw.get("case", file.stem))
-    now = datetime.fromisoformat(str(raw.get("now", DEFAULT_NOW)).replace("Z", "+00:00"))
-    params = {pack_name: dict(raw.get("params") or {})}
-    policy_set = _load_single(folder, registry, now, params)
+    return _CaseFile(file, display, loaded, raw)
+
+
+def _select_rules(
+    policy_set: PolicySet, pack_name: str, patterns: Any, report: PackTestReport
+) -> list[str]:
+    """The pack's own rules whose findings the case checks (all, or those `rules:` names);
+    every one of the pack's rules counts towards its coverage."""
     own_rules = [r for r in policy_set.rules.values() if r.pack == pack_name]
     for rule in own_rules:
         report.rules[rule.id] = pack_name
     selected = [r.id for r in own_rules]
-    if raw.get("rules"):
-        patterns = raw["rules"]
+    if patterns:
         selected = [r for r in selected if any(fnmatch.fnmatchcase(r, p) for p in patterns)]
-    expect = dict(raw["expect"])
+    return selected
+
+
+def _check_expected_rules(
+    case: _CaseFile, expect: dict[str, Any], policy_set: PolicySet, pack_name: str
+) -> None:
+    """Refuse an expectation about a rule the loaded packs do not have (a typo never passes)."""
     for key in expect:
         rule_id = key.split("[", 1)[0]
         if rule_id not in policy_set.rules:
             raise InputError(
-                display,
-                loaded.line_of(f"/expect/{key}"),
+                case.display,
+                case.loaded.line_of(f"/expect/{key}"),
                 f"expect.{key}: no rule '{rule_id}' in pack '{pack_name}'",
             )
-    if "repo" in raw:
-        from govgate.run.collect import collect_evidence
 
-        repo = (file.parent / str(raw["repo"])).resolve()
-        if not repo.is_dir():
-            raise InputError(display, loaded.line_of("/repo"), f"repo: no folder {raw['repo']}")
-        system = dict(raw.get("system") or DEFAULT_SYSTEM)
-        config: Config | None = None
-        if (repo / "govgate.yaml").is_file():
-            config = config_from_loaded(
-                repo,
-                load_yaml_file(repo / "govgate.yaml", display=display_path(repo / "govgate.yaml")),
-            )
-            system = raw.get("system") or config.system
-            policy_set = _load_single(folder, registry, now, params, config)
-        collection = collect_evidence(
-            registry,
-            policy_set.kinds,
-            policy_set.needed_kinds(),
-            repo,
-            system=system,
-            settings=config.collectors if config else {},
-            now=now,
+
+def _repo_evidence(
+    case: _CaseFile,
+    folder: Path,
+    registry: Registry,
+    now: datetime,
+    params: dict[str, dict[str, Any]],
+    policy_set: PolicySet,
+) -> tuple[PolicySet, dict[str, Any], EvidenceSet]:
+    """What the real collectors read from the case's fixture repository (`repo:`), with the
+    packs, system and collector settings of its govgate.yaml when it has one."""
+    from govgate.run.collect import collect_evidence
+
+    raw = case.raw
+    repo = (case.file.parent / str(raw["repo"])).resolve()
+    if not repo.is_dir():
+        raise InputError(
+            case.display, case.loaded.line_of("/repo"), f"repo: no folder {raw['repo']}"
         )
-        evidence = collection.evidence
-    else:
-        system = dict(raw.get("system") or DEFAULT_SYSTEM)
-        evidence = _case_evidence(raw.get("evidence"), loaded, policy_set.kinds, now)
-    for collector, message in (raw.get("collector_errors") or {}).items():
-        evidence.failed_collectors[str(collector)] = str(message)
+    system = dict(raw.get("system") or DEFAULT_SYSTEM)
+    config: Config | None = None
+    if (repo / "govgate.yaml").is_file():
+        config = config_from_loaded(
+            repo,
+            load_yaml_file(repo / "govgate.yaml", display=display_path(repo / "govgate.yaml")),
+        )
+        system = raw.get("system") or config.system
+        policy_set = _load_single(folder, registry, now, params, config)
+    collection = collect_evidence(
+        registry,
+        policy_set.kinds,
+        policy_set.needed_kinds(),
+        repo,
+        system=system,
+        settings=config.collectors if config else {},
+        now=now,
+    )
+    return policy_set, system, collection.evidence
+
+
+def _evaluate_selected(
+    policy_set: PolicySet,
+    evidence: EvidenceSet,
+    system: dict[str, Any],
+    now: datetime,
+    selected: list[str],
+) -> list[Finding]:
+    """Evaluate every rule in order (a selected rule may depend on others), keeping the
+    findings of the selected ones, with no waivers applied."""
     evaluator = Evaluator(policy_set, evidence, system, now)
     findings: list[Finding] = []
     for rule_id in policy_set.order:
@@ -338,9 +403,7 @@ def run_case(
         if rule_id in selected:
             findings.extend(produced)
     apply_waivers(findings, [], now)
-    for key, status in expect.items():
-        report.expected.setdefault(key.split("[", 1)[0], set()).add(status)
-    return CaseResult(pack_name, display, name, _match(findings, expect))
+    return findings
 
 
 def run_pack_tests(directory: Path | None, plugin_options: tuple[str, ...]) -> PackTestReport:
@@ -387,11 +450,11 @@ def _shape_problem(data: Any, schema: Any) -> tuple[str, str] | None:
     """
     if not schema or data is None:
         return None
-    from govgate.run.collect import _validator_for
+    from govgate.run.collect import validator_for
     from govgate.support.schemas import json_path
 
     for error in sorted(
-        _validator_for(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
+        validator_for(schema).iter_errors(data), key=lambda e: list(e.absolute_path)
     ):
         if error.validator == "required":
             continue

@@ -1,4 +1,4 @@
-"""Exceptions that end a run, and the exit codes they map to (DESIGN §7).
+"""Exceptions that end a run, and the exit codes they map to (the same for every format).
 
 User errors (bad config, bad pack, bad arguments) print one line with the file, the line and
 the fix, and no traceback. Anything else is a bug in govgate and keeps its traceback.

@@ -34,7 +34,7 @@ def shorten(text: str, limit: int) -> str:
 
 
 def blocks_gate(finding: dict[str, Any], fail_on: str) -> bool:
-    """True when this finding alone fails the gate (DESIGN §7: errors always do)."""
+    """True when this finding alone fails the gate (an error always does)."""
     if finding["status"] == "error":
         return True
     return finding["status"] == "fail" and severity_rank(finding["severity"]) >= severity_rank(

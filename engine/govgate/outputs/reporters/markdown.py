@@ -152,18 +152,28 @@ class MarkdownReporter(Reporter):
 
     def render(self, result: dict[str, Any]) -> str:
         budget = _Budget(self.limit)
+        sections = [*self._finding_sections(result), *self._detail_sections(result)]
+        body = [budget.spend(self._header(result))]
+        tail = budget.spend(self._footer(result))
+        for index, section in enumerate(sections):
+            later = sum(1 for s in sections[index + 1 :] if s.items)
+            body.append(_fill(budget, section, later * _SECTION_RESERVE))
+        body.append(tail)
+        return "".join(body)
+
+    def _finding_sections(self, result: dict[str, Any]) -> list[_Section]:
+        """What the change made new (with --base), what fails, what is waived."""
         fail_on = result.get("fail_on", "high")
         order = severity_order(fail_on)
         findings = result.get("findings", [])
         problems = sorted((f for f in findings if f["status"] in ("fail", "error")), key=order)
         waived = sorted((f for f in findings if f["status"] == "waived"), key=order)
-        knows_new = any(f.get("new") is not None for f in findings)
 
         def show(finding: dict[str, Any]) -> str:
             return self._finding(finding, fail_on)
 
         sections = []
-        if knows_new:
+        if any(f.get("new") is not None for f in findings):
             new = [f for f in problems + waived if f.get("new")]
             sections.append(
                 _Section(
@@ -191,18 +201,21 @@ class MarkdownReporter(Reporter):
                 "waived findings",
             )
         )
+        return sections
+
+    def _detail_sections(self, result: dict[str, Any]) -> list[_Section]:
+        """Waivers needing attention, then requirements and input problems, collapsed."""
         attention = self._waiver_attention(result)
-        sections.append(
+        requirements = result.get("requirements", [])
+        met = sum(1 for r in requirements if r["status"] == "met")
+        diagnostics = result.get("diagnostics", [])
+        return [
             _Section(
                 f"\n### Waivers needing attention ({len(attention)})\n\n",
                 attention,
                 str,
                 "waivers",
-            )
-        )
-        requirements = result.get("requirements", [])
-        met = sum(1 for r in requirements if r["status"] == "met")
-        sections.append(
+            ),
             _Section(
                 "\n<details><summary>Requirements by framework "
                 f"({met} of {len(requirements)} met)</summary>\n",
@@ -211,26 +224,15 @@ class MarkdownReporter(Reporter):
                 "requirements",
                 closing="\n</details>\n",
                 weight=lambda line: 0 if line.startswith("\n#### ") else 1,
-            )
-        )
-        diagnostics = result.get("diagnostics", [])
-        sections.append(
+            ),
             _Section(
                 f"\n<details><summary>Input problems ({len(diagnostics)})</summary>\n\n",
                 diagnostics,
                 self._diagnostic,
                 "input problems",
                 closing="\n</details>\n",
-            )
-        )
-
-        body = [budget.spend(self._header(result))]
-        tail = budget.spend(self._footer(result))
-        for index, section in enumerate(sections):
-            later = sum(1 for s in sections[index + 1 :] if s.items)
-            body.append(_fill(budget, section, later * _SECTION_RESERVE))
-        body.append(tail)
-        return "".join(body)
+            ),
+        ]
 
     # -- pieces --------------------------------------------------------------------------
     def _header(self, result: dict[str, Any]) -> str:

@@ -22,6 +22,8 @@ _MARK = {
     "not_applicable": "N/A",
     "skipped": "SKIP",
 }
+#: Findings listed most urgent first.
+_STATUS_ORDER = ["error", "fail", "waived", "skipped", "not_applicable", "pass"]
 _REQ_MARK = {"met": "✓", "not_met": "✗", "partial": "◐", "unverified": "?", "not_applicable": "–"}
 _COLOURS = {
     "FAIL": "red",
@@ -73,23 +75,46 @@ class TextReporter(Reporter):
 
     def render(self, result: dict[str, Any]) -> str:
         lines: list[str] = []
+        head = self._head(result)  # in every mode: even the brief report needs a whole result
+        if not self.brief:
+            lines += head
+        notice = policy_edit_notice(result)
+        if notice:  # said in every mode: a change must not approve itself unnoticed
+            lines += [_style(f"NOTE: {one_line(notice)}", "yellow", self.colour, bold=True), ""]
+        findings, hidden = self._shown_findings(result)
+        lines += hidden
+        for finding in findings:
+            lines += self._finding(finding)
+        if findings:
+            lines.append("")
+        lines += self._diagnostics(result)
+        lines += self._unused_waivers(result)
+        if self.show_requirements:
+            lines += self._requirements(result)
+        if not self.brief:
+            for analysis in result.get("fairness") or []:
+                lines.extend(self._fairness(analysis))
+        lines += self._closing(result)
+        return "\n".join(lines) + "\n"
+
+    def _head(self, result: dict[str, Any]) -> list[str]:
+        """Which govgate judged which system at which commit, with which packs."""
         system = one_line(str(result.get("system", {}).get("name", "?")))
         packs = one_line(", ".join(f"{p['name']} {p['version']}" for p in result.get("packs", [])))
         commit = (result.get("target", {}).get("commit") or "")[:10]
         head = f"govgate {result['tool']['version']} · {system}"
         if commit:
             head += f" @ {commit}"
-        if not self.brief:
-            lines.append(head)
-            lines.append(f"packs: {packs}")
-            lines.append("")
-        notice = policy_edit_notice(result)
-        if notice:  # said in every mode: a change must not approve itself unnoticed
-            lines += [_style(f"NOTE: {one_line(notice)}", "yellow", self.colour, bold=True), ""]
+        return [head, f"packs: {packs}", ""]
+
+    def _shown_findings(self, result: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+        """The findings this mode lists, most urgent first, and a note on those --new-only
+        leaves out."""
         shown = {"fail", "error"} if self.brief else {"fail", "error", "waived"}
         if self.verbose:
             shown |= {"pass", "skipped", "not_applicable"}
         findings = [f for f in result["findings"] if f["status"] in shown]
+        note: list[str] = []
         changes = result.get("changes") or {}
         if changes.get("new_only"):  # the gate reads only what the change introduced
             # Errors stay in view, old or new: they fail the gate either way.
@@ -97,86 +122,99 @@ class TextReporter(Reporter):
             findings = [f for f in findings if f["status"] != "fail" or f.get("new")]
             if old:
                 base = one_line(str(changes.get("base")))
-                lines += [
+                note = [
                     f"{len(old)} problem(s) already present at {base} "
                     "not shown (--new-only); see --format json",
                     "",
                 ]
         findings.sort(
             key=lambda f: (
-                ["error", "fail", "waived", "skipped", "not_applicable", "pass"].index(f["status"]),
+                _STATUS_ORDER.index(f["status"]),
                 -severity_rank(f["severity"]),
                 f["rule"],
                 f.get("item") or "",
             )
         )
-        for finding in findings:
-            mark = _MARK[finding["status"]]
-            where = ""
-            if finding.get("location"):
-                loc = finding["location"]
-                where = one_line(loc["path"]) + (f":{loc['line']}" if loc.get("line") else "")
-            new = " (new)" if finding.get("new") else ""
-            label = _style(f"{mark:<6}", _COLOURS.get(mark), self.colour, bold=True)
+        return findings, note
+
+    def _finding(self, finding: dict[str, Any]) -> list[str]:
+        """A finding's status line, its message, and its fix or waiver."""
+        mark = _MARK[finding["status"]]
+        where = ""
+        if finding.get("location"):
+            loc = finding["location"]
+            where = one_line(loc["path"]) + (f":{loc['line']}" if loc.get("line") else "")
+        new = " (new)" if finding.get("new") else ""
+        label = _style(f"{mark:<6}", _COLOURS.get(mark), self.colour, bold=True)
+        lines = [f"{label} {finding['severity']:<8} {finding['rule']}{new}  {where}".rstrip()]
+        # Messages quote file names and values from the repository: one printable line
+        # each, so no name can forge a line of this report or steer the terminal.
+        lines.append(f"       {one_line(finding['message'])}")
+        if finding["status"] in ("fail", "error") and finding.get("remediation"):
+            lines.append(f"       fix: {one_line(finding['remediation'])}")
+        if finding.get("waiver") and finding["status"] == "waived":
+            waiver = finding["waiver"]
             lines.append(
-                f"{label} {finding['severity']:<8} {finding['rule']}{new}  {where}".rstrip()
-            )
-            # Messages quote file names and values from the repository: one printable line
-            # each, so no name can forge a line of this report or steer the terminal.
-            lines.append(f"       {one_line(finding['message'])}")
-            if finding["status"] in ("fail", "error") and finding.get("remediation"):
-                lines.append(f"       fix: {one_line(finding['remediation'])}")
-            if finding.get("waiver") and finding["status"] == "waived":
-                waiver = finding["waiver"]
-                lines.append(
-                    "       "
-                    + one_line(
-                        f"waiver {waiver['id']} by {waiver['approver']} until "
-                        f"{waiver['expires']}: {waiver['justification']}"
-                    )
+                "       "
+                + one_line(
+                    f"waiver {waiver['id']} by {waiver['approver']} until "
+                    f"{waiver['expires']}: {waiver['justification']}"
                 )
-        if findings:
-            lines.append("")
+            )
+        return lines
+
+    def _diagnostics(self, result: dict[str, Any]) -> list[str]:
+        """The input problems (errors only in brief mode), at most 20 of them."""
         diagnostics = result.get("diagnostics", [])
         if self.brief:
             diagnostics = [d for d in diagnostics if d["level"] == "error"]
-        if diagnostics:
-            lines.append(f"input problems ({len(diagnostics)}):")
-            for diag in diagnostics[:20]:
-                where = one_line(diag["path"] or "")
-                if diag.get("line"):
-                    where += f":{diag['line']}"
-                lines.append(f"  {diag['level']:<7} {where}: {one_line(diag['message'])}")
-            if len(diagnostics) > 20:
-                lines.append(f"  … and {len(diagnostics) - 20} more (see --format json)")
-            lines.append("")
-        unused = [] if self.brief else [w for w in result.get("waivers", []) if not w.get("used")]
-        for waiver in unused:
-            lines.append(
-                f"unused waiver {waiver['id']} ({waiver['source']['path']}:"
-                f"{waiver['source']['line']}) matched no finding; remove it"
-            )
-        if unused:
-            lines.append("")
-        if self.show_requirements:
-            by_framework: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for req in result["requirements"]:
-                by_framework[req["framework"]].append(req)
-            for framework in sorted(by_framework):
-                reqs = by_framework[framework]
-                counts = result["frameworks"].get(framework, {})
-                tally = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
-                lines.append(f"{framework}: {tally}")
-                cells = [f"{_REQ_MARK[r['status']]} {r['id']}" for r in reqs]
-                for start in range(0, len(cells), 4):
-                    lines.append(
-                        "  " + "   ".join(f"{c:<22}" for c in cells[start : start + 4]).rstrip()
-                    )
-            lines.append("  (✓ met  ✗ not met  ◐ partial  ? unverified  – not applicable)")
-            lines.append("")
-        if not self.brief:
-            for analysis in result.get("fairness") or []:
-                lines.extend(self._fairness(analysis))
+        if not diagnostics:
+            return []
+        lines = [f"input problems ({len(diagnostics)}):"]
+        for diag in diagnostics[:20]:
+            where = one_line(diag["path"] or "")
+            if diag.get("line"):
+                where += f":{diag['line']}"
+            lines.append(f"  {diag['level']:<7} {where}: {one_line(diag['message'])}")
+        if len(diagnostics) > 20:
+            lines.append(f"  … and {len(diagnostics) - 20} more (see --format json)")
+        lines.append("")
+        return lines
+
+    def _unused_waivers(self, result: dict[str, Any]) -> list[str]:
+        if self.brief:
+            return []
+        lines = [
+            f"unused waiver {waiver['id']} ({waiver['source']['path']}:"
+            f"{waiver['source']['line']}) matched no finding; remove it"
+            for waiver in result.get("waivers", [])
+            if not waiver.get("used")
+        ]
+        return [*lines, ""] if lines else []
+
+    def _requirements(self, result: dict[str, Any]) -> list[str]:
+        """Per framework, the tally of requirement statuses and a grid of marked ids."""
+        by_framework: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for req in result["requirements"]:
+            by_framework[req["framework"]].append(req)
+        lines = []
+        for framework in sorted(by_framework):
+            reqs = by_framework[framework]
+            counts = result["frameworks"].get(framework, {})
+            tally = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in sorted(counts.items()))
+            lines.append(f"{framework}: {tally}")
+            cells = [f"{_REQ_MARK[r['status']]} {r['id']}" for r in reqs]
+            for start in range(0, len(cells), 4):
+                lines.append(
+                    "  " + "   ".join(f"{c:<22}" for c in cells[start : start + 4]).rstrip()
+                )
+        lines.append("  (✓ met  ✗ not met  ◐ partial  ? unverified  – not applicable)")
+        lines.append("")
+        return lines
+
+    def _closing(self, result: dict[str, Any]) -> list[str]:
+        """Readiness and the summary counts (not in brief mode), then the gate, always last."""
+        lines = []
         readiness = result.get("readiness")
         if readiness and not self.brief:
             lines.append(f"readiness: {readiness['score']}/{readiness['of']} — {readiness['band']}")
@@ -194,4 +232,4 @@ class TextReporter(Reporter):
             _style(f"gate: {gate}", colour, self.colour, bold=True)
             + f" (fail-on {result['fail_on']})"
         )
-        return "\n".join(lines) + "\n"
+        return lines

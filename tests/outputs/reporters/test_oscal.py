@@ -16,16 +16,14 @@ from trestle.oscal.assessment_results import AssessmentResults
 
 from govgate.outputs.reporters.oscal import OscalReporter, token
 
-from conftest import RepoBuilder
+from conftest import REPO_ROOT, RepoBuilder
 
 # NIST's schema, vendored so a clean clone validates against it (tests/data/schemas/).
-SCHEMA = (
-    Path(__file__).resolve().parents[1] / "data/schemas/oscal_1.1.3_assessment-results_schema.json"
-)
+SCHEMA = REPO_ROOT / "tests/data/schemas/oscal_1.1.3_assessment-results_schema.json"
 
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
-    # OSCAL's token pattern uses \p{L}, which Python's `re` cannot compile (OSCAL.md §9)
+    # OSCAL's token pattern uses \p{L}, which Python's `re` cannot compile
     if validator.is_type(instance, "string") and not regex.search(pattern, instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 

@@ -24,7 +24,7 @@ from govgate.core.hookspecs import HOOK_NAMES
 
 CliResult = Any  # tests/conftest.py's CliResult: exit_code, stdout, stderr
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PLUGIN_DOCS = REPO_ROOT / "docs" / "plugins.md"
 
 # A complete third-party plugin: one implementation of every hook govgate has. The placeholder

@@ -13,10 +13,10 @@ from jsonschema import Draft7Validator
 
 from govgate.outputs.reporters.sarif import FINGERPRINT_KEY, SarifReporter, artifact_uri
 
-from conftest import RepoBuilder
+from conftest import REPO_ROOT, RepoBuilder
 
 # The OASIS schema, vendored so a clean clone validates against it (tests/data/schemas/).
-SCHEMA = Path(__file__).resolve().parents[1] / "data/schemas/sarif-schema-2.1.0.json"
+SCHEMA = REPO_ROOT / "tests/data/schemas/sarif-schema-2.1.0.json"
 
 
 @cache
