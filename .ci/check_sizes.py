@@ -23,7 +23,8 @@ DEFAULT_ROOTS = ("engine", "collectors", "plugins")
 def python_files(roots: list[str]) -> list[Path]:
     files: list[Path] = []
     for root in roots:
-        for path in sorted(Path(root).rglob("*.py")):
+        candidates = [Path(root)] if Path(root).is_file() else sorted(Path(root).rglob("*.py"))
+        for path in candidates:
             # Tests are held to readability by review, not by this script.
             if "tests" in path.parts or "build" in path.parts or ".venv" in path.parts:
                 continue

@@ -18,6 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from govgate.cli.common import plugin_options
 from govgate.support.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
     from govgate.locker import LatestCheck
     from govgate.outputs.dossier import DossierInput
     from govgate.outputs.dossier.verify import RecordedRun
-
-
-def _plugin_options(ctx: click.Context) -> tuple[str, ...]:
-    return tuple((ctx.find_root().obj or {}).get("plugin_options", ()))
 
 
 class TerminalProgress:
@@ -189,7 +186,7 @@ def _dossier_input(
         CheckOptions(
             root=path,
             packs=list(packs) or None,
-            plugin_options=_plugin_options(ctx),
+            plugin_options=plugin_options(ctx),
             use_cache=not no_cache,
             # A run of only some packs is not "the latest check" a later dossier should use.
             use_locker=not packs,
@@ -207,7 +204,7 @@ def _run_policy_set(ctx: click.Context, config: Config, result: dict[str, Any]) 
     from govgate.core.loader import load_policy_set
     from govgate.run.check import get_registry
 
-    registry = get_registry(_plugin_options(ctx))
+    registry = get_registry(plugin_options(ctx))
     names = [p["name"] for p in result.get("packs", [])]
     policy_set = load_policy_set(registry, config, names, now=utc_now())
     recorded = {p["name"]: p["digest"] for p in result.get("packs", [])}
