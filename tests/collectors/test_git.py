@@ -18,8 +18,8 @@ from jsonschema import Draft202012Validator
 from govgate.core.evidence import Evidence, canonical_json
 from govgate.run.check import CheckOptions, get_registry, run_check
 from govgate.run.collect import Collection, collect_evidence
-from govgate.support.codeowners import codeowners_regex
 from govgate.support.git import GitError, one_line
+from govgate.support.git.codeowners import codeowners_regex
 
 from conftest import RepoBuilder, git
 

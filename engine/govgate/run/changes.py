@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 from govgate.core.collector import IGNORED_DIRS
 from govgate.core.config import CONFIG_NAMES, DEFAULT_WAIVERS, Config, find_config, load_config
 from govgate.core.findings import Finding
-from govgate.support.codeowners import CODEOWNERS_FILES, parse_codeowners, rule_for
 from govgate.support.errors import ConfigError, GovgateError, InputError, UsageError
 from govgate.support.git import GitError, GitNotFound, GitTimeout, Repository
-from govgate.support.git_history import changed_since
-from govgate.support.git_materialize import add_worktree, remove_worktree
+from govgate.support.git.codeowners import CODEOWNERS_FILES, parse_codeowners, rule_for
+from govgate.support.git.history import changed_since
+from govgate.support.git.materialize import add_worktree, remove_worktree
 
 if TYPE_CHECKING:
     from govgate.core.plugins import Registry

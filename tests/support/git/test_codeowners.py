@@ -3,7 +3,7 @@ written for comparing names (the matching semantics are tested through the git c
 
 from __future__ import annotations
 
-from govgate.support.codeowners import owners_of, parse_codeowners, rule_for, split_unescaped
+from govgate.support.git.codeowners import owners_of, parse_codeowners, rule_for, split_unescaped
 
 
 def test_the_last_matching_rule_decides_and_keeps_owners_as_written() -> None:

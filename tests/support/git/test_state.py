@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from govgate.support.git_state import head_state, state_patterns
+from govgate.support.git.state import head_state, state_patterns
 
 from conftest import RepoBuilder
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from govgate.support.git import GitError, Repository
+from govgate.support.git.command import GitError, Repository
 
 #: Options every `git log`/`git diff` here carries: no colour, no external diff or textconv
 #: (programs the repository's config could name), no signature check (gpg would run).

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from govgate.support.git import Git, Repository
-from govgate.support.git_materialize import (
+from govgate.support.git.materialize import (
     add_worktree,
     materialize_index,
     materialize_tree,

@@ -10,7 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from govgate.support.git import CatFile, Git, GitError, Repository
+from govgate.support.git.command import CatFile, Git, GitError, Repository
 
 SYMLINK_MODE = "120000"
 GITLINK_MODE = "160000"  # a submodule: an empty folder, as a checkout leaves it uninitialised

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from govgate.support.git import filter_drivers
-from govgate.support.git_config import configured_filters
+from govgate.support.git.config import configured_filters
 
 from conftest import RepoBuilder
 

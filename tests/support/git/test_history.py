@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from govgate.support.git import Repository
-from govgate.support.git_history import (
+from govgate.support.git.history import (
     changed_since,
     is_unchanged,
     last_changes,

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from govgate.support.codeowners import CODEOWNERS_FILES
 from govgate.support.git import (
     Git,
     GitError,
@@ -27,7 +26,8 @@ from govgate.support.git import (
     one_line,
     signed_commits,
 )
-from govgate.support.git_history import (
+from govgate.support.git.codeowners import CODEOWNERS_FILES
+from govgate.support.git.history import (
     changed_since,
     changes_between,
     ignored_paths,
@@ -36,7 +36,7 @@ from govgate.support.git_history import (
     last_commit_date,
     uncommitted_paths,
 )
-from govgate.support.git_materialize import (
+from govgate.support.git.materialize import (
     add_worktree,
     materialize_index,
     materialize_tree,

@@ -1,4 +1,4 @@
-"""govgate's one way to git: every git command any part of govgate runs goes through `Git`.
+"""Running git: every git command any part of govgate runs goes through `Git`.
 
 A repository handed to govgate is untrusted, so no command lets its configuration run a
 program: fsmonitor, hooks, clean/smudge/process filters and signature checks are switched off
@@ -7,9 +7,7 @@ stored (`CatFile`), never through a filter. Plain `git` processes (no GitPython)
 heavy is imported on the commit-hook path. Bytes out, a timeout, one-line `GitError`s.
 
 Here: running git (`Git`), reading objects (`CatFile`), the repository holding a folder
-(`Repository`: HEAD, refs, blobs at a commit), `git_target` and `hooks_dir`. Beside it:
-`git_history` (last change per file), `git_materialize` (a tree or the index as plain files),
-`git_state` (HEAD read from files, for the cache) and `codeowners`.
+(`Repository`: HEAD, refs, blobs at a commit), `git_target` and `hooks_dir`.
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from types import TracebackType
 from typing import BinaryIO, NamedTuple
 
 from govgate.support.errors import GovgateError
-from govgate.support.git_config import configured_filters
+from govgate.support.git.config import configured_filters
 
 GIT_TIMEOUT_SECONDS = 300.0
 

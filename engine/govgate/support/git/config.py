@@ -12,7 +12,7 @@ import os
 import re
 from pathlib import Path
 
-from govgate.support.git_state import common_dir, find_git_dir
+from govgate.support.git.state import common_dir, find_git_dir
 
 #: A config file larger than this is left to `git config` to read.
 _MAX_CONFIG_BYTES = 1 << 20
