@@ -62,7 +62,7 @@ def test_wheel_contains_every_module_and_data_file(wheel: Path) -> None:
         names = set(archive.namelist())
     missing = sorted(expected_members() - names)
     assert not missing, f"missing from the wheel: {missing[:20]}"
-    assert "govgate/schemas/policy.schema.json" in names
+    assert "govgate/support/schemas/policy.schema.json" in names
     assert any(n.startswith("govgate/policies/human-oversight/tests/") for n in names)
 
 
