@@ -57,6 +57,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return found
 
 
+@pytest.mark.slow
 def test_wheel_contains_every_module_and_data_file(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
@@ -66,6 +67,7 @@ def test_wheel_contains_every_module_and_data_file(wheel: Path) -> None:
     assert any(n.startswith("govgate/policies/human-oversight/tests/") for n in names)
 
 
+@pytest.mark.slow
 def test_wheel_declares_the_console_script(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         entry_points = next(n for n in archive.namelist() if n.endswith("entry_points.txt"))

@@ -10,7 +10,8 @@ reproduces; the deadline is generous, a hang detector rather than a speed check.
 Each test runs its property itself and counts what the examples turned out to be (loaded or
 refused, read or reported unusable): it asserts that both outcomes were exercised, so a
 property that only ever took one branch fails rather than passing vacuously, and records the
-counts for docs/reliability.md. Nothing depends on which tests ran before.
+counts for docs/reliability.md. Nothing depends on which tests ran before. Each takes seconds:
+they are marked slow (run by `make test`, left out of `make test-fast`).
 """
 
 from __future__ import annotations
@@ -332,6 +333,7 @@ def govgate_yaml_property(seen: Counter[str], config: Any, evidence: Any) -> Non
             assert isinstance(items, list) and items
 
 
+@pytest.mark.slow
 def test_any_policy_pack_loads_or_is_refused_with_its_file_named(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     policy_pack_property(seen)
@@ -344,6 +346,7 @@ def test_any_policy_pack_loads_or_is_refused_with_its_file_named(reliability: An
     )
 
 
+@pytest.mark.slow
 def test_any_govgate_yaml_runs_or_is_refused_naming_it(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     govgate_yaml_property(seen)
@@ -446,6 +449,7 @@ def jsonl_decision_log_property(
         assert 1 <= listed["line"] <= len(physical)
 
 
+@pytest.mark.slow
 def test_any_jsonl_decision_log_is_counted_line_by_line(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     jsonl_decision_log_property(seen)
@@ -487,6 +491,7 @@ def csv_decision_log_property(
     seen["csv rows"] += len(rows)
 
 
+@pytest.mark.slow
 def test_any_csv_decision_log_is_counted_row_by_row(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     csv_decision_log_property(seen)
@@ -542,6 +547,7 @@ def front_matter_property(
             assert "owner" in data["missing_fields"]  # never a pass on an absent field
 
 
+@pytest.mark.slow
 def test_any_markdown_front_matter_is_read_or_reported(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     front_matter_property(seen)
@@ -610,6 +616,7 @@ def junit_property(seen: Counter[str], report: bytes) -> None:
         assert data["failures"] + data["errors"] + data["skipped"] <= data["tests"]
 
 
+@pytest.mark.slow
 def test_any_junit_report_is_counted_or_reported(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     junit_property(seen)
@@ -666,6 +673,7 @@ def load_report_property(seen: Counter[str], stats: str, k6: str) -> None:
             assert item.data["failures"] >= 0 and item.data["requests"] >= 0
 
 
+@pytest.mark.slow
 def test_any_load_report_is_read_or_reported(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     load_report_property(seen)
@@ -728,6 +736,7 @@ def config_text_property(seen: Counter[str], fmt: str, text: str) -> None:
     assert all(isinstance(line, int) and line >= 1 for line in lines.values())
 
 
+@pytest.mark.slow
 def test_any_config_text_parses_or_is_a_parse_problem(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     config_text_property(seen)
@@ -858,6 +867,7 @@ def locker_property(seen: Counter[str], items: list[Evidence]) -> None:
         seen["locker items"] += len(items)
 
 
+@pytest.mark.slow
 def test_any_evidence_round_trips_through_the_locker_and_verifies(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     locker_property(seen)
@@ -938,6 +948,7 @@ def writers_property(seen: Counter[str], base_result: dict[str, Any], texts: lis
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", outputs["texts"]["text"])
 
 
+@pytest.mark.slow
 def test_every_writer_stays_valid_on_any_text(
     reliability: Any, base_result: dict[str, Any]
 ) -> None:
