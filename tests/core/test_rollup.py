@@ -126,8 +126,12 @@ requirements:
     source: {framework: T, ref: "3"}
     when: {path: system.risk, op: eq, value: limited}
   - {id: R-4, title: One control, source: {framework: U, ref: "4"}}
+  - id: R-5
+    title: A condition that cannot be evaluated on this system
+    source: {framework: T, ref: "5"}
+    when: {path: system.risk, op: gt, value: 3}
 controls:
-  - {id: C-1, title: First, satisfies: [R-1, R-3]}
+  - {id: C-1, title: First, satisfies: [R-1, R-3, R-5]}
   - {id: C-2, title: Second, satisfies: [R-1, R-4]}
   - {id: C-3, title: No rules yet, satisfies: [R-4]}
 rules:
@@ -198,6 +202,15 @@ def test_roll_up_requirement_statuses(tmp_path: Path) -> None:
     assert by_id["R-4"].status == "not_met"  # C-2 not satisfied, C-3 unverified
     assert (by_id["R-4"].framework, by_id["R-4"].ref) == ("U", "4")
     assert readiness is None  # no READY-* requirements: no score
+
+
+def test_a_requirement_whose_condition_cannot_be_evaluated_is_not_hidden(tmp_path: Path) -> None:
+    # `"high" > 3` cannot be told: the requirement keeps its status rather than becoming
+    # not applicable (which would drop a failing control from view).
+    policy_set = load_pack(tmp_path, PACK)
+    findings = [finding("C-1.a", "fail"), finding("C-1.b", "pass")]
+    _, requirements, _ = roll_up(policy_set, findings, {"name": "r", "risk": "high"})
+    assert {r.id: r.status for r in requirements}["R-5"] == "not_met"
 
 
 def test_a_requirement_whose_condition_holds_keeps_its_computed_status(tmp_path: Path) -> None:
