@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PLUGINS := $(wildcard plugins/govgate-*)
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit wheel-smoke packs venv clean java
+.PHONY: demo test test-fast lint typecheck unit wheel-smoke packs venv clean java
 
 venv: $(STAMP)
 
@@ -45,6 +45,12 @@ java:
 
 unit: $(STAMP) java
 	$(BIN)/pytest -q -p no:cacheprovider tests $(addsuffix /tests,$(PLUGINS))
+
+# The fast lane while working: every test but those marked slow (Spark and MLflow, PDF
+# rendering, real data, property-based and hostile suites, wheel building, subprocess-heavy
+# runs). `make test` still runs everything.
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow" tests $(addsuffix /tests,$(PLUGINS))
 
 packs: $(STAMP)
 	$(BIN)/govgate policy lint

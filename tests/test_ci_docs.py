@@ -169,6 +169,7 @@ def run_script(script: str, cwd: Path, **env: str) -> subprocess.CompletedProces
     )
 
 
+@pytest.mark.slow
 def test_the_github_steps_run_and_fail_the_job_exactly_when_the_gate_fails(
     pull_request_clone: Path, tmp_path: Path
 ) -> None:
@@ -192,6 +193,7 @@ def test_the_github_steps_run_and_fail_the_job_exactly_when_the_gate_fails(
     assert run_script(gate, pull_request_clone).returncode == 1
 
 
+@pytest.mark.slow
 def test_the_gitlab_script_writes_junit_and_a_code_quality_report(
     pull_request_clone: Path,
 ) -> None:

@@ -317,6 +317,7 @@ def test_adult_agrees_with_fairlearn_for_attributes_and_intersections(
     assert checks > 500
 
 
+@pytest.mark.slow
 def test_adult_test_split_with_dotted_labels(adult_test_predictions: Path) -> None:
     # The test split writes labels as ">50K." — the mapping names what it found instead of
     # silently counting every row as negative (fairlearn's pitfall 1).
@@ -341,6 +342,7 @@ def test_adult_test_split_with_dotted_labels(adult_test_predictions: Path) -> No
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("min_share", [0.02, 0.0])
 def test_german_credit_readable_agrees_with_fairlearn(
     german_readable: Path, min_share: float

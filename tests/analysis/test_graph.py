@@ -87,6 +87,7 @@ def test_graph_carries_the_runs_statuses_evidence_and_source_files(loan: Path) -
     assert graph.nodes["kind:oversight_config"]["items"] == 1
 
 
+@pytest.mark.slow
 def test_an_item_summarised_from_several_files_links_each_file_it_was_read_from(
     loan: Path,
 ) -> None:
@@ -155,6 +156,7 @@ def test_graph_without_a_run_has_no_statuses_and_coverage_calls_everything_unver
     assert report["frameworks"]["GDPR"]["partial"] == 0
 
 
+@pytest.mark.slow
 def test_statuses_from_an_older_run_only_annotate_what_still_exists(loan: Path) -> None:
     graph, result = graph_of(loan)
     stale = json.loads(json.dumps(result))

@@ -540,6 +540,7 @@ def test_the_locker_holds_no_raw_personal_data_or_file_contents(run_cli, repo) -
 # -- real processes: concurrency, crashes, full disk ------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("processes", [2, 10])
 def test_concurrent_checks_all_finish_and_all_runs_verify(
     example_repo, repo, processes: int
@@ -693,6 +694,7 @@ def test_sigkill_during_collect_leaves_earlier_runs_intact(make_repo) -> None:
     assert govgate("verify", repo.path).returncode == 0
 
 
+@pytest.mark.slow
 def test_a_full_disk_fails_the_run_closed_and_keeps_earlier_runs(repo) -> None:
     first = govgate("check", repo.path)
     assert first.returncode == 0, first.stderr

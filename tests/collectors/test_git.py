@@ -237,6 +237,7 @@ def test_bad_settings_fail_with_the_setting_named(make_repo: Callable[..., RepoB
     assert "collectors.git.governance_paths" in collection.evidence.failed_collectors["git"]
 
 
+@pytest.mark.slow
 def test_history_matches_git_log_on_a_large_repository(tmp_path: Path) -> None:
     """1,500 governance files, 400 commits: every file's last commit is what `git log -1` says."""
     repo = tmp_path / "big"

@@ -142,6 +142,7 @@ def summary_of(items: list[Evidence]) -> Evidence:
     return next(item for item in items if item.kind == "test_results.summary")
 
 
+@pytest.mark.slow
 def test_a_real_pytest_report_is_counted_by_outcome_and_category(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     run_pytest(tmp_path / "suite", root / "reports" / "junit.xml")
@@ -180,6 +181,7 @@ def test_a_real_pytest_report_is_counted_by_outcome_and_category(tmp_path: Path)
     assert summary.problem is None and ctx.diagnostics == []
 
 
+@pytest.mark.slow
 def test_categories_can_be_configured(tmp_path: Path) -> None:
     root = tmp_path / "repo"
     run_pytest(tmp_path / "suite", root / "test-results" / "pytest.xml")

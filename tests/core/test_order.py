@@ -83,6 +83,7 @@ def test_evaluation_order_names_the_cycle_and_runs_prerequisites_first() -> None
     assert cycle is not None and sorted(cycle) == ["A", "B", "C"]
 
 
+@pytest.mark.slow
 def test_check_does_not_import_networkx(example_repo: Any) -> None:
     """The hook path stays free of the graph library (about 0.1 s of imports)."""
     loan = with_extra_pack(example_repo("loan-approval"))

@@ -6,6 +6,12 @@ through DuckDB, Markdown front matter, JUnit XML, Locust and k6 reports, the fiv
 formats), the evidence locker, and every output writer (validated with the reporter tests'
 own schema checks). Examples are few and derandomized, so the suite stays quick and a failure
 reproduces; the deadline is generous, a hang detector rather than a speed check.
+
+Each test runs its property itself and counts what the examples turned out to be (loaded or
+refused, read or reported unusable): it asserts that both outcomes were exercised, so a
+property that only ever took one branch fails rather than passing vacuously, and records the
+counts for docs/reliability.md. Nothing depends on which tests ran before. Each takes seconds:
+they are marked slow (run by `make test`, left out of `make test-fast`).
 """
 
 from __future__ import annotations
@@ -35,8 +41,6 @@ from govgate.run.collect import collect_evidence
 from govgate.support.errors import ExitCode, GovgateError
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-#: What the examples turned out to be, counted for docs/reliability.md.
-SEEN: Counter[str] = Counter()
 
 
 def bounded(examples: int, seconds: float = 20.0) -> Callable[[Any], Any]:
@@ -287,7 +291,7 @@ def _registry() -> Any:
     ),
     style=st.sampled_from(["yaml", "json"]),
 )
-def test_any_policy_pack_loads_or_is_refused_with_its_file_named(pack: Any, style: str) -> None:
+def policy_pack_property(seen: Counter[str], pack: Any, style: str) -> None:
     with scratch() as root:
         write(root, {"govgate.yaml": as_yaml(CONFIG, "yaml"), "cfg.yaml": EVIDENCE})
         text = pack if isinstance(pack, str) else as_yaml(pack, style)
@@ -295,10 +299,10 @@ def test_any_policy_pack_loads_or_is_refused_with_its_file_named(pack: Any, styl
         outcome = check_repo(root)
         if isinstance(outcome, GovgateError):
             assert "p/pack.yaml" in str(outcome) or "govgate.yaml" in str(outcome), str(outcome)
-            SEEN["packs refused"] += 1
+            seen["packs refused"] += 1
         else:
             assert outcome.result["gate"] in ("pass", "fail")
-            SEEN["packs loaded"] += 1
+            seen["packs loaded"] += 1
 
 
 @bounded(80)
@@ -306,7 +310,7 @@ def test_any_policy_pack_loads_or_is_refused_with_its_file_named(pack: Any, styl
     config=weighted((mutated(CONFIG, focus=("system", "params")), 4), (json_values, 1)),
     evidence=mutated(yaml.safe_load(EVIDENCE)),
 )
-def test_any_govgate_yaml_runs_or_is_refused_naming_it(config: Any, evidence: Any) -> None:
+def govgate_yaml_property(seen: Counter[str], config: Any, evidence: Any) -> None:
     with scratch() as root:
         write(
             root,
@@ -319,9 +323,9 @@ def test_any_govgate_yaml_runs_or_is_refused_naming_it(config: Any, evidence: An
         outcome = check_repo(root)
         if isinstance(outcome, GovgateError):
             assert "govgate.yaml" in str(outcome) or "pack.yaml" in str(outcome), str(outcome)
-            SEEN["configs refused"] += 1
+            seen["configs refused"] += 1
             return
-        SEEN["configs run"] += 1
+        seen["configs run"] += 1
         result = outcome.result
         statuses = {f["rule"]: f["status"] for f in result["findings"]}
         items = evidence.get("items") if isinstance(evidence, dict) else None
@@ -329,17 +333,28 @@ def test_any_govgate_yaml_runs_or_is_refused_naming_it(config: Any, evidence: An
             assert isinstance(items, list) and items
 
 
-def test_the_loaders_properties_were_run(reliability) -> None:
+@pytest.mark.slow
+def test_any_policy_pack_loads_or_is_refused_with_its_file_named(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    policy_pack_property(seen)
+    assert seen["packs loaded"] and seen["packs refused"], dict(seen)
     reliability.record(
         "prop-policy-packs",
-        f"{SEEN['packs loaded'] + SEEN['packs refused']} mutated packs (YAML, JSON, junk): "
-        f"{SEEN['packs loaded']} loaded, {SEEN['packs refused']} refused with exit 2 naming the "
+        f"{seen['packs loaded'] + seen['packs refused']} mutated packs (YAML, JSON, junk): "
+        f"{seen['packs loaded']} loaded, {seen['packs refused']} refused with exit 2 naming the "
         "file; no crash",
     )
+
+
+@pytest.mark.slow
+def test_any_govgate_yaml_runs_or_is_refused_naming_it(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    govgate_yaml_property(seen)
+    assert seen["configs run"] and seen["configs refused"], dict(seen)
     reliability.record(
         "prop-config",
-        f"{SEEN['configs run'] + SEEN['configs refused']} mutated govgate.yaml with mutated "
-        f"evidence: {SEEN['configs run']} ran, {SEEN['configs refused']} refused with exit 2; "
+        f"{seen['configs run'] + seen['configs refused']} mutated govgate.yaml with mutated "
+        f"evidence: {seen['configs run']} ran, {seen['configs refused']} refused with exit 2; "
         "no pass on absent items",
     )
 
@@ -410,8 +425,8 @@ def _decision_kinds() -> list[EvidenceKind]:
 
 @bounded(40, seconds=30)
 @given(lines=st.lists(log_line, min_size=1, max_size=12), final_newline=st.booleans())
-def test_any_jsonl_decision_log_is_counted_line_by_line(
-    lines: list[bytes], final_newline: bool
+def jsonl_decision_log_property(
+    seen: Counter[str], lines: list[bytes], final_newline: bool
 ) -> None:
     content = b"\n".join(line.replace(b"\n", b" ") for line in lines) + (
         b"\n" if final_newline else b""
@@ -420,8 +435,9 @@ def test_any_jsonl_decision_log_is_counted_line_by_line(
         write(root, {"logs/decisions/a.jsonl": content})
         (summary,) = assert_collected_cleanly(collect(root, _decision_kinds()), *PII_VALUES)
     data = summary.data
-    SEEN["jsonl logs"] += 1
-    SEEN["jsonl malformed"] += data["malformed"]["count"]
+    seen["jsonl logs"] += 1
+    seen["jsonl records"] += data["records"]
+    seen["jsonl malformed"] += data["malformed"]["count"]
     physical = content.split(b"\n")
     if physical and physical[-1] == b"":
         physical.pop()
@@ -431,6 +447,21 @@ def test_any_jsonl_decision_log_is_counted_line_by_line(
     assert data["records"] + data["malformed"]["count"] >= len(non_blank)
     for listed in data["malformed"]["first"]:
         assert 1 <= listed["line"] <= len(physical)
+
+
+@pytest.mark.slow
+def test_any_jsonl_decision_log_is_counted_line_by_line(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    jsonl_decision_log_property(seen)
+    # Logs with records and logs with junk lines: both sides of the count were exercised.
+    assert seen["jsonl records"] and seen["jsonl malformed"], dict(seen)
+    reliability.record(
+        "prop-decision-logs",
+        f"{seen['jsonl logs']} JSONL logs of mixed records, junk bytes, BOMs and PII "
+        f"({seen['jsonl records']} records read, {seen['jsonl malformed']} malformed lines "
+        "counted): collector ok, every non-blank line a record or a counted malformed line, "
+        "no PII out",
+    )
 
 
 @bounded(30, seconds=30)
@@ -443,8 +474,8 @@ def test_any_jsonl_decision_log_is_counted_line_by_line(
     rows=st.lists(st.lists(hostile_text | st.sampled_from(PII_VALUES), max_size=6), max_size=8),
     bom=st.booleans(),
 )
-def test_any_csv_decision_log_is_counted_row_by_row(
-    header: list[str], rows: list[list[str]], bom: bool
+def csv_decision_log_property(
+    seen: Counter[str], header: list[str], rows: list[list[str]], bom: bool
 ) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -455,15 +486,21 @@ def test_any_csv_decision_log_is_counted_row_by_row(
         write(root, {"logs/decisions/a.csv": text.encode("utf-8", "surrogatepass")})
         (summary,) = assert_collected_cleanly(collect(root, _decision_kinds()), *PII_VALUES)
     assert summary.data["records"] <= len(rows)
-    SEEN["csv logs"] += 1
+    seen["csv logs"] += 1
+    seen["csv records"] += summary.data["records"]
+    seen["csv rows"] += len(rows)
 
 
-def test_the_decision_log_properties_were_run(reliability) -> None:
+@pytest.mark.slow
+def test_any_csv_decision_log_is_counted_row_by_row(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    csv_decision_log_property(seen)
+    assert seen["csv logs"] and seen["csv rows"], dict(seen)
     reliability.record(
         "prop-decision-logs",
-        f"{SEEN['jsonl logs']} JSONL logs ({SEEN['jsonl malformed']} malformed lines counted) and "
-        f"{SEEN['csv logs']} CSV logs of mixed records, junk bytes, BOMs and PII: collector ok, "
-        "every non-blank line a record or a counted malformed line, no PII out",
+        f"{seen['csv logs']} CSV logs of random headers, hostile cells, BOMs and PII "
+        f"({seen['csv records']} of {seen['csv rows']} rows read as records): collector ok, "
+        "never more records than rows, no PII out",
     )
 
 
@@ -486,8 +523,8 @@ front_matter = st.one_of(
     closed=st.booleans(),
     line_end=st.sampled_from(["\n", "\r\n"]),
 )
-def test_any_markdown_front_matter_is_read_or_reported(
-    fm: str, body: list[str], closed: bool, line_end: str
+def front_matter_property(
+    seen: Counter[str], fm: str, body: list[str], closed: bool, line_end: str
 ) -> None:
     text = "---\n" + fm + ("---\n" if closed else "") + "\n".join(body)
     kind = EvidenceKind(
@@ -500,8 +537,8 @@ def test_any_markdown_front_matter_is_read_or_reported(
         write(root, {"doc.md": text.replace("\n", line_end).encode("utf-8", "surrogatepass")})
         items = assert_collected_cleanly(collect(root, [kind]), *PII_VALUES)
     (item,) = items
-    SEEN["documents"] += 1
-    SEEN["front matter errors"] += bool(item.data and item.data["front_matter_error"])
+    seen["documents"] += 1
+    seen["front matter errors"] += bool(item.data and item.data["front_matter_error"])
     if item.problem is None:
         data = item.data
         if data["front_matter_error"] is not None:
@@ -510,11 +547,16 @@ def test_any_markdown_front_matter_is_read_or_reported(
             assert "owner" in data["missing_fields"]  # never a pass on an absent field
 
 
-def test_the_front_matter_property_was_run(reliability) -> None:
+@pytest.mark.slow
+def test_any_markdown_front_matter_is_read_or_reported(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    front_matter_property(seen)
+    # Some front matter was unreadable and some was read.
+    assert 0 < seen["front matter errors"] < seen["documents"], dict(seen)
     reliability.record(
         "prop-front-matter",
-        f"{SEEN['documents']} documents with random or broken front matter, CRLF and PII "
-        f"({SEEN['front matter errors']} front matter errors reported): an unreadable front "
+        f"{seen['documents']} documents with random or broken front matter, CRLF and PII "
+        f"({seen['front matter errors']} front matter errors reported): an unreadable front "
         "matter never satisfies a required field",
     )
 
@@ -559,7 +601,7 @@ def _xml_escape(text: str) -> str:
 
 @bounded(150)
 @given(report=st.one_of(junit_xml(), st.binary(max_size=200)))
-def test_any_junit_report_is_counted_or_reported(report: bytes) -> None:
+def junit_property(seen: Counter[str], report: bytes) -> None:
     kinds = [
         k for k in _registry().collectors["test_reports"].kinds if k.name == "test_results.summary"
     ]
@@ -567,18 +609,22 @@ def test_any_junit_report_is_counted_or_reported(report: bytes) -> None:
         write(root, {"reports/junit.xml": report})
         (summary,) = assert_collected_cleanly(collect(root, kinds))
     data = summary.data
-    SEEN["junit"] += 1
-    SEEN["junit refused"] += summary.problem is not None
+    seen["junit"] += 1
+    seen["junit refused"] += summary.problem is not None
     assert data["passed"] >= 0
     if summary.problem is None and data["files"] == 1:
         assert data["failures"] + data["errors"] + data["skipped"] <= data["tests"]
 
 
-def test_the_junit_property_was_run(reliability) -> None:
+@pytest.mark.slow
+def test_any_junit_report_is_counted_or_reported(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    junit_property(seen)
+    assert 0 < seen["junit refused"] < seen["junit"], dict(seen)
     reliability.record(
         "prop-junit-xml",
-        f"{SEEN['junit']} random XML trees (junk counts, inf/1e400/nan) and byte strings "
-        f"({SEEN['junit refused']} unusable, carried as the summary's problem): counts stay "
+        f"{seen['junit']} random XML trees (junk counts, inf/1e400/nan) and byte strings "
+        f"({seen['junit refused']} unusable, carried as the summary's problem): counts stay "
         "consistent; never a schema break",
     )
 
@@ -613,25 +659,29 @@ k6_json = st.one_of(
 
 @bounded(100)
 @given(stats=locust_csv, k6=k6_json)
-def test_any_load_report_is_read_or_reported(stats: str, k6: str) -> None:
+def load_report_property(seen: Counter[str], stats: str, k6: str) -> None:
     kinds = [
         k for k in _registry().collectors["test_reports"].kinds if k.name == "load_test.result"
     ]
     with scratch() as root:
         write(root, {"reports/load/run_stats.csv": stats, "reports/load/k6.json": k6})
         items = assert_collected_cleanly(collect(root, kinds))
-    SEEN["load reports"] += len(items)
+    seen["load reports"] += len(items)
     for item in items:
-        SEEN["load refused"] += item.problem is not None
+        seen["load refused"] += item.problem is not None
         if item.problem is None:
             assert item.data["failures"] >= 0 and item.data["requests"] >= 0
 
 
-def test_the_load_report_property_was_run(reliability) -> None:
+@pytest.mark.slow
+def test_any_load_report_is_read_or_reported(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    load_report_property(seen)
+    assert 0 < seen["load refused"] < seen["load reports"], dict(seen)
     reliability.record(
         "prop-load-reports",
-        f"{SEEN['load reports']} Locust CSV / k6 JSON results (junk cells, NaN, 1e400, any "
-        f"JSON): {SEEN['load refused']} reported unusable naming the file, the rest read",
+        f"{seen['load reports']} Locust CSV / k6 JSON results (junk cells, NaN, 1e400, any "
+        f"JSON): {seen['load refused']} reported unusable naming the file, the rest read",
     )
 
 
@@ -664,7 +714,7 @@ STRUCTURAL = (
     fmt=st.sampled_from(["yaml", "json", "toml", "ini", "env"]),
     text=st.sampled_from(STRUCTURAL) | hostile_text | json_values.map(json.dumps),
 )
-def test_any_config_text_parses_or_is_a_parse_problem(fmt: str, text: str) -> None:
+def config_text_property(seen: Counter[str], fmt: str, text: str) -> None:
     from govgate_collectors.config import ParseProblem, parse_config_text, redact_secrets
 
     problems: list[tuple[int, str]] = []
@@ -672,20 +722,91 @@ def test_any_config_text_parses_or_is_a_parse_problem(fmt: str, text: str) -> No
         data, lines = parse_config_text(text, fmt, "cfg", problems)
     except ParseProblem as exc:
         assert exc.message
-        SEEN["config texts refused"] += 1
+        seen["config texts refused"] += 1
         return
-    SEEN["config texts parsed"] += 1
+    except ValueError as exc:
+        # The one crash known, and pinned by the xfail tests below: a YAML or TOML integer
+        # longer than Python converts. Counted and shown in the record, never hidden.
+        if fmt not in ("yaml", "toml") or "integer string conversion" not in str(exc):
+            raise
+        seen["config texts crashed on a long integer"] += 1
+        return
+    seen["config texts parsed"] += 1
     canonical_json(redact_secrets(data))  # storable and digestible: finite, valid Unicode
     assert all(isinstance(line, int) and line >= 1 for line in lines.values())
 
 
-def test_the_config_formats_property_was_run(reliability) -> None:
+@pytest.mark.slow
+def test_any_config_text_parses_or_is_a_parse_problem(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    config_text_property(seen)
+    assert seen["config texts parsed"] and seen["config texts refused"], dict(seen)
+    crashed = seen["config texts crashed on a long integer"]
     reliability.record(
         "prop-config-formats",
-        f"{SEEN['config texts parsed'] + SEEN['config texts refused']} texts across YAML, JSON, "
-        f"TOML, INI and .env: {SEEN['config texts parsed']} parsed to digestible data, "
-        f"{SEEN['config texts refused']} parse problems with a message",
+        f"{sum(seen.values())} texts across YAML, JSON, TOML, INI and .env: "
+        f"{seen['config texts parsed']} parsed to digestible data, "
+        f"{seen['config texts refused']} parse problems with a message"
+        + (
+            f"; {crashed} crashed the YAML or TOML parser with ValueError on an integer of more "
+            "than 4,300 digits (a known bug, not yet fixed)"
+            if crashed
+            else ""
+        ),
     )
+
+
+#: An integer longer than Python converts from text (sys.get_int_max_str_digits(), 4,300).
+LONG_INTEGER = "1" + "0" * 5000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="known bug: YAML and TOML integers of more than 4,300 digits raise ValueError from "
+    "int() instead of a parse problem naming the file (JSON reports one)",
+)
+@pytest.mark.parametrize(
+    ("fmt", "text"),
+    [
+        ("yaml", f"a: {LONG_INTEGER}\n"),
+        ("yaml", f'{{"a": {LONG_INTEGER}}}'),
+        ("toml", f"a = {LONG_INTEGER}\n"),
+    ],
+)
+def test_an_integer_too_long_for_python_is_a_parse_problem(fmt: str, text: str) -> None:
+    from govgate_collectors.config import ParseProblem, parse_config_text
+
+    with pytest.raises(ParseProblem):
+        parse_config_text(text, fmt, "cfg", [])
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="known bug: a 5,001-digit integer in govgate.yaml or a pack is an internal error "
+    "(exit 3, a traceback) rather than a usage error naming the file; in an evidence file it "
+    "fails the whole config collector, so no config evidence is read",
+)
+@pytest.mark.parametrize("where", ["govgate.yaml", "p/pack.yaml", "cfg.yaml"])
+def test_a_long_integer_in_a_yaml_file_is_reported_naming_the_file(
+    where: str, run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    files = {
+        "govgate.yaml": as_yaml(CONFIG, "yaml"),
+        "p/pack.yaml": as_yaml(PACK, "yaml"),
+        "cfg.yaml": EVIDENCE,
+    }
+    files[where] += f"long: {LONG_INTEGER}\n"
+    write(tmp_path, files)
+    done = run_cli("check", tmp_path, "--no-locker", "--format", "json")
+    if where == "cfg.yaml":
+        # The file is reported as unusable, by name, and the check fails closed.
+        assert done.exit_code == 1, done.output
+        assert "cfg.yaml" in done.stderr and "collector 'config' failed" not in done.stderr
+    else:
+        assert done.exit_code == ExitCode.USAGE_ERROR, done.output
+        assert where in done.stderr
 
 
 # -- the locker ---------------------------------------------------------------------------------
@@ -712,7 +833,7 @@ evidence_items = st.lists(
 
 @bounded(60)
 @given(items=evidence_items)
-def test_any_evidence_round_trips_through_the_locker_and_verifies(items: list[Evidence]) -> None:
+def locker_property(seen: Counter[str], items: list[Evidence]) -> None:
     from govgate.locker import RECORD_FORMAT, EvidenceLocker
 
     record = {
@@ -742,14 +863,18 @@ def test_any_evidence_round_trips_through_the_locker_and_verifies(items: list[Ev
         with EvidenceLocker.open(path, create=False) as locker:
             report = locker.verify()
         assert not report.ok
-        SEEN["locker runs"] += 1
-        SEEN["locker items"] += len(items)
+        seen["locker runs"] += 1
+        seen["locker items"] += len(items)
 
 
-def test_the_locker_property_was_run(reliability) -> None:
+@pytest.mark.slow
+def test_any_evidence_round_trips_through_the_locker_and_verifies(reliability: Any) -> None:
+    seen: Counter[str] = Counter()
+    locker_property(seen)
+    assert seen["locker runs"] and seen["locker items"] > seen["locker runs"], dict(seen)
     reliability.record(
         "prop-locker-roundtrip",
-        f"{SEEN['locker runs']} runs, {SEEN['locker items']} evidence items of arbitrary data "
+        f"{seen['locker runs']} runs, {seen['locker items']} evidence items of arbitrary data "
         "(deep JSON, hostile text, 70-bit integers): stored, read back equal, verified; a "
         "one-byte edit fails verify every time",
     )
@@ -808,9 +933,7 @@ WRITERS = ("text", "json", "sarif", "junit", "markdown", "github", "oscal")
 
 @bounded(25, seconds=60)
 @given(texts=st.lists(hostile_text, min_size=200, max_size=200))
-def test_every_writer_stays_valid_on_any_text(
-    base_result: dict[str, Any], texts: list[str]
-) -> None:
+def writers_property(seen: Counter[str], base_result: dict[str, Any], texts: list[str]) -> None:
     from hostile.harness import OUTPUT_FILES, validate_outputs
 
     edited = rewrite_text(base_result, iter(texts * 20))
@@ -821,14 +944,20 @@ def test_every_writer_stays_valid_on_any_text(
             (folder / OUTPUT_FILES[name]).write_text(reporter.render(edited), encoding="utf-8")
         outputs = validate_outputs(folder)
     assert outputs["json"]["findings"] == edited["findings"]
-    SEEN["writer documents"] += 1
+    seen["writer documents"] += 1
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", outputs["texts"]["text"])
 
 
-def test_the_writers_property_was_run(reliability) -> None:
+@pytest.mark.slow
+def test_every_writer_stays_valid_on_any_text(
+    reliability: Any, base_result: dict[str, Any]
+) -> None:
+    seen: Counter[str] = Counter()
+    writers_property(seen, base_result)
+    assert seen["writer documents"], dict(seen)
     reliability.record(
         "prop-writers",
-        f"{SEEN['writer documents']} result documents with hostile text in every free-text "
+        f"{seen['writer documents']} result documents with hostile text in every free-text "
         "field: text, JSON, SARIF, JUnit, Markdown, GitHub and OSCAL all valid against their "
         "schemas and parsers",
     )

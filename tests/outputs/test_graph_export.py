@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 import networkx as nx
+import pytest
 from graph_packs import graph_of, with_extra_pack
 
 from govgate.outputs.graph_export import dot_quote, mermaid_escape, to_dot, to_graphml, to_mermaid
@@ -60,6 +61,7 @@ def test_mermaid_escapes_labels_and_uses_safe_ids() -> None:
     assert "classDef s_fail" in text
 
 
+@pytest.mark.slow
 def test_graphml_is_read_back_by_networkx(example_repo: Any) -> None:
     graph, _ = graph_of(with_extra_pack(example_repo("loan-approval")))
     back = nx.read_graphml(__import__("io").BytesIO(to_graphml(graph).encode("utf-8")))

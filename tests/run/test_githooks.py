@@ -66,6 +66,7 @@ def commit(
     )
 
 
+@pytest.mark.slow
 def test_plain_hook_refuses_a_commit_that_removes_the_dpia(make_repo, run_cli) -> None:
     repo: RepoBuilder = make_repo(FILES)
     result = run_cli("hook", "install", repo.path)

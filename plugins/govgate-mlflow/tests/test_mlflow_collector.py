@@ -36,6 +36,9 @@ from govgate_mlflow.stores import (
 from govgate.cli.main import main
 from govgate.run.check import CheckOptions, CheckOutcome, run_check
 
+#: MLflow builds its stores in subprocesses and imports slowly: left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 PLANTED_EMAIL = "alice.smith@example.com"
 
 # Run by MLflow in a subprocess: argv[1] is "sqlite", "file" or "default", the cwd is the store's

@@ -34,6 +34,9 @@ from govgate.core.plugins import build_registry, get_plugin_manager
 from govgate.run.check import CheckOptions, run_check
 from govgate.run.collect import collect_evidence
 
+#: Every test starts or reuses a local Spark session (a JVM): left out of `make test-fast`.
+pytestmark = pytest.mark.slow
+
 NOW = datetime(2026, 4, 1, tzinfo=UTC)
 HIGH = ["credit_decision", "limit_increase"]
 ROOT = Path(__file__).resolve().parents[3]

@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from decision_log_files import chained, defect_log, record, run, write
 
 
@@ -122,6 +124,7 @@ def test_the_python_line_reader_agrees_with_duckdbs(tmp_path: Path) -> None:
     assert slow == fast
 
 
+@pytest.mark.slow
 def test_a_line_too_long_for_duckdbs_reader_is_read_line_by_line(tmp_path: Path) -> None:
     # DuckDB's reader stops at lines over 32 MB; Python splits any line that fits in memory.
     huge = record(2, "2026-03-01T10:00:00Z", reasons=["x" * (33 << 20)])

@@ -177,6 +177,7 @@ def test_pack_tests_cover_every_rule(pack: str, run_cli) -> None:
     assert lint.exit_code == 0, lint.stderr
 
 
+@pytest.mark.slow
 def test_generate_reproduces_the_committed_files(tmp_path: Path) -> None:
     out = tmp_path / "regenerated"
     done = subprocess.run(

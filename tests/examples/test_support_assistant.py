@@ -244,6 +244,7 @@ def test_planted_personal_data_never_leaves_govgate(checked: Checked) -> None:
             assert form.encode() not in locker
 
 
+@pytest.mark.slow
 def test_generate_reproduces_the_committed_files(tmp_path: Path) -> None:
     generator = load_generator()
     written = generator.generate(tmp_path, generator.DEFAULT_AS_OF)
