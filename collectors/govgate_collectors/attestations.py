@@ -34,8 +34,8 @@ from govgate.api import (
 )
 from govgate.support.dates import parse_date_loose
 from govgate.support.git import GitError, GitNotFound, GitTimeout, Repository
-from govgate.support.git_history import LastChange, last_changes, uncommitted_paths
-from govgate.support.git_state import head_state, state_patterns
+from govgate.support.git.history import LastChange, last_changes, uncommitted_paths
+from govgate.support.git.state import head_state, state_patterns
 from govgate.support.yamlload import load_yaml_text, pointer_join
 
 DEFAULT_PATHS = ("governance/attestations/**/*.yaml", "governance/attestations/**/*.yml")

@@ -132,7 +132,7 @@ def _file_sha256(path: Path) -> str:
 def _last_commit_date(root: Path, files: Sequence[Path]) -> datetime | None:
     """Committer date of the last commit touching the files, or None (no git, uncommitted)."""
     from govgate.support.git import GitError, Repository
-    from govgate.support.git_history import last_commit_date
+    from govgate.support.git.history import last_commit_date
 
     try:
         repo = Repository.find(root)

@@ -24,16 +24,16 @@ from govgate.api import (
     hookimpl,
     redact_text,
 )
-from govgate.support.codeowners import CODEOWNERS_FILES, owners_of, parse_codeowners
 from govgate.support.git import GitError, GitNotFound, GitTimeout, Repository, signed_commits
-from govgate.support.git_history import (
+from govgate.support.git.codeowners import CODEOWNERS_FILES, owners_of, parse_codeowners
+from govgate.support.git.history import (
     LastChange,
     changes_between,
     ignored_paths,
     last_changes,
     uncommitted_paths,
 )
-from govgate.support.git_state import head_state, state_patterns
+from govgate.support.git.state import head_state, state_patterns
 
 DEFAULT_GOVERNANCE_PATHS = (
     "governance/**",

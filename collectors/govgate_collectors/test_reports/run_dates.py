@@ -34,7 +34,7 @@ class FileDates:
         runner = self._runner()
         if runner is not None:
             try:
-                from govgate.support.git_history import is_unchanged, last_commit_date
+                from govgate.support.git.history import is_unchanged, last_commit_date
 
                 moment = last_commit_date(runner, [path]) if is_unchanged(runner, path) else None
                 if moment is not None:
