@@ -104,7 +104,9 @@ def test_a_report_nobody_reads_is_never_a_pass(
     )  # fmt: skip
 
 
-def test_a_closed_stdout_and_a_full_device_are_errors(passing_repo: Path, reliability: Any) -> None:
+def test_a_closed_stdout_and_a_full_device_are_errors(
+    passing_repo: Path, tmp_path: Path, reliability: Any
+) -> None:
     closed = run_govgate(
         "check", passing_repo, "--format", "json", "--no-locker", preexec_fn=lambda: os.close(1)
     )
@@ -113,11 +115,15 @@ def test_a_closed_stdout_and_a_full_device_are_errors(passing_repo: Path, reliab
     closed_line = last_error(closed.stderr)
     assert closed_line.startswith("stdout is closed, so the report could not be written")
 
-    full = run_govgate("check", passing_repo, "--format", "json", "--no-locker", "-o", "/dev/full")
+    # Through a link of our own: a govgate that replaced its output (as root) must not be
+    # able to replace /dev/full itself while this test shows that it does.
+    device = tmp_path / "full"
+    device.symlink_to("/dev/full")
+    full = run_govgate("check", passing_repo, "--format", "json", "--no-locker", "-o", device)
     assert full.returncode == 2, full.stderr[-2000:]
-    full_line = last_error(full.stderr)
-    assert full_line == "/dev/full: cannot write the report: No space left on device"
-    assert Path("/dev/full").is_char_device()
+    full_line = last_error(full.stderr).replace(str(tmp_path), "…")
+    assert full_line == "…/full: cannot write the report: No space left on device"
+    assert device.is_symlink() and device.is_char_device()
     reliability.record("output-closed", f"stdout closed (>&-): exit 1, {closed_line}")
     reliability.record("output-closed", f"-o /dev/full: exit 2, {full_line}")
 
@@ -153,12 +159,17 @@ def test_fifos_devices_and_open_file_names_are_written_straight_to(
     assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO, not replaced by a file
     assert sorted(p.name for p in folder.iterdir()) == ["report.fifo"]  # no temporary beside
 
-    null = run_govgate("check", passing_repo, "--format", "json", "--no-locker", "-o", "/dev/null")
+    device = folder / "null"  # a link of our own (see the /dev/full test)
+    device.symlink_to("/dev/null")
+    null = run_govgate("check", passing_repo, "--format", "json", "--no-locker", "-o", device)
     assert null.returncode == 0, null.stderr[-2000:]
-    assert Path("/dev/null").is_char_device()
+    assert device.is_symlink() and device.is_char_device()
 
-    dash = run_govgate("check", passing_repo, "--format", "json", "--no-locker", "-o", "-")
+    dash = run_govgate(
+        "check", passing_repo, "--format", "json", "--no-locker", "-o", "-", cwd=folder
+    )
     assert dash.returncode == 0 and json.loads(dash.stdout)["gate"] == "pass"
+    assert not (folder / "-").exists()
 
     # `-o >(wc -c)`: the shell hands over /dev/fd/N, a pipe already open in the process.
     read_end, write_end = os.pipe()
@@ -195,10 +206,7 @@ def test_a_folder_as_the_output_file_or_a_file_as_the_output_folder_is_refused(
         assert done.returncode == 2, done.stderr[-2000:]
         assert "Traceback" not in done.stderr
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr  # refused before running
-    assert last_error(root.stderr) == (
-        "--output /: is a directory; name a file to write to "
-        "(or use --output-dir for one file per format)"
-    )
+    assert last_error(root.stderr) == "--output /: is a directory; name a file to write to"
     assert last_error(into_file.stderr).startswith(f"--output-dir {a_file}: is not a directory")
     assert a_file.read_text() == "not a folder\n"
     reliability.record("output-destinations", f"-o /: exit 2, {last_error(root.stderr)}")

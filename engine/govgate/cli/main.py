@@ -19,7 +19,6 @@ import click
 
 import govgate
 from govgate import __version__
-from govgate.cli.common import silence_stdout
 from govgate.support.errors import (
     ExitCode,
     GovgateError,
@@ -111,6 +110,8 @@ class GovgateGroup(click.Group):
             click.echo("govgate: interrupted", err=True)  # by the user: not an error
             sys.exit(130)
         except BrokenPipeError:
+            from govgate.support.destinations import silence_stdout
+
             silence_stdout()
             print_error("the output's reader closed the pipe before everything was written")
             sys.exit(int(ExitCode.GATE_FAILED))
