@@ -32,7 +32,7 @@ def destination_kind(path: Path | None, option: str = "--output") -> str:
         return "stdout"
     try:
         mode = path.stat().st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a new file (its write says if it can't)
         return "file"
     except OSError as exc:
         raise UsageError(f"{option} {path}: cannot use it: {exc.strerror or exc}") from None
@@ -45,10 +45,13 @@ def destination_kind(path: Path | None, option: str = "--output") -> str:
     return "file"
 
 
-def write_payload(payload: bytes, path: Path | None, what: str = "the report") -> None:
+def write_payload(
+    payload: bytes, path: Path | None, what: str = "the report", option: str = "--output"
+) -> None:
     """`payload` on stdout (`path` None or `-`), into a stream as is, or into a regular file
-    atomically; `what` names it in messages ("the report", "the dossier")."""
-    kind = destination_kind(path)
+    atomically; `what` names it in messages ("the report", "the dossier"), `option` the
+    command-line option that gave `path`."""
+    kind = destination_kind(path, option)
     if kind == "stdout" or path is None:
         write_stdout(payload, what)
     elif kind == "stream":

@@ -13,7 +13,12 @@ import sys
 from typing import Any
 
 from govgate.support.errors import InputError
-from govgate.support.yamlload import MAX_DEPTH, load_yaml_text, nesting_exceeds
+from govgate.support.yamlload import (
+    MAX_DEPTH,
+    load_yaml_text,
+    nesting_exceeds,
+    unwritable_integer_digits,
+)
 
 #: Longest JSON text whose key lines are looked up (the lookup re-reads it as YAML).
 MAX_LINE_LOOKUP_CHARS = 1_000_000
@@ -113,11 +118,10 @@ def json_safe(value: Any) -> Any:
 def _storable_integer(value: int) -> None:
     """ParseProblem when `value` has more decimal digits than Python writes out as text: no
     evidence digest or report could hold it (`0x` followed by 4,000 digits reads fine)."""
-    limit = sys.get_int_max_str_digits()
-    digits = int(abs(value).bit_length() * math.log10(2)) + 1
-    if limit and digits > limit:
+    digits = unwritable_integer_digits(value)
+    if digits is not None:
         raise ParseProblem(
             None,
-            f"an integer of about {digits} digits is longer than can be stored ({limit}); "
-            "quote it to keep it as text",
+            f"an integer of about {digits} digits is longer than can be stored "
+            f"({sys.get_int_max_str_digits()}); quote it to keep it as text",
         )

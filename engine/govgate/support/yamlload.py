@@ -40,23 +40,34 @@ def _integer(loader: yaml.constructor.SafeConstructor, node: yaml.ScalarNode) ->
     """An integer, or a problem on its line: Python refuses to convert one of more than 4,300
     decimal digits between int and text (a ValueError that would otherwise fail the whole
     file without a line, or whatever later writes the value out: a digest, a report)."""
-    limit = sys.get_int_max_str_digits()
     try:
         value: int = loader.construct_yaml_int(node)
     except ValueError:
-        value = 0
-        digits = sum(char.isdigit() for char in str(node.value))
+        digits: int | None = sum(char.isdigit() for char in str(node.value))
     else:  # 0x… and 0b… are read without the limit, but could not be written out
-        digits = int(abs(value).bit_length() * math.log10(2)) + 1
-    if limit and digits > limit:
+        digits = unwritable_integer_digits(value)
+    if digits is not None:
         raise yaml.constructor.ConstructorError(
             None,
             None,
-            f"an integer of about {digits} digits is longer than can be read ({limit}); "
-            "quote it to keep it as text",
+            f"an integer of about {digits} digits is longer than can be read "
+            f"({sys.get_int_max_str_digits()}); quote it to keep it as text",
             node.start_mark,
         )
     return value
+
+
+def unwritable_integer_digits(value: int) -> int | None:
+    """About how many decimal digits `value` has when that is more than Python writes out as
+    text (`sys.get_int_max_str_digits()`), else None. Cheap unless it is near the limit."""
+    limit = sys.get_int_max_str_digits()
+    if not limit or abs(value).bit_length() * math.log10(2) < limit - 1:
+        return None
+    try:
+        str(value)
+    except ValueError:
+        return int(abs(value).bit_length() * math.log10(2)) + 1
+    return None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)

@@ -40,7 +40,7 @@ def write_atomically(path: Path, payload: bytes) -> None:
     A write that fails (a full disk, a read-only folder) is a UsageError naming the file;
     whatever was at `path` before stays as it was.
     """
-    write_payload(payload, path, "the dossier")
+    write_payload(payload, path, "the dossier", "--out")
 
 
 def render_dossier(
