@@ -138,6 +138,13 @@ def _read_all(fd: int, into: list[bytes]) -> threading.Thread:
     return thread
 
 
+def _read_fifo(fifo: Path, into: list[bytes]) -> threading.Thread:
+    """A reader for `fifo` (opening blocks until a writer comes), collecting into `into`."""
+    thread = threading.Thread(target=lambda: into.append(fifo.read_bytes()), daemon=True)
+    thread.start()
+    return thread
+
+
 def test_fifos_devices_and_open_file_names_are_written_straight_to(
     passing_repo: Path, tmp_path: Path, reliability: Any
 ) -> None:
@@ -150,8 +157,7 @@ def test_fifos_devices_and_open_file_names_are_written_straight_to(
     fifo = folder / "report.fifo"
     os.mkfifo(fifo)
     got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
-    reader.start()
+    reader = _read_fifo(fifo, got)
     into_fifo = run_govgate("check", passing_repo, "--format", "json", "--no-locker", "-o", fifo)
     reader.join(30)
     assert into_fifo.returncode == 0, into_fifo.stderr[-2000:]
@@ -212,4 +218,31 @@ def test_a_folder_as_the_output_file_or_a_file_as_the_output_folder_is_refused(
     reliability.record("output-destinations", f"-o /: exit 2, {last_error(root.stderr)}")
     reliability.record(
         "output-destinations", f"--output-dir FILE: exit 2, {last_error(into_file.stderr)}"
+    )
+
+
+def test_the_dossier_and_the_graph_export_write_into_a_fifo_too(
+    passing_repo: Path, tmp_path: Path, reliability: Any
+) -> None:
+    outcomes = []
+    for name, args in (
+        ("dossier", ("dossier", passing_repo, "--html", "--fresh", "--out")),
+        ("graph", ("graph", passing_repo, "-o")),
+    ):
+        fifo = tmp_path / "out" / f"{name}.fifo"
+        fifo.parent.mkdir(exist_ok=True)
+        os.mkfifo(fifo)
+        got: list[bytes] = []
+        reader = _read_fifo(fifo, got)
+        done = run_govgate(*args, fifo)
+        reader.join(30)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert stat.S_ISFIFO(fifo.stat().st_mode), name  # not replaced by a regular file
+        assert got and got[0], name
+        outcomes.append(f"{name}: {len(got[0]):,} bytes through the FIFO")
+    assert got[0].startswith(b"{")  # the graph's node-link JSON
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["dossier.fifo", "graph.fifo"]
+    reliability.record(
+        "output-destinations",
+        f"dossier --out FIFO and graph -o FIFO: exit 0; {'; '.join(outcomes)}",
     )

@@ -2,6 +2,10 @@
 
 User errors (bad config, bad pack, bad arguments) print one line with the file, the line and
 the fix, and no traceback. Anything else is a bug in govgate and keeps its traceback.
+
+Exceptions from code govgate does not own (a plugin) are described on one line by
+`describe_exception`, and a real Ctrl-C is told apart from a KeyboardInterrupt some code raised
+by `is_real_interrupt` (after `watch_for_interrupts`): only govgate decides its exit code.
 """
 
 from __future__ import annotations
