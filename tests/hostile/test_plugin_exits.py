@@ -189,8 +189,8 @@ SHOWN = {
 #: Every site with every way out, and `sys.exit(0)` in the remaining hooks.
 CASES = [
     (where, what)
-    for where in ("import", "govgate_collectors", "collect", "generator", "operator", "reporter")
     for what in EXITS
+    for where in ("import", "govgate_collectors", "collect", "generator", "operator", "reporter")
 ] + [(hook, "exit0") for hook in HOOKS if hook != "govgate_collectors"]
 
 
@@ -315,20 +315,27 @@ def test_a_plugin_breaking_its_contract_fails_the_run_naming_it(
     reliability.record("plugin-breaks-contract", f"{where} {what}: {outcome}".replace("  ", " "))
 
 
-def test_a_registration_hook_that_never_returns_is_stopped(
-    probe_site: Path, probe_repo: Path, reliability: Any
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ("govgate_reporters", "plugin 'probe' did not return from govgate_reporters within 2 s"),
+        (
+            "import",
+            "plugin 'probe' (distribution probe-govgate 1.0) did not finish importing within 2 s",
+        ),
+    ],
+)
+def test_a_plugin_that_never_returns_is_stopped(
+    probe_site: Path, probe_repo: Path, where: str, expected: str, reliability: Any
 ) -> None:
     started = time.monotonic()
-    done = probe(
-        probe_site, probe_repo, "govgate_reporters", "sleep", GOVGATE_COLLECTOR_TIMEOUT="2"
-    )
+    done = probe(probe_site, probe_repo, where, "sleep", GOVGATE_COLLECTOR_TIMEOUT="2")
     seconds = time.monotonic() - started
     assert not done.timed_out
     assert done.returncode == 1, done.stderr[-2000:]
     line = last_error(done)
     assert line == (
-        "plugin 'probe' did not return from govgate_reporters within 2 s "
-        "(GOVGATE_COLLECTOR_TIMEOUT); fix the plugin, or block it with -p no:probe"
+        f"{expected} (GOVGATE_COLLECTOR_TIMEOUT); fix the plugin, or block it with -p no:probe"
     )
     assert seconds < 30
     reliability.record(

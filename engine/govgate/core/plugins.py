@@ -121,6 +121,7 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
     from importlib.metadata import entry_points
 
     watch_for_interrupts()  # from here on plugin code runs: tell a real Ctrl-C from its own
+    seconds = timeout_setting()
     blocked, explicit = _parse_plugin_options(plugin_options)
     pm = GovgatePluginManager()
     pm.add_hookspecs(hookspecs)
@@ -144,8 +145,7 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
         entry_point = available[name]
         dist = entry_point.dist
         where = f"{dist.name} {dist.version}" if dist else "unknown distribution"
-        with _blamed(f"plugin '{name}' (distribution {where}) failed to import"):
-            plugin = entry_point.load()
+        plugin = _import_plugin(name, where, entry_point.load, seconds)
         try:
             pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
@@ -166,6 +166,19 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
         label = pm.get_name(culprit) if culprit is not None else "?"
         raise PluginError(f"plugin '{label}' is invalid: {exc}") from exc
     return pm
+
+
+def _import_plugin(name: str, where: str, load: Callable[[], Any], seconds: float) -> Any:
+    """The plugin's module, imported under the collector timeout; whatever the import raises
+    or a hang fails the run naming the plugin."""
+    with _blamed(f"plugin '{name}' (distribution {where}) failed to import"):
+        try:
+            return run_bounded(load, seconds, "govgate-plugin-import")
+        except Overrun:
+            raise PluginError(
+                f"plugin '{name}' (distribution {where}) did not finish importing within "
+                f"{seconds:g} s ({TIMEOUT_ENV}); fix the plugin, or block it with -p no:{name}"
+            ) from None
 
 
 @contextmanager
