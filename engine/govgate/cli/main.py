@@ -1,9 +1,12 @@
 """The `govgate` command line: parse, call the library, print. Nothing else lives here.
 
-Exit codes are the same for every format: 0 gate passes, 1 gate fails (or a plugin is broken),
-2 usage error / invalid config / invalid pack, 3 a bug in govgate. Human text goes to stderr;
-the payload to stdout or --output. This module holds the group, its `-p` option and the mapping
-of errors to exit codes; each command group lives in a module of its own (COMMAND_MODULES).
+Exit codes are the same for every format: 0 gate passes, 1 gate fails (or a plugin is broken,
+or the report never reached its reader), 2 usage error / invalid config / invalid pack, 3 a bug
+in govgate, 130 a real Ctrl-C. They are govgate's alone: no plugin's SystemExit, and no closed
+pipe, ever turns a run into 0. Human text goes to stderr; the payload to stdout or --output.
+This module holds the group, its `-p` option and the mapping of errors to exit codes (errors
+are printed by `print_error` alone); each command group lives in a module of its own
+(COMMAND_MODULES).
 """
 
 from __future__ import annotations
