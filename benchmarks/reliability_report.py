@@ -50,6 +50,9 @@ LIMITS = (
     "A decision-log line of tens of megabytes exceeds DuckDB's default 256 MB memory limit: the "
     "file is reported unreadable with the setting to raise, not read; lines over 64 MB are "
     "refused without being buffered.",
+    "A plugin calling `os._exit(0)` ends the process on the spot with its own exit code: Python "
+    "runs no handler for it, so govgate cannot turn it into a failure (every exception, "
+    "`SystemExit` included, it does: `plugin-ends-process`).",
 )
 
 

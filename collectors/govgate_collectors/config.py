@@ -19,7 +19,7 @@ from typing import Any
 from govgate.api import CollectContext, Collector, Evidence, hookimpl
 from govgate.support.errors import InputError
 from govgate.support.pii import redact_json, redact_text
-from govgate.support.structured import ParseProblem, json_safe, parse_json
+from govgate.support.structured import ParseProblem, json_safe, long_integer_line, parse_json
 from govgate.support.yamlload import load_yaml_text, pointer_join
 
 MAX_CONFIG_BYTES = 8 * 1024 * 1024
@@ -43,6 +43,13 @@ def parse_toml(text: str) -> tuple[Any, dict[str, int]]:
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
         raise ParseProblem(int(match.group(1)) if match else None, f"invalid TOML: {exc}") from None
+    except ValueError:  # an integer of more digits than Python reads (the file's only cause)
+        found = long_integer_line(text)
+        raise ParseProblem(
+            found[0] if found else None,
+            f"invalid TOML: an integer of {found[1] if found else 'over 4300'} digits is longer "
+            "than can be read; quote it to keep it as text",
+        ) from None
     lines: dict[str, int] = {}
     table: list[str] = []
     arrays: dict[str, int] = {}

@@ -1,6 +1,12 @@
-"""The `govgate` group itself: what an unexpected exception becomes (exit 3, traceback)."""
+"""The `govgate` group itself: what an unexpected exception becomes (exit 3, traceback), and
+that only govgate decides the exit code (exit 1 for a process exit raised by anyone else)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 
 def test_internal_error_is_exit_3_with_traceback(run_cli, make_repo, monkeypatch) -> None:
@@ -19,3 +25,54 @@ def test_internal_error_is_exit_3_with_traceback(run_cli, make_repo, monkeypatch
     assert result.exit_code == 3
     assert "ZeroDivisionError: a bug" in result.stderr
     assert "internal error (a bug in govgate" in result.stderr
+
+
+def _command_raising(exc: BaseException, filename: str) -> Any:
+    """A command whose callback raises `exc` from code compiled as `filename`: where the
+    exception comes from is what tells govgate's own exit codes from anyone else's."""
+    import click
+
+    namespace: dict[str, Any] = {"exc": exc}
+    exec(compile("def callback():\n    raise exc\n", filename, "exec"), namespace)
+    return click.command("boom")(namespace["callback"])
+
+
+@pytest.mark.parametrize(
+    ("exc", "shown"),
+    [
+        (SystemExit(0), "SystemExit(0)"),
+        (KeyboardInterrupt(), "KeyboardInterrupt"),  # raised, not a Ctrl-C
+        (GeneratorExit(), "GeneratorExit"),
+    ],
+)
+def test_a_process_exit_from_outside_govgate_fails_the_run(
+    exc: BaseException, shown: str, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from govgate.cli.main import GovgateGroup
+
+    group = GovgateGroup("govgate")
+    group.add_command(_command_raising(exc, str(tmp_path / "plugin.py")))
+    result = CliRunner().invoke(group, ["boom"])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"govgate: error: {tmp_path / 'plugin.py'}:2 raised {shown} (plugin code must not end "
+        "or interrupt govgate: raise an Exception instead); this run has no verdict\n"
+    )
+
+
+def test_a_process_exit_raised_by_govgate_itself_keeps_its_code_or_is_a_bug() -> None:
+    from click.testing import CliRunner
+
+    import govgate
+    from govgate.cli.main import GovgateGroup
+
+    own = str(Path(govgate.__file__).parent / "cli" / "imagined.py")
+    group = GovgateGroup("govgate")
+    group.add_command(_command_raising(SystemExit(1), own))
+    assert CliRunner().invoke(group, ["boom"]).exit_code == 1  # a command's own exit code
+    group = GovgateGroup("govgate")
+    group.add_command(_command_raising(GeneratorExit(), own))
+    bug = CliRunner().invoke(group, ["boom"])
+    assert bug.exit_code == 3 and "internal error (a bug in govgate" in bug.stderr

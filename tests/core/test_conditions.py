@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from govgate.core.conditions import (
     ConditionCompileError,
     ConditionEvalError,
     Env,
+    OperatorError,
     compile_condition,
     regex_safety_problem,
 )
@@ -200,3 +202,48 @@ def test_absence_operators_still_see_a_missing_value_in_an_assert() -> None:
     assert asserts({"path": "notified_at", "op": "not_exists"}, data) is True
     assert asserts({"not": {"path": "notified_at", "op": "exists"}}, data) is True
     assert asserts({"path": "kill_switch.enabled", "op": "ne", "value": True}, data) is True
+
+
+# -- an operator that breaks its contract (a plugin's) --------------------------------------------
+
+
+def _with_operator(fn: Any) -> Env:
+    return Env(params={}, now=NOW, operators={**BUILTIN_OPERATORS, "odd": fn})
+
+
+@pytest.mark.parametrize("returned", ["false", NotImplemented, None, 1, 0, [], "true"])
+def test_an_operator_must_return_a_real_bool(returned: Any) -> None:
+    # bool("false") is True: read as a verdict, a plugin's "false" would pass the rule.
+    condition = compile_condition(
+        {"path": "x", "op": "odd", "value": 1}, _with_operator(lambda a, e: returned)
+    )
+    with pytest.raises(OperatorError, match=r"operator 'odd' returned .*not True or False"):
+        condition.evaluate({"x": 1})
+
+
+@pytest.mark.parametrize(
+    ("raised", "shown"),
+    [
+        (RuntimeError("licence server unreachable"), "RuntimeError: licence server unreachable"),
+        (SystemExit(0), "SystemExit(0)"),
+        (KeyboardInterrupt(), "KeyboardInterrupt"),  # raised by code, not a Ctrl-C
+        (GeneratorExit(), "GeneratorExit"),
+    ],
+)
+def test_an_operator_that_raises_is_an_error_naming_it(raised: BaseException, shown: str) -> None:
+    def odd(actual: Any, expected: Any) -> bool:
+        raise raised
+
+    condition = compile_condition({"path": "x", "op": "odd", "value": 1}, _with_operator(odd))
+    with pytest.raises(OperatorError, match=re.escape(f"x odd: operator 'odd' raised {shown}")):
+        condition.evaluate({"x": 1})
+
+
+def test_type_and_value_errors_stay_ordinary_evaluation_errors() -> None:
+    def odd(actual: Any, expected: Any) -> bool:
+        raise ValueError("not a version")
+
+    condition = compile_condition({"path": "x", "op": "odd", "value": 1}, _with_operator(odd))
+    with pytest.raises(ConditionEvalError, match="x odd: not a version") as raised:
+        condition.evaluate({"x": 1})
+    assert not isinstance(raised.value, OperatorError)

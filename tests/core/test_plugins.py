@@ -518,3 +518,94 @@ def test_pack_naming_the_install_hint_still_loads_when_the_plugin_is_installed(
     )
     result = run_cli("check", acme_repo, "--no-locker")
     assert result.exit_code == 0, result.stderr
+
+
+# -- plugin code never decides the exit code, nor a verdict by breaking its contract ----------
+
+
+def test_a_hook_whose_result_exits_half_way_fails_the_run_naming_it(
+    install_plugin: Callable[..., Installed],
+    run_cli: Callable[..., CliResult],
+    autoload: None,
+    readme_repo: Path,
+) -> None:
+    # The hook returns a generator: reading it runs plugin code after the hook returned.
+    install_plugin(
+        """
+        import sys
+        from govgate import hookimpl
+
+        def _reporters():
+            sys.exit(0)
+            yield
+
+        @hookimpl
+        def govgate_reporters():
+            return _reporters()
+        """
+    )
+    result = run_cli("check", readme_repo, "--no-locker")
+    assert result.exit_code == 1
+    assert "plugin 'acme' failed in govgate_reporters: SystemExit(0)" in result.stderr
+
+
+@pytest.mark.parametrize("filename", ["../../escape.txt", "sub/name.txt", "", "..", None])
+def test_a_reporter_file_name_must_stay_inside_the_output_folder(
+    filename: str | None,
+    install_plugin: Callable[..., Installed],
+    run_cli: Callable[..., CliResult],
+    autoload: None,
+    readme_repo: Path,
+) -> None:
+    install_plugin(
+        f"""
+        from govgate import hookimpl
+        from govgate.core.reporter import Reporter
+
+        class Escaping(Reporter):
+            name = "escaping"
+            filename = {filename!r}
+
+            def render(self, result):
+                return "x"
+
+        @hookimpl
+        def govgate_reporters():
+            return [Escaping()]
+        """
+    )
+    result = run_cli("check", readme_repo, "--no-locker")
+    assert result.exit_code == 1
+    assert "plugin 'acme': output format 'escaping' has filename" in result.stderr
+    assert "it must be a plain file name (written inside --output-dir)" in result.stderr
+
+
+def test_a_broken_operator_in_where_is_an_error_not_a_dropped_item(
+    install_plugin: Callable[..., Installed],
+    run_cli: Callable[..., CliResult],
+    autoload: None,
+    readme_repo: Path,
+) -> None:
+    # A `where` filter drops items it cannot compare; an operator returning "false" (a
+    # truthy string) must not silently drop them all, leaving a not-applicable rule.
+    install_plugin(
+        """
+        from govgate import hookimpl
+
+        @hookimpl
+        def govgate_operators():
+            return {"is_readme": lambda actual, expected: "false"}
+        """
+    )
+    pack = README_PACK.replace(
+        "    evidence: readme_file\n",
+        "    evidence: {kind: readme_file, where: {path: count, op: is_readme, value: 1}}\n"
+        "    on_missing: not_applicable\n",
+    )
+    (readme_repo / "policies" / "readme" / "pack.yaml").write_text(pack, encoding="utf-8")
+    result = run_cli("check", readme_repo, "--no-locker", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["status"] == "error"
+    assert finding["message"].startswith("cannot evaluate where: count is_readme: operator ")
+    assert "returned 'false' (str), not True or False" in finding["message"]

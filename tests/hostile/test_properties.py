@@ -724,13 +724,6 @@ def config_text_property(seen: Counter[str], fmt: str, text: str) -> None:
         assert exc.message
         seen["config texts refused"] += 1
         return
-    except ValueError as exc:
-        # The one crash known, and pinned by the xfail tests below: a YAML or TOML integer
-        # longer than Python converts. Counted and shown in the record, never hidden.
-        if fmt not in ("yaml", "toml") or "integer string conversion" not in str(exc):
-            raise
-        seen["config texts crashed on a long integer"] += 1
-        return
     seen["config texts parsed"] += 1
     canonical_json(redact_secrets(data))  # storable and digestible: finite, valid Unicode
     assert all(isinstance(line, int) and line >= 1 for line in lines.values())
@@ -741,18 +734,11 @@ def test_any_config_text_parses_or_is_a_parse_problem(reliability: Any) -> None:
     seen: Counter[str] = Counter()
     config_text_property(seen)
     assert seen["config texts parsed"] and seen["config texts refused"], dict(seen)
-    crashed = seen["config texts crashed on a long integer"]
     reliability.record(
         "prop-config-formats",
         f"{sum(seen.values())} texts across YAML, JSON, TOML, INI and .env: "
         f"{seen['config texts parsed']} parsed to digestible data, "
-        f"{seen['config texts refused']} parse problems with a message"
-        + (
-            f"; {crashed} crashed the YAML or TOML parser with ValueError on an integer of more "
-            "than 4,300 digits (a known bug, not yet fixed)"
-            if crashed
-            else ""
-        ),
+        f"{seen['config texts refused']} parse problems with a message",
     )
 
 
@@ -760,34 +746,28 @@ def test_any_config_text_parses_or_is_a_parse_problem(reliability: Any) -> None:
 LONG_INTEGER = "1" + "0" * 5000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="known bug: YAML and TOML integers of more than 4,300 digits raise ValueError from "
-    "int() instead of a parse problem naming the file (JSON reports one)",
-)
 @pytest.mark.parametrize(
-    ("fmt", "text"),
+    ("fmt", "text", "line"),
     [
-        ("yaml", f"a: {LONG_INTEGER}\n"),
-        ("yaml", f'{{"a": {LONG_INTEGER}}}'),
-        ("toml", f"a = {LONG_INTEGER}\n"),
+        ("yaml", f"a: 1\nb: {LONG_INTEGER}\n", 2),
+        ("yaml", f'{{"a": {LONG_INTEGER}}}', 1),
+        ("yaml", f"a: 0x{'f' * 4000}\n", 1),
+        ("toml", f"a = 1\nb = {LONG_INTEGER}\n", 2),
+        ("toml", f"a = 0x{'f' * 4000}\n", None),
     ],
 )
-def test_an_integer_too_long_for_python_is_a_parse_problem(fmt: str, text: str) -> None:
+def test_an_integer_too_long_for_python_is_a_parse_problem(
+    fmt: str, text: str, line: int | None
+) -> None:
     from govgate_collectors.config import ParseProblem, parse_config_text
 
-    with pytest.raises(ParseProblem):
+    with pytest.raises(ParseProblem) as refused:
         parse_config_text(text, fmt, "cfg", [])
+    assert refused.value.line == line
+    assert "digits is longer than can be" in refused.value.message
+    assert "quote it to keep it as text" in refused.value.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="known bug: a 5,001-digit integer in govgate.yaml or a pack is an internal error "
-    "(exit 3, a traceback) rather than a usage error naming the file; in an evidence file it "
-    "fails the whole config collector, so no config evidence is read",
-)
 @pytest.mark.parametrize("where", ["govgate.yaml", "p/pack.yaml", "cfg.yaml"])
 def test_a_long_integer_in_a_yaml_file_is_reported_naming_the_file(
     where: str, run_cli: Callable[..., Any], tmp_path: Path
@@ -798,15 +778,18 @@ def test_a_long_integer_in_a_yaml_file_is_reported_naming_the_file(
         "cfg.yaml": EVIDENCE,
     }
     files[where] += f"long: {LONG_INTEGER}\n"
+    line = files[where].count("\n")
     write(tmp_path, files)
     done = run_cli("check", tmp_path, "--no-locker", "--format", "json")
+    named = f"{where}:{line}: invalid YAML: an integer of about 5001 digits is longer than"
     if where == "cfg.yaml":
-        # The file is reported as unusable, by name, and the check fails closed.
+        # The file is reported as unusable, by name and line, and the check fails closed.
         assert done.exit_code == 1, done.output
-        assert "cfg.yaml" in done.stderr and "collector 'config' failed" not in done.stderr
+        assert "collector 'config' failed" not in done.stderr
+        assert f"error   {named}" in done.stderr, done.stderr  # listed with its line
     else:
         assert done.exit_code == ExitCode.USAGE_ERROR, done.output
-        assert where in done.stderr
+        assert named in done.stderr, done.stderr
 
 
 # -- the locker ---------------------------------------------------------------------------------

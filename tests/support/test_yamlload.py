@@ -67,3 +67,33 @@ def test_nul_byte_and_missing_file(tmp_path: Path) -> None:
         load_yaml_file(nul, display="nul.yaml")
     with pytest.raises(InputError, match="file not found"):
         load_yaml_file(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "named"),
+    [
+        ("a: 1\nnote: red \x1b[31m\n", 2, "U+001B (ESC) is not allowed in YAML"),
+        ("a: ééé\nb: \x07\n", 2, "U+0007 (BEL) is not allowed in YAML"),  # bytes ≠ characters
+    ],
+)
+def test_a_control_character_is_named_with_its_line(text: str, line: int, named: str) -> None:
+    with pytest.raises(InputError) as refused:
+        load_yaml_text(text, "govgate.yaml")
+    assert refused.value.line == line
+    assert named in refused.value.message and "position" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("a: 1\nb: " + "1" * 5000 + "\n", 2),
+        ("{a: [1, -" + "2" * 4400 + "]}", 1),
+        ("a: 1\nb: 0x" + "f" * 4000 + "\n", 2),  # read without the limit, but never writable
+    ],
+)
+def test_an_integer_too_long_for_python_is_named_with_its_line(text: str, line: int) -> None:
+    with pytest.raises(InputError) as refused:
+        load_yaml_text(text, "cfg.yaml")
+    assert (refused.value.path, refused.value.line) == ("cfg.yaml", line)
+    assert "digits is longer than can be read (4300); quote it" in refused.value.message
+    assert load_yaml_text("n: " + "9" * 4300 + "\n", "cfg.yaml").data["n"] > 0  # at the limit

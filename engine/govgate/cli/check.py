@@ -8,8 +8,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from govgate.cli.common import SEVERITY_CHOICES, plugin_options, write_output
-from govgate.support.errors import ExitCode, UsageError
+from govgate.cli.common import (
+    SEVERITY_CHOICES,
+    check_output_dir,
+    output_kind,
+    plugin_options,
+    write_output,
+)
+from govgate.support.errors import (
+    ExitCode,
+    PluginError,
+    UsageError,
+    describe_exception,
+    is_real_interrupt,
+)
 
 if TYPE_CHECKING:
     from govgate.core.plugins import Registry
@@ -91,6 +103,11 @@ def check(
         raise UsageError("--format with several formats needs --output-dir DIR")
     if output is not None and output_dir is not None:
         raise UsageError("use either --output or --output-dir, not both")
+    # Where the reports go is checked before the run: a folder given as --output, or a file
+    # as --output-dir, is a usage error, not a run whose verdict is then lost.
+    output_kind(output)
+    if output_dir is not None:
+        check_output_dir(output_dir)
     registry = get_registry(plugin_options(ctx))
     unknown = [f for f in wanted if f not in registry.reporters]
     if unknown:
@@ -128,9 +145,34 @@ def _write_formats(
     if output_dir is not None:
         for name in wanted:
             reporter = registry.reporters[name]
-            write_output(reporter.render(result), output_dir / reporter.filename)
+            write_output(render_format(registry, name, result), output_dir / reporter.filename)
         return
     for name in wanted:
         if name == "text" and output is None:
             continue  # already on stderr
-        write_output(registry.reporters[name].render(result), output)
+        write_output(render_format(registry, name, result), output)
+
+
+def render_format(registry: Registry, name: str, result: dict[str, Any]) -> str:
+    """The output of format `name` for a result; a plugin's reporter that raises (SystemExit
+    and BrokenPipeError included) or returns something other than text fails the run naming
+    it (exit 1), after the run was recorded. A built-in one that raises is a bug (exit 3)."""
+    from govgate.core.plugins import BUILTIN_PLUGINS
+
+    plugin = registry.owner.get(f"output format '{name}'", "?")
+    builtin = plugin in BUILTIN_PLUGINS
+    try:
+        payload = registry.reporters[name].render(result)
+    except BaseException as exc:
+        if builtin or is_real_interrupt(exc):
+            raise
+        raise PluginError(
+            f"output format '{name}' of plugin '{plugin}' failed: {describe_exception(exc)}; "
+            "the run was evaluated, but its report was not written"
+        ) from exc
+    if not isinstance(payload, str):
+        raise PluginError(
+            f"output format '{name}' of plugin '{plugin}' returned "
+            f"{type(payload).__name__}, not text; Reporter.render must return a str"
+        )
+    return payload

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
+from govgate.support.destinations import destination_kind, write_payload
 from govgate.support.errors import UsageError
 
 SEVERITY_CHOICES = click.Choice(["critical", "high", "medium", "low", "info"])
@@ -17,18 +17,23 @@ def plugin_options(ctx: click.Context) -> tuple[str, ...]:
     return tuple((ctx.find_root().obj or {}).get("plugin_options", ()))
 
 
+def output_kind(output: Path | None, option: str = "--output") -> str:
+    """How the payload reaches `output` ("stdout", "stream" or "file"); a folder, a block
+    device or a socket is a usage error, checked before a command runs rather than after."""
+    return destination_kind(output, option)
+
+
+def check_output_dir(output_dir: Path, option: str = "--output-dir") -> None:
+    """Refuse an --output-dir that exists and is not a folder (a file, say), before running."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise UsageError(
+            f"{option} {output_dir}: is not a directory; name a folder for the reports "
+            "(it is created when missing)"
+        )
+
+
 def write_output(payload: str, output: Path | None) -> None:
-    """`payload` on stdout, or written whole to `output` (never seen half-written)."""
-    if output is None:
-        click.echo(payload, nl=False)
-    else:
-        # Never a half-written report where CI would read it: write beside it, then rename.
-        # The temporary name is per process, so concurrent runs never write into one file.
-        tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(payload, encoding="utf-8")
-            tmp.replace(output)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise UsageError(f"{output}: cannot write the report: {exc.strerror}") from exc
+    """`payload` on stdout (`output` None or `-`), straight into a FIFO or device, or written
+    whole to a regular file (never seen half-written). A write that fails is an error: a
+    closed pipe or stdout exit 1, anything else exit 2 (govgate.support.destinations)."""
+    write_payload(payload.encode("utf-8"), output, "the report")

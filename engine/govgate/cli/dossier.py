@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from govgate.cli.common import plugin_options
-from govgate.support.errors import ExitCode
+from govgate.support.errors import ExitCode, InputError, InputErrors
 
 if TYPE_CHECKING:
     from govgate.core.config import Config
@@ -205,9 +205,22 @@ def _run_policy_set(ctx: click.Context, config: Config, result: dict[str, Any]) 
     from govgate.run.check import get_registry
 
     registry = get_registry(plugin_options(ctx))
-    names = [p["name"] for p in result.get("packs", [])]
-    policy_set = load_policy_set(registry, config, names, now=utc_now())
     recorded = {p["name"]: p["digest"] for p in result.get("packs", [])}
+    names = [name for name in recorded if name in registry.packs]
+    if len(names) < len(recorded):
+        # A pack from the repository (`packs: [./packs/f]`) is recorded by the name in its
+        # header, which no registry knows: ask for it as govgate.yaml names it, as the check did.
+        names += [spec for spec in config.packs if spec not in registry.packs]
+    try:
+        policy_set = load_policy_set(registry, config, names, now=utc_now())
+    except (InputError, InputErrors) as error:
+        first = (str(error).splitlines() or ["?"])[0]
+        click.echo(
+            f"govgate: note: the packs of that run cannot be loaded now ({first}); rule texts "
+            "and owners are left out",
+            err=True,
+        )
+        return None
     current = {p.name: p.digest for p in policy_set.packs.values()}
     if recorded != current:
         click.echo(

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from govgate.cli.common import plugin_options
+from govgate.cli.common import plugin_options, write_output
 from govgate.support.errors import UsageError
 
 if TYPE_CHECKING:
@@ -128,13 +128,8 @@ def repo_relative(path: str, root: Path) -> str:
 
 
 def _emit(payload: str, output: Path | None = None) -> None:
-    if output is None:
-        click.echo(payload, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(payload, encoding="utf-8")
-    tmp.replace(output)  # a reader never sees a half-written export
+    # Whole or not at all into a file, straight into a FIFO or device, an error when lost.
+    write_output(payload, output)
 
 
 # --- text rendering ---------------------------------------------------------------------------

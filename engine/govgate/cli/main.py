@@ -1,53 +1,127 @@
 """The `govgate` command line: parse, call the library, print. Nothing else lives here.
 
-Exit codes are the same for every format: 0 gate passes, 1 gate fails (or a plugin is broken),
-2 usage error / invalid config / invalid pack, 3 a bug in govgate. Human text goes to stderr;
-the payload to stdout or --output. This module holds the group, its `-p` option and the mapping
-of errors to exit codes; each command group lives in a module of its own (COMMAND_MODULES).
+Exit codes are the same for every format: 0 gate passes, 1 gate fails (or a plugin is broken,
+or the report never reached its reader), 2 usage error / invalid config / invalid pack, 3 a bug
+in govgate, 130 a real Ctrl-C. They are govgate's alone: no plugin's SystemExit, and no closed
+pipe, ever turns a run into 0. Human text goes to stderr; the payload to stdout or --output.
+This module holds the group, its `-p` option and the mapping of errors to exit codes (errors
+are printed by `print_error` alone); each command group lives in a module of its own
+(COMMAND_MODULES).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
+import govgate
 from govgate import __version__
-from govgate.support.errors import ExitCode, GovgateError
+from govgate.support.errors import (
+    ExitCode,
+    GovgateError,
+    describe_exception,
+    is_real_interrupt,
+    watch_for_interrupts,
+)
+
+#: Where govgate's own code lives: a SystemExit raised there is a command's exit code, one
+#: raised anywhere else (a plugin, a library, the built-in collectors alike) is not, and
+#: never ends a run with its code.
+_OWN_CODE = tuple(
+    {
+        str(folder) + os.sep
+        for folder in (Path(govgate.__file__).parent, Path(govgate.__file__).resolve().parent)
+    }
+)
+
+
+def print_error(message: str) -> None:
+    """Every error govgate reports, one `govgate: error:` line each, on stderr (the one place
+    errors are printed, so a step that rewrites them, masking say, can wrap it)."""
+    for line in message.splitlines() or ["unknown error"]:
+        try:
+            click.echo(f"govgate: error: {line}", err=True)
+        except OSError:  # stderr closed or its reader gone: the exit code still says it
+            return
 
 
 def _fail(error: GovgateError) -> NoReturn:
-    for line in str(error).splitlines() or [type(error).__name__]:
-        click.echo(f"govgate: error: {line}", err=True)
+    print_error(str(error) or type(error).__name__)
     sys.exit(int(error.exit_code))
 
 
+def _raised_at(exc: BaseException) -> tuple[str, int]:
+    """File and line where `exc` was raised (the innermost frame of its traceback)."""
+    tb = exc.__traceback__
+    if tb is None:
+        return "?", 0
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename, tb.tb_lineno
+
+
+def _foreign(exc: BaseException) -> NoReturn:
+    """A SystemExit, KeyboardInterrupt or other BaseException raised outside govgate's code
+    that reached the top: plugin or library code tried to end the run. It fails (exit 1); a
+    BaseException govgate itself raised is a bug (exit 3)."""
+    filename, line = _raised_at(exc)
+    if filename.startswith(_OWN_CODE):
+        _internal_error()
+    print_error(f"{filename}:{line} raised {describe_exception(exc)}; this run has no verdict")
+    sys.exit(int(ExitCode.GATE_FAILED))
+
+
+def _internal_error() -> NoReturn:
+    click.echo(traceback.format_exc(), err=True)
+    click.echo(
+        "govgate: internal error (a bug in govgate, not in your repository); "
+        "please report it with the traceback above",
+        err=True,
+    )
+    sys.exit(int(ExitCode.INTERNAL_ERROR))
+
+
 class GovgateGroup(click.Group):
-    """Maps govgate's exceptions to exit codes; anything unexpected is a bug (exit 3)."""
+    """Maps govgate's exceptions to exit codes; anything unexpected is a bug (exit 3).
+
+    The exit code is govgate's alone: a SystemExit from plugin or library code, a
+    KeyboardInterrupt no Ctrl-C caused and any other BaseException fail the run (exit 1),
+    and a broken pipe never turns a verdict into 0. A real Ctrl-C ends it with 130.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        watch_for_interrupts()
         try:
             return super().invoke(ctx)
         except GovgateError as error:
             _fail(error)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except KeyboardInterrupt:
-            click.echo("govgate: interrupted", err=True)
+        except SystemExit as exc:
+            if _raised_at(exc)[0].startswith(_OWN_CODE):
+                raise  # a command's own exit code
+            _foreign(exc)
+        except KeyboardInterrupt as exc:
+            if not is_real_interrupt(exc):
+                _foreign(exc)
+            click.echo("govgate: interrupted", err=True)  # by the user: not an error
             sys.exit(130)
         except BrokenPipeError:
-            sys.exit(int(ExitCode.OK))
+            from govgate.support.destinations import silence_stdout
+
+            silence_stdout()
+            print_error("the output's reader closed the pipe before everything was written")
+            sys.exit(int(ExitCode.GATE_FAILED))
         except Exception:
-            click.echo(traceback.format_exc(), err=True)
-            click.echo(
-                "govgate: internal error (a bug in govgate, not in your repository); "
-                "please report it with the traceback above",
-                err=True,
-            )
-            sys.exit(int(ExitCode.INTERNAL_ERROR))
+            _internal_error()
+        except BaseException as exc:  # GeneratorExit, a plugin's own BaseException subclass
+            _foreign(exc)
 
 
 @click.group(cls=GovgateGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -19,6 +19,7 @@ import jmespath.exceptions
 import jmespath.functions
 
 from govgate.support.dates import parse_duration, to_datetime
+from govgate.support.errors import describe_exception, is_real_interrupt
 from govgate.support.suggest import did_you_mean
 
 Operator = Callable[[Any, Any], bool]
@@ -37,6 +38,12 @@ class ConditionCompileError(ValueError):
 
 class ConditionEvalError(Exception):
     """A condition that could not be evaluated on this data (type mismatch, bad date...)."""
+
+
+class OperatorError(ConditionEvalError):
+    """An operator broke its contract: it raised something other than TypeError, ValueError
+    or KeyError, or returned something other than True or False. Never read as a verdict,
+    not even by a `where` filter: the rule reports `error` naming the operator."""
 
 
 @dataclass(frozen=True)
@@ -330,10 +337,7 @@ class Leaf(Condition):
         expected = self.expected
         if isinstance(expected, _Ref):
             expected = expected.expression.search(root)
-        try:
-            held = bool(self.fn(actual, expected))
-        except (TypeError, ValueError, KeyError) as exc:
-            raise ConditionEvalError(f"{self.path} {self.op}: {exc}") from None
+        held = self._call(actual, expected)
         if held:
             return True, []
         shown = expected.pattern if isinstance(expected, re.Pattern) else expected
@@ -341,9 +345,38 @@ class Leaf(Condition):
             shown = shown.pattern
         return False, [LeafFailure(self.path, self.op, shown, actual)]
 
+    def _call(self, actual: Any, expected: Any) -> bool:
+        """The operator's verdict, which must be True or False: `bool()` of what a plugin's
+        operator returns would make "false", NotImplemented or a 1 pass a rule."""
+        try:
+            held = self.fn(actual, expected)
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ConditionEvalError(f"{self.path} {self.op}: {exc}") from None
+        except BaseException as exc:  # SystemExit and the like too: an operator never exits
+            if is_real_interrupt(exc):
+                raise
+            raise OperatorError(
+                f"{self.path} {self.op}: operator '{self.op}' raised {describe_exception(exc)}"
+            ) from None
+        if held is not True and held is not False:
+            raise OperatorError(
+                f"{self.path} {self.op}: operator '{self.op}' returned {_shown(held)} "
+                f"({type(held).__name__}), not True or False; an operator must return a bool"
+            )
+        return held
+
     def paths(self) -> list[str]:
         extra = [self.expected.text] if isinstance(self.expected, _Ref) else []
         return [self.path, *extra]
+
+
+def _shown(value: Any) -> str:
+    """An operator's result for a message: short, and never raising (its __repr__ may)."""
+    try:
+        text = repr(value)
+    except BaseException:
+        text = "an object"
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class AllOf(Condition):

@@ -19,7 +19,7 @@ from govgate.support.errors import (
     InputErrors,
     UsageError,
 )
-from govgate.support.paths import display_path
+from govgate.support.paths import display_path, refuse_link_outside
 from govgate.support.yamlload import MAX_BYTES, LoadedYaml, load_yaml_file, load_yaml_text
 
 CONFIG_NAMES = ("govgate.yaml", "govgate.yml")
@@ -191,6 +191,7 @@ def load_config(root: Path, *, validated_cache: bool = False) -> Config:
         raise ConfigError(
             str(root / "govgate.yaml"), None, "not found; run `govgate init` to create one"
         )
+    refuse_link_outside(file, root, file.name)
     if not validated_cache:
         return config_from_loaded(root, load_yaml_file(file, display=file.name))
     loaded, content = read_yaml_bytes(file, file.name)

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from govgate.core.collector import EvidenceKind, glob_to_regex
-from govgate.core.conditions import ConditionEvalError, LeafFailure
+from govgate.core.conditions import ConditionEvalError, LeafFailure, OperatorError
 from govgate.core.evidence import Evidence
 from govgate.core.findings import Finding
 from govgate.core.messages import placeholders, render
@@ -173,7 +173,10 @@ class Evaluator:
                     remediation=hint or f"install a plugin that provides collector '{collector}'",
                 )
             ]
-        items = self._select(rule)
+        try:
+            items = self._select(rule)
+        except OperatorError as exc:  # a broken operator in `where` drops no item silently
+            return [self._finding(rule, "error", f"cannot evaluate where: {exc}")]
         if not items:
             if rule.on_missing == "not_applicable":
                 return [
@@ -220,6 +223,8 @@ class Evaluator:
             for item in items:
                 try:
                     held, _ = rule.evidence.where.evaluate(self._root(item, None, rule))
+                except OperatorError:
+                    raise
                 except ConditionEvalError:
                     held = False
                 if held:

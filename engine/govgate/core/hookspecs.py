@@ -3,7 +3,8 @@
 Built-in collectors, operators, packs and reporters are registered through these same hooks,
 so a third-party plugin has exactly the powers a built-in has. All hooks are called with
 keyword arguments and collect results from every plugin (none stops at the first result).
-A plugin that raises in a hook fails the run with a message naming it.
+A plugin that raises in a hook (SystemExit and every other BaseException included), or does
+not return within the collector timeout, fails the run with a message naming it.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ def govgate_evidence_kinds() -> Sequence[EvidenceKind]:
 def govgate_operators() -> dict[str, Callable[[Any, Any], bool]]:
     """Return condition operators, name → ``function(actual, expected) -> bool``.
 
-    The function must be pure and fast; it is called once per condition leaf per evidence item.
-    It may raise ``TypeError`` or ``ValueError`` for values it cannot compare; the rule then
-    reports ``error`` naming the operator. Overriding a built-in operator name is a load error.
+    The function must be pure and fast; it is called once per condition leaf per evidence item,
+    and must return ``True`` or ``False`` (a real ``bool``: ``"false"`` or ``None`` is an error,
+    never a verdict). It may raise ``TypeError`` or ``ValueError`` for values it cannot compare;
+    the rule then reports ``error`` naming the operator, as it does for any other exception.
+    Overriding a built-in operator name is a load error.
     """
     raise NotImplementedError
 
@@ -72,8 +75,9 @@ def govgate_policy_packs() -> Sequence[Path]:
 def govgate_reporters() -> Sequence[Reporter]:
     """Return reporter instances (output formats), each with a unique ``name``.
 
-    A reporter turns the finished result document into bytes; it must not re-evaluate rules
-    or read the repository. ``govgate check --format NAME`` selects it.
+    A reporter turns the finished result document into text (``render`` returns a ``str``);
+    it must not re-evaluate rules or read the repository. Its ``filename`` is a plain file
+    name, written inside ``--output-dir``. ``govgate check --format NAME`` selects it.
     """
     raise NotImplementedError
 

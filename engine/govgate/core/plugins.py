@@ -2,8 +2,10 @@
 
 Built-ins (collectors, operators, packs, reporters) are ordinary plugins registered through the
 same hooks as third-party distributions found through the `govgate` entry-point group. A plugin
-that fails to import, registers a misspelled hook or raises inside a hook fails the run with a
-message naming it; nothing is skipped silently. `GOVGATE_DISABLE_PLUGIN_AUTOLOAD=1` turns off
+that fails to import, registers a misspelled hook, raises inside a hook (SystemExit and the other
+BaseExceptions included: a plugin never decides govgate's exit code), returns what its hook's
+contract forbids or does not return within the collector timeout fails the run with a message
+naming it; nothing is skipped silently. `GOVGATE_DISABLE_PLUGIN_AUTOLOAD=1` turns off
 entry-point discovery (then `-p NAME` loads one explicitly) and `-p no:NAME` blocks one.
 """
 
@@ -11,19 +13,25 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pluggy
 
 from govgate.core import hookspecs
 from govgate.core.collector import Collector, EvidenceKind
-from govgate.support.errors import PluginError, UsageError
-
-if TYPE_CHECKING:
-    from govgate.core.reporter import Reporter
+from govgate.core.reporter import Reporter
+from govgate.support.bounded import TIMEOUT_ENV, Overrun, run_bounded, timeout_setting
+from govgate.support.errors import (
+    PluginError,
+    UsageError,
+    describe_exception,
+    is_real_interrupt,
+    watch_for_interrupts,
+)
 
 ENTRY_POINT_GROUP = "govgate"
 DISABLE_AUTOLOAD_ENV = "GOVGATE_DISABLE_PLUGIN_AUTOLOAD"
@@ -112,6 +120,8 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
     """The plugin manager with built-ins and (unless disabled) entry-point plugins loaded."""
     from importlib.metadata import entry_points
 
+    watch_for_interrupts()  # from here on plugin code runs: tell a real Ctrl-C from its own
+    seconds = timeout_setting()
     blocked, explicit = _parse_plugin_options(plugin_options)
     pm = GovgatePluginManager()
     pm.add_hookspecs(hookspecs)
@@ -135,17 +145,18 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
         entry_point = available[name]
         dist = entry_point.dist
         where = f"{dist.name} {dist.version}" if dist else "unknown distribution"
-        try:
-            plugin = entry_point.load()
-        except Exception as exc:  # any import failure of a plugin must fail the run
-            raise PluginError(
-                f"plugin '{name}' (distribution {where}) failed to import: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+        plugin = _import_plugin(name, where, entry_point.load, seconds)
         try:
             pm.register(plugin, name=name)
         except pluggy.PluginValidationError as exc:
             raise PluginError(f"plugin '{name}' (distribution {where}) is invalid: {exc}") from exc
+        except BaseException as exc:  # registering reads the module's attributes: its code
+            if is_real_interrupt(exc):
+                raise
+            raise PluginError(
+                f"plugin '{name}' (distribution {where}) cannot be registered: "
+                f"{describe_exception(exc)}"
+            ) from exc
         if dist is not None:
             pm.distributions[name] = (dist.name, dist.version)
     try:
@@ -157,41 +168,111 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
     return pm
 
 
-def call_hook(pm: pluggy.PluginManager, hook_name: str) -> list[tuple[str, Any]]:
-    """Call a hook on every plugin, returning (plugin name, result) and naming any that fails."""
+def _import_plugin(name: str, where: str, load: Callable[[], Any], seconds: float) -> Any:
+    """The plugin's module, imported under the collector timeout; whatever the import raises
+    or a hang fails the run naming the plugin."""
+    with _blamed(f"plugin '{name}' (distribution {where}) failed to import"):
+        try:
+            return run_bounded(load, seconds, "govgate-plugin-import")
+        except Overrun:
+            raise PluginError(
+                f"plugin '{name}' (distribution {where}) did not finish importing within "
+                f"{seconds:g} s ({TIMEOUT_ENV}); fix the plugin, or block it with -p no:{name}"
+            ) from None
+
+
+@contextmanager
+def _blamed(failure: str) -> Iterator[None]:
+    """Whatever plugin code raises inside becomes `PluginError("{failure}: {what}")`.
+
+    BaseExceptions included: a plugin's `sys.exit(0)`, `KeyboardInterrupt` or `GeneratorExit`
+    must fail the run, never end it with the plugin's exit code. Only a real Ctrl-C passes.
+    govgate's own PluginErrors (a clash, a broken contract) pass unchanged.
+    """
+    try:
+        yield
+    except PluginError:
+        raise
+    except BaseException as exc:
+        if is_real_interrupt(exc):
+            raise
+        raise PluginError(f"{failure}: {describe_exception(exc)}") from exc
+
+
+#: Hooks whose result is a mapping (name → callable); the others return sequences.
+_MAPPING_HOOKS = frozenset({"govgate_operators", "govgate_aggregation_backends"})
+
+
+@dataclass
+class _Running:
+    """Which plugin's hook runs now: named when it does not return in time."""
+
+    plugin: str = "?"
+    hook: str = "?"
+
+
+def call_hook(
+    pm: pluggy.PluginManager, hook_name: str, running: _Running | None = None
+) -> list[tuple[str, Any]]:
+    """Call a hook on every plugin, returning (plugin name, result) and naming any that fails.
+
+    Each result is read to the end here (a list, or a dict for operators and backends), so a
+    generator or a mapping that raises half-way is blamed on its plugin too.
+    """
     caller = getattr(pm.hook, hook_name)
     results: list[tuple[str, Any]] = []
     for impl in reversed(caller.get_hookimpls()):  # registration order
-        try:
+        if running is not None:
+            running.plugin, running.hook = impl.plugin_name, hook_name
+        with _blamed(f"plugin '{impl.plugin_name}' failed in {hook_name}"):
             result = impl.function()
-        except Exception as exc:
-            raise PluginError(
-                f"plugin '{impl.plugin_name}' failed in {hook_name}: {type(exc).__name__}: {exc}"
-            ) from exc
+            if result is not None:
+                result = dict(result) if hook_name in _MAPPING_HOOKS else list(result)
         if result is not None:
             results.append((impl.plugin_name, result))
     return results
 
 
-def build_registry(pm: GovgatePluginManager) -> Registry:
-    """Collect every plugin's contributions and refuse clashes, naming both plugins."""
-    claims = _Claims(_plugin_infos(pm))
+def build_registry(pm: GovgatePluginManager, *, timeout: float | None = None) -> Registry:
+    """Collect every plugin's contributions and refuse clashes, naming both plugins.
+
+    The hooks run under the collector timeout (`timeout`, else `GOVGATE_COLLECTOR_TIMEOUT`,
+    else 300 s): a plugin whose hook never returns fails the run, named, instead of hanging it.
+    """
+    seconds = timeout_setting(timeout)
+    running = _Running()
+    try:
+        return run_bounded(lambda: _build_registry(pm, running), seconds, "govgate-plugin-hooks")
+    except Overrun:
+        raise PluginError(
+            f"plugin '{running.plugin}' did not return from {running.hook} within {seconds:g} s "
+            f"({TIMEOUT_ENV}); fix the plugin, or block it with -p no:{running.plugin}"
+        ) from None
+
+
+def _build_registry(pm: GovgatePluginManager, running: _Running) -> Registry:
+    claims = _Claims(_plugin_infos(pm), running)
     collectors, kinds = _collectors(pm, claims)
-    for plugin, declared in call_hook(pm, "govgate_evidence_kinds"):
-        for kind in declared:
-            if not isinstance(kind, EvidenceKind):
-                raise PluginError(
-                    f"plugin '{plugin}' returned {kind!r} from govgate_evidence_kinds"
-                )
-            claims.claim(plugin, f"evidence kind '{kind.name}'").kinds.append(kind.name)
-            kinds[kind.name] = kind
+    for plugin, declared in call_hook(pm, "govgate_evidence_kinds", running):
+        with claims.blaming(plugin, "govgate_evidence_kinds"):
+            for kind in declared:
+                if not isinstance(kind, EvidenceKind):
+                    raise PluginError(
+                        f"plugin '{plugin}' returned {_shown(kind)} from govgate_evidence_kinds"
+                    )
+                claims.claim(plugin, f"evidence kind '{kind.name}'").kinds.append(kind.name)
+                kinds[kind.name] = kind
     operators: dict[str, Callable[[Any, Any], bool]] = {}
-    for plugin, ops in call_hook(pm, "govgate_operators"):
-        for op_name, fn in dict(ops).items():
-            if not callable(fn):
-                raise PluginError(f"plugin '{plugin}': operator '{op_name}' is not callable")
-            claims.claim(plugin, f"operator '{op_name}'").operators.append(op_name)
-            operators[op_name] = fn
+    for plugin, ops in call_hook(pm, "govgate_operators", running):
+        with claims.blaming(plugin, "govgate_operators"):
+            for op_name, fn in ops.items():
+                if not isinstance(op_name, str) or not callable(fn):
+                    raise PluginError(
+                        f"plugin '{plugin}': operator {_shown(op_name)} is not a name and a "
+                        "function(actual, expected) -> bool"
+                    )
+                claims.claim(plugin, f"operator '{op_name}'").operators.append(op_name)
+                operators[op_name] = fn
     return Registry(
         collectors=collectors,
         kinds=kinds,
@@ -202,6 +283,15 @@ def build_registry(pm: GovgatePluginManager) -> Registry:
         plugins=list(claims.infos.values()),
         owner=claims.owner,
     )
+
+
+def _shown(value: object) -> str:
+    """A plugin's value for a message: short, and never raising (its __repr__ is its code)."""
+    try:
+        text = repr(value)
+    except BaseException:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _plugin_infos(pm: GovgatePluginManager) -> dict[str, PluginInfo]:
@@ -225,9 +315,17 @@ def _plugin_infos(pm: GovgatePluginManager) -> dict[str, PluginInfo]:
 class _Claims:
     """Who provides what: a second plugin claiming a name already provided fails the run."""
 
-    def __init__(self, infos: dict[str, PluginInfo]) -> None:
+    def __init__(self, infos: dict[str, PluginInfo], running: _Running) -> None:
         self.infos = infos
         self.owner: dict[str, str] = {}
+        self.running = running
+
+    @contextmanager
+    def blaming(self, plugin: str, hook_name: str) -> Iterator[None]:
+        """Reading what `plugin` returned runs its code too (properties, __iter__, __eq__)."""
+        self.running.plugin, self.running.hook = plugin, hook_name
+        with _blamed(f"plugin '{plugin}' failed in {hook_name}"):
+            yield
 
     def claim(self, plugin: str, key: str) -> PluginInfo:
         """Record that `plugin` provides `key`; its PluginInfo, to list the name under."""
@@ -243,50 +341,88 @@ def _collectors(
     """The collector classes by name, and the fixed evidence kinds they declare."""
     collectors: dict[str, type[Collector]] = {}
     kinds: dict[str, EvidenceKind] = {}
-    for plugin, classes in call_hook(pm, "govgate_collectors"):
-        for cls in classes:
-            if not (isinstance(cls, type) and issubclass(cls, Collector)):
-                raise PluginError(
-                    f"plugin '{plugin}' returned {cls!r} from govgate_collectors; "
-                    "expected a subclass of govgate.core.collector.Collector"
-                )
-            for attr in ("name", "version"):
-                if not isinstance(getattr(cls, attr, None), str) or not getattr(cls, attr):
-                    raise PluginError(f"plugin '{plugin}': collector {cls.__name__} has no {attr}")
-            claims.claim(plugin, f"collector '{cls.name}'").collectors.append(cls.name)
-            collectors[cls.name] = cls
-            for kind in cls.kinds:
-                claims.claim(plugin, f"evidence kind '{kind.name}'").kinds.append(kind.name)
-                kinds[kind.name] = kind
+    for plugin, classes in call_hook(pm, "govgate_collectors", claims.running):
+        with claims.blaming(plugin, "govgate_collectors"):
+            for cls in classes:
+                if not (isinstance(cls, type) and issubclass(cls, Collector)):
+                    raise PluginError(
+                        f"plugin '{plugin}' returned {_shown(cls)} from govgate_collectors; "
+                        "expected a subclass of govgate.core.collector.Collector"
+                    )
+                for attr in ("name", "version"):
+                    if not isinstance(getattr(cls, attr, None), str) or not getattr(cls, attr):
+                        raise PluginError(
+                            f"plugin '{plugin}': collector {cls.__name__} has no {attr}"
+                        )
+                claims.claim(plugin, f"collector '{cls.name}'").collectors.append(cls.name)
+                collectors[cls.name] = cls
+                for kind in cls.kinds:
+                    claims.claim(plugin, f"evidence kind '{kind.name}'").kinds.append(kind.name)
+                    kinds[kind.name] = kind
     return collectors, kinds
 
 
 def _packs(pm: GovgatePluginManager, claims: _Claims) -> dict[str, Path]:
     packs: dict[str, Path] = {}
-    for plugin, folders in call_hook(pm, "govgate_policy_packs"):
-        for folder in folders:
-            folder = Path(folder)
-            name = folder.stem if folder.is_file() else folder.name
-            claims.claim(plugin, f"pack '{name}'").packs.append(name)
-            packs[name] = folder
+    for plugin, folders in call_hook(pm, "govgate_policy_packs", claims.running):
+        with claims.blaming(plugin, "govgate_policy_packs"):
+            for folder in folders:
+                folder = Path(folder)
+                name = folder.stem if folder.is_file() else folder.name
+                claims.claim(plugin, f"pack '{name}'").packs.append(name)
+                packs[name] = folder
     return packs
 
 
 def _reporters(pm: GovgatePluginManager, claims: _Claims) -> dict[str, Reporter]:
     reporters: dict[str, Reporter] = {}
-    for plugin, provided in call_hook(pm, "govgate_reporters"):
-        for reporter in provided:
-            claims.claim(plugin, f"output format '{reporter.name}'").reporters.append(reporter.name)
-            reporters[reporter.name] = reporter
+    for plugin, provided in call_hook(pm, "govgate_reporters", claims.running):
+        with claims.blaming(plugin, "govgate_reporters"):
+            for reporter in provided:
+                _check_reporter(plugin, reporter)
+                claims.claim(plugin, f"output format '{reporter.name}'").reporters.append(
+                    reporter.name
+                )
+                reporters[reporter.name] = reporter
     return reporters
+
+
+def _check_reporter(plugin: str, reporter: object) -> None:
+    """A reporter is a `Reporter` with a name and a plain file name for --output-dir (a name
+    with a folder in it would write outside the folder the user chose)."""
+    if not isinstance(reporter, Reporter):
+        raise PluginError(
+            f"plugin '{plugin}' returned {_shown(reporter)} from govgate_reporters; "
+            "expected an instance of a govgate.core.reporter.Reporter subclass"
+        )
+    name, filename = getattr(reporter, "name", None), getattr(reporter, "filename", None)
+    if not isinstance(name, str) or not name.strip():
+        raise PluginError(f"plugin '{plugin}': reporter {type(reporter).__name__} has no name")
+    if (
+        not isinstance(filename, str)
+        or filename in ("", ".", "..")
+        or "/" in filename
+        or "\\" in filename
+        or "\0" in filename
+    ):
+        raise PluginError(
+            f"plugin '{plugin}': output format '{name}' has filename {_shown(filename)}; "
+            "it must be a plain file name (written inside --output-dir)"
+        )
 
 
 def _backends(pm: GovgatePluginManager, claims: _Claims) -> dict[str, Callable[..., Any]]:
     backends: dict[str, Callable[..., Any]] = {}
-    for plugin, provided in call_hook(pm, "govgate_aggregation_backends"):
-        for backend_name, factory in dict(provided).items():
-            claims.claim(plugin, f"aggregation backend '{backend_name}'").backends.append(
-                backend_name
-            )
-            backends[backend_name] = factory
+    for plugin, provided in call_hook(pm, "govgate_aggregation_backends", claims.running):
+        with claims.blaming(plugin, "govgate_aggregation_backends"):
+            for backend_name, factory in provided.items():
+                if not isinstance(backend_name, str) or not callable(factory):
+                    raise PluginError(
+                        f"plugin '{plugin}': aggregation backend {_shown(backend_name)} is not "
+                        "a name and a factory(settings) -> AggregationBackend"
+                    )
+                claims.claim(plugin, f"aggregation backend '{backend_name}'").backends.append(
+                    backend_name
+                )
+                backends[backend_name] = factory
     return backends

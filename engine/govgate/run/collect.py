@@ -9,13 +9,9 @@ version are unchanged (the locker provides one).
 
 from __future__ import annotations
 
-import faulthandler
 import hashlib
-import os
-import sys
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -27,9 +23,13 @@ from govgate.core.collector import CollectContext, Collector, Diagnostic, Eviden
 from govgate.core.evaluate import EvidenceSet
 from govgate.core.evidence import Evidence
 from govgate.core.plugins import Registry
-from govgate.support.errors import CollectorError
-
-DEFAULT_TIMEOUT_SECONDS = 300.0
+from govgate.support.bounded import Overrun, run_bounded, timeout_setting
+from govgate.support.errors import (
+    CollectorError,
+    PluginError,
+    describe_exception,
+    is_real_interrupt,
+)
 
 
 class CollectorCache(Protocol):
@@ -216,46 +216,22 @@ def _freshness_limit(
     return min(present) if present else None
 
 
-def _run_with_timeout(fn: Callable[[], list[Evidence]], seconds: float) -> list[Evidence]:
-    """Run a collector; a hang becomes an error instead of a hung gate.
+def _bounded_collect(collector: Collector, ctx: CollectContext, seconds: float) -> list[Evidence]:
+    """The collector's items, its generator run to the end in a thread with a deadline."""
+    return run_bounded(lambda: list(collector.collect(ctx)), seconds, name="govgate-collector")
 
-    A collector stuck in C code that holds the GIL (Python's `re` on a catastrophic pattern)
-    would keep this thread from ever waking up to say so. For that case a watchdog outside the
-    interpreter (faulthandler's own thread) ends the process with exit 1, the gate failing,
-    after printing the stuck frames, if control has not come back well after `seconds`.
-    """
-    box: dict[str, Any] = {}
 
-    def target() -> None:
-        try:
-            box["result"] = fn()
-        except BaseException as exc:  # delivered to the caller below
-            box["error"] = exc
-
-    thread = threading.Thread(target=target, name="govgate-collector", daemon=True)
-    watchdog = _arm_watchdog(seconds * 1.5 + 5)  # before start: the thread may never yield
+def _not_evidence(item: object) -> str:
+    """Why an item a collector produced is refused: it is not an `Evidence`."""
     try:
-        thread.start()
-        thread.join(seconds)
-    finally:
-        if watchdog:
-            faulthandler.cancel_dump_traceback_later()
-    if thread.is_alive():
-        raise TimeoutError(f"did not finish within {seconds:g} s (collector_timeout)")
-    if "error" in box:
-        raise box["error"]
-    result: list[Evidence] = box["result"]
-    return result
-
-
-def _arm_watchdog(seconds: float) -> bool:
-    """Exit 1 after `seconds` unless cancelled; False where no real stderr exists to report on."""
-    stream = sys.__stderr__
-    try:
-        faulthandler.dump_traceback_later(seconds, exit=True, file=stream)  # type: ignore[arg-type]
-    except (AttributeError, OSError, ValueError):  # no stderr file descriptor (pythonw, ...)
-        return False
-    return True
+        shown = repr(item)
+    except BaseException:  # the object's own __repr__ is plugin code
+        shown = "an object"
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return (
+        f"produced {shown} ({type(item).__name__}) where an evidence item was expected; "
+        "yield items built with ctx.evidence(kind, subject, data)"
+    )
 
 
 def collect_evidence(
@@ -301,7 +277,20 @@ def collect_evidence(
         )
     finally:
         if backend is not None:
-            backend.close()
+            _close_backend(backend)
+
+
+def _close_backend(backend: BackendHandle) -> None:
+    """Stop the aggregation backend; one whose plugin fails to stop fails the run, naming it
+    (its collectors' output came from an engine that misbehaved)."""
+    try:
+        backend.close()
+    except BaseException as exc:
+        if is_real_interrupt(exc):
+            raise
+        raise PluginError(
+            f"aggregation backend '{backend.name}' failed to stop: {describe_exception(exc)}"
+        ) from None
 
 
 def _collect_evidence(
@@ -337,7 +326,7 @@ def _collect_evidence(
         backend=backend,
     )
     by_collector = collecting.plan()
-    limit = timeout or float(os.environ.get("GOVGATE_COLLECTOR_TIMEOUT", DEFAULT_TIMEOUT_SECONDS))
+    limit = timeout_setting(timeout)
     for collector_name, wanted in sorted(by_collector.items()):
         collecting.run_collector(registry.collectors[collector_name], wanted, limit)
     collecting.finish(by_collector)
@@ -404,8 +393,13 @@ class _Collecting:
             run.fingerprint = fingerprint
         except CollectorError as exc:
             self._fail(cls, run, str(exc))
-        except Exception as exc:  # a crashing collector must never look like a pass
-            self._fail(cls, run, f"{type(exc).__name__}: {exc}")
+        except Overrun as exc:
+            self._fail(cls, run, f"TimeoutError: {exc} (collector_timeout)")
+        except BaseException as exc:  # a crashing collector must never look like a pass
+            if is_real_interrupt(exc):
+                raise  # Ctrl-C stops govgate; anything else a collector raises is its failure
+            # SystemExit, GeneratorExit and the like included: a plugin never ends the run.
+            self._fail(cls, run, describe_exception(exc))
         else:
             checked = self._accept(cls, wanted, produced, run)
             if fingerprint is not None and run.status == "ok" and not self._read_remote(uses):
@@ -455,13 +449,13 @@ class _Collecting:
         (None without a cache). Raises whatever the collector raised."""
         collector = cls()
         if self.cache is None:
-            return _run_with_timeout(lambda: list(collector.collect(ctx)), limit), None
+            return _bounded_collect(collector, ctx, limit), None
         fingerprint = self._fingerprint(cls, collector, ctx, wanted)
         cached = self._from_cache(self.cache, cls, ctx, wanted, fingerprint)
         if cached is not None:
             run.status = "cached"
             return cached, fingerprint
-        return _run_with_timeout(lambda: list(collector.collect(ctx)), limit), fingerprint
+        return _bounded_collect(collector, ctx, limit), fingerprint
 
     def _fingerprint(
         self,
@@ -533,6 +527,9 @@ class _Collecting:
         from_cache = run.status == "cached"
         checked: list[Evidence] = []
         for item in produced:
+            if not isinstance(item, Evidence):
+                self._fail(cls, run, _not_evidence(item))
+                break
             kind = wanted_names.get(item.kind) or own.get(item.kind)
             if kind is None:
                 if item.kind in self.kinds:

@@ -25,6 +25,7 @@ from govgate.core.plugins import Registry
 from govgate.core.policy import PolicySet
 from govgate.core.waivers import apply_waivers
 from govgate.support.errors import InputError, InputErrors, PolicyError
+from govgate.support.paths import refuse_link_outside
 from govgate.support.yamlload import LoadedYaml, load_yaml_file
 
 DEFAULT_NOW = "2026-06-01T00:00:00Z"
@@ -110,10 +111,15 @@ def _pack_folders(directory: Path | None, registry: Registry) -> list[tuple[str 
     if directory is None:
         return [(name, folder) for name, folder in sorted(registry.packs.items())]
     if (directory / "pack.yaml").is_file():
-        return [(None, directory)]
-    found = sorted(p for p in directory.iterdir() if (p / "pack.yaml").is_file())
+        found = [directory]
+    else:
+        found = sorted(p for p in directory.iterdir() if (p / "pack.yaml").is_file())
     if not found:
         raise InputError(str(directory), None, "no pack.yaml here or in its sub-folders")
+    for folder in found:  # the packs and their cases are the folder's files, not a link's
+        tests = sorted((folder / "tests").glob("*.yaml")) if (folder / "tests").is_dir() else []
+        for file in [*pack_files(folder), *tests]:
+            refuse_link_outside(file, directory, display_path(file), display_path(directory))
     return [(None, p) for p in found]
 
 
@@ -367,6 +373,7 @@ def _repo_evidence(
     system = dict(raw.get("system") or DEFAULT_SYSTEM)
     config: Config | None = None
     if (repo / "govgate.yaml").is_file():
+        refuse_link_outside(repo / "govgate.yaml", repo, display_path(repo / "govgate.yaml"))
         config = config_from_loaded(
             repo,
             load_yaml_file(repo / "govgate.yaml", display=display_path(repo / "govgate.yaml")),

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import sys
 from typing import Any
 
 from govgate.support.errors import InputError
-from govgate.support.yamlload import MAX_DEPTH, load_yaml_text, nesting_exceeds
+from govgate.support.yamlload import (
+    MAX_DEPTH,
+    load_yaml_text,
+    nesting_exceeds,
+    unwritable_integer_digits,
+)
 
 #: Longest JSON text whose key lines are looked up (the lookup re-reads it as YAML).
 MAX_LINE_LOOKUP_CHARS = 1_000_000
@@ -64,6 +71,20 @@ def parse_json(text: str) -> tuple[Any, dict[str, int]]:
     return data, _json_lines(text)
 
 
+def long_integer_line(text: str) -> tuple[int, int] | None:
+    """(line, digits) of the first integer in `text` longer than Python converts from text
+    (`sys.get_int_max_str_digits()`, 4,300 by default; `_` separators allowed, as in TOML),
+    or None. For parsers that fail on one with a ValueError that names no line."""
+    limit = sys.get_int_max_str_digits()
+    if not limit or len(text) <= limit:
+        return None
+    for match in re.finditer(rf"\d[\d_]{{{limit},}}", text):
+        digits = sum(char.isdigit() for char in match.group())
+        if digits > limit:
+            return text.count("\n", 0, match.start()) + 1, digits
+    return None
+
+
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
@@ -77,13 +98,30 @@ def _finite_float(text: str) -> float:
 
 
 def json_safe(value: Any) -> Any:
-    """Parsed values as JSON: keys become strings; NaN, infinities, dates and times their text."""
+    """Parsed values as JSON: keys become strings; NaN, infinities, dates and times their text.
+
+    ParseProblem for an integer too long to be written out as decimal text (TOML's 0x…).
+    """
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list):
         return [json_safe(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        _storable_integer(value)
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
     return str(value)  # dates and times from TOML or YAML front matter
+
+
+def _storable_integer(value: int) -> None:
+    """ParseProblem when `value` has more decimal digits than Python writes out as text: no
+    evidence digest or report could hold it (`0x` followed by 4,000 digits reads fine)."""
+    digits = unwritable_integer_digits(value)
+    if digits is not None:
+        raise ParseProblem(
+            None,
+            f"an integer of about {digits} digits is longer than can be stored "
+            f"({sys.get_int_max_str_digits()}); quote it to keep it as text",
+        )

@@ -7,6 +7,9 @@ refused before anything walks it) and duplicate keys reported instead of silentl
 
 from __future__ import annotations
 
+import math
+import sys
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +36,43 @@ def _as_text(loader: yaml.BaseLoader, node: yaml.Node) -> str:
     return str(loader.construct_scalar(node))  # type: ignore[arg-type]
 
 
+def _integer(loader: yaml.constructor.SafeConstructor, node: yaml.ScalarNode) -> int:
+    """An integer, or a problem on its line: Python refuses to convert one of more than 4,300
+    decimal digits between int and text (a ValueError that would otherwise fail the whole
+    file without a line, or whatever later writes the value out: a digest, a report)."""
+    try:
+        value: int = loader.construct_yaml_int(node)
+    except ValueError:
+        digits: int | None = sum(char.isdigit() for char in str(node.value))
+    else:  # 0x… and 0b… are read without the limit, but could not be written out
+        digits = unwritable_integer_digits(value)
+    if digits is not None:
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"an integer of about {digits} digits is longer than can be read "
+            f"({sys.get_int_max_str_digits()}); quote it to keep it as text",
+            node.start_mark,
+        )
+    return value
+
+
+def unwritable_integer_digits(value: int) -> int | None:
+    """About how many decimal digits `value` has when that is more than Python writes out as
+    text (`sys.get_int_max_str_digits()`), else None. Cheap unless it is near the limit."""
+    limit = sys.get_int_max_str_digits()
+    if not limit or abs(value).bit_length() * math.log10(2) < limit - 1:
+        return None
+    try:
+        str(value)
+    except ValueError:
+        return int(abs(value).bit_length() * math.log10(2)) + 1
+    return None
+
+
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
 _Loader.add_constructor("tag:yaml.org,2002:binary", _as_text)
+_Loader.add_constructor("tag:yaml.org,2002:int", _integer)  # type: ignore[type-var]
 
 #: Largest policy or config file we parse. Real packs are tens of kilobytes.
 MAX_BYTES = 8 * 1024 * 1024
@@ -170,11 +208,37 @@ def load_yaml_text(text: str, path: str) -> LoadedYaml:
         line = mark.line + 1 if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise InputError(path, line, f"invalid YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        raise _unreadable_character(text, path, exc) from None
     except yaml.YAMLError as exc:
         raise InputError(path, None, f"invalid YAML: {exc}") from None
     finally:
         loader.dispose()
     return LoadedYaml(data=data, path=path, lines=lines)
+
+
+def _unreadable_character(text: str, path: str, exc: yaml.reader.ReaderError) -> InputError:
+    """A character YAML forbids (ESC, another control character), named with its line.
+
+    The reader reports an offset (in bytes with the C loader), not a line; the character it
+    names is the first of its kind in the text, so its line is found from the text itself.
+    """
+    char = exc.character if isinstance(exc.character, str) else chr(int(exc.character))
+    index = text.find(char)
+    line = text.count("\n", 0, index) + 1 if index >= 0 else None
+    name = unicodedata.name(char, "") or _CONTROL_NAMES.get(char, "a control character")
+    code = ord(char)
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return InputError(
+        path,
+        line,
+        f"invalid YAML: character U+{code:04X} ({name}) is not allowed in YAML; "
+        f"remove it, or write it as {escape} inside a double-quoted string",
+    )
+
+
+#: Names of the control characters unicodedata has none for.
+_CONTROL_NAMES = {"\x1b": "ESC", "\x07": "BEL", "\x08": "BS", "\x7f": "DEL", "\x0c": "FF"}
 
 
 def load_yaml_file(file: Path, display: str | None = None) -> LoadedYaml:

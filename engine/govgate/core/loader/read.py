@@ -13,6 +13,7 @@ from govgate.core.loader.files import display_path, pack_files, resolve_pack_fol
 from govgate.core.loader.problems import Problems
 from govgate.core.plugins import Registry
 from govgate.support.errors import InputError, PolicyError
+from govgate.support.paths import refuse_link_outside
 from govgate.support.yamlload import LoadedYaml, load_yaml_file
 
 
@@ -87,6 +88,12 @@ class _DocumentReader:
             if not builtin and config is not None
             else display_path(file)
         )
+        try:
+            if not builtin and config is not None:  # a pack in the repository stays in it
+                refuse_link_outside(file, config.root, shown)
+        except InputError as exc:
+            self.problems.errors.append(PolicyError(shown, exc.line, exc.message))
+            return None
         hit = self.validated.get(file, shown) if self.validated is not None else None
         if hit is not None:
             return hit

@@ -13,6 +13,7 @@ from govgate.outputs.dossier.context import build_context, short_digest
 from govgate.outputs.dossier.guard import TemplateUrlGuard
 from govgate.outputs.dossier.inputs import DossierInput
 from govgate.support.errors import UsageError
+from govgate.support.paths import links_leaving
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -76,6 +77,8 @@ def render_html(
 
     if templates is not None and not templates.is_dir():
         raise UsageError(f"--templates {templates}: not a directory")
+    if templates is not None:
+        _refuse_links_leaving(templates)
     # The custom folder first: its assets override ours by name, as its partials do.
     guard = guard or TemplateUrlGuard(
         [*([templates] if templates is not None else []), template_root()]
@@ -92,6 +95,19 @@ def render_html(
             raise  # our own templates are broken: a bug, with its traceback
         raise UsageError(f"dossier template {_template_location(error)}{error}") from None
     return html, attachments, guard
+
+
+def _refuse_links_leaving(templates: Path) -> None:
+    """A custom template folder is read whole (partials by any name, dossier.css, assets): a
+    symlink in it leading outside would put an outside file's content in the dossier."""
+    leaving = links_leaving(templates)
+    if leaving:
+        link, target = leaving[0]
+        more = f" (and {len(leaving) - 1} more)" if len(leaving) > 1 else ""
+        raise UsageError(
+            f"--templates {templates}: {link.relative_to(templates)} is a symlink to {target}, "
+            f"outside the templates folder{more}; refused: copy the file into the folder instead"
+        )
 
 
 def _template_location(error: Exception) -> str:

@@ -3,7 +3,6 @@ the report of what was written."""
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +12,7 @@ from govgate.outputs.dossier.guard import FetchRecord
 from govgate.outputs.dossier.inputs import DossierInput
 from govgate.outputs.dossier.pdf import ProgressCallback, write_pdf
 from govgate.outputs.dossier.render import render_html, template_root
-from govgate.support.errors import UsageError
+from govgate.support.destinations import write_payload
 
 
 @dataclass
@@ -35,20 +34,13 @@ class DossierReport:
 
 
 def write_atomically(path: Path, payload: bytes) -> None:
-    """Write next to the target and rename: a reader never sees half a dossier.
+    """Write next to the target and rename: a reader never sees half a dossier. A FIFO or a
+    device (`--out /dev/stdout`) is written straight to instead of being replaced.
 
     A write that fails (a full disk, a read-only folder) is a UsageError naming the file;
     whatever was at `path` before stays as it was.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(payload)
-        tmp.replace(path)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot write the dossier: {exc.strerror}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_payload(payload, path, "the dossier", "--out")
 
 
 def render_dossier(
