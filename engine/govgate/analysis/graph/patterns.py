@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from govgate.analysis.graph.model import normal_path
-from govgate.core.collector import glob_to_regex
+from govgate.core.globs import glob_to_regex, is_glob, spelling_key
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -23,8 +23,9 @@ class KindPatterns:
     def __init__(self, graph: nx.DiGraph) -> None:
         #: literal path (or folder) -> [(kind node, matched through the kind's own paths)]
         self.literal: dict[str, list[tuple[str, bool]]] = {}
-        #: first folder of the pattern ("" when it starts with a wildcard) -> [(regex, kind, own)]
-        self.by_head: dict[str, list[tuple[re.Pattern[str], str, bool]]] = {}
+        #: first folder of the pattern ("" when it starts with a wildcard) ->
+        #: [(regex, regex of its other spellings, kind, own)]
+        self.by_head: dict[str, list[tuple[re.Pattern[str], re.Pattern[str], str, bool]]] = {}
         for node, attrs in graph.nodes(data=True):
             if attrs.get("type") != "kind" or not any(
                 graph.nodes[p].get("type") == "rule" for p in graph.predecessors(node)
@@ -36,12 +37,17 @@ class KindPatterns:
                 pattern = normal_path(raw)
                 if not pattern:
                     continue
-                if not any(ch in pattern for ch in "*?["):
-                    self.literal.setdefault(pattern, []).append((node, via_paths))
+                # Keyed and matched in every spelling of a file name, as RepoFiles finds files.
+                if not is_glob(pattern):
+                    self.literal.setdefault(spelling_key(pattern), []).append((node, via_paths))
                     continue
                 head, slash, _ = pattern.partition("/")
-                key = head if slash and not any(ch in head for ch in "*?[") else ""
-                self.by_head.setdefault(key, []).append((glob_to_regex(pattern), node, via_paths))
+                key = head if slash and not is_glob(head) else ""
+                try:
+                    exact, spelled = glob_to_regex(pattern), glob_to_regex(spelling_key(pattern))
+                except ValueError:  # a pattern RepoFiles refuses too: it reads nothing
+                    continue
+                self.by_head.setdefault(key, []).append((exact, spelled, node, via_paths))
 
     def kinds_for(self, path: str) -> dict[str, bool]:
         """Kind nodes reading PATH -> True when the kind's own `paths` match (not only the
@@ -50,12 +56,13 @@ class KindPatterns:
         parts = path.split("/")
         # A literal pattern is the file itself or a folder above it.
         for end in range(1, len(parts) + 1):
-            for node, via_paths in self.literal.get("/".join(parts[:end]), ()):
+            for node, via_paths in self.literal.get(spelling_key("/".join(parts[:end])), ()):
                 found[node] = found.get(node, False) or via_paths
         candidates = list(self.by_head.get("", ()))
         if len(parts) > 1:
             candidates += self.by_head.get(parts[0], ())
-        for regex, node, via_paths in candidates:
-            if found.get(node) is not True and regex.match(path):
+        spelled_path = spelling_key(path)
+        for exact, spelled, node, via_paths in candidates:
+            if found.get(node) is not True and (exact.match(path) or spelled.match(spelled_path)):
                 found[node] = found.get(node, False) or via_paths
         return found
