@@ -183,10 +183,16 @@ def parse_config_text(
     return parse_env(text, problems)
 
 
+#: No settings (`collectors.config`): each kind's `paths` and `options.format` say what to read.
+SETTINGS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False}
+
+
 class ConfigCollector(Collector):
     name = "config"
     version = "1.0.0"
     description = "YAML/JSON/TOML/INI/.env files parsed into data, with the line of each key"
+    #: No settings: each kind's `paths` (and `options.format`) say what to read.
+    settings_schema = SETTINGS_SCHEMA
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         for kind in ctx.kinds:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from govgate.api import CollectContext, Collector, Evidence
 from govgate.support.structured import ParseProblem, json_safe, parse_json
@@ -15,11 +16,17 @@ from govgate_collectors.documents.schema import DOCUMENT_SCHEMA
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
 
+#: No settings (`collectors.documents`): each kind's `paths` and `options` say what to read.
+SETTINGS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False}
+
+
 class DocumentsCollector(Collector):
     name = "documents"
     version = "1.0.0"
     description = "Markdown governance documents and JSON model cards: front matter, outline, dates"
     declared_kind_schema = DOCUMENT_SCHEMA
+    #: No settings: each kind's `paths` (and `options`) say what to read.
+    settings_schema = SETTINGS_SCHEMA
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         for kind in ctx.kinds:

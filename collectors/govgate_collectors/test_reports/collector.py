@@ -20,7 +20,11 @@ from govgate_collectors.test_reports.load_tests import (
 )
 from govgate_collectors.test_reports.report import ReportProblem
 from govgate_collectors.test_reports.run_dates import FileDates
-from govgate_collectors.test_reports.schema import LOAD_TEST_SCHEMA, TEST_RESULTS_SCHEMA
+from govgate_collectors.test_reports.schema import (
+    LOAD_TEST_SCHEMA,
+    SETTINGS_SCHEMA,
+    TEST_RESULTS_SCHEMA,
+)
 
 DEFAULT_JUNIT_PATHS = ("reports/**/*.xml", "test-results/**/*.xml", "**/junit*.xml")
 DEFAULT_LOAD_PATHS = ("reports/load/**",)
@@ -54,6 +58,7 @@ class TestReportsCollector(Collector):
             description="one Locust *_stats.csv or k6 --summary-export result",
         ),
     )
+    settings_schema = SETTINGS_SCHEMA
     __test__ = False  # a collector, not a pytest test class
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:

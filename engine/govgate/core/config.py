@@ -1,12 +1,14 @@
 """govgate.yaml: the target repository's description of its AI system and how to check it.
 
-Loaded once per run and validated against the shipped schema (`govgate schema config`); every
-problem is reported as `govgate.yaml:LINE: key: message` with exit 2.
+Loaded once per run and validated against the shipped schema (`govgate schema config`), with
+each collector's section checked against that collector's own `settings_schema` in the same
+pass; every problem is reported as `govgate.yaml:LINE: key: message` with exit 2.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -17,6 +19,7 @@ from govgate.support.errors import (
     GovgateError,
     InputError,
     InputErrors,
+    PluginError,
     UsageError,
 )
 from govgate.support.paths import display_path
@@ -43,6 +46,9 @@ class Config:
     locker: str
     raw: dict[str, Any] = field(default_factory=dict)
     loaded: LoadedYaml | None = None
+    #: True when `collectors:` was checked against the collectors' settings schemas (or these
+    #: exact bytes and schemas passed before); otherwise the policy loader checks it.
+    settings_checked: bool = False
 
     def line_of(self, *keys: str) -> int | None:
         if self.loaded is None:
@@ -176,11 +182,18 @@ def read_yaml_bytes(file: Path, display: str) -> tuple[LoadedYaml, bytes | None]
     return load_yaml_file(file, display=display), None
 
 
-def load_config(root: Path, *, validated_cache: bool = False) -> Config:
+def load_config(
+    root: Path,
+    *,
+    validated_cache: bool = False,
+    settings_schemas: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Config:
     """Load and validate `govgate.yaml` at the repository root.
 
     With `validated_cache`, a file whose exact bytes validated before (`ValidationMarks`, in
-    the locker's cache folder) is not validated against the schema again.
+    the locker's cache folder) is not validated against the schema again. `settings_schemas`
+    (collector name -> its `settings_schema`) checks each collector's section in the same pass;
+    the schemas of the collectors the file configures are part of what a mark stands for.
     """
     if not root.exists():
         raise ConfigError(str(root), None, "no such directory")
@@ -192,26 +205,95 @@ def load_config(root: Path, *, validated_cache: bool = False) -> Config:
             str(root / "govgate.yaml"), None, "not found; run `govgate init` to create one"
         )
     if not validated_cache:
-        return config_from_loaded(root, load_yaml_file(file, display=file.name))
+        loaded = load_yaml_file(file, display=file.name)
+        return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     loaded, content = read_yaml_bytes(file, file.name)
     if content is None:
-        return config_from_loaded(root, loaded)
+        return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     marks = ValidationMarks(marks_folder(root, loaded.data, "config"), "config")
-    if marks.seen(content):
-        return config_from_loaded(root, loaded, schema_checked=True)
-    config = config_from_loaded(root, loaded)
+    marked = content + _settings_salt(loaded.data, settings_schemas)
+    if marks.seen(marked):
+        return config_from_loaded(
+            root, loaded, schema_checked=True, settings_schemas=settings_schemas
+        )
+    config = config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     try:
         cache_directory(root, config)  # the locker's folder, made as the locker makes it
     except GovgateError:
         return config  # the locker reports it; a mark is only an optimisation
-    marks.remember(content)
+    marks.remember(marked)
     return config
 
 
-def config_from_loaded(root: Path, loaded: LoadedYaml, *, schema_checked: bool = False) -> Config:
+def _settings_salt(data: Any, schemas: Mapping[str, Mapping[str, Any]] | None) -> bytes:
+    """What a validation mark adds to the file's bytes: the settings schemas it was checked
+    against (of the collectors the file configures), so that a plugin upgrade that changes a
+    schema, or installs a collector configured before, validates the file again."""
+    if schemas is None:
+        return b""
+    from govgate.core.evidence import canonical_json
+
+    configured = data.get("collectors") if isinstance(data, dict) else None
+    names = sorted(str(name) for name in configured) if isinstance(configured, dict) else []
+    used = {name: schemas.get(name) for name in names}
+    return b"\0settings\0" + hashlib.sha256(canonical_json(used)).digest()
+
+
+def with_settings_schemas(
+    schema: Mapping[str, Any], settings_schemas: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The config schema with each collector's `settings_schema` under `collectors.NAME`.
+
+    Names without a schema (collectors not installed) stay as the config schema has them:
+    whether such a name is a collector at all is the policy loader's question.
+    """
+    properties = dict(schema["properties"])
+    collectors = dict(properties["collectors"])
+    collectors["properties"] = {name: dict(s) for name, s in sorted(settings_schemas.items())}
+    properties["collectors"] = collectors
+    return {**schema, "properties": properties}
+
+
+def settings_problems(
+    loaded: LoadedYaml, settings_schemas: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[int | None, str]]:
+    """Each way `collectors:` breaks its collectors' settings schemas, as (line, message), for
+    a config loaded without the schemas (`policy test` cases, `--policies-from` files)."""
+    from govgate.support.schemas import schema_errors
+
+    check_settings_schemas(settings_schemas)
+    schema = with_settings_schemas({"properties": {"collectors": {}}}, settings_schemas)
+    return schema_errors(loaded, schema)
+
+
+def check_settings_schemas(settings_schemas: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse a collector whose `settings_schema` is not a JSON Schema, naming it."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
+    for name, schema in settings_schemas.items():
+        try:
+            if not isinstance(schema, Mapping):
+                raise SchemaError(f"{schema!r} is not a mapping")
+            Draft202012Validator.check_schema(schema)
+        except SchemaError as exc:
+            raise PluginError(
+                f"collector '{name}' declares an invalid settings_schema: {exc.message}"
+            ) from None
+
+
+def config_from_loaded(
+    root: Path,
+    loaded: LoadedYaml,
+    *,
+    schema_checked: bool = False,
+    settings_schemas: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Config:
     """Validate an already parsed config document (used by `policy test` cases too).
 
     `schema_checked`: these exact bytes passed the schema before (see `ValidationMarks`).
+    `settings_schemas`: each collector's `settings_schema`, checked in the same pass; without
+    them `Config.settings_checked` is False and the policy loader checks the settings.
     """
     data = loaded.data
     if data is None:
@@ -221,7 +303,11 @@ def config_from_loaded(root: Path, loaded: LoadedYaml, *, schema_checked: bool =
     if not schema_checked:
         from govgate.support.schemas import load_schema, schema_errors
 
-        problems = schema_errors(loaded, load_schema("config"))
+        schema = load_schema("config")
+        if settings_schemas is not None:
+            check_settings_schemas(settings_schemas)
+            schema = with_settings_schemas(schema, settings_schemas)
+        problems = schema_errors(loaded, schema)
         if problems:
             raise InputErrors([ConfigError(loaded.path, line, text) for line, text in problems])
     evidence = {
@@ -250,6 +336,7 @@ def config_from_loaded(root: Path, loaded: LoadedYaml, *, schema_checked: bool =
         locker=data.get("locker", DEFAULT_LOCKER),
         raw=data,
         loaded=loaded,
+        settings_checked=settings_schemas is not None,
     )
 
 

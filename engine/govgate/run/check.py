@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govgate.core.collector import Diagnostic, EvidenceKind, glob_to_regex
+from govgate.core.collector import Diagnostic, EvidenceKind, glob_to_regex, settings_schemas
 from govgate.core.config import Config, load_config
 from govgate.core.evaluate import Evaluator, EvidenceSet
 from govgate.core.evidence import Evidence, format_timestamp, utc_now
@@ -111,8 +111,12 @@ def run_check(
     if options.new_only and options.base_ref is None:
         raise UsageError("--new-only needs --base REF (new is decided against the base)")
     root = options.root.resolve()
-    config = load_config(root, validated_cache=options.use_cache and options.use_locker)
     registry = registry or get_registry(options.plugin_options)
+    config = load_config(
+        root,
+        validated_cache=options.use_cache and options.use_locker,
+        settings_schemas=settings_schemas(registry.collectors),
+    )
     if options.base_ref is None and options.policies_from is None:
         return _run_check(options, config, registry, cache_factory, policy_config, None)
     from govgate.run.changes import ChangeReview

@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from govgate.core.collector import EvidenceKind
-from govgate.core.config import Config
+from govgate.core.collector import EvidenceKind, settings_schemas
+from govgate.core.config import Config, settings_problems
 from govgate.core.loader.files import pack_digest, pack_files
 from govgate.core.loader.problems import Problems
 from govgate.core.loader.read import PackFiles
@@ -235,7 +235,11 @@ def _apply_evidence_paths(
 def _check_collector_settings(
     config: Config, kinds: dict[str, EvidenceKind], registry: Registry, problems: Problems
 ) -> None:
-    """Settings under `collectors:` must name a collector that is installed or expected."""
+    """Settings under `collectors:` must name a collector that is installed or expected, and
+    match its `settings_schema` (unless loading govgate.yaml already checked that)."""
+    if not config.settings_checked and config.loaded is not None:
+        for line, text in settings_problems(config.loaded, settings_schemas(registry.collectors)):
+            problems.errors.append(PolicyError(config.file, line, text))
     for cname in config.collectors:
         if cname not in registry.collectors and not any(
             k.collector == cname for k in kinds.values()
