@@ -37,6 +37,8 @@ class EvidenceSet:
     failed_collectors: dict[str, str] = field(default_factory=dict)
     #: kind → why it cannot be produced here (collector not installed).
     unavailable_kinds: dict[str, str] = field(default_factory=dict)
+    #: kind without evidence → files whose names come close to its paths (for the message).
+    near_names: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, item: Evidence) -> None:
         self.by_kind.setdefault(item.kind, []).append(item)
@@ -183,7 +185,7 @@ class Evaluator:
                 self._finding(
                     rule,
                     "fail",
-                    _missing_message(kind, declared),
+                    _missing_message(kind, declared, self.evidence.near_names.get(kind, [])),
                     remediation=self._render_remediation(rule, None, {}),
                 )
             ]
@@ -559,9 +561,16 @@ def _expected_at(kind: str, declared: EvidenceKind | None) -> str:
     return f"the {declared.collector} collector"
 
 
-def _missing_message(kind: str, declared: EvidenceKind | None) -> str:
+def _missing_message(kind: str, declared: EvidenceKind | None, near: list[str]) -> str:
     if declared is not None and declared.paths:
         where = ", ".join(declared.paths)
+        if near:
+            # A file is there under a name close to the expected one: say which, and both fixes.
+            return (
+                f"missing evidence: no {kind} found at {where}; found {', '.join(near)} — "
+                f"rename it, or set evidence.{kind}: {near[0]} in govgate.yaml "
+                f"(collector '{declared.collector}')"
+            )
         return (
             f"missing evidence: no {kind} found at {where} "
             f"(collector '{declared.collector}'; set evidence.{kind} in govgate.yaml "
