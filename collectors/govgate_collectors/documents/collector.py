@@ -9,6 +9,7 @@ from typing import Any
 from govgate.api import CollectContext, Collector, Evidence
 from govgate.support.structured import ParseProblem, json_safe, parse_json
 from govgate_collectors.documents.data import build_data
+from govgate_collectors.documents.dates import future_dated
 from govgate_collectors.documents.options import DocumentOptions, parse_options
 from govgate_collectors.documents.parsed import parse_markdown, parse_model_card
 from govgate_collectors.documents.schema import DOCUMENT_SCHEMA
@@ -22,7 +23,7 @@ SETTINGS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": Fal
 
 class DocumentsCollector(Collector):
     name = "documents"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1.0: a document dated in the future points at that date's line
     description = "Markdown governance documents and JSON model cards: front matter, outline, dates"
     declared_kind_schema = DOCUMENT_SCHEMA
     #: No settings: each kind's `paths` (and `options`) say what to read.
@@ -77,4 +78,7 @@ class DocumentsCollector(Collector):
             if parsed.front_error:
                 ctx.problem(rel, parsed.front_error_line, f"front matter: {parsed.front_error}")
         data, locations, dated = build_data(ctx, rel, parsed, options)
-        return ctx.evidence(kind, rel, data, path=rel, dated=dated, locations=locations)
+        dated_line = future_dated(ctx, rel, data["dates"], dated)
+        return ctx.evidence(
+            kind, rel, data, path=rel, line=dated_line, dated=dated, locations=locations
+        )
