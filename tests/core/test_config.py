@@ -9,9 +9,10 @@ from typing import Any, ClassVar
 
 import pytest
 
-from govgate.core.collector import Collector, settings_schemas
+from govgate.core.collector import Collector
 from govgate.core.config import load_config
 from govgate.core.loader import load_policy_set
+from govgate.core.settings import SettingsSchemas
 from govgate.run.check import get_registry
 from govgate.support.errors import InputErrors, PluginError
 
@@ -56,11 +57,13 @@ def test_a_misspelled_collector_key_is_exit_2_naming_the_line_and_the_fix(
 def test_every_builtin_collector_declares_its_settings_and_refuses_others() -> None:
     from jsonschema import Draft202012Validator
 
-    schemas = settings_schemas(get_registry().collectors)
-    assert set(BUILTIN_COLLECTORS) <= set(schemas)
+    registry = get_registry()
+    schemas = SettingsSchemas.of(registry.collectors, registry.backends)
+    assert set(BUILTIN_COLLECTORS) <= set(schemas.collectors)
     for name in BUILTIN_COLLECTORS:
-        Draft202012Validator.check_schema(schemas[name])
-        assert schemas[name].get("additionalProperties") is False, name
+        Draft202012Validator.check_schema(schemas.collectors[name])
+        assert schemas.collectors[name].get("additionalProperties") is False, name
+    assert schemas.backends["duckdb"].get("additionalProperties") is False
 
 
 @pytest.mark.parametrize("collector", BUILTIN_COLLECTORS)
@@ -126,6 +129,19 @@ def test_the_settings_the_examples_use_pass(
     assert result.exit_code == 1, result.stderr  # evidence is missing; the settings are fine
 
 
+def test_a_misspelled_backend_setting_is_exit_2_naming_the_line(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    config = "system: {name: x, risk: high}\nbackend_settings:\n  memory_limt: 1GB\n"
+    repo = make_repo({"govgate.yaml": config})
+    result = run_cli("check", repo.path, "--no-locker")
+    assert result.exit_code == 2
+    assert (
+        "govgate.yaml:3: $.backend_settings.memory_limt: unknown key 'memory_limt'; "
+        "did you mean 'memory_limit'?"
+    ) in result.stderr
+
+
 class _Takes(Collector):
     """A plugin collector with one setting, whose schema a test can swap."""
 
@@ -155,11 +171,13 @@ def test_a_mark_stands_for_the_settings_schemas_too(tmp_path: Path) -> None:
     (tmp_path / "govgate.yaml").write_text(
         "system: {name: x, risk: high}\ncollectors:\n  takes: {depth: 2}\n"
     )
-    before = settings_schemas({"takes": _Takes})
+    before = SettingsSchemas.of({"takes": _Takes})
     assert load_config(tmp_path, validated_cache=True, settings_schemas=before).settings_checked
     assert load_config(tmp_path, validated_cache=True, settings_schemas=before).settings_checked
     # The plugin is upgraded: `depth` is now a string. The mark made above must not hide it.
-    after = {"takes": {**_Takes.settings_schema, "properties": {"depth": {"type": "string"}}}}
+    after = SettingsSchemas(
+        {"takes": {**_Takes.settings_schema, "properties": {"depth": {"type": "string"}}}}
+    )
     with pytest.raises(InputErrors, match=r"govgate.yaml:3: \$.collectors.takes.depth: 2 is not"):
         load_config(tmp_path, validated_cache=True, settings_schemas=after)
 
@@ -169,7 +187,7 @@ def test_a_collector_without_a_settings_schema_takes_no_settings(tmp_path: Path)
         "system: {name: x, risk: high}\ncollectors:\n  silent: {depth: 2}\n"
     )
     with pytest.raises(InputErrors) as raised:
-        load_config(tmp_path, settings_schemas=settings_schemas({"silent": _Silent}))
+        load_config(tmp_path, settings_schemas=SettingsSchemas.of({"silent": _Silent}))
     assert str(raised.value) == (
         "govgate.yaml:3: $.collectors.silent.depth: unknown key 'depth'; no keys are allowed here"
     )
@@ -178,7 +196,7 @@ def test_a_collector_without_a_settings_schema_takes_no_settings(tmp_path: Path)
 def test_an_invalid_settings_schema_names_the_collector(tmp_path: Path) -> None:
     (tmp_path / "govgate.yaml").write_text("system: {name: x, risk: high}\n")
     with pytest.raises(PluginError, match="collector 'broken' declares an invalid settings_schema"):
-        load_config(tmp_path, settings_schemas={"broken": {"type": "dictionary"}})
+        load_config(tmp_path, settings_schemas=SettingsSchemas({"broken": {"type": "dictionary"}}))
 
 
 def test_a_config_read_without_the_schemas_is_checked_by_the_policy_loader(

@@ -131,12 +131,6 @@ class Collector(ABC):
         """Produce evidence for the kinds in `ctx.kinds`. Raise `CollectorError` on failure."""
 
 
-def settings_schemas(collectors: Mapping[str, type[Collector]]) -> dict[str, Mapping[str, Any]]:
-    """Each collector's `settings_schema` by name (what govgate.yaml's `collectors:` is checked
-    against)."""
-    return {name: cls.settings_schema for name, cls in collectors.items()}
-
-
 class PathOutsideRepository(Exception):
     """A path (or the target of a symlink) lies outside the target repository."""
 

@@ -8,18 +8,17 @@ pass; every problem is reported as `govgate.yaml:LINE: key: message` with exit 2
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from govgate.core.settings import SettingsSchemas
 from govgate.support.errors import (
     ConfigError,
     GovgateError,
     InputError,
     InputErrors,
-    PluginError,
     UsageError,
 )
 from govgate.support.paths import display_path
@@ -46,8 +45,9 @@ class Config:
     locker: str
     raw: dict[str, Any] = field(default_factory=dict)
     loaded: LoadedYaml | None = None
-    #: True when `collectors:` was checked against the collectors' settings schemas (or these
-    #: exact bytes and schemas passed before); otherwise the policy loader checks it.
+    #: True when `collectors:` and `backend_settings` were checked against the plugins'
+    #: settings schemas (or these exact bytes and schemas passed before); otherwise the policy
+    #: loader checks them.
     settings_checked: bool = False
 
     def line_of(self, *keys: str) -> int | None:
@@ -186,14 +186,14 @@ def load_config(
     root: Path,
     *,
     validated_cache: bool = False,
-    settings_schemas: Mapping[str, Mapping[str, Any]] | None = None,
+    settings_schemas: SettingsSchemas | None = None,
 ) -> Config:
     """Load and validate `govgate.yaml` at the repository root.
 
     With `validated_cache`, a file whose exact bytes validated before (`ValidationMarks`, in
     the locker's cache folder) is not validated against the schema again. `settings_schemas`
-    (collector name -> its `settings_schema`) checks each collector's section in the same pass;
-    the schemas of the collectors the file configures are part of what a mark stands for.
+    (what the installed collectors and backends declare) checks their sections in the same
+    pass; the schemas the file was checked against are part of what a mark stands for.
     """
     if not root.exists():
         raise ConfigError(str(root), None, "no such directory")
@@ -211,7 +211,7 @@ def load_config(
     if content is None:
         return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     marks = ValidationMarks(marks_folder(root, loaded.data, "config"), "config")
-    marked = content + _settings_salt(loaded.data, settings_schemas)
+    marked = content + (settings_schemas.salt(loaded.data) if settings_schemas else b"")
     if marks.seen(marked):
         return config_from_loaded(
             root, loaded, schema_checked=True, settings_schemas=settings_schemas
@@ -225,75 +225,18 @@ def load_config(
     return config
 
 
-def _settings_salt(data: Any, schemas: Mapping[str, Mapping[str, Any]] | None) -> bytes:
-    """What a validation mark adds to the file's bytes: the settings schemas it was checked
-    against (of the collectors the file configures), so that a plugin upgrade that changes a
-    schema, or installs a collector configured before, validates the file again."""
-    if schemas is None:
-        return b""
-    from govgate.core.evidence import canonical_json
-
-    configured = data.get("collectors") if isinstance(data, dict) else None
-    names = sorted(str(name) for name in configured) if isinstance(configured, dict) else []
-    used = {name: schemas.get(name) for name in names}
-    return b"\0settings\0" + hashlib.sha256(canonical_json(used)).digest()
-
-
-def with_settings_schemas(
-    schema: Mapping[str, Any], settings_schemas: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Any]:
-    """The config schema with each collector's `settings_schema` under `collectors.NAME`.
-
-    Names without a schema (collectors not installed) stay as the config schema has them:
-    whether such a name is a collector at all is the policy loader's question.
-    """
-    properties = dict(schema["properties"])
-    collectors = dict(properties["collectors"])
-    collectors["properties"] = {name: dict(s) for name, s in sorted(settings_schemas.items())}
-    properties["collectors"] = collectors
-    return {**schema, "properties": properties}
-
-
-def settings_problems(
-    loaded: LoadedYaml, settings_schemas: Mapping[str, Mapping[str, Any]]
-) -> list[tuple[int | None, str]]:
-    """Each way `collectors:` breaks its collectors' settings schemas, as (line, message), for
-    a config loaded without the schemas (`policy test` cases, `--policies-from` files)."""
-    from govgate.support.schemas import schema_errors
-
-    check_settings_schemas(settings_schemas)
-    schema = with_settings_schemas({"properties": {"collectors": {}}}, settings_schemas)
-    return schema_errors(loaded, schema)
-
-
-def check_settings_schemas(settings_schemas: Mapping[str, Mapping[str, Any]]) -> None:
-    """Refuse a collector whose `settings_schema` is not a JSON Schema, naming it."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import SchemaError
-
-    for name, schema in settings_schemas.items():
-        try:
-            if not isinstance(schema, Mapping):
-                raise SchemaError(f"{schema!r} is not a mapping")
-            Draft202012Validator.check_schema(schema)
-        except SchemaError as exc:
-            raise PluginError(
-                f"collector '{name}' declares an invalid settings_schema: {exc.message}"
-            ) from None
-
-
 def config_from_loaded(
     root: Path,
     loaded: LoadedYaml,
     *,
     schema_checked: bool = False,
-    settings_schemas: Mapping[str, Mapping[str, Any]] | None = None,
+    settings_schemas: SettingsSchemas | None = None,
 ) -> Config:
     """Validate an already parsed config document (used by `policy test` cases too).
 
     `schema_checked`: these exact bytes passed the schema before (see `ValidationMarks`).
-    `settings_schemas`: each collector's `settings_schema`, checked in the same pass; without
-    them `Config.settings_checked` is False and the policy loader checks the settings.
+    `settings_schemas`: the collectors' and backends' settings schemas, checked in the same
+    pass; without them `Config.settings_checked` is False and the policy loader checks them.
     """
     data = loaded.data
     if data is None:
@@ -305,8 +248,8 @@ def config_from_loaded(
 
         schema = load_schema("config")
         if settings_schemas is not None:
-            check_settings_schemas(settings_schemas)
-            schema = with_settings_schemas(schema, settings_schemas)
+            settings_schemas.check()
+            schema = settings_schemas.applied(schema, data)
         problems = schema_errors(loaded, schema)
         if problems:
             raise InputErrors([ConfigError(loaded.path, line, text) for line, text in problems])

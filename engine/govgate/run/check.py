@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from govgate.core.collector import Diagnostic, EvidenceKind, glob_to_regex, settings_schemas
+from govgate.core.collector import Diagnostic, EvidenceKind, glob_to_regex
 from govgate.core.config import Config, load_config
 from govgate.core.evaluate import Evaluator, EvidenceSet
 from govgate.core.evidence import Evidence, format_timestamp, utc_now
@@ -29,6 +29,7 @@ from govgate.core.result import (
     git_target,
 )
 from govgate.core.rollup import roll_up
+from govgate.core.settings import SettingsSchemas
 from govgate.core.waivers import DEFAULT_MAX_DAYS, Waiver, apply_waivers, load_waivers
 from govgate.run.collect import Collection, CollectorCache, collect_evidence
 from govgate.support.dates import to_datetime
@@ -115,7 +116,7 @@ def run_check(
     config = load_config(
         root,
         validated_cache=options.use_cache and options.use_locker,
-        settings_schemas=settings_schemas(registry.collectors),
+        settings_schemas=SettingsSchemas.of(registry.collectors, registry.backends),
     )
     if options.base_ref is None and options.policies_from is None:
         return _run_check(options, config, registry, cache_factory, policy_config, None)

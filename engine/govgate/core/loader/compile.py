@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from govgate.core.collector import EvidenceKind, settings_schemas
-from govgate.core.config import Config, settings_problems
+from govgate.core.collector import EvidenceKind
+from govgate.core.config import Config
 from govgate.core.loader.files import pack_digest, pack_files
 from govgate.core.loader.problems import Problems
 from govgate.core.loader.read import PackFiles
@@ -17,6 +17,7 @@ from govgate.core.loader.rules import compile_rules
 from govgate.core.order import evaluation_order
 from govgate.core.plugins import Registry
 from govgate.core.policy import Origin, Pack, PolicySet
+from govgate.core.settings import SettingsSchemas
 from govgate.support.errors import PolicyError
 from govgate.support.suggest import did_you_mean
 from govgate.support.yamlload import LoadedYaml
@@ -236,9 +237,11 @@ def _check_collector_settings(
     config: Config, kinds: dict[str, EvidenceKind], registry: Registry, problems: Problems
 ) -> None:
     """Settings under `collectors:` must name a collector that is installed or expected, and
-    match its `settings_schema` (unless loading govgate.yaml already checked that)."""
+    match its `settings_schema`, as `backend_settings` its backend's (unless loading
+    govgate.yaml already checked that)."""
     if not config.settings_checked and config.loaded is not None:
-        for line, text in settings_problems(config.loaded, settings_schemas(registry.collectors)):
+        schemas = SettingsSchemas.of(registry.collectors, registry.backends)
+        for line, text in schemas.problems(config.loaded):
             problems.errors.append(PolicyError(config.file, line, text))
     for cname in config.collectors:
         if cname not in registry.collectors and not any(
