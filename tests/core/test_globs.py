@@ -161,6 +161,7 @@ def test_a_file_name_matches_in_the_spellings_people_use(tree: Path) -> None:
         "governance/oversight.yml",
         "governance/risks.YAML",
     ]
+    assert files.glob(["governance/*.YML"]) == ["governance/oversight.yml", "governance/risks.YAML"]
     # Only the extension: another name, or a name in another case, is not the same file.
     assert files.glob(["governance/QMS.md", "governance/oversight.json"]) == []
 

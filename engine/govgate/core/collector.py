@@ -183,6 +183,9 @@ class RepoFiles:
         self.root = root.resolve()
         self._walked: dict[str, list[str]] = {}
         self._listed: dict[str, list[str]] = {}
+        #: path -> its spelling key, for the few files whose name another spelling would
+        #: match (`X.JSON`, `a.yml`): computed once per file listed, not once per pattern.
+        self._respelled: dict[str, str] = {}
         self.refused: dict[str, str] = {}
 
     def _walk(self, start: str) -> list[str]:
@@ -211,8 +214,15 @@ class RepoFiles:
                 kept.append(name)
             dirnames[:] = kept
             found.extend(rel_dir + name for name in sorted(filenames))
+        self._note_spellings(found)
         self._walked[start] = found
         return found
+
+    def _note_spellings(self, files: list[str]) -> None:
+        for rel in files:
+            key = spelling_key(rel)
+            if key != rel:
+                self._respelled[rel] = key
 
     def _files_in(self, folder: str) -> list[str]:
         """The files directly in FOLDER (one listing, not a walk; as `_walk` classifies them)."""
@@ -233,6 +243,7 @@ class RepoFiles:
                     listed = sorted(prefix + e.name for e in entries if not _is_folder(e))
             except OSError:
                 listed = []
+        self._note_spellings(listed)
         self._listed[folder] = listed
         return listed
 
@@ -256,16 +267,25 @@ class RepoFiles:
             if not is_glob(pattern):
                 matched.update(self._literal(pattern))
                 continue
+            key = spelling_key(pattern)
             try:
-                exact, spelled = glob_to_regex(pattern), glob_to_regex(spelling_key(pattern))
+                exact, spelled = glob_to_regex(pattern), glob_to_regex(key)
             except ValueError as exc:
                 self.refused[pattern] = str(exc)
                 continue
-            matched.update(
-                f
-                for f in self._candidates(pattern)
-                if exact.match(f) or spelled.match(spelling_key(f))
-            )
+            respelled = self._respelled
+            if key == pattern:  # the common case: only files spelled otherwise need a look
+                matched.update(
+                    f
+                    for f in self._candidates(pattern)
+                    if exact.match(f) or (f in respelled and exact.match(respelled[f]))
+                )
+            else:
+                matched.update(
+                    f
+                    for f in self._candidates(pattern)
+                    if exact.match(f) or spelled.match(respelled.get(f, f))
+                )
         return sorted(matched)
 
     def _literal(self, path: str) -> list[str]:
