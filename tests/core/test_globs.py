@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from wcmatch import glob as wcglob
 
 from govgate.core.collector import IGNORED_DIRS, RepoFiles
-from govgate.core.globs import glob_to_regex, spelling_key, wcmatch_flags
+from govgate.core.globs import glob_to_regex, spelled_regex, spelling_key, wcmatch_flags
 
 #: (pattern, path): pairs where hand-written glob matchers commonly part from wcmatch.
 PAIRS = [
@@ -75,6 +75,32 @@ def test_plain_patterns_translated_without_wcmatch_match_as_it_does(
         return
     expected = wcglob.globmatch(path, pattern, flags=wcmatch_flags())
     assert bool(glob_to_regex(pattern).match(path)) is expected, (pattern, path)
+
+
+_STEMS = st.sampled_from(["a", "b", "*", "?", "**", "a*", "{a,b}", "[ab]"])
+_EXTENSIONS = st.sampled_from(["yaml", "yml", "YAML", "Yml", "md", "MD", "json", "Json", "x1"])
+
+
+@pytest.mark.slow
+@settings(max_examples=1500, deadline=None)
+@given(
+    folders=st.lists(st.sampled_from(["a", "b", "**", "*"]), max_size=2),
+    stem=_STEMS,
+    extension=_EXTENSIONS,
+    path=st.lists(st.sampled_from(["a", "b"]), min_size=1, max_size=3).map("/".join),
+    name=st.sampled_from(["a", "b", "ab", "a.b"]),
+    spelled=_EXTENSIONS,
+)
+def test_a_pattern_matches_a_file_in_any_spelling_of_its_extension(
+    folders: list[str], stem: str, extension: str, path: str, name: str, spelled: str
+) -> None:
+    pattern = "/".join([*folders, f"{stem}.{extension}"])
+    file = f"{path}/{name}.{spelled}"
+    # The same name as people spell it: equal once both are written the one way.
+    same = bool(glob_to_regex(pattern).match(file)) or bool(
+        glob_to_regex(spelling_key(pattern)).match(spelling_key(file))
+    )
+    assert bool(spelled_regex(pattern).match(file)) is same, (pattern, file)
 
 
 def test_braces_that_expand_without_end_are_refused_not_run(tmp_path: Path) -> None:

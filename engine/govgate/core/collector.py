@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from govgate.core.evidence import Evidence, Source, utc_now
 from govgate.core.globs import glob_to_regex as glob_to_regex  # its home before core.globs
-from govgate.core.globs import is_glob, spelling_key, strip_dot_slash
+from govgate.core.globs import is_glob, spelled_regex, spelling_key, strip_dot_slash
 from govgate.support.pii import redact_pointer, redact_text
 
 #: Folders never collected from: VCS internals, govgate's own state, virtual environments.
@@ -183,9 +183,6 @@ class RepoFiles:
         self.root = root.resolve()
         self._walked: dict[str, list[str]] = {}
         self._listed: dict[str, list[str]] = {}
-        #: path -> its spelling key, for the few files whose name another spelling would
-        #: match (`X.JSON`, `a.yml`): computed once per file listed, not once per pattern.
-        self._respelled: dict[str, str] = {}
         self.refused: dict[str, str] = {}
 
     def _walk(self, start: str) -> list[str]:
@@ -214,28 +211,17 @@ class RepoFiles:
                 kept.append(name)
             dirnames[:] = kept
             found.extend(rel_dir + name for name in sorted(filenames))
-        self._note_spellings(found)
         self._walked[start] = found
         return found
 
-    def _note_spellings(self, files: list[str]) -> None:
-        for rel in files:
-            key = spelling_key(rel)
-            if key != rel:
-                self._respelled[rel] = key
-
     def _files_in(self, folder: str) -> list[str]:
-        """The files directly in FOLDER (one listing, not a walk; as `_walk` classifies them)."""
+        """The files directly in FOLDER, as `_walk` classifies them: one listing of one folder
+        (cheaper than filtering a walk of a large tree)."""
         if folder in self._listed:
             return self._listed[folder]
-        prefix = folder + "/" if folder else ""
-        for done, files in self._walked.items():
-            if done == "" or folder == done or folder.startswith(done + "/"):
-                listed = [f for f in files if f.startswith(prefix) and "/" not in f[len(prefix) :]]
-                self._listed[folder] = listed
-                return listed
         base = self.root / folder if folder else self.root
-        listed = []
+        prefix = folder + "/" if folder else ""
+        listed: list[str] = []
         if base.is_dir() and not base.is_symlink():
             try:
                 with os.scandir(base) as entries:
@@ -243,7 +229,6 @@ class RepoFiles:
                     listed = sorted(prefix + e.name for e in entries if not _is_folder(e))
             except OSError:
                 listed = []
-        self._note_spellings(listed)
         self._listed[folder] = listed
         return listed
 
@@ -267,36 +252,22 @@ class RepoFiles:
             if not is_glob(pattern):
                 matched.update(self._literal(pattern))
                 continue
-            key = spelling_key(pattern)
             try:
-                exact, spelled = glob_to_regex(pattern), glob_to_regex(key)
+                regex = spelled_regex(pattern)
             except ValueError as exc:
                 self.refused[pattern] = str(exc)
                 continue
-            respelled = self._respelled
-            if key == pattern:  # the common case: only files spelled otherwise need a look
-                matched.update(
-                    f
-                    for f in self._candidates(pattern)
-                    if exact.match(f) or (f in respelled and exact.match(respelled[f]))
-                )
-            else:
-                matched.update(
-                    f
-                    for f in self._candidates(pattern)
-                    if exact.match(f) or spelled.match(respelled.get(f, f))
-                )
+            matched.update(f for f in self._candidates(pattern) if regex.match(f))
         return sorted(matched)
 
     def _literal(self, path: str) -> list[str]:
         """A plain path: itself when it exists, else the files spelling its name otherwise."""
         if (self.root / path).is_symlink() or (self.root / path).exists():
             return [path]
-        key = spelling_key(path)
-        if key == path and "." not in path.rpartition("/")[2]:
+        if spelling_key(path) == path and "." not in path.rpartition("/")[2]:
             return []  # no extension to spell otherwise: nothing to list
-        folder = path.rpartition("/")[0]
-        return [f for f in self._files_in(folder) if spelling_key(f) == key]
+        regex = spelled_regex(path)
+        return [f for f in self._files_in(path.rpartition("/")[0]) if regex.match(f)]
 
     def near_names(self, patterns: Iterable[str], limit: int = 3) -> list[str]:
         """Files whose names come close to PATTERNS, for a message when they matched nothing.

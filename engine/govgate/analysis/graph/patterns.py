@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from govgate.analysis.graph.model import normal_path
-from govgate.core.globs import glob_to_regex, is_glob, spelling_key
+from govgate.core.globs import is_glob, spelled_regex, spelling_key
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -23,9 +23,8 @@ class KindPatterns:
     def __init__(self, graph: nx.DiGraph) -> None:
         #: literal path (or folder) -> [(kind node, matched through the kind's own paths)]
         self.literal: dict[str, list[tuple[str, bool]]] = {}
-        #: first folder of the pattern ("" when it starts with a wildcard) ->
-        #: [(regex, regex of its other spellings, kind, own)]
-        self.by_head: dict[str, list[tuple[re.Pattern[str], re.Pattern[str], str, bool]]] = {}
+        #: first folder of the pattern ("" when it starts with a wildcard) -> [(regex, kind, own)]
+        self.by_head: dict[str, list[tuple[re.Pattern[str], str, bool]]] = {}
         for node, attrs in graph.nodes(data=True):
             if attrs.get("type") != "kind" or not any(
                 graph.nodes[p].get("type") == "rule" for p in graph.predecessors(node)
@@ -44,10 +43,10 @@ class KindPatterns:
                 head, slash, _ = pattern.partition("/")
                 key = head if slash and not is_glob(head) else ""
                 try:
-                    exact, spelled = glob_to_regex(pattern), glob_to_regex(spelling_key(pattern))
+                    regex = spelled_regex(pattern)
                 except ValueError:  # a pattern RepoFiles refuses too: it reads nothing
                     continue
-                self.by_head.setdefault(key, []).append((exact, spelled, node, via_paths))
+                self.by_head.setdefault(key, []).append((regex, node, via_paths))
 
     def kinds_for(self, path: str) -> dict[str, bool]:
         """Kind nodes reading PATH -> True when the kind's own `paths` match (not only the
@@ -61,8 +60,7 @@ class KindPatterns:
         candidates = list(self.by_head.get("", ()))
         if len(parts) > 1:
             candidates += self.by_head.get(parts[0], ())
-        spelled_path = spelling_key(path)
-        for exact, spelled, node, via_paths in candidates:
-            if found.get(node) is not True and (exact.match(path) or spelled.match(spelled_path)):
+        for regex, node, via_paths in candidates:
+            if found.get(node) is not True and regex.match(path):
                 found[node] = found.get(node, False) or via_paths
         return found
