@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from govgate.core.evidence import Evidence, Source, utc_now
 from govgate.core.globs import glob_to_regex as glob_to_regex  # its home before core.globs
-from govgate.core.globs import is_glob, spelled_regex, spelling_key, strip_dot_slash
+from govgate.core.globs import is_glob, spelled_regex, strip_dot_slash
 from govgate.support.pii import redact_pointer, redact_text
 
 #: Folders never collected from: VCS internals, govgate's own state, virtual environments.
@@ -225,10 +225,15 @@ class RepoFiles:
         if base.is_dir() and not base.is_symlink():
             try:
                 with os.scandir(base) as entries:
-                    # A symlink to a folder counts as a folder, as os.walk counts it.
-                    listed = sorted(prefix + e.name for e in entries if not _is_folder(e))
+                    for entry in entries:
+                        # A symlink to a folder counts as a folder, as os.walk counts it.
+                        if not _is_folder(entry):
+                            listed.append(prefix + entry.name)
+                        elif entry.is_symlink() and entry.name not in IGNORED_DIRS:
+                            self.refused[prefix + entry.name] = "symlinked directory not followed"
             except OSError:
                 listed = []
+        listed.sort()
         self._listed[folder] = listed
         return listed
 
@@ -264,7 +269,7 @@ class RepoFiles:
         """A plain path: itself when it exists, else the files spelling its name otherwise."""
         if (self.root / path).is_symlink() or (self.root / path).exists():
             return [path]
-        if spelling_key(path) == path and "." not in path.rpartition("/")[2]:
+        if "." not in path.rpartition("/")[2]:
             return []  # no extension to spell otherwise: nothing to list
         regex = spelled_regex(path)
         return [f for f in self._files_in(path.rpartition("/")[0]) if regex.match(f)]
