@@ -160,6 +160,21 @@ def _git_view(
     return changes, dirty, boundaries
 
 
+#: `collectors.attestations` in govgate.yaml (the collector's `settings_schema`).
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "paths": {
+            "type": ["string", "array"],
+            "minLength": 1,
+            "items": {"type": "string", "minLength": 1},
+            "description": "globs of the attestation files",
+        }
+    },
+}
+
+
 class AttestationsCollector(Collector):
     name = "attestations"
     # 1.1.0: git.history_truncated; a shallow clone's cut-off commit is never attributed.
@@ -177,6 +192,7 @@ class AttestationsCollector(Collector):
     # `expired` depends on today's date, not only on the files: cached output must not
     # outlive a day boundary by much.
     ttl = timedelta(hours=1)
+    settings_schema = SETTINGS_SCHEMA
 
     def _paths(self, ctx: CollectContext) -> list[str]:
         value = ctx.settings.get("paths", list(DEFAULT_PATHS))

@@ -110,31 +110,56 @@ def parse_ini(text: str) -> tuple[Any, dict[str, int]]:
     return data, lines
 
 
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*?)\s*$")
+#: A statement that assigns a quoted value (to tell an unclosed quote from a line that is no
+#: assignment at all).
+_ENV_QUOTED = re.compile(r"""^\s*(?:export\s+)?[^\s=#]+\s*=\s*["']""")
 
 
 def parse_env(text: str, problems: list[tuple[int, str]]) -> tuple[Any, dict[str, int]]:
-    data: dict[str, str] = {}
+    """A .env file as python-dotenv reads it, with the line of each key.
+
+    The values are what `dotenv_values` returns without interpolation: quotes and a trailing
+    comment after them removed, escapes in double quotes read, a quoted value may span lines,
+    `KEY` alone is null. `${VAR}` stays as written: evidence must not depend on the
+    environment govgate runs in, nor carry its secrets. dotenv's own parser is used rather
+    than `dotenv_values`, which logs unreadable lines to stderr and drops line numbers; a line
+    it cannot read and a key given twice are reported here instead.
+    """
+    import io
+
+    from dotenv.parser import parse_stream  # only repositories with .env files pay for it
+
+    data: dict[str, str | None] = {}
     lines: dict[str, int] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
+    for binding in parse_stream(io.StringIO(text)):
+        statement = binding.original.string
+        # A statement starts after the previous one and so may begin with blank lines.
+        skipped = statement[: len(statement) - len(statement.lstrip())].count("\n")
+        line = binding.original.line + skipped
+        if binding.error:
+            problems.append((line, _unreadable_env_line(statement.lstrip(), line)))
             continue
-        match = _ENV_LINE.match(line)
-        if not match:
-            problems.append((number, "not a KEY=VALUE line; ignored"))
-            continue
-        key, value = match.groups()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        if key in data:
-            first = lines[pointer_join("", key)]
-            problems.append((number, f"duplicate key {key} (first at line {first}); last one wins"))
-        data[key] = value
-        lines[pointer_join("", key)] = number
+        if binding.key is None:
+            continue  # a comment or blank lines
+        pointer = pointer_join("", binding.key)
+        if binding.key in data:
+            first = lines[pointer]
+            problems.append(
+                (line, f"duplicate key {binding.key} (first at line {first}); last one wins")
+            )
+        data[binding.key] = binding.value
+        lines[pointer] = line
     return data, lines
+
+
+def _unreadable_env_line(statement: str, line: int) -> str:
+    """Why dotenv could not read STATEMENT (starting at LINE), and what was left out."""
+    # An open quote runs on to the next quote, lines later: say which lines were lost.
+    last = line + statement.rstrip("\r\n").count("\n")
+    ignored = f"lines {line}-{last} ignored" if last > line else "ignored"
+    if _ENV_QUOTED.match(statement):
+        return f"a quoted value without its closing quote (or text after it); {ignored}"
+    return f"not a KEY=VALUE line; {ignored}"
 
 
 def redact_secrets(value: Any) -> Any:
@@ -190,10 +215,16 @@ def parse_config_text(
     return parse_env(text, problems)
 
 
+#: No settings (`collectors.config`): each kind's `paths` and `options.format` say what to read.
+SETTINGS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False}
+
+
 class ConfigCollector(Collector):
     name = "config"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1.0: .env files read as python-dotenv reads them
     description = "YAML/JSON/TOML/INI/.env files parsed into data, with the line of each key"
+    #: No settings: each kind's `paths` (and `options.format`) say what to read.
+    settings_schema = SETTINGS_SCHEMA
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         for kind in ctx.kinds:

@@ -68,6 +68,24 @@ ANALYSIS_SETTINGS_SCHEMA: dict[str, Any] = {
     },
 }
 
+#: `collectors.fairness` in govgate.yaml (the collector's `settings_schema`). An unknown key in
+#: an analysis is refused when govgate.yaml is loaded; a missing or wrong value fails only that
+#: analysis (its rules say why), so the entries' own checks stay with ANALYSIS_SETTINGS_SCHEMA.
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "analyses": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {key: {} for key in ANALYSIS_SETTINGS_SCHEMA["properties"]},
+            },
+        },
+    },
+}
+
 #: Config keys as users write them, for messages (`positive`, not `--positive`).
 CONFIG_OPTION_NAMES = {
     "positive": "positive",
@@ -144,6 +162,7 @@ def _last_commit_date(root: Path, files: Sequence[Path]) -> datetime | None:
 class FairnessCollector(Collector):
     name = "fairness"
     version = "1.1.0"  # 1.1.0: source.files lists the prediction files read
+    settings_schema = SETTINGS_SCHEMA
     description = "group fairness metrics of prediction files (govgate/fairness/v1)"
     kinds = (
         EvidenceKind(

@@ -38,11 +38,17 @@ FILES_SCHEMA: dict[str, Any] = {
 }
 
 
+#: No settings (`collectors.files`): each kind's `paths` say what to read.
+SETTINGS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False}
+
+
 class FilesCollector(Collector):
     name = "files"
     version = "1.0.0"
     description = "presence, sizes and sha256 of the files matching each kind's globs"
     declared_kind_schema = FILES_SCHEMA
+    #: No settings: each kind's `paths` (and `options`) say what to read.
+    settings_schema = SETTINGS_SCHEMA
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         for kind in ctx.kinds:

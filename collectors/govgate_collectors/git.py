@@ -44,6 +44,11 @@ DEFAULT_GOVERNANCE_PATHS = (
 )
 #: Where CODEOWNERS may live; the first one that exists is used (GitHub's search order).
 DEFAULT_CODEOWNERS = CODEOWNERS_FILES
+_GLOBS: dict[str, Any] = {
+    "type": ["string", "array"],
+    "minLength": 1,
+    "items": {"type": "string", "minLength": 1},
+}
 #: The kind a dossier's sign-off page and exceptions register read; its `paths` name the
 #: waiver files (the run sets them from govgate.yaml `waivers:`).
 SIGNOFFS_KIND = "git.signoffs"
@@ -285,6 +290,17 @@ def history_entries(
 # --------------------------------------------------------------------------- the collector
 
 
+#: `collectors.git` in govgate.yaml (the collector's `settings_schema`).
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "governance_paths": {**_GLOBS, "description": "globs of the governance files"},
+        "codeowners": {**_GLOBS, "description": "where CODEOWNERS files are looked for"},
+    },
+}
+
+
 class GitCollector(Collector):
     name = "git"
     version = "1.0.0"
@@ -325,6 +341,7 @@ class GitCollector(Collector):
             "recorded in the locker)",
         ),
     )
+    settings_schema = SETTINGS_SCHEMA
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
         patterns = _settings_list(ctx, "governance_paths", DEFAULT_GOVERNANCE_PATHS)

@@ -178,6 +178,20 @@ class _Tally:
         return sum(self.counts.values())
 
 
+#: `collectors.pii` in govgate.yaml (the collector's `settings_schema`).
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "paths": {
+            "type": ["string", "array"],
+            "items": {"type": "string"},
+            "description": "globs of the files scanned for personal data",
+        }
+    },
+}
+
+
 class PiiCollector(Collector):
     name = "pii"
     # 1.1.0: pii.scan lists the files it covers (source.files).
@@ -191,6 +205,7 @@ class PiiCollector(Collector):
             description="counts, locations and masked samples of personal data in `paths`",
         ),
     )
+    settings_schema = SETTINGS_SCHEMA
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
         return self._paths(ctx)

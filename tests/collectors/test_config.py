@@ -123,6 +123,57 @@ def test_env_malformed_and_duplicate_lines_are_reported(make_repo) -> None:
     ]
 
 
+#: .env files as people write them: (text, the key to locate, its line).
+ENV_FILES = [
+    ('MODE="strict" # the reviewed setting\nLEVEL=2 # inline comment\n', "MODE", 1),
+    ("BANNER='no # comment here'\n", "BANNER", 1),
+    ('NOTICE="first line\nsecond line"\nAFTER=1\n', "AFTER", 3),
+    ('ESCAPED="tab\\there \\"quoted\\" and a\\nnewline"\n', "ESCAPED", 1),
+    ("RAW='kept \\n as written'\n", "RAW", 1),
+    ("# header\n\n\n  export SPACED = padded  \n", "SPACED", 4),
+    ("FLAG\nEMPTY=\n", "EMPTY", 2),
+    ("HOME_DIR=${HOME}/x\n", "HOME_DIR", 1),
+    ("WINDOWS=1\r\nLINES=2\r\n", "LINES", 2),
+]
+
+
+@pytest.mark.parametrize(("text", "key", "line"), ENV_FILES)
+def test_env_files_read_as_python_dotenv_reads_them(
+    make_repo: Callable[..., RepoBuilder], text: str, key: str, line: int
+) -> None:
+    import io
+
+    from dotenv import dotenv_values
+
+    repo = make_repo({"app.env": text.encode()})
+    items, collection = collect(repo.path, ["app.env"])
+    expected = dict(dotenv_values(stream=io.StringIO(text), interpolate=False))
+    assert items[0].data == expected
+    assert items[0].locations[f"/{key}"] == line
+    assert collection.diagnostics == []
+
+
+def test_env_values_are_not_read_from_the_environment(
+    make_repo: Callable[..., RepoBuilder], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI_TOKEN_VALUE", "s3cret-from-ci")
+    repo = make_repo({".env": "COPY=${CI_TOKEN_VALUE}\n"})
+    items, _ = collect(repo.path, [".env"])
+    assert items[0].data == {"COPY": "${CI_TOKEN_VALUE}"}
+
+
+def test_env_unclosed_quotes_name_the_lines_they_swallow(make_repo) -> None:
+    # As dotenv reads it, the open quote of B runs to the quote on line 4, then stops at text.
+    text = 'A=1\nB="never closed\nC=3\nD="x" trailing words\nE=5\nF="x" words\n'
+    repo = make_repo({".env": text})
+    items, collection = collect(repo.path, [".env"])
+    assert items[0].data == {"A": "1", "E": "5"}
+    assert [(d.line, d.message) for d in collection.diagnostics] == [
+        (2, "a quoted value without its closing quote (or text after it); lines 2-4 ignored"),
+        (6, "a quoted value without its closing quote (or text after it); ignored"),
+    ]
+
+
 def test_secrets_and_personal_data_never_leave_the_collector(make_repo) -> None:
     repo = make_repo(
         {

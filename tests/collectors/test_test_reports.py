@@ -117,7 +117,7 @@ def run_pytest(folder: Path, report: Path) -> None:
 
 
 def collect(
-    root: Path, settings: dict[str, Any] | None = None
+    root: Path, settings: dict[str, Any] | None = None, now: datetime = NOW
 ) -> tuple[list[Evidence], CollectContext]:
     collector = TestReportsCollector()
     ctx = CollectContext(
@@ -128,7 +128,7 @@ def collect(
         settings=settings or {},
         system={},
         files=RepoFiles(root),
-        now=NOW,
+        now=now,
     )
     items = list(collector.collect(ctx))
     schemas = {kind.name: kind.schema for kind in collector.kinds}
@@ -147,7 +147,8 @@ def test_a_real_pytest_report_is_counted_by_outcome_and_category(tmp_path: Path)
     root = tmp_path / "repo"
     run_pytest(tmp_path / "suite", root / "reports" / "junit.xml")
 
-    items, ctx = collect(root)
+    # pytest stamps the report with the real time, so collect it now (NOW is in the past).
+    items, ctx = collect(root, now=datetime.now(UTC))
     summary = summary_of(items)
     data = summary.data
 

@@ -13,6 +13,7 @@ from govgate.core.conditions import (
     ConditionCompileError,
     ConditionEvalError,
     Env,
+    FutureDateError,
     OperatorError,
     compile_condition,
     regex_safety_problem,
@@ -247,3 +248,48 @@ def test_type_and_value_errors_stay_ordinary_evaluation_errors() -> None:
     with pytest.raises(ConditionEvalError, match="x odd: not a version") as raised:
         condition.evaluate({"x": 1})
     assert not isinstance(raised.value, OperatorError)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"path": "date", "op": "newer_than", "value": "365d"},
+        {"path": "date", "op": "newer_than", "value": {"param": "max_age"}},
+        {"path": "date", "op": "within", "value": ["2026-01-01", "2099-12-31"]},
+        {"any": [{"path": "date", "op": "newer_than", "value": "30d"}]},
+        {"not": {"path": "date", "op": "newer_than", "value": "30d"}},
+    ],
+)
+def test_a_date_after_now_never_satisfies_freshness_in_an_assert(raw: dict[str, Any]) -> None:
+    future = {"date": "2099-01-04"}
+    condition = compile_condition(raw, env(max_age="365d"), strict=True)
+    with pytest.raises(FutureDateError) as raised:
+        condition.evaluate(future)
+    assert (raised.value.path, raised.value.value) == ("date", "2099-01-04")
+    # In `when`, a date after now is an ordinary value: a rule may apply from a future date.
+    compile_condition(raw, env(max_age="365d")).evaluate(future)
+
+
+def test_the_clock_skew_lets_a_date_a_few_minutes_ahead_through() -> None:
+    condition = compile_condition(
+        {"path": "at", "op": "newer_than", "value": "1d"}, env(), strict=True
+    )
+    assert condition.evaluate({"at": "2026-06-01T00:04:00Z"})[0] is True
+    with pytest.raises(FutureDateError):
+        condition.evaluate({"at": "2026-06-01T00:06:00Z"})
+
+
+def test_a_deadline_may_lie_ahead_but_a_parameter_cannot_make_one() -> None:
+    # `newer_than 0d` written in the pack asks "not past yet" (next_review): the future is fine.
+    deadline = compile_condition(
+        {"path": "next_review", "op": "newer_than", "value": "0d"}, env(), strict=True
+    )
+    assert deadline.evaluate({"next_review": "2099-01-04"})[0] is True
+    # A freshness limit set to 0d in govgate.yaml must not turn 2099 into a pass.
+    limited = compile_condition(
+        {"path": "date", "op": "newer_than", "value": {"param": "max_age"}},
+        env(max_age="0d"),
+        strict=True,
+    )
+    with pytest.raises(FutureDateError):
+        limited.evaluate({"date": "2099-01-04"})

@@ -280,6 +280,45 @@ def test_max_age_fails_stale_evidence_with_its_age(repo: RepoBuilder) -> None:
     assert fresh.status == "pass"
 
 
+def test_evidence_dated_after_now_is_an_error_naming_file_line_and_date(
+    repo: RepoBuilder,
+) -> None:
+    from govgate.core.config import load_config
+    from govgate.core.evaluate import Evaluator, EvidenceSet
+    from govgate.core.evidence import Source
+    from govgate.core.loader import load_policy_set
+
+    config = load_config(repo.path)
+    policy_set = load_policy_set(registry_with_probe("ok"), config, None, now=NOW)
+
+    def reviewed(dated: str) -> Any:
+        evidence = EvidenceSet()
+        evidence.add(
+            Evidence.create(
+                kind="oversight",
+                subject="oversight.yaml",
+                data={"reviewed": "x"},
+                source=Source("oversight.yaml", 7),
+                collector="config",
+                collector_version="1",
+                collected_at=NOW,
+                dated=dated,
+            )
+        )
+        rule = policy_set.rules["C-1.reviewed"]
+        return Evaluator(policy_set, evidence, config.system, NOW).evaluate_rule(rule)[0]
+
+    assert reviewed("2026-05-01").status == "pass"
+    future = reviewed("2099-01-04")
+    assert future.status == "error"  # max_age 90d: the freshest date of all is a defect
+    assert future.message.startswith(
+        "oversight.yaml:7: its date is 2099-01-04, a date in the future (now is 2026-06-01 "
+        "00:00 UTC)"
+    )
+    assert future.location == {"path": "oversight.yaml", "line": 7}
+    assert "accepted as clock skew" in (future.remediation or "")
+
+
 def test_waivers_active_expired_refused_and_unused(repo: RepoBuilder) -> None:
     repo.write(
         {

@@ -134,6 +134,21 @@ def test_init_twice_changes_nothing(make_repo, run_cli) -> None:
     assert _snapshot(repo.path) == before
 
 
+def test_init_takes_an_existing_file_in_another_spelling_as_the_evidence(
+    make_repo, run_cli
+) -> None:
+    own = "decision_types: []\n"
+    repo = make_repo({"governance/oversight.yml": own})
+    result = run_cli("init", repo.path, "--pack", "human-oversight", "--name", "Loan Desk")
+    assert result.exit_code == 0, result.output
+    assert not (repo.path / "governance/oversight.yaml").exists()
+    assert (
+        "governance/oversight.yaml: governance/oversight.yml already provides oversight_config"
+        in result.stderr
+    )
+    assert (repo.path / "governance/oversight.yml").read_text() == own
+
+
 def test_init_keeps_existing_files_and_evidence(make_repo, run_cli) -> None:
     own_raci = "functions: {engineering: Platform Team}\nactivities: []\n"
     repo = make_repo(

@@ -168,6 +168,38 @@ def test_every_requirement_of_every_enabled_pack_is_listed(checked: dict[str, An
     assert {"met", "not_met"} <= set(listed.values())
 
 
+@pytest.mark.slow
+def test_oversight_yml_gets_the_same_verdict_as_oversight_yaml(
+    checked: dict[str, Any], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from govgate.cli.main import main
+
+    target = tmp_path / "loan-approval"
+    shutil.copytree(checked["root"], target, ignore=shutil.ignore_patterns(".govgate"))
+    (target / "governance/oversight.yaml").rename(target / "governance/oversight.yml")
+    git(target, "add", "-A")
+    git(target, "commit", "-q", "-m", "the spelling many teams use")
+    result = CliRunner().invoke(
+        main, ["check", str(target), "--format", "json"], catch_exceptions=False
+    )
+
+    def verdict(document: dict[str, Any]) -> list[tuple[Any, ...]]:
+        # An item named after its file carries the file's own name.
+        return sorted(
+            (f["rule"], str(f.get("item")).replace(".yml", ".yaml"), f["status"], f["severity"])
+            for f in document["findings"]
+        )
+
+    renamed = json.loads(result.stdout)
+    assert result.exit_code == checked["exit_code"]
+    assert verdict(renamed) == verdict(checked["result"])
+    assert renamed["readiness"] == checked["result"]["readiness"]
+    located = {f["location"]["path"] for f in renamed["findings"] if f.get("location")}
+    assert "governance/oversight.yml" in located and "governance/oversight.yaml" not in located
+
+
 @pytest.mark.parametrize("pack", OUR_PACKS)
 def test_pack_tests_cover_every_rule(pack: str, run_cli) -> None:
     result = run_cli("policy", "test", REPO_ROOT / "policies" / pack, "--min-coverage", "100")

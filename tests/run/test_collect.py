@@ -111,3 +111,28 @@ def test_cached_evidence_is_checked_again_when_the_schema_it_passed_changes(
     assert "does not match the expected format: $: 'dataset' is a required property" in message
     assert run()[1:] == (finding_status, message)  # served from the cache: the same verdict
     assert run()[0] == "cached"
+
+
+def test_a_missing_file_with_a_near_name_is_named_in_the_finding(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/shaped]\n",
+            "packs/shaped/pack.yaml": PACK,
+            "Metrics.yaml": "accuracy: 0.9\n",  # the letter case of a name is not a spelling
+        }
+    )
+    result = json.loads(run_cli("check", repo.path, "--format", "json").stdout)
+    [finding] = result["findings"]
+    assert finding["status"] == "fail"
+    assert finding["message"] == (
+        "missing evidence: no model_metrics found at metrics.yaml; found Metrics.yaml — "
+        "rename it, or set evidence.model_metrics: Metrics.yaml in govgate.yaml "
+        "(collector 'config')"
+    )
+    # The same name with another extension spelling is the file itself.
+    (repo.path / "Metrics.yaml").rename(repo.path / "metrics.YML")
+    result = json.loads(run_cli("check", repo.path, "--format", "json").stdout)
+    [finding] = result["findings"]
+    assert (finding["status"], finding["location"]["path"]) == ("pass", "metrics.YML")

@@ -9,7 +9,11 @@ from govgate.api import CollectContext, Collector, Evidence, EvidenceKind
 from govgate_collectors.decision_logs.lake import collect_from_lake, lake_source
 from govgate_collectors.decision_logs.repository import collect_from_repository
 from govgate_collectors.decision_logs.schema import FILE_SCHEMA, SUMMARY_SCHEMA
-from govgate_collectors.decision_logs.settings import DEFAULT_PATHS, DecisionLogSettings
+from govgate_collectors.decision_logs.settings import (
+    DEFAULT_PATHS,
+    SETTINGS_SCHEMA,
+    DecisionLogSettings,
+)
 
 
 class DecisionLogsCollector(Collector):
@@ -35,6 +39,7 @@ class DecisionLogsCollector(Collector):
             description="the same summary for one decision-log file",
         ),
     )
+    settings_schema = SETTINGS_SCHEMA
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
         return list(ctx.settings.get("paths") or DEFAULT_PATHS)

@@ -6,6 +6,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from govgate.api import CollectContext
 from govgate.support.errors import CollectorError
@@ -23,6 +24,34 @@ DEFAULT_PATHS = (
 )
 DEFAULT_RETENTION_MAX_DAYS = 1825
 DEFAULT_GAP_HOURS = 24.0
+
+_STRINGS: dict[str, Any] = {"type": ["string", "array"], "items": {"type": "string"}}
+
+#: `collectors.decision_logs` in govgate.yaml, checked when govgate.yaml is loaded (the
+#: collector's `settings_schema`; `from_context` checks the values again for direct callers).
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "paths": {**_STRINGS, "description": "globs of the decision-log files"},
+        "high_risk_types": {
+            **_STRINGS,
+            "description": "decision types counted as high-risk (default: system.decision_types "
+            "with risk_tier high)",
+        },
+        "retention_max_days": {"type": "integer", "minimum": 1},
+        "gap_hours": {"type": "number", "exclusiveMinimum": 0},
+        "required_fields": {
+            "anyOf": [
+                {"enum": list(RECORD_FIELD_NAMES)},
+                {"type": "array", "items": {"enum": list(RECORD_FIELD_NAMES)}},
+            ]
+        },
+        "memory_limit": {"type": "string", "pattern": r"^\d+(?:\.\d+)?\s*(?:[KMGT]i?B)$"},
+        "threads": {"type": "integer", "minimum": 1},
+        "jsonl_reader": {"enum": ["duckdb", "python"]},
+    },
+}
 
 
 @dataclass(frozen=True)

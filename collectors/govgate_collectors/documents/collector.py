@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from govgate.api import CollectContext, Collector, Evidence
 from govgate.support.structured import ParseProblem, json_safe, parse_json
 from govgate_collectors.documents.data import build_data
+from govgate_collectors.documents.dates import future_dated
 from govgate_collectors.documents.options import DocumentOptions, parse_options
 from govgate_collectors.documents.parsed import parse_markdown, parse_model_card
 from govgate_collectors.documents.schema import DOCUMENT_SCHEMA
@@ -15,11 +17,17 @@ from govgate_collectors.documents.schema import DOCUMENT_SCHEMA
 MAX_DOCUMENT_BYTES = 8 * 1024 * 1024
 
 
+#: No settings (`collectors.documents`): each kind's `paths` and `options` say what to read.
+SETTINGS_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False}
+
+
 class DocumentsCollector(Collector):
     name = "documents"
-    version = "1.0.0"
+    version = "1.1.0"  # 1.1.0: a document dated in the future points at that date's line
     description = "Markdown governance documents and JSON model cards: front matter, outline, dates"
     declared_kind_schema = DOCUMENT_SCHEMA
+    #: No settings: each kind's `paths` (and `options`) say what to read.
+    settings_schema = SETTINGS_SCHEMA
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         for kind in ctx.kinds:
@@ -70,4 +78,7 @@ class DocumentsCollector(Collector):
             if parsed.front_error:
                 ctx.problem(rel, parsed.front_error_line, f"front matter: {parsed.front_error}")
         data, locations, dated = build_data(ctx, rel, parsed, options)
-        return ctx.evidence(kind, rel, data, path=rel, dated=dated, locations=locations)
+        dated_line = future_dated(ctx, rel, data["dates"], dated)
+        return ctx.evidence(
+            kind, rel, data, path=rel, line=dated_line, dated=dated, locations=locations
+        )

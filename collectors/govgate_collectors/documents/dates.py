@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from govgate.api import CollectContext
+from govgate.support.clock import clock_skew, future_moment
 from govgate.support.dates import ParsedDate, parse_date_loose
 from govgate.support.pii import redact_text
 from govgate.support.yamlload import pointer_join
@@ -148,3 +149,25 @@ def dated(
         if value <= today and not any(word in name.lower() for word in _FORWARD_WORDS)
     ]
     return max(past).isoformat() if past else None
+
+
+def future_dated(
+    ctx: CollectContext, rel: str, dates: Mapping[str, Mapping[str, Any]], dated_on: str | None
+) -> int | None:
+    """The line of the date that says how current the document is, when it lies after today.
+
+    The date stays the document's (a freshness rule on it is an error, never a pass); it is
+    reported here, at its line, and the evidence points at that line.
+    """
+    if dated_on is None or future_moment(dated_on, ctx.now, clock_skew()) is None:
+        return None
+    name = next((n for n, entry in dates.items() if entry.get("value") == dated_on), None)
+    line = dates[name].get("line") if name is not None else None
+    ctx.problem(
+        rel,
+        line,
+        f"{name or 'the document date'}: {dated_on} lies in the future; a document cannot be "
+        "dated after today, so this date shows nothing about how current it is",
+        level="error",
+    )
+    return line if isinstance(line, int) else None

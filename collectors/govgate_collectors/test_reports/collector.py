@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from govgate.api import CollectContext, Collector, Evidence, EvidenceKind, format_timestamp
+from govgate.support.clock import clock_skew, future_moment
 from govgate.support.errors import CollectorError
 from govgate_collectors.test_reports.categories import Categories, categories_from_settings
 from govgate_collectors.test_reports.junit import Counts, JUnitSummary, parse_junit
@@ -20,7 +21,11 @@ from govgate_collectors.test_reports.load_tests import (
 )
 from govgate_collectors.test_reports.report import ReportProblem
 from govgate_collectors.test_reports.run_dates import FileDates
-from govgate_collectors.test_reports.schema import LOAD_TEST_SCHEMA, TEST_RESULTS_SCHEMA
+from govgate_collectors.test_reports.schema import (
+    LOAD_TEST_SCHEMA,
+    SETTINGS_SCHEMA,
+    TEST_RESULTS_SCHEMA,
+)
 
 DEFAULT_JUNIT_PATHS = ("reports/**/*.xml", "test-results/**/*.xml", "**/junit*.xml")
 DEFAULT_LOAD_PATHS = ("reports/load/**",)
@@ -35,10 +40,32 @@ def _patterns(ctx: CollectContext, key: str, default: Sequence[str]) -> list[str
     return list(value)
 
 
+def _future_run_date(ctx: CollectContext, summary: JUnitSummary) -> tuple[str | None, int | None]:
+    """(report, line) when the newest timestamp lies after now, else (None, None).
+
+    Such a run date stays the summary's (a freshness rule on it is an error, never a pass),
+    and the summary points at the report and line that claim it, so the finding names them.
+    """
+    moment, path = summary.run_date, summary.run_date_path
+    if moment is None or summary.run_date_source != "report":
+        return None, None
+    if future_moment(moment, ctx.now, clock_skew()) is None:
+        return None, None
+    ctx.problem(
+        path,
+        summary.run_date_line,
+        f"timestamp {format_timestamp(moment)} lies in the future: a test run cannot have "
+        "happened after now, so this report shows nothing about how recent the tests are",
+        level="error",
+    )
+    return path, summary.run_date_line
+
+
 class TestReportsCollector(Collector):
     name = "test_reports"
     # 1.1.0: test_results.summary lists the reports it was read from (source.files).
-    version = "1.1.0"
+    # 1.2.0: a summary whose newest timestamp lies in the future points at that report.
+    version = "1.2.0"
     description = "JUnit XML test results by category, and Locust / k6 load-test results"
     kinds = (
         EvidenceKind(
@@ -54,6 +81,7 @@ class TestReportsCollector(Collector):
             description="one Locust *_stats.csv or k6 --summary-export result",
         ),
     )
+    settings_schema = SETTINGS_SCHEMA
     __test__ = False  # a collector, not a pytest test class
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
@@ -96,16 +124,23 @@ class TestReportsCollector(Collector):
                 )
                 continue
             sources.append(rel)
-            ran = (max(report.timestamps), "report") if report.timestamps else dates.of(path)
-            summary.add(report, ran)
+            if report.timestamps:
+                newest = max(range(len(report.timestamps)), key=report.timestamps.__getitem__)
+                ran = (report.timestamps[newest], "report")
+                summary.add(report, ran, report.timestamp_lines[newest])
+            else:
+                summary.add(report, dates.of(path))
         problem = None
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             problem = f"unusable JUnit report {problems[0]}{more}"
+        claimed, line = _future_run_date(ctx, summary)
         return ctx.evidence(
             "test_results.summary",
             subject=", ".join(patterns),
             data=summary.to_json(),
+            path=claimed,
+            line=line,
             dated=summary.run_date,
             problem=problem,
         ).with_files(sources)

@@ -69,6 +69,8 @@ class JUnitReport:
     totals: Counts = field(default_factory=Counts)
     suites: int = 0
     timestamps: list[datetime] = field(default_factory=list)
+    #: The line of each `timestamp` attribute's suite, in the order of `timestamps`.
+    timestamp_lines: list[int] = field(default_factory=list)
     categories: dict[str, Counts] = field(default_factory=dict)
     failing: list[tuple[str, str]] = field(default_factory=list)  # (test, outcome)
 
@@ -84,9 +86,13 @@ class JUnitSummary:
     failing: list[dict[str, str]] = field(default_factory=list)
     run_date: datetime | None = None
     run_date_source: str | None = None
+    #: The report (and line, when its timestamp says it) the run date comes from.
+    run_date_path: str | None = None
+    run_date_line: int | None = None
 
-    def add(self, report: JUnitReport, ran: tuple[datetime, str]) -> None:
-        """Count one report in; `ran` is when it ran and what says so (report, git, mtime)."""
+    def add(self, report: JUnitReport, ran: tuple[datetime, str], line: int | None = None) -> None:
+        """Count one report in; `ran` is when it ran and what says so (report, git, mtime),
+        `line` where the report says it."""
         self.files += 1
         self.suites += report.suites
         self.totals.add_all(report.totals)
@@ -98,6 +104,7 @@ class JUnitSummary:
         moment, source = ran
         if self.run_date is None or moment > self.run_date:
             self.run_date, self.run_date_source = moment, source
+            self.run_date_path, self.run_date_line = report.path, line
 
     def to_json(self) -> dict[str, Any]:
         totals = self.totals
@@ -217,6 +224,7 @@ class _JUnitHandler:
             moment = parse_moment(stamp)
             if moment is not None:
                 self.report.timestamps.append(moment)
+                self.report.timestamp_lines.append(self.parser.CurrentLineNumber)
 
     def end(self, tag: str) -> None:
         """An element closes: a test case is counted; a suite without cases gives its totals."""

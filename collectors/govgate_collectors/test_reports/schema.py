@@ -1,4 +1,5 @@
-"""The JSON Schemas of `test_results.summary` and `load_test.result`."""
+"""The JSON Schemas of `test_results.summary` and `load_test.result`, and of the collector's
+settings."""
 
 from __future__ import annotations
 
@@ -93,5 +94,22 @@ LOAD_TEST_SCHEMA: dict[str, Any] = {
         "duration_s": _NUMBER_OR_NULL,
         "run_date": {"type": ["string", "null"]},
         "run_date_source": _RUN_DATE_SOURCE,
+    },
+}
+
+_GLOBS: dict[str, Any] = {"type": ["string", "array"], "items": {"type": "string"}}
+
+#: `collectors.test_reports` in govgate.yaml (the collector's `settings_schema`).
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "junit_paths": {**_GLOBS, "description": "globs of the JUnit XML reports"},
+        "load_paths": {**_GLOBS, "description": "globs of the Locust and k6 results"},
+        "categories": {
+            "type": "object",
+            "description": "category -> the keywords that put a test in it",
+            "additionalProperties": _GLOBS,
+        },
     },
 }

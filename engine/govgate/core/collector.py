@@ -9,23 +9,27 @@ malformed input as diagnostics with file and line, so nothing is silently skippe
 from __future__ import annotations
 
 import os
-import re
 import stat
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
 
 from govgate.core.evidence import Evidence, Source, utc_now
+from govgate.core.globs import glob_to_regex as glob_to_regex  # its home before core.globs
+from govgate.core.globs import is_glob, spelled_regex, strip_dot_slash
 from govgate.support.pii import redact_pointer, redact_text
 
 #: Folders never collected from: VCS internals, govgate's own state, virtual environments.
 IGNORED_DIRS = frozenset(
     {".git", ".govgate", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".tox"}
 )
+
+
+#: The settings schema of a collector that takes no settings.
+NO_SETTINGS: Mapping[str, Any] = {"type": "object", "additionalProperties": False}
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,11 @@ class Collector(ABC):
     #: For collectors that produce kinds packs declare with paths (config, files…): the JSON
     #: Schema every item of such a kind has (e.g. the `files` summary shape).
     declared_kind_schema: ClassVar[Mapping[str, Any] | None] = None
+    #: JSON Schema of this collector's section of govgate.yaml (`collectors: {NAME: {...}}`),
+    #: checked when govgate.yaml is loaded: an unknown key or a wrong value there is exit 2 with
+    #: its line and a did-you-mean. The default takes no settings at all, so a collector that
+    #: reads settings must declare them (`additionalProperties: false` keeps typos out).
+    settings_schema: ClassVar[Mapping[str, Any]] = NO_SETTINGS
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
         """Globs of the files whose content determines this collector's output (for the cache).
@@ -126,50 +135,38 @@ class PathOutsideRepository(Exception):
     """A path (or the target of a symlink) lies outside the target repository."""
 
 
-@lru_cache(maxsize=512)
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Translate a repository glob (`*`, `?`, `[…]`, `**`) to a regex over POSIX paths."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        char = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if char == "*":
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(char))
-            else:
-                body = pattern[i + 1 : end].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
-                i = end
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
 def _literal_prefix(pattern: str) -> str:
-    """The directory part of a glob before its first wildcard: where walking can start."""
-    parts = pattern.split("/")
+    """The folder part of a glob before its first wildcard segment: where walking can start."""
     prefix: list[str] = []
-    for part in parts[:-1]:
-        if any(ch in part for ch in "*?["):
+    for part in pattern.split("/")[:-1]:
+        if is_glob(part):
             break
         prefix.append(part)
     return "/".join(prefix)
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _close_names(wanted: str, names: Sequence[str]) -> list[str]:
+    """Names that look like WANTED: equal or glob-matching when case is ignored, or close by
+    difflib's ratio (a typo); WANTED itself is left out."""
+    lowered = wanted.lower()
+    if is_glob(wanted):
+        try:
+            regex = glob_to_regex(lowered)
+        except ValueError:
+            return []
+        return [n for n in names if regex.match(n.lower())]
+    import difflib  # only when evidence is missing
+
+    close = [n for n in names if n.lower() == lowered and n != wanted]
+    close += [n for n in difflib.get_close_matches(wanted, names, n=3, cutoff=0.8) if n != wanted]
+    return list(dict.fromkeys(close))
 
 
 class RepoFiles:
@@ -177,11 +174,15 @@ class RepoFiles:
 
     Walks without following directory symlinks, never enters IGNORED_DIRS, and classifies
     each entry once, so many collectors can glob without walking the tree many times.
+    Patterns are repository globs (`govgate.core.globs`), and a file name matches in any of its
+    spellings: the extension in any letter case, `.yml` for `.yaml` and back. A plain path
+    finds the file itself when it exists, else the same name spelled another way.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self._walked: dict[str, list[str]] = {}
+        self._listed: dict[str, list[str]] = {}
         self.refused: dict[str, str] = {}
 
     def _walk(self, start: str) -> list[str]:
@@ -213,21 +214,108 @@ class RepoFiles:
         self._walked[start] = found
         return found
 
+    def _files_in(self, folder: str) -> list[str]:
+        """The files directly in FOLDER, as `_walk` classifies them: one listing of one folder
+        (cheaper than filtering a walk of a large tree)."""
+        if folder in self._listed:
+            return self._listed[folder]
+        base = self.root / folder if folder else self.root
+        prefix = folder + "/" if folder else ""
+        listed: list[str] = []
+        if base.is_dir() and not base.is_symlink():
+            try:
+                with os.scandir(base) as entries:
+                    for entry in entries:
+                        # A symlink to a folder counts as a folder, as os.walk counts it.
+                        if not _is_folder(entry):
+                            listed.append(prefix + entry.name)
+                        elif entry.is_symlink() and entry.name not in IGNORED_DIRS:
+                            self.refused[prefix + entry.name] = "symlinked directory not followed"
+            except OSError:
+                listed = []
+        listed.sort()
+        self._listed[folder] = listed
+        return listed
+
+    def _candidates(self, pattern: str) -> list[str]:
+        """The files a glob can match: its folder's when only its last segment is a glob,
+        else everything below its literal prefix."""
+        prefix = _literal_prefix(pattern)
+        rest = pattern[len(prefix) + 1 :] if prefix else pattern
+        if "/" in rest or "**" in rest:
+            return self._walk(prefix)
+        return self._files_in(prefix)
+
     def glob(self, patterns: Iterable[str]) -> list[str]:
         """Relative POSIX paths matching any pattern, sorted and de-duplicated."""
         matched: set[str] = set()
-        for pattern in patterns:
-            pattern = pattern.lstrip("./") if pattern.startswith("./") else pattern
+        for raw in patterns:
+            pattern = strip_dot_slash(raw)
             if pattern.startswith("/") or ".." in pattern.split("/"):
                 self.refused[pattern] = "pattern points outside the repository"
                 continue
-            if not any(ch in pattern for ch in "*?["):
-                if (self.root / pattern).is_symlink() or (self.root / pattern).exists():
-                    matched.add(pattern)
+            if not is_glob(pattern):
+                matched.update(self._literal(pattern))
                 continue
-            regex = glob_to_regex(pattern)
-            matched.update(f for f in self._walk(_literal_prefix(pattern)) if regex.match(f))
+            try:
+                regex = spelled_regex(pattern)
+            except ValueError as exc:
+                self.refused[pattern] = str(exc)
+                continue
+            matched.update(f for f in self._candidates(pattern) if regex.match(f))
         return sorted(matched)
+
+    def _literal(self, path: str) -> list[str]:
+        """A plain path: itself when it exists, else the files spelling its name otherwise."""
+        if (self.root / path).is_symlink() or (self.root / path).exists():
+            return [path]
+        if "." not in path.rpartition("/")[2]:
+            return []  # no extension to spell otherwise: nothing to list
+        regex = spelled_regex(path)
+        return [f for f in self._files_in(path.rpartition("/")[0]) if regex.match(f)]
+
+    def near_names(self, patterns: Iterable[str], limit: int = 3) -> list[str]:
+        """Files whose names come close to PATTERNS, for a message when they matched nothing.
+
+        Close: the same name in another letter case, a small typo, or, for a glob on names,
+        a name the glob matches when case is ignored. Looks only in each pattern's own folder
+        (or that folder spelled in another case), never walking the tree: this runs on every
+        check that misses evidence.
+        """
+        found: list[str] = []
+        for raw in patterns:
+            pattern = strip_dot_slash(raw)
+            if pattern.startswith("/") or ".." in pattern.split("/"):
+                continue
+            prefix = _literal_prefix(pattern)
+            rest = pattern[len(prefix) + 1 :] if prefix else pattern
+            folder = self._folder_in_any_case(prefix)
+            if folder is None or "/" in rest or "**" in rest:
+                continue
+            names = [f.rpartition("/")[2] for f in self._files_in(folder)]
+            for name in _close_names(rest, names):
+                rel = f"{folder}/{name}" if folder else name
+                if rel not in found:
+                    found.append(rel)
+        return found[:limit]
+
+    def _folder_in_any_case(self, folder: str) -> str | None:
+        """FOLDER as it is spelled in the repository, when it exists in some letter case."""
+        if not folder or (self.root / folder).is_dir():
+            return folder
+        current = ""
+        for part in folder.split("/"):
+            base = self.root / current if current else self.root
+            try:
+                with os.scandir(base) as entries:
+                    names = [e.name for e in entries if e.is_dir(follow_symlinks=False)]
+            except OSError:
+                return None
+            same = [n for n in names if n.lower() == part.lower() and n not in IGNORED_DIRS]
+            if not same:
+                return None
+            current = f"{current}/{same[0]}" if current else same[0]
+        return current
 
     def check(self, relpath: str) -> Path:
         """Absolute path of a repository file after checking it is safe to read.

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import jmespath
 import jmespath.exceptions
 import jmespath.functions
 
+from govgate.support.clock import clock_skew, future_moment
 from govgate.support.dates import parse_duration, to_datetime
 from govgate.support.errors import describe_exception, is_real_interrupt
 from govgate.support.suggest import did_you_mean
@@ -44,6 +45,16 @@ class OperatorError(ConditionEvalError):
     """An operator broke its contract: it raised something other than TypeError, ValueError
     or KeyError, or returned something other than True or False. Never read as a verdict,
     not even by a `where` filter: the rule reports `error` naming the operator."""
+
+
+class FutureDateError(ConditionEvalError):
+    """A freshness condition in an assert met a date after now: it never shows freshness."""
+
+    def __init__(self, path: str, value: Any, moment: datetime) -> None:
+        super().__init__(f"{path}: {value} lies in the future")
+        self.path = path
+        self.value = value
+        self.moment = moment
 
 
 @dataclass(frozen=True)
@@ -172,6 +183,9 @@ BUILTIN_OPERATORS: dict[str, Operator] = {
 
 #: Operators that take no `value`.
 UNARY_OPERATORS = frozenset({"exists", "not_exists", "empty", "not_empty"})
+#: Operators that say how recent a date is: in an assert, a date after now (beyond the clock
+#: skew, govgate.support.clock) is an error rather than the freshest date of all.
+FRESHNESS_OPERATORS = frozenset({"newer_than", "within"})
 _DURATION_OPERATORS = frozenset({"older_than", "newer_than"})
 _INTEGER_OPERATORS = frozenset({"len_eq", "len_ge", "len_le"})
 
@@ -278,6 +292,8 @@ class Env:
     now: datetime
     operators: Mapping[str, Operator]
     options: Any = None
+    #: How far after `now` a date may lie before freshness conditions refuse it.
+    clock_skew: timedelta = field(default_factory=clock_skew)
 
     def __post_init__(self) -> None:
         if self.options is None:
@@ -326,6 +342,8 @@ class Leaf(Condition):
         #: In an assert a path that finds nothing fails whatever the operator (bar those of
         #: ABSENCE_OPERATORS): `kill_swich.enabled ne false` must not pass because of a typo.
         self.strict = strict and op not in ABSENCE_OPERATORS
+        #: (now, clock skew) for a freshness operator in an assert: later dates are refused.
+        self.refuse_after: tuple[datetime, timedelta] | None = None
 
     def finds_nothing(self, root: Any) -> bool:
         return self.strict and self.selector.search(root) is None
@@ -337,6 +355,10 @@ class Leaf(Condition):
         expected = self.expected
         if isinstance(expected, _Ref):
             expected = expected.expression.search(root)
+        if self.refuse_after is not None:
+            moment = future_moment(actual, *self.refuse_after)
+            if moment is not None:
+                raise FutureDateError(self.path, actual, moment)
         held = self._call(actual, expected)
         if held:
             return True, []
@@ -499,9 +521,33 @@ def _compile_leaf(raw: Mapping[str, Any], env: Env, pointer: str, strict: bool =
         value = env.params[name]
     elif isinstance(value, dict) and set(value) == {"path"}:
         reference = _Ref(compile_selector(value["path"], env), value["path"])
-        return Leaf(path, op, reference, fn, selector, strict)
+        return _refusing_future_dates(Leaf(path, op, reference, fn, selector, strict), raw, env)
     value = _prepare_value(op, value, env, pointer)
-    return Leaf(path, op, value, fn, selector, strict)
+    return _refusing_future_dates(Leaf(path, op, value, fn, selector, strict), raw, env)
+
+
+def _refusing_future_dates(leaf: Leaf, raw: Mapping[str, Any], env: Env) -> Leaf:
+    """LEAF, set to refuse dates after now when it asserts freshness.
+
+    `when` keeps them (a start date in the future is how a rule says "applies from"), and so
+    does a deadline: `newer_than` with a literal zero duration in the pack (`next_review
+    newer_than 0d`: not overdue yet) asks for a date that is not past. A duration that comes
+    from a parameter is always about freshness, whatever govgate.yaml sets it to.
+    """
+    if not leaf.strict or leaf.op not in FRESHNESS_OPERATORS:
+        return leaf
+    literal = raw.get("value")
+    if leaf.op == "newer_than" and isinstance(literal, str) and _is_zero_duration(literal):
+        return leaf
+    leaf.refuse_after = (env.now, env.clock_skew)
+    return leaf
+
+
+def _is_zero_duration(text: str) -> bool:
+    try:
+        return parse_duration(text) == timedelta(0)
+    except ValueError:
+        return False
 
 
 def _prepare_value(op: str, value: Any, env: Env, pointer: str) -> Any:

@@ -1,7 +1,8 @@
 """govgate.yaml: the target repository's description of its AI system and how to check it.
 
-Loaded once per run and validated against the shipped schema (`govgate schema config`); every
-problem is reported as `govgate.yaml:LINE: key: message` with exit 2.
+Loaded once per run and validated against the shipped schema (`govgate schema config`), with
+each collector's section checked against that collector's own `settings_schema` in the same
+pass; every problem is reported as `govgate.yaml:LINE: key: message` with exit 2.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from govgate.core.settings import SettingsSchemas
 from govgate.support.errors import (
     ConfigError,
     GovgateError,
@@ -43,6 +45,10 @@ class Config:
     locker: str
     raw: dict[str, Any] = field(default_factory=dict)
     loaded: LoadedYaml | None = None
+    #: True when `collectors:` and `backend_settings` were checked against the plugins'
+    #: settings schemas (or these exact bytes and schemas passed before); otherwise the policy
+    #: loader checks them.
+    settings_checked: bool = False
 
     def line_of(self, *keys: str) -> int | None:
         if self.loaded is None:
@@ -176,11 +182,18 @@ def read_yaml_bytes(file: Path, display: str) -> tuple[LoadedYaml, bytes | None]
     return load_yaml_file(file, display=display), None
 
 
-def load_config(root: Path, *, validated_cache: bool = False) -> Config:
+def load_config(
+    root: Path,
+    *,
+    validated_cache: bool = False,
+    settings_schemas: SettingsSchemas | None = None,
+) -> Config:
     """Load and validate `govgate.yaml` at the repository root.
 
     With `validated_cache`, a file whose exact bytes validated before (`ValidationMarks`, in
-    the locker's cache folder) is not validated against the schema again.
+    the locker's cache folder) is not validated against the schema again. `settings_schemas`
+    (what the installed collectors and backends declare) checks their sections in the same
+    pass; the schemas the file was checked against are part of what a mark stands for.
     """
     if not root.exists():
         raise ConfigError(str(root), None, "no such directory")
@@ -193,26 +206,38 @@ def load_config(root: Path, *, validated_cache: bool = False) -> Config:
         )
     refuse_link_outside(file, root, file.name)
     if not validated_cache:
-        return config_from_loaded(root, load_yaml_file(file, display=file.name))
+        loaded = load_yaml_file(file, display=file.name)
+        return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     loaded, content = read_yaml_bytes(file, file.name)
     if content is None:
-        return config_from_loaded(root, loaded)
+        return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     marks = ValidationMarks(marks_folder(root, loaded.data, "config"), "config")
-    if marks.seen(content):
-        return config_from_loaded(root, loaded, schema_checked=True)
-    config = config_from_loaded(root, loaded)
+    marked = content + (settings_schemas.salt(loaded.data) if settings_schemas else b"")
+    if marks.seen(marked):
+        return config_from_loaded(
+            root, loaded, schema_checked=True, settings_schemas=settings_schemas
+        )
+    config = config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     try:
         cache_directory(root, config)  # the locker's folder, made as the locker makes it
     except GovgateError:
         return config  # the locker reports it; a mark is only an optimisation
-    marks.remember(content)
+    marks.remember(marked)
     return config
 
 
-def config_from_loaded(root: Path, loaded: LoadedYaml, *, schema_checked: bool = False) -> Config:
+def config_from_loaded(
+    root: Path,
+    loaded: LoadedYaml,
+    *,
+    schema_checked: bool = False,
+    settings_schemas: SettingsSchemas | None = None,
+) -> Config:
     """Validate an already parsed config document (used by `policy test` cases too).
 
     `schema_checked`: these exact bytes passed the schema before (see `ValidationMarks`).
+    `settings_schemas`: the collectors' and backends' settings schemas, checked in the same
+    pass; without them `Config.settings_checked` is False and the policy loader checks them.
     """
     data = loaded.data
     if data is None:
@@ -222,7 +247,11 @@ def config_from_loaded(root: Path, loaded: LoadedYaml, *, schema_checked: bool =
     if not schema_checked:
         from govgate.support.schemas import load_schema, schema_errors
 
-        problems = schema_errors(loaded, load_schema("config"))
+        schema = load_schema("config")
+        if settings_schemas is not None:
+            settings_schemas.check()
+            schema = settings_schemas.applied(schema, data)
+        problems = schema_errors(loaded, schema)
         if problems:
             raise InputErrors([ConfigError(loaded.path, line, text) for line, text in problems])
     evidence = {
@@ -251,6 +280,7 @@ def config_from_loaded(root: Path, loaded: LoadedYaml, *, schema_checked: bool =
         locker=data.get("locker", DEFAULT_LOCKER),
         raw=data,
         loaded=loaded,
+        settings_checked=settings_schemas is not None,
     )
 
 

@@ -11,15 +11,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from govgate.core.collector import EvidenceKind, glob_to_regex
-from govgate.core.conditions import ConditionEvalError, LeafFailure, OperatorError
+from govgate.core.conditions import (
+    ConditionEvalError,
+    FutureDateError,
+    LeafFailure,
+    OperatorError,
+)
 from govgate.core.evidence import Evidence
 from govgate.core.findings import Finding
 from govgate.core.messages import placeholders, render
 from govgate.core.policy import PolicySet, Rule
+from govgate.support.clock import CLOCK_SKEW_ENV, clock_skew, describe_skew, future_moment
 from govgate.support.dates import format_duration, to_datetime
 from govgate.support.pii import redact_text
 
@@ -37,6 +43,8 @@ class EvidenceSet:
     failed_collectors: dict[str, str] = field(default_factory=dict)
     #: kind → why it cannot be produced here (collector not installed).
     unavailable_kinds: dict[str, str] = field(default_factory=dict)
+    #: kind without evidence → files whose names come close to its paths (for the message).
+    near_names: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, item: Evidence) -> None:
         self.by_kind.setdefault(item.kind, []).append(item)
@@ -118,11 +126,15 @@ class Evaluator:
         evidence: EvidenceSet,
         system: Mapping[str, Any],
         now: datetime,
+        *,
+        skew: timedelta | None = None,
     ) -> None:
         self.policy_set = policy_set
         self.evidence = evidence
         self.system = dict(system)
         self.now = now
+        #: How far after `now` evidence may be dated (govgate.support.clock).
+        self.skew = clock_skew() if skew is None else skew
         self.findings_by_rule: dict[str, list[Finding]] = {}
 
     # -- public ---------------------------------------------------------------------------
@@ -186,7 +198,7 @@ class Evaluator:
                 self._finding(
                     rule,
                     "fail",
-                    _missing_message(kind, declared),
+                    _missing_message(kind, declared, self.evidence.near_names.get(kind, [])),
                     remediation=self._render_remediation(rule, None, {}),
                 )
             ]
@@ -361,6 +373,8 @@ class Evaluator:
                 f"{item.subject}: evidence date {stamp!r} is not a date, so its age is unknown",
                 evidence=item,
             )
+        if future_moment(stamp, self.now, self.skew) is not None:
+            return self._future_date(rule, item, "its date", stamp, item.source.line, None)
         age = self.now - moment
         assert rule.max_age is not None
         if age > rule.max_age:
@@ -388,6 +402,10 @@ class Evaluator:
     ) -> Finding:
         try:
             held, failures = rule.assertion.evaluate(root)
+        except FutureDateError as exc:
+            failed = LeafFailure(exc.path, "newer_than", None, exc.value)
+            line = _line_for(item, _failure_pointer(pointer, failed))
+            return self._future_date(rule, item, exc.path, exc.value, line, label)
         except ConditionEvalError as exc:
             return self._finding(
                 rule,
@@ -427,6 +445,34 @@ class Evaluator:
             item=label,
             line=line,
             remediation=render(rule.remediation, values),
+        )
+
+    def _future_date(
+        self,
+        rule: Rule,
+        item: Evidence,
+        what: str,
+        value: Any,
+        line: int | None,
+        label: str | None,
+    ) -> Finding:
+        """`error` for evidence dated after now: such a date never shows that it is fresh."""
+        path = item.source.path
+        where = f"{path}:{line}" if path and line else path or item.subject
+        return self._finding(
+            rule,
+            "error",
+            f"{where}: {what} is {value}, a date in the future (now is "
+            f"{self.now:%Y-%m-%d %H:%M} UTC); a date after now cannot show that evidence is "
+            "fresh",
+            evidence=item,
+            item=label,
+            line=line,
+            remediation=(
+                f"correct {what} in {where} to when the evidence was really produced (dates up "
+                f"to {describe_skew(self.skew)} ahead are accepted as clock skew; "
+                f"{CLOCK_SKEW_ENV} sets that tolerance)"
+            ),
         )
 
     # -- helpers --------------------------------------------------------------------------
@@ -564,9 +610,16 @@ def _expected_at(kind: str, declared: EvidenceKind | None) -> str:
     return f"the {declared.collector} collector"
 
 
-def _missing_message(kind: str, declared: EvidenceKind | None) -> str:
+def _missing_message(kind: str, declared: EvidenceKind | None, near: list[str]) -> str:
     if declared is not None and declared.paths:
         where = ", ".join(declared.paths)
+        if near:
+            # A file is there under a name close to the expected one: say which, and both fixes.
+            return (
+                f"missing evidence: no {kind} found at {where}; found {', '.join(near)} — "
+                f"rename it, or set evidence.{kind}: {near[0]} in govgate.yaml "
+                f"(collector '{declared.collector}')"
+            )
         return (
             f"missing evidence: no {kind} found at {where} "
             f"(collector '{declared.collector}'; set evidence.{kind} in govgate.yaml "

@@ -18,7 +18,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from govgate.core.collector import EvidenceKind, glob_to_regex
+from govgate.core.collector import EvidenceKind, RepoFiles
 from govgate.core.config import find_config, load_config
 from govgate.core.plugins import Registry
 from govgate.core.policy import PolicySet
@@ -195,14 +195,15 @@ def _attestation_topics(policy_set: PolicySet) -> list[str]:
 
 
 def _provided_by(kind: EvidenceKind, root: Path) -> str | None:
-    """An existing file that already provides this kind's evidence, if any."""
+    """An existing file that already provides this kind's evidence, if any: found as the
+    collectors find it (`governance/oversight.yml` provides `governance/oversight.yaml`)."""
     if not root.is_dir():
         return None
+    files = RepoFiles(root)
     for pattern in kind.paths:
-        regex = glob_to_regex(pattern)
-        for candidate in sorted(root.glob(pattern)):
-            rel = candidate.relative_to(root).as_posix()
-            if candidate.is_file() and not candidate.is_symlink() and regex.match(rel):
+        for rel in files.glob([pattern]):
+            candidate = root / rel
+            if candidate.is_file() and not candidate.is_symlink():
                 return rel
     return None
 

@@ -29,6 +29,7 @@ from govgate.core.result import (
     git_target,
 )
 from govgate.core.rollup import roll_up
+from govgate.core.settings import SettingsSchemas
 from govgate.core.waivers import DEFAULT_MAX_DAYS, Waiver, apply_waivers, load_waivers
 from govgate.run.collect import Collection, CollectorCache, collect_evidence
 from govgate.support.dates import to_datetime
@@ -111,8 +112,12 @@ def run_check(
     if options.new_only and options.base_ref is None:
         raise UsageError("--new-only needs --base REF (new is decided against the base)")
     root = options.root.resolve()
-    config = load_config(root, validated_cache=options.use_cache and options.use_locker)
     registry = registry or get_registry(options.plugin_options)
+    config = load_config(
+        root,
+        validated_cache=options.use_cache and options.use_locker,
+        settings_schemas=SettingsSchemas.of(registry.collectors, registry.backends),
+    )
     if options.base_ref is None and options.policies_from is None:
         return _run_check(options, config, registry, cache_factory, policy_config, None)
     from govgate.run.changes import ChangeReview

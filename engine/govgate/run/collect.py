@@ -409,7 +409,13 @@ class _Collecting:
         self.collection.diagnostics.extend(ctx.diagnostics)
 
     def finish(self, by_collector: dict[str, list[EvidenceKind]]) -> None:
-        """Report the files the repository view refused; drop a failed collector's evidence."""
+        """Report the files the repository view refused; drop a failed collector's evidence;
+        name the files close to the paths of kinds that found none."""
+        for kind in (k for wanted in by_collector.values() for k in wanted):
+            if kind.paths and kind.name not in self.evidence.by_kind:
+                near = self.files.near_names(kind.paths)
+                if near:
+                    self.evidence.near_names[kind.name] = near
         for path, reason in sorted(self.files.refused.items()):
             self.collection.diagnostics.append(Diagnostic("govgate", path, None, reason, "warning"))
         if any(name in self.evidence.failed_collectors for name in by_collector):

@@ -479,12 +479,22 @@ def test_symlinked_store_leaving_the_repository_is_refused(
     )
 
 
-def test_misspelled_setting_is_an_error(repo_of: Callable[[str], Path]) -> None:
+def test_misspelled_setting_is_a_usage_error_naming_its_line(
+    repo_of: Callable[[str], Path],
+) -> None:
     repo = repo_of("sqlite")
     write_config(repo, {"tracking_url": "sqlite:///mlflow.db"})
-    finding = promoted_findings(check(repo).result)[0]
-    assert finding["status"] == "error"
-    assert "collectors.mlflow.tracking_url: unknown setting" in finding["message"]
+    line = next(
+        number
+        for number, text in enumerate((repo / "govgate.yaml").read_text().splitlines(), 1)
+        if "tracking_url" in text
+    )
+    code, stdout, stderr = cli("-p", "mlflow", "check", repo, "--format", "json", "--no-locker")
+    assert (code, stdout) == (2, "")
+    assert (
+        f"govgate.yaml:{line}: $.collectors.mlflow.tracking_url: unknown key 'tracking_url'; "
+        "did you mean 'tracking_uri'?"
+    ) in stderr
 
 
 def test_repository_without_a_store_fails_saying_where_it_looked(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from govgate.core.collector import CollectContext, RepoFiles
 from govgate.core.plugins import build_registry, get_plugin_manager
 from govgate.run.check import CheckOptions, run_check
 from govgate.run.collect import collect_evidence
+from govgate.support.errors import InputErrors
 
 #: Every test starts or reuses a local Spark session (a JVM): left out of `make test-fast`.
 pytestmark = pytest.mark.slow
@@ -488,6 +489,22 @@ def test_a_bad_master_fails_at_once_with_one_line(master: str, expected: str) ->
 def test_an_unknown_setting_is_refused() -> None:
     with pytest.raises(AggregationError, match=r"backend_settings\.mastr: not a spark setting"):
         SparkBackend({"mastr": "local[2]"})
+
+
+def test_a_misspelled_backend_setting_is_exit_2_before_spark_starts(tmp_path: Path) -> None:
+    (tmp_path / "govgate.yaml").write_text(
+        "system: {name: loans, risk: high}\npacks: [audit-trail]\nbackend: spark\n"
+        "backend_settings:\n  mastr: local[1]\n"
+        "  decision_logs: {paths: [s3a://lake/decisions/], fromat: jsonl}\n"
+    )
+    options = CheckOptions(root=tmp_path, use_locker=False, plugin_options=("spark",))
+    with pytest.raises(InputErrors) as raised:
+        run_check(options)
+    assert str(raised.value).splitlines() == [
+        "govgate.yaml:5: $.backend_settings.mastr: unknown key 'mastr'; did you mean 'master'?",
+        "govgate.yaml:6: $.backend_settings.decision_logs.fromat: unknown key 'fromat'; "
+        "did you mean 'format'?",
+    ]
 
 
 def test_run_check_with_an_unreachable_master_errors_the_rules(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from govgate.analysis.aggregate.backend import (
     DUCKDB_DIALECT,
@@ -92,6 +92,23 @@ class DuckDBBackend(AggregationBackend):
             self._tmp.cleanup()
 
 
-def duckdb_backend(settings: Mapping[str, Any]) -> AggregationBackend:
+class DuckDBFactory:
     """The factory `govgate.builtin` registers under the name `duckdb`."""
-    return DuckDBBackend(settings)
+
+    #: `backend_settings` with `backend: duckdb` (the default), checked when govgate.yaml is
+    #: loaded; DuckDBBackend refuses other keys too, for callers that build it directly.
+    settings_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "memory_limit": {"type": "string", "minLength": 1},
+            "threads": {"type": "integer", "minimum": 1},
+            "temp_directory": {"type": "string", "minLength": 1},
+        },
+    }
+
+    def __call__(self, settings: Mapping[str, Any]) -> AggregationBackend:
+        return DuckDBBackend(settings)
+
+
+duckdb_backend = DuckDBFactory()

@@ -6,7 +6,7 @@ import re
 from typing import TYPE_CHECKING
 
 from govgate.analysis.graph.model import normal_path
-from govgate.core.collector import glob_to_regex
+from govgate.core.globs import is_glob, spelled_regex, spelling_key
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -36,12 +36,17 @@ class KindPatterns:
                 pattern = normal_path(raw)
                 if not pattern:
                     continue
-                if not any(ch in pattern for ch in "*?["):
-                    self.literal.setdefault(pattern, []).append((node, via_paths))
+                # Keyed and matched in every spelling of a file name, as RepoFiles finds files.
+                if not is_glob(pattern):
+                    self.literal.setdefault(spelling_key(pattern), []).append((node, via_paths))
                     continue
                 head, slash, _ = pattern.partition("/")
-                key = head if slash and not any(ch in head for ch in "*?[") else ""
-                self.by_head.setdefault(key, []).append((glob_to_regex(pattern), node, via_paths))
+                key = head if slash and not is_glob(head) else ""
+                try:
+                    regex = spelled_regex(pattern)
+                except ValueError:  # a pattern RepoFiles refuses too: it reads nothing
+                    continue
+                self.by_head.setdefault(key, []).append((regex, node, via_paths))
 
     def kinds_for(self, path: str) -> dict[str, bool]:
         """Kind nodes reading PATH -> True when the kind's own `paths` match (not only the
@@ -50,7 +55,7 @@ class KindPatterns:
         parts = path.split("/")
         # A literal pattern is the file itself or a folder above it.
         for end in range(1, len(parts) + 1):
-            for node, via_paths in self.literal.get("/".join(parts[:end]), ()):
+            for node, via_paths in self.literal.get(spelling_key("/".join(parts[:end])), ()):
                 found[node] = found.get(node, False) or via_paths
         candidates = list(self.by_head.get("", ()))
         if len(parts) > 1:

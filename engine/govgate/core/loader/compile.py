@@ -17,6 +17,7 @@ from govgate.core.loader.rules import compile_rules
 from govgate.core.order import evaluation_order
 from govgate.core.plugins import Registry
 from govgate.core.policy import Origin, Pack, PolicySet
+from govgate.core.settings import SettingsSchemas
 from govgate.support.errors import PolicyError
 from govgate.support.suggest import did_you_mean
 from govgate.support.yamlload import LoadedYaml
@@ -235,7 +236,13 @@ def _apply_evidence_paths(
 def _check_collector_settings(
     config: Config, kinds: dict[str, EvidenceKind], registry: Registry, problems: Problems
 ) -> None:
-    """Settings under `collectors:` must name a collector that is installed or expected."""
+    """Settings under `collectors:` must name a collector that is installed or expected, and
+    match its `settings_schema`, as `backend_settings` its backend's (unless loading
+    govgate.yaml already checked that)."""
+    if not config.settings_checked and config.loaded is not None:
+        schemas = SettingsSchemas.of(registry.collectors, registry.backends)
+        for line, text in schemas.problems(config.loaded):
+            problems.errors.append(PolicyError(config.file, line, text))
     for cname in config.collectors:
         if cname not in registry.collectors and not any(
             k.collector == cname for k in kinds.values()

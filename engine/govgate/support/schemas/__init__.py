@@ -72,7 +72,8 @@ def _describe(loaded: LoadedYaml, error: Any) -> list[tuple[int | None, str]]:
         for key in error.instance:
             if key in allowed:
                 continue
-            suggestion = did_you_mean(str(key), allowed) or f"; allowed: {', '.join(allowed)}"
+            listed = f"; allowed: {', '.join(allowed)}" if allowed else "; no keys are allowed here"
+            suggestion = did_you_mean(str(key), allowed) or listed
             line = loaded.line_of(pointer_from_path([*path, key]))
             out.append((line, f"{json_path([*path, key])}: unknown key '{key}'{suggestion}"))
         if out:

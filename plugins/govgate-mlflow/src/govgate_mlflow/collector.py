@@ -42,6 +42,18 @@ from govgate_mlflow.stores import (
 )
 
 SETTINGS = ("tracking_uri", "allow_remote", "production_aliases", "workspace")
+#: `collectors.mlflow` in govgate.yaml, checked by govgate when govgate.yaml is loaded (an
+#: unknown key is a usage error naming its line); `read_settings` checks the values again.
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "tracking_uri": {"type": "string", "minLength": 1, "pattern": "\\S"},
+        "allow_remote": {"type": "boolean"},
+        "production_aliases": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "workspace": {"type": "string", "minLength": 1},
+    },
+}
 DEFAULT_PRODUCTION_ALIASES = ("production", "champion")
 #: Stands in for the part of a path that lies outside the repository (it may name a person).
 OUTSIDE = "<outside-repo>"
@@ -359,6 +371,7 @@ class MlflowCollector(Collector):
     #: A store outside the repository (allow_remote) changes without any repository file
     #: changing, so cached output expires; reading a local store again costs milliseconds.
     ttl = timedelta(minutes=10)
+    settings_schema = SETTINGS_SCHEMA
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
         # Metadata only: hashing model artifacts on every run would make the cache useless.
