@@ -210,7 +210,10 @@ def test_validated_pack_files_are_reused_on_warm_runs(notes_repo) -> None:
     first = check(repo, registry)
     entries = state_of(repo.path / ".govgate" / "cache" / "packs")
     assert len(entries) == 1  # packs/notes/pack.yaml
-    stored = json.loads(next(iter(entries.values()))[0])
+    # The first line is the entry's HMAC under the user's cache key, then the JSON body.
+    tag, body = next(iter(entries.values()))[0].split(b"\n", 1)
+    assert len(tag) == 64
+    stored = json.loads(body)
     assert stored["data"]["pack"] == "notes"
     assert stored["lines"]["/rules/0"] == 17
 

@@ -109,8 +109,8 @@ def test_a_schema_1_locker_is_migrated_and_keeps_verifying(tmp_path: Path) -> No
     record = {
         "format": RECORD_FORMAT,
         "command": "check",
-        "started_at": "2026-03-06T10:00:00Z",
-        "finished_at": "2026-03-06T10:00:01Z",
+        "started_at": "2026-04-10T10:00:00Z",
+        "finished_at": "2026-04-10T10:00:01Z",
         "tool": {"name": "govgate", "version": "1"},
         "target": {"path": "/x"},
         "result": None,
@@ -126,13 +126,13 @@ def test_a_schema_1_locker_is_migrated_and_keeps_verifying(tmp_path: Path) -> No
         locker.record_run(record, [])
         assert locker.show(4)["record"]["ledger"]["tombstones"] == 1
         assert locker.verify().ok
-        locker.prune(30, now=datetime(2026, 4, 10, tzinfo=UTC))
+        locker.prune(30, now=datetime(2026, 4, 10, 10, 0, 5, tzinfo=UTC))  # right after run 4
         report = locker.verify()
         assert report.ok, report.problems
         assert (report.pruned, report.tombstones) == (3, 2)
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version FROM schema_version").fetchall()
-    assert versions == [(1,), (2,)]
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
 
 
 def test_a_forged_tombstone_in_a_schema_1_locker_fails_after_migration(tmp_path: Path) -> None:
