@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from locker.harness import recorded_ago
 
 from govgate.locker import EvidenceLocker
 
@@ -256,7 +257,9 @@ def test_an_edited_result_is_named(run_cli, repo) -> None:
 
 def _forge_tombstone_for_run_3(repo: RepoBuilder) -> None:
     """The reproduction: in a locker of four runs, blank run 3 (seconds old), mark it pruned
-    and add a tombstone row naming it, the way the schema-1 code wrote them."""
+    and add a tombstone row naming it, the way the schema-1 code wrote them. Its cutoff is run
+    3's own start, so the run is not old enough however long the test takes (a cutoff of
+    "now" would be later than that start whenever the runs spanned a second boundary)."""
     conn = sqlite3.connect(locker_file(repo))
     run_hash, started = conn.execute("SELECT hash, started_at FROM runs WHERE seq = 3").fetchone()
     conn.close()
@@ -269,9 +272,17 @@ def _forge_tombstone_for_run_3(repo: RepoBuilder) -> None:
         (
             "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed) "
             "VALUES (?, ?, ?, 0)",
-            (now, f"retention_days: 30 (runs started before {now})", json.dumps(listed)),
+            (now, f"retention_days: 30 (runs started before {started})", json.dumps(listed)),
         ),
     )
+
+
+def _started(repo: RepoBuilder, seq: int) -> str:
+    conn = sqlite3.connect(locker_file(repo))
+    try:
+        return str(conn.execute("SELECT started_at FROM runs WHERE seq = ?", (seq,)).fetchone()[0])
+    finally:
+        conn.close()
 
 
 def test_a_forged_tombstone_fails_verify_naming_the_run(run_cli, repo, tmp_path: Path) -> None:
@@ -283,7 +294,10 @@ def test_a_forged_tombstone_fails_verify_naming_the_run(run_cli, repo, tmp_path:
     summary = result.stderr.strip().splitlines()[-1]
     assert summary.startswith("locker verification FAILED")
     assert ": run 3: tombstone 1 (pruning run 3) is not sealed" in summary
-    assert "run 3: was not old enough to prune: it started at " in result.stderr
+    assert (
+        "run 3: was not old enough to prune: it started at "
+        f"{_started(repo, 3)}, not before the cutoff {_started(repo, 3)} of tombstone 1"
+    ) in result.stderr
     as_json = json.loads(run_cli("verify", repo.path, "--format", "json").stdout)
     assert as_json["ok"] is False and as_json["first_problem"]["run"] == 3
 
@@ -295,10 +309,19 @@ def test_a_forged_tombstone_fails_verify_naming_the_run(run_cli, repo, tmp_path:
     assert ": run 3: tombstone 1 (pruning run 3) is not sealed" in exported.stderr
 
 
-def test_a_real_prune_verifies_lists_and_exports(run_cli, repo, tmp_path: Path) -> None:
-    runs_with_checks(run_cli, repo, 3)
+def aged_runs(run_cli, repo: RepoBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two checks recorded 40 days ago, then one now: what a 30-day retention prunes."""
+    with recorded_ago(monkeypatch, timedelta(days=40)):
+        runs_with_checks(run_cli, repo, 2)
+    runs_with_checks(run_cli, repo, 1)
+
+
+def test_a_real_prune_verifies_lists_and_exports(
+    run_cli, repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aged_runs(run_cli, repo, monkeypatch)
     with EvidenceLocker.open(locker_file(repo), create=False) as opened:
-        pruned = opened.prune(30, now=datetime.now(UTC) + timedelta(days=31))
+        pruned = opened.prune(30)
     assert pruned is not None and [r["id"] for r in pruned.runs] == [1, 2]
 
     verified = run_cli("verify", repo.path)
@@ -327,10 +350,12 @@ def test_a_real_prune_verifies_lists_and_exports(run_cli, repo, tmp_path: Path) 
     assert "run 2: has no record and no tombstone says it was pruned" in edited.stderr
 
 
-def test_a_tombstone_emptied_by_hand_is_listed_and_fails_verify(run_cli, repo) -> None:
-    runs_with_checks(run_cli, repo, 3)
+def test_a_tombstone_emptied_by_hand_is_listed_and_fails_verify(
+    run_cli, repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aged_runs(run_cli, repo, monkeypatch)
     with EvidenceLocker.open(locker_file(repo), create=False) as opened:
-        opened.prune(30, now=datetime.now(UTC) + timedelta(days=31))
+        opened.prune(30)
     connection = sqlite3.connect(locker_file(repo))
     connection.execute("UPDATE tombstones SET runs = '[]'")
     connection.commit()
@@ -397,7 +422,7 @@ def test_a_corrupt_or_foreign_locker_is_refused_and_never_overwritten(
             _foreign_sqlite(path)
     before = path.read_bytes()
 
-    for args in (("check", repo.path), ("collect", repo.path), ("verify", repo.path)):
+    for args in (("check", repo.path), ("collect", repo.path)):
         result = run_cli(*args)
         assert result.exit_code == 2, (args, result.output)
         lines = result.stderr.strip().splitlines()
@@ -405,6 +430,22 @@ def test_a_corrupt_or_foreign_locker_is_refused_and_never_overwritten(
         assert lines[0].startswith("govgate: error: ")
         assert expected in lines[0]
         assert "govgate never overwrites it. Move it aside (mv " in lines[0]
+    # verify: a damaged locker fails verification (exit 1); a file that is no locker at all is
+    # said to be none (exit 2), with no advice to move it (it may be anyone's file)
+    result = run_cli("verify", repo.path)
+    lines = result.stderr.strip().splitlines()
+    assert expected in lines[-1]
+    assert "Move it aside" not in result.stderr
+    if kind == "truncated":
+        assert result.exit_code == 1, result.output
+        assert lines[-1].startswith("locker verification FAILED (1 problem): the locker is damaged")
+    else:
+        assert len(lines) == 1, lines
+        assert result.exit_code == 2, result.output
+        assert lines[0].endswith(
+            "`govgate verify` checks a repository folder, a locker file, a locker export "
+            "folder or a dossier PDF"
+        )
     assert path.read_bytes() == before
     assert not path.with_name("locker.db-wal").exists() or kind == "truncated"
 

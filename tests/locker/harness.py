@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+
+import pytest
 
 from govgate import hookimpl
 from govgate.core.collector import CollectContext, Collector
@@ -101,6 +104,22 @@ def check(
     # run otherwise collects, so counts and citations are the notes'.
     options.setdefault("signoffs", False)
     return run_check(CheckOptions(root=repo.path, now=now, **options), registry=registry)
+
+
+@contextmanager
+def recorded_ago(monkeypatch: pytest.MonkeyPatch, ago: timedelta) -> Iterator[datetime]:
+    """Runs recorded inside start, end and are stored `ago` before now, as if the repository
+    had been checked then: the times a run takes from the clock are read through these two
+    modules. Retention needs runs that old, and a prune is dated when it really happens (right
+    after the newest run), so this is how a test gets a prune govgate would write."""
+    import govgate.locker.store
+    import govgate.run.check
+
+    moment = datetime.now(UTC).replace(microsecond=0) - ago
+    with monkeypatch.context() as patched:
+        for module in (govgate.run.check, govgate.locker.store):
+            patched.setattr(module, "utc_now", lambda: moment)
+        yield moment
 
 
 def collector_status(outcome: CheckOutcome, name: str = "lt-counting") -> str:
