@@ -120,7 +120,7 @@ def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path 
     from govgate.core.config import not_a_file
     from govgate.locker import parse_witness, read_witness_file, verify_export
 
-    held = [parse_witness(text, f"--witness {text!r}") for text in witnesses]
+    held = [parse_witness(text, "--witness") for text in witnesses]
     if witness_file is not None:
         held += read_witness_file(witness_file)
     report: VerifyReport

@@ -65,7 +65,7 @@ def verify_locker(
             0, VerifyProblem(None, None, f"the locker database is damaged: {exc}")
         )
     report.witnesses = len(witnesses)
-    report.problems.extend(witness_problems(report.chain, list(witnesses)))
+    report.problems[:0] = witness_problems(report.chain, list(witnesses))
     return report
 
 

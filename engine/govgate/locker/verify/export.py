@@ -56,7 +56,7 @@ def verify_export(
     if head is not None:
         report.head_seq, report.head_hash = head
     report.witnesses = len(witnesses)
-    report.problems.extend(witness_problems(report.chain, list(witnesses)))
+    report.problems[:0] = witness_problems(report.chain, list(witnesses))
     return report
 
 
@@ -160,6 +160,17 @@ def _stored_runs(
                 )
             )
             continue
+        lacking = [k for k in _RUN_FIELDS if not isinstance(entry.get(k), str)]
+        if not isinstance(entry.get("evidence") or [], list):
+            lacking.append("evidence")
+        if lacking:  # named first: what follows from it (a broken link, a hash) is noise
+            problems.append(
+                VerifyProblem(
+                    entry["id"],
+                    "manifest",
+                    f"the manifest lists it without {', '.join(lacking)} (edited)",
+                )
+            )
         runs.append(_stored_run(directory, entry))
     return runs
 
@@ -168,10 +179,8 @@ def _stored_run(directory: Path, entry: dict[str, Any]) -> StoredRun:
     """A run as the manifest lists it, with its record file read (when it has one)."""
     record: Any = None
     problem = None
-    lacking = [k for k in _RUN_FIELDS if not isinstance(entry.get(k), str)]
     evidence = entry.get("evidence") or []
     if not isinstance(evidence, list):
-        lacking.append("evidence")
         evidence = []
     if entry.get("file"):
         path = _inside(directory, entry["file"])
@@ -184,8 +193,6 @@ def _stored_run(directory: Path, entry: dict[str, Any]) -> StoredRun:
                 problem = f"its record {entry['file']} cannot be read: {exc}"
     elif not entry.get("pruned_at"):
         problem = "its record file is missing from the export"
-    if lacking:
-        problem = f"the manifest lists it without {', '.join(lacking)} (edited)"
     return StoredRun(
         seq=int(entry["id"]),
         prev_hash=str(entry.get("prev_hash")),
