@@ -812,6 +812,10 @@ def test_every_report_prints_the_head_and_verify_holds_the_locker_to_it(
     held = run_cli("verify", repo.path, "--witness", _witness_of(text), "--witness", latest)
     assert held.exit_code == 0, held.output
     assert held.stderr.strip().endswith("; matches 2 witnesses")
+    as_json = run_cli("verify", repo.path, "--witness", latest, "--format", "json")
+    assert json.loads(as_json.stdout)["witnesses"] == 1
+    brief = run_cli("check", repo.path, "-q")  # the commit hook's report stays quiet
+    assert brief.exit_code == 0 and "locker:" not in brief.stderr
     bare = run_cli("verify", repo.path)
     assert bare.stderr.strip().endswith(
         "; no witness given: runs deleted after the head cannot be ruled out"
@@ -983,20 +987,23 @@ def test_verify_of_a_file_or_device_that_is_no_locker(run_cli, repo) -> None:
         )
 
 
-@pytest.mark.parametrize("device", ["/dev/null", "/dev/zero"])
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/zero", "fifo"])
 def test_a_locker_path_on_a_device_is_refused_leaving_nothing_beside_it(
-    run_cli, repo, device: str
+    run_cli, repo, tmp_path: Path, device: str
 ) -> None:
-    beside = [Path(f"{device}-journal"), Path(f"{device}-wal"), Path("/dev/cache")]
+    what = "a character device"
+    if device == "fifo":  # opening one to read its header would wait for a writer forever
+        device, what = str(tmp_path / "pipe"), "a FIFO"
+        os.mkfifo(device)
+    folder = Path(device).parent
+    beside = [Path(f"{device}-journal"), Path(f"{device}-wal"), folder / "cache"]
     assert not any(p.exists() for p in beside)
     repo.write({"govgate.yaml": CONFIG + f"locker: {device}\n"})
     for command in ("check", "collect", "verify"):
         result = run_cli(command, repo.path)
         assert result.exit_code == 2, result.output
         (line,) = result.stderr.strip().splitlines()
-        assert line.startswith(
-            f"govgate: error: {device}: is a character device, not a regular file"
-        ), line
+        assert line.startswith(f"govgate: error: {device}: is {what}, not a regular file"), line
         assert "disk" not in line
     assert not any(p.exists() for p in beside)
     assert not (repo.path / ".govgate").exists()
@@ -1049,9 +1056,17 @@ def test_a_malformed_export_manifest_is_a_verification_problem(
     assert "run 2: the manifest lists it without prev_hash (edited)" in result.stderr
 
 
-@pytest.mark.parametrize("moved", ["evidence", "record"])
+@pytest.mark.parametrize(
+    ("moved", "how"),
+    [
+        ("evidence", "dotdot"),
+        ("evidence", "absolute"),
+        ("evidence", "symlink"),
+        ("record", "dotdot"),
+    ],
+)
 def test_an_export_naming_files_outside_itself_is_refused(
-    run_cli, repo, tmp_path: Path, moved: str
+    run_cli, repo, tmp_path: Path, moved: str, how: str
 ) -> None:
     runs_with_checks(run_cli, repo, 1)
     out = tmp_path / "export"
@@ -1059,16 +1074,24 @@ def test_an_export_naming_files_outside_itself_is_refused(
     manifest = json.loads((out / "manifest.json").read_text())
     # The same content, moved out of the export: it would verify, were it read.
     entry = manifest["evidence"][0] if moved == "evidence" else manifest["runs"][0]
-    (tmp_path / "outside.json").write_bytes((out / entry["file"]).read_bytes())
+    outside = tmp_path / "outside.json"
+    outside.write_bytes((out / entry["file"]).read_bytes())
     (out / entry["file"]).unlink()
-    entry["file"] = "../outside.json"
+    if how == "dotdot":
+        entry["file"] = "../outside.json"
+    elif how == "absolute":
+        entry["file"] = str(outside)
+    else:
+        (out / "link.json").symlink_to(outside)
+        entry["file"] = "link.json"
     (out / "manifest.json").write_text(json.dumps(manifest))
 
     result = run_cli("verify", out)
     assert result.exit_code == 1, result.output
+    name = repr(entry["file"])
     said = (
-        "names the file '../outside.json', outside the export: not read"
+        f"names the file {name}, outside the export: not read"
         if moved == "evidence"
-        else "run 1: its record file '../outside.json' is outside the export: not read"
+        else f"run 1: its record file {name} is outside the export: not read"
     )
     assert said in result.stderr.strip().splitlines()[-1]

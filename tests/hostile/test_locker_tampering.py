@@ -89,6 +89,15 @@ def last_line(result: CliResult) -> str:
     return result.stderr.strip().splitlines()[-1].removeprefix("govgate: error: ")
 
 
+def problem_of(result: CliResult) -> str:
+    """The problem a failed verify names first (its summary without the count), or the error
+    without the temporary path."""
+    line = last_line(result)
+    if "FAILED" in line:
+        return line.split("): ", 1)[1]
+    return line.split(": ", 1)[1] if "/" in line.split(": ", 1)[0] else line
+
+
 # -- edited-cache-entry ------------------------------------------------------------------------
 
 
@@ -177,15 +186,14 @@ def test_deleting_the_newest_runs_is_caught(
     assert "ends at no run at all" in last_line(emptied_witnessed)
     reliability.record(
         "truncated-locker",
-        f"runs 3-4 deleted, head rewritten: verify exit {alone.exit_code}: "
-        f"{last_line(alone)[:200]}; with --witness exit {witnessed.exit_code}: "
-        f"{last_line(witnessed)[:200]}",
+        f"runs 3-4 deleted, head rewritten to run 2: verify exit {alone.exit_code}: "
+        f"{problem_of(alone)}; with --witness {kept[:14]}…: exit {witnessed.exit_code}: "
+        f"{problem_of(witnessed)}",
     )
     reliability.record(
         "truncated-locker",
-        f"every run and meta deleted: verify exit {emptied.exit_code} (evidence and cache "
-        f"entries but no run); with --witness exit {emptied_witnessed.exit_code}: "
-        f"{last_line(emptied_witnessed)[:200]}",
+        f"every run and meta deleted: verify exit {emptied.exit_code}: {problem_of(emptied)}; "
+        f"with --witness: exit {emptied_witnessed.exit_code}: {problem_of(emptied_witnessed)}",
     )
 
 
@@ -223,7 +231,7 @@ def test_a_forged_tombstone_dated_later_fails_verify(
     assert expected in report.first.message
     reliability.record(
         "forged-tombstone-dated-later",
-        f"{when}: sealed, chained, no run after it: verify fails: {report.summary()[:220]}",
+        f"{when}: sealed, chained, no run after it: verify fails: run 3: {report.first.message}",
     )
 
 
@@ -247,12 +255,12 @@ def test_edited_rows_are_named_not_crashes(
     assert "run 2: its record was changed after it was stored" in last_line(shown)
     sql(repo, "INSERT INTO run_evidence (seq, digest) VALUES (7, 'sha256:x')")
     leftover = run_cli("verify", repo.path)
-    assert "the evidence index still lists what run 7 cited" in leftover.stderr
+    (index,) = [x for x in leftover.stderr.splitlines() if "evidence index still lists" in x]
     reliability.record(
         "edited-locker-rows",
-        f"locker ls exit {listed.exit_code}: {last_line(listed)[:160]}; locker show exit "
-        f"{shown.exit_code}: {last_line(shown)[:160]}; index rows of a deleted run: verify "
-        f"exit {leftover.exit_code}",
+        f"locker ls exit {listed.exit_code}: {problem_of(listed)} | locker show exit "
+        f"{shown.exit_code}: {problem_of(shown)} | index rows of a deleted run: verify exit "
+        f"{leftover.exit_code}, naming {index.strip()}",
     )
 
 
@@ -301,13 +309,13 @@ def test_files_and_devices_that_are_no_locker(
     for target in ("/etc/passwd", "/dev/null", "/dev/zero"):
         result = run_cli("verify", target)
         assert result.exit_code == 2 and "mv " not in result.stderr
-        observed.append(f"verify {target}: exit 2: {last_line(result)[:110]}")
+        observed.append(f"verify {target}: exit 2: {last_line(result).split(';')[0]}")
     beside = [Path("/dev/null-journal"), Path("/dev/null-wal"), Path("/dev/cache")]
     repo.write({"govgate.yaml": CONFIG + "locker: /dev/null\n"})
     result = run_cli("check", repo.path)
     assert result.exit_code == 2 and "disk" not in result.stderr
     assert not any(p.exists() for p in beside)
-    observed.append(f"locker: /dev/null, check: exit 2: {last_line(result)[:150]}; nothing beside")
+    observed.append(f"locker: /dev/null, check: exit 2: {last_line(result)}; nothing beside")
     reliability.record("not-a-locker", " | ".join(observed))
 
 
@@ -336,6 +344,7 @@ def test_a_malformed_or_escaping_export(
     assert "'../outside.json', outside the export: not read" in last_line(escaping)
     reliability.record(
         "malformed-export",
-        f"run without prev_hash: exit 1: {last_line(malformed)[:160]} | ../ file: exit 1: "
-        f"{last_line(escaping)[-120:]}",
+        f"run without prev_hash: exit 1: {problem_of(malformed)} | a file named "
+        f"../outside.json: exit 1: evidence sha256:… (…) "
+        f"{problem_of(escaping).split(') ', 1)[1]}",
     )

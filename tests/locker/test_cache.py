@@ -85,10 +85,14 @@ def test_no_cache_collects_again_but_still_records_the_run(notes_repo) -> None:
     collector = fresh_collector()
     registry = registry_with(collector)
     check(repo, registry)
+    with db(repo) as conn:
+        before = conn.execute("SELECT collected_at FROM collector_cache").fetchall()
     again = check(repo, registry, T1 + timedelta(minutes=1), use_cache=False)
 
     assert collector_status(again) == "ok"
     assert collector.calls == 2
+    with db(repo) as conn:  # neither read nor written
+        assert conn.execute("SELECT collected_at FROM collector_cache").fetchall() == before
     assert again.result["run"]["id"] == 2
 
 
@@ -354,3 +358,28 @@ def test_without_a_usable_key_nothing_is_cached(
     assert not (repo.path / ".govgate" / "cache").exists()  # no pack cache, no marks
     with db(repo) as conn:
         assert conn.execute("SELECT count(*) FROM collector_cache").fetchone() == (0,)
+
+
+def test_an_entry_without_a_mac_is_collected_again_quietly(notes_repo) -> None:
+    # As schema 2 wrote them, before the cache was authenticated.
+    repo = notes_repo()
+    collector = fresh_collector()
+    registry = registry_with(collector)
+    check(repo, registry)
+    with db(repo) as conn:
+        conn.execute("UPDATE collector_cache SET mac = NULL")
+    again = check(repo, registry, T1 + timedelta(minutes=1))
+    assert collector_status(again) == "ok" and collector.calls == 2
+    assert again.result["diagnostics"] == []
+
+
+def test_an_edited_pack_cache_entry_is_parsed_again(notes_repo) -> None:
+    repo = notes_repo()
+    registry = registry_with(fresh_collector())
+    check(repo, registry)
+    (entry,) = (repo.path / ".govgate" / "cache" / "packs").iterdir()
+    tag, body = entry.read_bytes().split(b"\n", 1)
+    entry.write_bytes(tag + b"\n" + body.replace(b'"severity": "high"', b'"severity": "info"'))
+    again = check(repo, registry, T1 + timedelta(minutes=1))
+    assert again.policy_set.rules["LT-1.not-empty"].severity == "high"
+    assert entry.read_bytes().split(b"\n", 1)[1] == body  # written again as it should be

@@ -67,7 +67,7 @@ def test_a_symlink_into_the_repository_is_refused(tmp_path: Path, monkeypatch) -
     assert cache_key(repo) is None
 
 
-@pytest.mark.parametrize("damage", ["shared", "short", "symlink"])
+@pytest.mark.parametrize("damage", ["shared", "short", "symlink", "foreign-owner"])
 def test_a_key_file_others_could_read_or_replace_is_not_used(
     tmp_path: Path, monkeypatch, damage: str
 ) -> None:
@@ -77,6 +77,12 @@ def test_a_key_file_others_could_read_or_replace_is_not_used(
     if damage == "shared":
         key_file.write_bytes(b"k" * 32)
         key_file.chmod(0o644)
+    elif damage == "foreign-owner":
+        if os.geteuid() != 0:
+            pytest.skip("giving a file to another user needs root")
+        key_file.write_bytes(b"k" * 32)
+        key_file.chmod(0o600)
+        os.chown(key_file, 65534, 65534)
     elif damage == "short":
         key_file.write_bytes(b"k" * 16)
         key_file.chmod(0o600)
