@@ -28,7 +28,8 @@ from locker.harness import (
 )
 
 from govgate.core.collector import CollectContext
-from govgate.core.evidence import Evidence, format_timestamp
+from govgate.core.evidence import Evidence, canonical_json, format_timestamp
+from govgate.locker.chain import tombstone_hash
 
 from conftest import CliResult, RepoBuilder
 
@@ -151,6 +152,18 @@ def test_a_cache_entry_edited_to_look_fresh_is_never_served(
         f"`dated` of a cached item edited to look fresh: not served (collected again, gate "
         f"{again.result['gate']}); the run says: {said}",
     )
+    conn = sqlite3.connect(locker(repo))
+    conn.execute("UPDATE collector_cache SET diagnostics = '{not json'")
+    conn.commit()
+    conn.close()
+    unreadable = check(repo, registry, T1 + timedelta(minutes=2))
+    assert unreadable.result["gate"] == "fail" and collector.calls == 3
+    assert [d["message"] for d in unreadable.result["diagnostics"]] == [said]
+    reliability.record(
+        "edited-cache-entry",
+        "diagnostics edited into no JSON: no crash, collected again (gate "
+        f"{unreadable.result['gate']}), said the same way",
+    )
 
 
 # -- truncated-locker ------------------------------------------------------------------------
@@ -261,6 +274,48 @@ def test_edited_rows_are_named_not_crashes(
         f"locker ls exit {listed.exit_code}: {problem_of(listed)} | locker show exit "
         f"{shown.exit_code}: {problem_of(shown)} | index rows of a deleted run: verify exit "
         f"{leftover.exit_code}, naming {index.strip()}",
+    )
+
+
+def test_a_prune_edited_after_the_fact_is_named(
+    run_cli: Callable[..., CliResult],
+    repo: RepoBuilder,
+    monkeypatch: pytest.MonkeyPatch,
+    reliability: Any,
+) -> None:
+    # A real prune (runs 40 days old, retention 30), then: the pruned run's evidence index put
+    # back, and the tombstone's evidence_removed made no count (resealed, chained, meta moved).
+    with recorded_ago(monkeypatch, timedelta(days=40)):
+        checked(run_cli, repo, 2)
+    repo.write({"govgate.yaml": CONFIG + "retention_days: 30\n"})
+    checked(run_cli, repo, 1)
+    assert run_cli("verify", repo.path).stderr.startswith("locker OK: 3 runs (2 pruned)")
+    conn = sqlite3.connect(locker(repo))
+    digest = conn.execute("SELECT digest FROM evidence LIMIT 1").fetchone()[0]
+    conn.close()
+    sql(repo, ("INSERT INTO run_evidence (seq, digest) VALUES (1, ?)", (digest,)))
+    index = run_cli("verify", repo.path)
+    sql(repo, "DELETE FROM run_evidence WHERE seq = 1")
+    conn = sqlite3.connect(locker(repo))
+    (text,) = conn.execute("SELECT document FROM tombstones").fetchone()
+    document = {**json.loads(text), "evidence_removed": "all of it"}
+    sealed = tombstone_hash(document)
+    conn.execute(
+        "UPDATE tombstones SET document = ?, hash = ?, evidence_removed = 'all of it'",
+        (canonical_json(document).decode(), sealed),
+    )
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'tombstone_head'", (sealed,))
+    conn.commit()
+    conn.close()
+    removed = run_cli("verify", repo.path)
+    assert index.exit_code == removed.exit_code == 1
+    assert "run 1: is marked pruned, but its evidence index was left in place" in index.stderr
+    assert "states evidence_removed 'all of it', not a count" in last_line(removed)
+    reliability.record(
+        "edited-locker-rows",
+        f"index rows put back for a pruned run: verify exit {index.exit_code}: "
+        f"{problem_of(index)} | evidence_removed resealed as a string: verify exit "
+        f"{removed.exit_code}: {problem_of(removed)}",
     )
 
 
