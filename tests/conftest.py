@@ -100,6 +100,17 @@ def _isolated_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
 
 
+@pytest.fixture(autouse=True)
+def _isolated_cache_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Each test has its own user cache directory (the cache key), outside its repositories,
+    never the real one in ~/.cache."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    monkeypatch.setenv("GOVGATE_CACHE_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def run_cli() -> Callable[..., CliResult]:
     """Run `govgate ARGS...` in-process and capture exit code, stdout and stderr separately."""

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from locker.harness import recorded_ago
 
-from govgate.locker import EvidenceLocker
+from govgate.locker import EvidenceLocker, ledger_step
 
 from conftest import CliResult, RepoBuilder
 
@@ -256,7 +257,9 @@ def test_an_edited_result_is_named(run_cli, repo) -> None:
 
 def _forge_tombstone_for_run_3(repo: RepoBuilder) -> None:
     """The reproduction: in a locker of four runs, blank run 3 (seconds old), mark it pruned
-    and add a tombstone row naming it, the way the schema-1 code wrote them."""
+    and add a tombstone row naming it, the way the schema-1 code wrote them. Its cutoff is run
+    3's own start, so the run is not old enough however long the test takes (a cutoff of
+    "now" would be later than that start whenever the runs spanned a second boundary)."""
     conn = sqlite3.connect(locker_file(repo))
     run_hash, started = conn.execute("SELECT hash, started_at FROM runs WHERE seq = 3").fetchone()
     conn.close()
@@ -269,9 +272,17 @@ def _forge_tombstone_for_run_3(repo: RepoBuilder) -> None:
         (
             "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed) "
             "VALUES (?, ?, ?, 0)",
-            (now, f"retention_days: 30 (runs started before {now})", json.dumps(listed)),
+            (now, f"retention_days: 30 (runs started before {started})", json.dumps(listed)),
         ),
     )
+
+
+def _started(repo: RepoBuilder, seq: int) -> str:
+    conn = sqlite3.connect(locker_file(repo))
+    try:
+        return str(conn.execute("SELECT started_at FROM runs WHERE seq = ?", (seq,)).fetchone()[0])
+    finally:
+        conn.close()
 
 
 def test_a_forged_tombstone_fails_verify_naming_the_run(run_cli, repo, tmp_path: Path) -> None:
@@ -283,7 +294,10 @@ def test_a_forged_tombstone_fails_verify_naming_the_run(run_cli, repo, tmp_path:
     summary = result.stderr.strip().splitlines()[-1]
     assert summary.startswith("locker verification FAILED")
     assert ": run 3: tombstone 1 (pruning run 3) is not sealed" in summary
-    assert "run 3: was not old enough to prune: it started at " in result.stderr
+    assert (
+        "run 3: was not old enough to prune: it started at "
+        f"{_started(repo, 3)}, not before the cutoff {_started(repo, 3)} of tombstone 1"
+    ) in result.stderr
     as_json = json.loads(run_cli("verify", repo.path, "--format", "json").stdout)
     assert as_json["ok"] is False and as_json["first_problem"]["run"] == 3
 
@@ -295,10 +309,19 @@ def test_a_forged_tombstone_fails_verify_naming_the_run(run_cli, repo, tmp_path:
     assert ": run 3: tombstone 1 (pruning run 3) is not sealed" in exported.stderr
 
 
-def test_a_real_prune_verifies_lists_and_exports(run_cli, repo, tmp_path: Path) -> None:
-    runs_with_checks(run_cli, repo, 3)
+def aged_runs(run_cli, repo: RepoBuilder, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two checks recorded 40 days ago, then one now: what a 30-day retention prunes."""
+    with recorded_ago(monkeypatch, timedelta(days=40)):
+        runs_with_checks(run_cli, repo, 2)
+    runs_with_checks(run_cli, repo, 1)
+
+
+def test_a_real_prune_verifies_lists_and_exports(
+    run_cli, repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aged_runs(run_cli, repo, monkeypatch)
     with EvidenceLocker.open(locker_file(repo), create=False) as opened:
-        pruned = opened.prune(30, now=datetime.now(UTC) + timedelta(days=31))
+        pruned = opened.prune(30)
     assert pruned is not None and [r["id"] for r in pruned.runs] == [1, 2]
 
     verified = run_cli("verify", repo.path)
@@ -327,10 +350,12 @@ def test_a_real_prune_verifies_lists_and_exports(run_cli, repo, tmp_path: Path) 
     assert "run 2: has no record and no tombstone says it was pruned" in edited.stderr
 
 
-def test_a_tombstone_emptied_by_hand_is_listed_and_fails_verify(run_cli, repo) -> None:
-    runs_with_checks(run_cli, repo, 3)
+def test_a_tombstone_emptied_by_hand_is_listed_and_fails_verify(
+    run_cli, repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    aged_runs(run_cli, repo, monkeypatch)
     with EvidenceLocker.open(locker_file(repo), create=False) as opened:
-        opened.prune(30, now=datetime.now(UTC) + timedelta(days=31))
+        opened.prune(30)
     connection = sqlite3.connect(locker_file(repo))
     connection.execute("UPDATE tombstones SET runs = '[]'")
     connection.commit()
@@ -397,7 +422,7 @@ def test_a_corrupt_or_foreign_locker_is_refused_and_never_overwritten(
             _foreign_sqlite(path)
     before = path.read_bytes()
 
-    for args in (("check", repo.path), ("collect", repo.path), ("verify", repo.path)):
+    for args in (("check", repo.path), ("collect", repo.path)):
         result = run_cli(*args)
         assert result.exit_code == 2, (args, result.output)
         lines = result.stderr.strip().splitlines()
@@ -405,6 +430,22 @@ def test_a_corrupt_or_foreign_locker_is_refused_and_never_overwritten(
         assert lines[0].startswith("govgate: error: ")
         assert expected in lines[0]
         assert "govgate never overwrites it. Move it aside (mv " in lines[0]
+    # verify: a damaged locker fails verification (exit 1); a file that is no locker at all is
+    # said to be none (exit 2), with no advice to move it (it may be anyone's file)
+    result = run_cli("verify", repo.path)
+    lines = result.stderr.strip().splitlines()
+    assert expected in lines[-1]
+    assert "Move it aside" not in result.stderr
+    if kind == "truncated":
+        assert result.exit_code == 1, result.output
+        assert lines[-1].startswith("locker verification FAILED (1 problem): the locker is damaged")
+    else:
+        assert len(lines) == 1, lines
+        assert result.exit_code == 2, result.output
+        assert lines[0].endswith(
+            "`govgate verify` checks a repository folder, a locker file, a locker export "
+            "folder or a dossier PDF"
+        )
     assert path.read_bytes() == before
     assert not path.with_name("locker.db-wal").exists() or kind == "truncated"
 
@@ -739,3 +780,318 @@ def test_a_read_only_locker_fails_closed(repo) -> None:
     assert failed.returncode == 2
     assert "--no-locker" in failed.stderr
     assert govgate("verify", repo.path).returncode == 0
+
+
+# -- witnesses: what the file alone cannot show ------------------------------------------------
+
+
+def _witness_of(result: CliResult) -> str:
+    """The `locker:` line a text report prints: RUN:HASH of the locker's head after the run."""
+    lines = [line for line in result.stderr.splitlines() if line.startswith("locker: ")]
+    assert len(lines) == 1, result.stderr
+    return lines[0].removeprefix("locker: ")
+
+
+def test_every_report_prints_the_head_and_verify_holds_the_locker_to_it(
+    run_cli, repo, tmp_path: Path
+) -> None:
+    text = run_cli("check", repo.path)
+    assert text.exit_code == 0, text.output
+    assert text.stderr.splitlines()[-2] == f"locker: {_witness_of(text)}"  # just above the gate
+    document = json.loads(run_cli("check", repo.path, "--format", "json").stdout)
+    sarif = json.loads(run_cli("check", repo.path, "--format", "sarif").stdout)
+    witness = f"{document['run']['id']}:{document['run']['hash']}"
+    assert witness.startswith("2:sha256:")
+    assert sarif["runs"][0]["properties"]["locker"] == {
+        "run": 3,
+        "hash": sarif["runs"][0]["properties"]["locker"]["hash"],
+        "witness": sarif["runs"][0]["properties"]["locker"]["witness"],
+    }
+    latest = sarif["runs"][0]["properties"]["locker"]["witness"]
+
+    held = run_cli("verify", repo.path, "--witness", _witness_of(text), "--witness", latest)
+    assert held.exit_code == 0, held.output
+    assert held.stderr.strip().endswith("; matches 2 witnesses")
+    as_json = run_cli("verify", repo.path, "--witness", latest, "--format", "json")
+    assert json.loads(as_json.stdout)["witnesses"] == 1
+    brief = run_cli("check", repo.path, "-q")  # the commit hook's report stays quiet
+    assert brief.exit_code == 0 and "locker:" not in brief.stderr
+    bare = run_cli("verify", repo.path)
+    assert bare.stderr.strip().endswith(
+        "; no witness given: runs deleted after the head cannot be ruled out"
+    )
+    # A witness file: comments and blank lines aside, one RUN:HASH per line.
+    witnesses = tmp_path / "witnesses.txt"
+    witnesses.write_text(f"# kept by CI\n{witness}\n\n{latest}  # the last run\n")
+    assert run_cli("verify", repo.path, "--witness-file", witnesses).exit_code == 0
+
+
+def _delete_newest_runs(repo: RepoBuilder, keep: int) -> None:
+    """The issue's reproduction: delete the runs after `keep` from runs and run_evidence, and
+    copy run `keep`'s number and hash into meta, as if it were the head."""
+    conn = sqlite3.connect(locker_file(repo))
+    head_hash = conn.execute("SELECT hash FROM runs WHERE seq = ?", (keep,)).fetchone()[0]
+    conn.execute("DELETE FROM runs WHERE seq > ?", (keep,))
+    conn.execute("DELETE FROM run_evidence WHERE seq > ?", (keep,))
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'head_seq'", (str(keep),))
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'head_hash'", (head_hash,))
+    conn.commit()
+    conn.close()
+
+
+def test_deleting_the_newest_runs_and_rewriting_the_head_is_caught(run_cli, repo) -> None:
+    runs_with_checks(run_cli, repo, 2)
+    kept = _witness_of(run_cli("check", repo.path))  # run 3: CI keeps its line
+    run_cli("check", repo.path)
+    _delete_newest_runs(repo, keep=2)
+
+    # The file still shows it: the ledger of start times in meta was moved on by runs 3-4.
+    alone = run_cli("verify", repo.path)
+    assert alone.exit_code == 1, alone.output
+    assert alone.stderr.strip().splitlines()[-1] == (
+        "locker verification FAILED (1 problem): run 3: is missing: the locker's ledger of "
+        "start times (meta) is not the one its 2 run(s) produce: it was moved forward by a run "
+        "the locker no longer holds (the newest runs deleted), or edited"
+    )
+    witnessed = run_cli("verify", repo.path, "--witness", kept)
+    assert witnessed.exit_code == 1
+    assert (
+        witnessed.stderr.strip()
+        .splitlines()[-1]
+        .startswith("locker verification FAILED (2 problems): run 3: is missing: the witness ")
+    )
+    assert "saw run 3, but the locker ends at run 2: run 3 deleted (the locker was truncated)" in (
+        witnessed.stderr
+    )
+
+
+def test_a_thorough_truncation_passes_alone_and_fails_against_a_witness(run_cli, repo) -> None:
+    # Someone who also rewinds meta's ledger to what the remaining runs produce leaves nothing
+    # in the file: verify says it cannot rule this out, and a kept witness catches it.
+    runs_with_checks(run_cli, repo, 2)
+    kept = _witness_of(run_cli("check", repo.path))
+    _delete_newest_runs(repo, keep=2)
+    with EvidenceLocker.snapshot(locker_file(repo)) as copy:
+        runs = [copy.show(seq)["record"]["started_at"] for seq in (1, 2)]
+    started = "sha256:" + "0" * 64
+    for seq, start in enumerate(runs, 1):
+        started = ledger_step(started, seq, start)
+    sql(repo, ("UPDATE meta SET value = ? WHERE key = 'ledger_started'", (started,)))
+
+    alone = run_cli("verify", repo.path)
+    assert alone.exit_code == 0, alone.output
+    assert "no witness given: runs deleted after the head cannot be ruled out" in alone.stderr
+    witnessed = run_cli("verify", repo.path, "--witness", kept)
+    assert witnessed.exit_code == 1
+    assert (
+        witnessed.stderr.strip()
+        .splitlines()[-1]
+        .startswith("locker verification FAILED (1 problem): run 3: is missing: the witness ")
+    )
+
+
+def test_deleting_every_run_and_the_head_is_caught(run_cli, repo) -> None:
+    runs_with_checks(run_cli, repo, 2)
+    kept = _witness_of(run_cli("check", repo.path))
+    sql(
+        repo,
+        "DELETE FROM runs",
+        "DELETE FROM run_evidence",
+        "DELETE FROM meta WHERE key IN ('head_seq', 'head_hash')",
+    )
+    alone = run_cli("verify", repo.path)
+    assert alone.exit_code == 1, alone.output
+    assert "cache entr(ies) but no run: they are stored only with a run" in alone.stderr
+    # Wiped of every trace, the file is an empty locker; only the witness knows better.
+    sql(
+        repo,
+        "DELETE FROM collector_cache",
+        "DELETE FROM cache_evidence",
+        "DELETE FROM evidence",
+        "DELETE FROM meta WHERE key = 'ledger_started'",
+    )
+    wiped = run_cli("verify", repo.path)
+    assert wiped.exit_code == 0 and wiped.stderr.startswith("locker OK: 0 runs, 0 evidence items")
+    witnessed = run_cli("verify", repo.path, "--witness", kept)
+    assert witnessed.exit_code == 1
+    assert (
+        witnessed.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            "but the locker ends at no run at all: runs 1-3 deleted (the locker was truncated)"
+        )
+    )
+
+
+def test_a_witness_with_another_hash_and_malformed_witnesses(run_cli, repo, tmp_path: Path) -> None:
+    runs_with_checks(run_cli, repo, 1)
+    forged = "1:sha256:" + "ab" * 32
+    other = run_cli("verify", repo.path, "--witness", forged)
+    assert other.exit_code == 1
+    assert "run 1: has hash " in other.stderr and "with another: the chain was rewritten" in (
+        other.stderr
+    )
+    bad = run_cli("verify", repo.path, "--witness", "1:abc")
+    assert bad.exit_code == 2
+    assert bad.stderr.strip() == (
+        "govgate: error: --witness: '1:abc' is not a witness; give RUN:HASH as a report "
+        "prints it, e.g. 12:sha256:9f3c… with the full 64-digit hash"
+    )
+    listed = tmp_path / "w.txt"
+    listed.write_text(f"{forged}\nlatest\n")
+    from_file = run_cli("verify", repo.path, "--witness-file", listed)
+    assert from_file.exit_code == 2
+    assert f"{listed}:2: 'latest' is not a witness" in from_file.stderr
+    listed.write_text("# nothing kept yet\n")
+    assert "holds no witness" in run_cli("verify", repo.path, "--witness-file", listed).stderr
+
+
+# -- verify never writes, and says what is not a locker ---------------------------------------
+
+
+def test_verify_reads_a_live_locker_without_writing_beside_or_into_it(run_cli, repo) -> None:
+    runs_with_checks(run_cli, repo, 1)
+    reader = sqlite3.connect(locker_file(repo))  # holds the log open: runs stay in the WAL
+    reader.execute("SELECT count(*) FROM runs").fetchone()
+    try:
+        runs_with_checks(run_cli, repo, 2)
+        beside = {p.name: p.read_bytes() for p in locker_file(repo).parent.glob("locker.db*")}
+        assert "locker.db-wal" in beside
+        result = run_cli("verify", repo.path)
+        assert result.exit_code == 0, result.output
+        assert result.stderr.startswith("locker OK: 3 runs")  # the runs in the WAL are read
+        after = {p.name: p.read_bytes() for p in locker_file(repo).parent.glob("locker.db*")}
+        # -shm is SQLite's shared-memory index of the log, where every reader takes its read
+        # mark (so does this test's own connection); the locker and its log are unchanged.
+        assert after.keys() == beside.keys()
+        assert {n: b for n, b in after.items() if n != "locker.db-shm"} == {
+            n: b for n, b in beside.items() if n != "locker.db-shm"
+        }
+    finally:
+        reader.close()
+
+
+def test_verify_of_a_file_or_device_that_is_no_locker(run_cli, repo) -> None:
+    passwd = run_cli("verify", "/etc/passwd")
+    assert passwd.exit_code == 2
+    assert passwd.stderr.strip() == (
+        "govgate: error: /etc/passwd: is not an evidence locker (not an SQLite database); "
+        "`govgate verify` checks a repository folder, a locker file, a locker export folder "
+        "or a dossier PDF"
+    )
+    for device in ("/dev/null", "/dev/zero"):
+        shown = run_cli("verify", device)
+        assert shown.exit_code == 2
+        assert shown.stderr.strip().startswith(
+            f"govgate: error: {device}: is a character device, not a regular file; "
+        )
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/zero", "fifo"])
+def test_a_locker_path_on_a_device_is_refused_leaving_nothing_beside_it(
+    run_cli, repo, tmp_path: Path, device: str
+) -> None:
+    what = "a character device"
+    if device == "fifo":  # opening one to read its header would wait for a writer forever
+        device, what = str(tmp_path / "pipe"), "a FIFO"
+        os.mkfifo(device)
+    folder = Path(device).parent
+    beside = [Path(f"{device}-journal"), Path(f"{device}-wal"), folder / "cache"]
+    assert not any(p.exists() for p in beside)
+    repo.write({"govgate.yaml": CONFIG + f"locker: {device}\n"})
+    for command in ("check", "collect", "verify"):
+        result = run_cli(command, repo.path)
+        assert result.exit_code == 2, result.output
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith(f"govgate: error: {device}: is {what}, not a regular file"), line
+        assert "disk" not in line
+    assert not any(p.exists() for p in beside)
+    assert not (repo.path / ".govgate").exists()
+
+
+# -- tampered columns are named, never a traceback ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (
+            "UPDATE runs SET evidence_digests = '[\"sha256:ab' WHERE seq = 1",
+            "run 1: its evidence list was edited (not a JSON list of digests)",
+        ),
+        (
+            "UPDATE runs SET record = x'00ff00' WHERE seq = 1",
+            "run 1: its record was changed after it was stored (cannot be read)",
+        ),
+    ],
+)
+def test_ls_and_show_name_an_edited_run(run_cli, repo, edit: str, said: str) -> None:
+    runs_with_checks(run_cli, repo, 2)
+    sql(repo, edit)
+    for args in (("locker", "show", "1", "-C", repo.path), ("locker", "ls", "-C", repo.path)):
+        if args[1] == "ls" and "record" in edit:
+            continue  # listing reads no record
+        result = run_cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        (line,) = result.stderr.strip().splitlines()
+        assert line.endswith(f"{said}; run `govgate verify` to see what else changed"), line
+    assert run_cli("verify", repo.path).exit_code == 1
+
+
+# -- an export's manifest is data, read defensively ---------------------------------------------
+
+
+def test_a_malformed_export_manifest_is_a_verification_problem(
+    run_cli, repo, tmp_path: Path
+) -> None:
+    runs_with_checks(run_cli, repo, 2)
+    out = tmp_path / "export"
+    assert run_cli("locker", "export", out, "--repo", repo.path).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["runs"][1]["prev_hash"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    result = run_cli("verify", out)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "run 2: the manifest lists it without prev_hash (edited)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("moved", "how"),
+    [
+        ("evidence", "dotdot"),
+        ("evidence", "absolute"),
+        ("evidence", "symlink"),
+        ("record", "dotdot"),
+    ],
+)
+def test_an_export_naming_files_outside_itself_is_refused(
+    run_cli, repo, tmp_path: Path, moved: str, how: str
+) -> None:
+    runs_with_checks(run_cli, repo, 1)
+    out = tmp_path / "export"
+    assert run_cli("locker", "export", out, "--repo", repo.path).exit_code == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    # The same content, moved out of the export: it would verify, were it read.
+    entry = manifest["evidence"][0] if moved == "evidence" else manifest["runs"][0]
+    outside = tmp_path / "outside.json"
+    outside.write_bytes((out / entry["file"]).read_bytes())
+    (out / entry["file"]).unlink()
+    if how == "dotdot":
+        entry["file"] = "../outside.json"
+    elif how == "absolute":
+        entry["file"] = str(outside)
+    else:
+        (out / "link.json").symlink_to(outside)
+        entry["file"] = "link.json"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+    result = run_cli("verify", out)
+    assert result.exit_code == 1, result.output
+    name = repr(entry["file"])
+    said = (
+        f"names the file {name}, outside the export: not read"
+        if moved == "evidence"
+        else f"run 1: its record file {name} is outside the export: not read"
+    )
+    assert said in result.stderr.strip().splitlines()[-1]

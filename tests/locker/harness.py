@@ -8,16 +8,23 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
+
+import pytest
 
 from govgate import hookimpl
 from govgate.core.collector import CollectContext, Collector
-from govgate.core.evidence import Evidence, canonical_json, format_timestamp
+from govgate.core.evidence import Evidence, canonical_json, format_timestamp, sha256_digest
 from govgate.core.plugins import Registry, build_registry, get_plugin_manager
 from govgate.locker import EvidenceLocker
-from govgate.locker.chain import GENESIS_HASH, TOMBSTONE_FORMAT, tombstone_hash
+from govgate.locker.chain import GENESIS_HASH, TOMBSTONE_FORMAT, chain_hash, tombstone_hash
+from govgate.locker.records import RECORD_FORMAT
+from govgate.locker.schema import APPLICATION_ID, MIGRATIONS
 from govgate.run.check import CheckOptions, CheckOutcome, run_check
 
 from conftest import RepoBuilder
@@ -103,6 +110,22 @@ def check(
     return run_check(CheckOptions(root=repo.path, now=now, **options), registry=registry)
 
 
+@contextmanager
+def recorded_ago(monkeypatch: pytest.MonkeyPatch, ago: timedelta) -> Iterator[datetime]:
+    """Runs recorded inside start, end and are stored `ago` before now, as if the repository
+    had been checked then: the times a run takes from the clock are read through these two
+    modules. Retention needs runs that old, and a prune is dated when it really happens (right
+    after the newest run), so this is how a test gets a prune govgate would write."""
+    import govgate.locker.store
+    import govgate.run.check
+
+    moment = datetime.now(UTC).replace(microsecond=0) - ago
+    with monkeypatch.context() as patched:
+        for module in (govgate.run.check, govgate.locker.store):
+            patched.setattr(module, "utc_now", lambda: moment)
+        yield moment
+
+
 def collector_status(outcome: CheckOutcome, name: str = "lt-counting") -> str:
     return next(c["status"] for c in outcome.result["collectors"] if c["name"] == name)
 
@@ -180,3 +203,53 @@ def forge_sealed_tombstone(
         [("tombstone_count", str(number)), ("tombstone_head", sealed)],
     )
     return document
+
+
+def schema_1_locker(path: Path, starts: list[str], pruned: list[int], pruned_at: str) -> None:
+    """A locker as govgate wrote it before tombstones were sealed (schema 1), built by hand."""
+    conn = sqlite3.connect(path)
+    for statement in MIGRATIONS[0][1]:
+        assert isinstance(statement, str)
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1, '2026-01-01T00:00:00Z', '0.9')")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    prev = GENESIS_HASH
+    hashes = {}
+    for seq, started in enumerate(starts, 1):
+        record = {
+            "format": RECORD_FORMAT,
+            "command": "check",
+            "started_at": started,
+            "finished_at": started,
+            "tool": {"name": "govgate", "version": "0.9"},
+            "target": {"path": "/x"},
+            "result": None,
+            "evidence": [],
+        }
+        payload = canonical_json(record)
+        results = sha256_digest(payload)
+        run_hash = chain_hash(prev, [], results)
+        conn.execute(
+            "INSERT INTO runs (seq, command, started_at, finished_at, tool_version, prev_hash, "
+            "evidence_digests, results_digest, hash, record) "
+            "VALUES (?, 'check', ?, ?, '0.9', ?, '[]', ?, ?, ?)",
+            (seq, started, started, prev, results, run_hash, zlib.compress(payload)),
+        )
+        prev = hashes[seq] = run_hash
+    conn.executemany(
+        "INSERT INTO meta VALUES (?, ?)", [("head_seq", str(len(starts))), ("head_hash", prev)]
+    )
+    moment = datetime.fromisoformat(pruned_at.replace("Z", "+00:00"))
+    cutoff = format_timestamp(moment - timedelta(days=30))
+    for seq in pruned:
+        conn.execute("UPDATE runs SET record = NULL, pruned_at = ? WHERE seq = ?", (pruned_at, seq))
+    listed = [
+        {"id": seq, "hash": hashes[seq], "command": "check", "started_at": starts[seq - 1]}
+        for seq in pruned
+    ]
+    conn.execute(
+        "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed) VALUES (?, ?, ?, 0)",
+        (pruned_at, f"retention_days: 30 (runs started before {cutoff})", json.dumps(listed)),
+    )
+    conn.commit()
+    conn.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -84,10 +85,14 @@ def test_no_cache_collects_again_but_still_records_the_run(notes_repo) -> None:
     collector = fresh_collector()
     registry = registry_with(collector)
     check(repo, registry)
+    with db(repo) as conn:
+        before = conn.execute("SELECT collected_at FROM collector_cache").fetchall()
     again = check(repo, registry, T1 + timedelta(minutes=1), use_cache=False)
 
     assert collector_status(again) == "ok"
     assert collector.calls == 2
+    with db(repo) as conn:  # neither read nor written
+        assert conn.execute("SELECT collected_at FROM collector_cache").fetchall() == before
     assert again.result["run"]["id"] == 2
 
 
@@ -210,7 +215,10 @@ def test_validated_pack_files_are_reused_on_warm_runs(notes_repo) -> None:
     first = check(repo, registry)
     entries = state_of(repo.path / ".govgate" / "cache" / "packs")
     assert len(entries) == 1  # packs/notes/pack.yaml
-    stored = json.loads(next(iter(entries.values()))[0])
+    # The first line is the entry's HMAC under the user's cache key, then the JSON body.
+    tag, body = next(iter(entries.values()))[0].split(b"\n", 1)
+    assert len(tag) == 64
+    stored = json.loads(body)
     assert stored["data"]["pack"] == "notes"
     assert stored["lines"]["/rules/0"] == 17
 
@@ -235,3 +243,143 @@ def test_pack_errors_are_identical_with_and_without_the_pack_cache(run_cli, note
     assert warm.stderr == cold.stderr
     assert "packs/notes/pack.yaml:19: $.rules[0].sevrity: unknown key" in warm.stderr
     assert len(state_of(repo.path / ".govgate" / "cache" / "packs")) == 1  # errors never cached
+
+
+# -- the collector cache is authenticated by the user's cache key ----------------------------
+
+
+def _edit_cache_entries(repo, change) -> None:
+    """Rewrite every cache entry the way someone with the file would: decode its item list,
+    edit it, its diagnostics or its collected_at, re-encode; digests and evidence rows stay."""
+    with db(repo) as conn:
+        rows = conn.execute(
+            "SELECT collector, version, fingerprint, items, diagnostics, collected_at "
+            "FROM collector_cache"
+        ).fetchall()
+        for *key, blob, diagnostics, collected_at in rows:
+            items = json.loads(zlib.decompress(blob))
+            diagnostics, collected_at = change(items, diagnostics, collected_at)
+            conn.execute(
+                "UPDATE collector_cache SET items = ?, diagnostics = ?, collected_at = ? "
+                "WHERE collector = ? AND version = ? AND fingerprint = ?",
+                (zlib.compress(json.dumps(items).encode()), diagnostics, collected_at, *key),
+            )
+
+
+def _item(field: str, value: object):
+    def change(items: list[dict], diagnostics: str, collected_at: str) -> tuple[str, str]:
+        for item in items:
+            if field == "source.path":
+                item["source"]["path"] = value
+            else:
+                item[field] = value
+        return diagnostics, collected_at
+
+    return change
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _item("dated", "2099-01-01"),
+        _item("collected_at", "2099-01-01T00:00:00Z"),
+        _item("source.path", "notes/elsewhere.txt"),
+        lambda items, diagnostics, at: (diagnostics, "2099-01-01T00:00:00Z"),
+        lambda items, diagnostics, at: (
+            '[{"collector": "x", "path": "y", "line": 1, "message": "planted", "level": "info"}]',
+            at,
+        ),
+        lambda items, diagnostics, at: ("{not json", at),
+    ],
+    ids=[
+        "dated",
+        "item-collected_at",
+        "source",
+        "entry-collected_at",
+        "diagnostics",
+        "diagnostics-unreadable",
+    ],
+)
+def test_an_edited_cache_entry_is_never_served_and_is_said(notes_repo, change) -> None:
+    # Everything a cache hit serves back is under the entry's MAC, not just the item data:
+    # an edited date, source or diagnostic is collected again, and the run says the locker
+    # was edited (before, each of these was served, and `verify` said the locker was OK).
+    repo = notes_repo()
+    collector = fresh_collector()
+    registry = registry_with(collector)
+    first = check(repo, registry)
+    _edit_cache_entries(repo, change)
+    again = check(repo, registry, T1 + timedelta(minutes=1))
+
+    assert collector_status(again) == "ok"
+    assert collector.calls == 2
+    assert again.result["evidence"] == [
+        {**entry, "collected_at": "2026-03-02T09:01:00Z"} for entry in first.result["evidence"]
+    ]
+    said = [d["message"] for d in again.result["diagnostics"]]
+    assert any("cached output of collector 'lt-counting' no longer matches" in m for m in said)
+
+
+def test_an_entry_another_key_wrote_is_collected_again_quietly(
+    notes_repo, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A locker copied from another machine (or committed by someone else): their entries are
+    # not ours to trust, nor a sign of tampering; ours replace them and are used next time.
+    repo = notes_repo()
+    collector = fresh_collector()
+    registry = registry_with(collector)
+    monkeypatch.setenv("GOVGATE_CACHE_DIR", str(tmp_path / "their-cache"))
+    check(repo, registry)
+    monkeypatch.setenv("GOVGATE_CACHE_DIR", str(tmp_path / "our-cache"))
+    ours = check(repo, registry, T1 + timedelta(minutes=1))
+    again = check(repo, registry, T1 + timedelta(minutes=2))
+
+    assert collector_status(ours) == "ok" and collector_status(again) == "cached"
+    assert collector.calls == 2
+    assert ours.result["diagnostics"] == []
+    with open_locker(repo) as locker:
+        assert locker.verify().ok  # the replaced entry's evidence went with it
+
+
+def test_without_a_usable_key_nothing_is_cached(
+    notes_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cache directory inside the repository could be committed with a key of the author's
+    # choosing: refused, so the run caches nothing (and still records itself).
+    repo = notes_repo()
+    monkeypatch.setenv("GOVGATE_CACHE_DIR", str(repo.path / ".cache"))
+    collector = fresh_collector()
+    registry = registry_with(collector)
+    check(repo, registry)
+    again = check(repo, registry, T1 + timedelta(minutes=1))
+
+    assert collector_status(again) == "ok" and collector.calls == 2
+    assert again.result["run"]["id"] == 2
+    assert not (repo.path / ".govgate" / "cache").exists()  # no pack cache, no marks
+    with db(repo) as conn:
+        assert conn.execute("SELECT count(*) FROM collector_cache").fetchone() == (0,)
+
+
+def test_an_entry_without_a_mac_is_collected_again_quietly(notes_repo) -> None:
+    # As schema 2 wrote them, before the cache was authenticated.
+    repo = notes_repo()
+    collector = fresh_collector()
+    registry = registry_with(collector)
+    check(repo, registry)
+    with db(repo) as conn:
+        conn.execute("UPDATE collector_cache SET mac = NULL")
+    again = check(repo, registry, T1 + timedelta(minutes=1))
+    assert collector_status(again) == "ok" and collector.calls == 2
+    assert again.result["diagnostics"] == []
+
+
+def test_an_edited_pack_cache_entry_is_parsed_again(notes_repo) -> None:
+    repo = notes_repo()
+    registry = registry_with(fresh_collector())
+    check(repo, registry)
+    (entry,) = (repo.path / ".govgate" / "cache" / "packs").iterdir()
+    tag, body = entry.read_bytes().split(b"\n", 1)
+    entry.write_bytes(tag + b"\n" + body.replace(b'"severity": "high"', b'"severity": "info"'))
+    again = check(repo, registry, T1 + timedelta(minutes=1))
+    assert again.policy_set.rules["LT-1.not-empty"].severity == "high"
+    assert entry.read_bytes().split(b"\n", 1)[1] == body  # written again as it should be

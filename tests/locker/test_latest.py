@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 from datetime import timedelta
 
-from locker.harness import T1, check, fresh_collector, open_locker, registry_with
+import pytest
+from locker.harness import T1, check, db, fresh_collector, open_locker, registry_with
 
 from govgate.core.config import load_config
-from govgate.locker import latest_check_run
+from govgate.locker import LockerError, latest_check_run
 
 
 def test_no_locker_yet_is_no_run(notes_repo) -> None:
@@ -37,3 +39,34 @@ def test_the_newest_check_with_its_id_hash_and_evidence(notes_repo) -> None:
     assert latest.evidence == ()
     assert [e.digest for e in with_evidence.evidence] == [e.digest for e in cited]
     assert with_evidence.result == latest.result
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (
+            ("UPDATE runs SET evidence_digests = 'not json' WHERE seq = 1", ()),
+            "run 1: its evidence list was edited (not a JSON list of digests)",
+        ),
+        (
+            ("UPDATE runs SET record = ? WHERE seq = 1", (b"\x78\x9c garbage",)),
+            "run 1: its record was changed after it was stored (cannot be read)",
+        ),
+        (
+            (
+                "UPDATE runs SET record = ? WHERE seq = 1",
+                (zlib.compress(b'{"command": "check", "result": {}, "evidence": "x"}'),),
+            ),
+            "run 1: its record's evidence citations cannot be read",
+        ),
+    ],
+)
+def test_a_tampered_run_is_named_not_a_crash(notes_repo, edit, said: str) -> None:
+    # What the dossier reads back: an edited row stops it with one line naming the run.
+    repo = notes_repo()
+    check(repo, registry_with(fresh_collector()), T1)
+    with db(repo) as conn:
+        conn.execute(*edit)
+    with pytest.raises(LockerError) as raised:
+        latest_check_run(repo.path, load_config(repo.path), with_evidence=True)
+    assert str(raised.value).endswith(f"{said}; run `govgate verify` to see what else changed")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from locker.harness import (
     check,
     fresh_collector,
     open_locker,
+    recorded_ago,
     registry_with,
 )
 
@@ -22,23 +23,26 @@ from govgate.locker.verify import verify_export
 from govgate.support.errors import UsageError
 
 
-def test_retention_prunes_old_runs_leaves_a_tombstone_and_the_chain_verifies(notes_repo) -> None:
+def test_retention_prunes_old_runs_leaves_a_tombstone_and_the_chain_verifies(
+    notes_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
     repo = notes_repo()
     registry = registry_with(fresh_collector())
-    check(repo, registry)
-    (repo.path / "notes/b.txt").write_text("PRUNE-ME-MARKER, a rewritten note\nline two\n")
-    check(repo, registry)
+    with recorded_ago(monkeypatch, timedelta(days=40)):
+        check(repo, registry)
+        (repo.path / "notes/b.txt").write_text("PRUNE-ME-MARKER, a rewritten note\nline two\n")
+        check(repo, registry)
     (repo.path / "notes/b.txt").write_text("the current note\n")
     check(repo, registry)
     locker_files = (repo.path / ".govgate").glob("locker.db*")
     assert b"PRUNE-ME-MARKER" in b"".join(p.read_bytes() for p in locker_files)
 
     with EvidenceLocker.open(repo.path / ".govgate" / "locker.db") as locker:
-        tombstone = locker.prune(30, now=datetime.now(UTC) + timedelta(days=31))
+        tombstone = locker.prune(30)
         assert tombstone is not None
         assert [r["id"] for r in tombstone.runs] == [1, 2]  # the newest run is never pruned
         assert tombstone.reason.startswith("retention_days: 30")
-        # notes/b.txt as runs 1 and 2 saw it (the old cache entries citing them went too);
+        # notes/b.txt as runs 1 and 2 saw it (the cache entries they stored went too);
         # notes/a.txt stays: run 3 cites the same content, stored once.
         assert tombstone.evidence_removed == 2
         report = locker.verify()
@@ -47,7 +51,7 @@ def test_retention_prunes_old_runs_leaves_a_tombstone_and_the_chain_verifies(not
         assert locker.show(1)["record"] is None
         assert locker.show(1)["pruned_at"] == tombstone.pruned_at
         assert locker.show(3)["record"] is not None
-        assert locker.prune(30, now=datetime.now(UTC) + timedelta(days=31)) is None
+        assert locker.prune(30) is None
     # secure_delete plus a checkpoint: the pruned content is gone from the file itself.
     raw = b"".join(p.read_bytes() for p in (repo.path / ".govgate").glob("locker.db*"))
     assert b"PRUNE-ME-MARKER" not in raw

@@ -3,10 +3,8 @@ locker so it keeps verifying."""
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,13 +14,12 @@ from locker.harness import (
     fresh_collector,
     open_locker,
     registry_with,
+    schema_1_locker,
 )
 
-from govgate.core.evidence import canonical_json, format_timestamp, sha256_digest
 from govgate.locker import EvidenceLocker, LockerError
-from govgate.locker.chain import GENESIS_HASH, chain_hash
 from govgate.locker.records import RECORD_FORMAT
-from govgate.locker.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+from govgate.locker.schema import APPLICATION_ID, SCHEMA_VERSION
 
 
 def test_locker_file_identifies_itself_and_has_a_schema_version(notes_repo) -> None:
@@ -52,56 +49,6 @@ def test_a_locker_from_a_newer_govgate_is_refused(notes_repo) -> None:
 # -- a locker written by schema 1 ----------------------------------------------------------
 
 
-def schema_1_locker(path: Path, starts: list[str], pruned: list[int], pruned_at: str) -> None:
-    """A locker as govgate wrote it before tombstones were sealed (schema 1), built by hand."""
-    conn = sqlite3.connect(path)
-    for statement in MIGRATIONS[0][1]:
-        assert isinstance(statement, str)
-        conn.execute(statement)
-    conn.execute("INSERT INTO schema_version VALUES (1, '2026-01-01T00:00:00Z', '0.9')")
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    prev = GENESIS_HASH
-    hashes = {}
-    for seq, started in enumerate(starts, 1):
-        record = {
-            "format": RECORD_FORMAT,
-            "command": "check",
-            "started_at": started,
-            "finished_at": started,
-            "tool": {"name": "govgate", "version": "0.9"},
-            "target": {"path": "/x"},
-            "result": None,
-            "evidence": [],
-        }
-        payload = canonical_json(record)
-        results = sha256_digest(payload)
-        run_hash = chain_hash(prev, [], results)
-        conn.execute(
-            "INSERT INTO runs (seq, command, started_at, finished_at, tool_version, prev_hash, "
-            "evidence_digests, results_digest, hash, record) "
-            "VALUES (?, 'check', ?, ?, '0.9', ?, '[]', ?, ?, ?)",
-            (seq, started, started, prev, results, run_hash, zlib.compress(payload)),
-        )
-        prev = hashes[seq] = run_hash
-    conn.executemany(
-        "INSERT INTO meta VALUES (?, ?)", [("head_seq", str(len(starts))), ("head_hash", prev)]
-    )
-    moment = datetime.fromisoformat(pruned_at.replace("Z", "+00:00"))
-    cutoff = format_timestamp(moment - timedelta(days=30))
-    for seq in pruned:
-        conn.execute("UPDATE runs SET record = NULL, pruned_at = ? WHERE seq = ?", (pruned_at, seq))
-    listed = [
-        {"id": seq, "hash": hashes[seq], "command": "check", "started_at": starts[seq - 1]}
-        for seq in pruned
-    ]
-    conn.execute(
-        "INSERT INTO tombstones (pruned_at, reason, runs, evidence_removed) VALUES (?, ?, ?, 0)",
-        (pruned_at, f"retention_days: 30 (runs started before {cutoff})", json.dumps(listed)),
-    )
-    conn.commit()
-    conn.close()
-
-
 def test_a_schema_1_locker_is_migrated_and_keeps_verifying(tmp_path: Path) -> None:
     path = tmp_path / "locker.db"
     starts = ["2026-01-01T10:00:00Z", "2026-01-02T10:00:00Z", "2026-03-01T10:00:00Z"]
@@ -109,8 +56,8 @@ def test_a_schema_1_locker_is_migrated_and_keeps_verifying(tmp_path: Path) -> No
     record = {
         "format": RECORD_FORMAT,
         "command": "check",
-        "started_at": "2026-03-06T10:00:00Z",
-        "finished_at": "2026-03-06T10:00:01Z",
+        "started_at": "2026-04-10T10:00:00Z",
+        "finished_at": "2026-04-10T10:00:01Z",
         "tool": {"name": "govgate", "version": "1"},
         "target": {"path": "/x"},
         "result": None,
@@ -126,13 +73,13 @@ def test_a_schema_1_locker_is_migrated_and_keeps_verifying(tmp_path: Path) -> No
         locker.record_run(record, [])
         assert locker.show(4)["record"]["ledger"]["tombstones"] == 1
         assert locker.verify().ok
-        locker.prune(30, now=datetime(2026, 4, 10, tzinfo=UTC))
+        locker.prune(30, now=datetime(2026, 4, 10, 10, 0, 5, tzinfo=UTC))  # right after run 4
         report = locker.verify()
         assert report.ok, report.problems
         assert (report.pruned, report.tombstones) == (3, 2)
     with sqlite3.connect(path) as conn:
         versions = conn.execute("SELECT version FROM schema_version").fetchall()
-    assert versions == [(1,), (2,)]
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
 
 
 def test_a_forged_tombstone_in_a_schema_1_locker_fails_after_migration(tmp_path: Path) -> None:
@@ -144,3 +91,21 @@ def test_a_forged_tombstone_in_a_schema_1_locker_fails_after_migration(tmp_path:
         report = locker.verify()
     assert report.first is not None and report.first.run == 2, report.problems
     assert report.first.message.startswith("was not old enough to prune")
+
+
+def test_verify_reads_a_schema_1_locker_without_migrating_it(tmp_path: Path, run_cli) -> None:
+    # Verification must not write to the evidence it verifies: the migration happens in a
+    # private copy, and the locker file (and its folder) stay byte for byte as they were.
+    folder = tmp_path / "backup"
+    folder.mkdir()
+    path = folder / "locker.db"
+    starts = ["2026-01-01T10:00:00Z", "2026-01-02T10:00:00Z", "2026-03-01T10:00:00Z"]
+    schema_1_locker(path, starts, pruned=[1, 2], pruned_at="2026-03-01T10:00:05Z")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+
+    result = run_cli("verify", path)
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("locker OK: 3 runs (2 pruned)")
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(1,)]

@@ -18,6 +18,7 @@ from locker.harness import (
     fresh_collector,
     hide_run,
     open_locker,
+    recorded_ago,
     registry_with,
 )
 
@@ -98,16 +99,48 @@ def test_a_forged_tombstone_that_backdates_the_run_fails_naming_it(notes_repo) -
     )
 
 
-def test_a_forged_tombstone_dated_in_the_future_fails_once_a_run_follows_it(notes_repo) -> None:
+def test_a_forged_tombstone_dated_in_the_future_fails_before_and_after_a_run(
+    notes_repo,
+) -> None:
     repo = four_runs(notes_repo)
     with db(repo) as conn:  # dated a year ahead, so the 30-day cutoff lies after run 3's start
-        forge_sealed_tombstone(
+        forged = forge_sealed_tombstone(
             conn, [3], pruned_at=format_timestamp(datetime.now(UTC) + timedelta(days=365))
         )
+    problems = problems_of(repo)  # written after the newest run: no run binds it yet
+    assert problems[0].startswith(
+        f"run 3: tombstone 1 (pruning run 3) is dated {forged['pruned_at']}, in the future"
+    ), problems
     check(repo, registry_with(fresh_collector()))  # the next run binds it, with its own time
     problems = problems_of(repo)
-    assert problems[0].startswith("run 3: tombstone 1 (pruning run 3) is dated "), problems
-    assert "later than run 5 finished" in problems[0]
+    assert any("later than run 5 finished" in p for p in problems), problems
+
+
+def test_a_forged_tombstone_written_after_the_newest_run_fails(
+    notes_repo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Runs 1-3 three days old, run 4 two days old; then a tombstone dated now, claiming a
+    # one-day retention, hides run 3: sealed, chained, old enough for its cutoff, not the
+    # newest, no run after it. Only its date gives it away: retention prunes right after a
+    # run is recorded, and the newest run finished two days before.
+    repo = notes_repo()
+    registry = registry_with(fresh_collector())
+    for i, days in enumerate((3, 3, 3, 2)):
+        (repo.path / "notes/b.txt").write_text(f"version {i}\n")
+        with recorded_ago(monkeypatch, timedelta(days=days)):
+            check(repo, registry)
+    with db(repo) as conn:
+        forged = forge_sealed_tombstone(
+            conn, [3], pruned_at=format_timestamp(datetime.now(UTC)), retention_days=1
+        )
+        (finished,) = conn.execute("SELECT finished_at FROM runs WHERE seq = 4").fetchone()
+    problems = problems_of(repo)
+    assert problems == [
+        f"run 3: tombstone 1 (pruning run 3) is dated {forged['pruned_at']}, more than an hour "
+        "after run 4, the newest run when it pruned, finished "
+        f"({finished}); retention prunes right after a run is recorded: its "
+        "date is made up"
+    ]
 
 
 def test_pruning_the_newest_run_by_hand_fails(notes_repo) -> None:
@@ -126,16 +159,21 @@ def test_pruning_the_newest_run_by_hand_fails(notes_repo) -> None:
     )
 
 
-def pruned_repo(notes_repo, runs: int = 3) -> RepoBuilder:
-    """`runs` checks, then a real retention pass (31 days later) pruning all but the newest."""
+def pruned_repo(notes_repo, monkeypatch: pytest.MonkeyPatch, runs: int = 3) -> RepoBuilder:
+    """`runs` checks, all but the last 40 days ago, then a real retention pass pruning those."""
     repo = notes_repo()
     registry = registry_with(fresh_collector())
     for i in range(runs):
         (repo.path / "notes/b.txt").write_text(f"version {i}\n")
-        check(repo, registry)
+        if i < runs - 1:
+            with recorded_ago(monkeypatch, timedelta(days=40)):
+                check(repo, registry)
+        else:
+            check(repo, registry)
     with open_locker(repo) as locker:
-        assert locker.prune(30, now=datetime.now(UTC) + timedelta(days=31)) is not None
-        assert locker.verify().ok
+        assert locker.prune(30) is not None
+        report = locker.verify()
+        assert report.ok, report.problems
     return repo
 
 
@@ -163,8 +201,8 @@ def pruned_repo(notes_repo, runs: int = 3) -> RepoBuilder:
         ),
     ],
 )
-def test_an_edited_tombstone_fails(notes_repo, edit: str, expected: str) -> None:
-    repo = pruned_repo(notes_repo)
+def test_an_edited_tombstone_fails(notes_repo, monkeypatch, edit: str, expected: str) -> None:
+    repo = pruned_repo(notes_repo, monkeypatch)
     with db(repo) as conn:
         conn.execute(edit)
     problems = problems_of(repo)
@@ -191,16 +229,18 @@ def reseal_last_tombstone(conn: sqlite3.Connection, change: Callable[[dict[str, 
     conn.execute("UPDATE meta SET value = ? WHERE key = 'tombstone_head'", (sealed,))
 
 
-def test_a_resealed_tombstone_with_a_run_taken_out_fails(notes_repo) -> None:
-    repo = pruned_repo(notes_repo)
+def test_a_resealed_tombstone_with_a_run_taken_out_fails(notes_repo, monkeypatch) -> None:
+    repo = pruned_repo(notes_repo, monkeypatch)
     with db(repo) as conn:  # rewritten and re-hashed: run 2 no longer accounted for
         reseal_last_tombstone(conn, lambda d: d.update(runs=d["runs"][:1]))
     problems = problems_of(repo)
     assert "run 2: has no record and no tombstone says it was pruned" in problems, problems
 
 
-def test_a_resealed_tombstone_fails_against_the_run_recorded_after_it(notes_repo) -> None:
-    repo = pruned_repo(notes_repo)
+def test_a_resealed_tombstone_fails_against_the_run_recorded_after_it(
+    notes_repo, monkeypatch
+) -> None:
+    repo = pruned_repo(notes_repo, monkeypatch)
     check(repo, registry_with(fresh_collector()))  # run 4 records the tombstone in its ledger
     with db(repo) as conn:  # a consistent redating, re-hashed: only run 4's ledger tells
 

@@ -325,7 +325,7 @@ def verify_dossier_and_run(pdf: Path, fmt: str) -> int:
         config = load_config(target) if find_config(target) else None
         stored = locker_path(target, config)
         if stored.is_file():
-            with EvidenceLocker.open(stored, create=False) as opened:
+            with EvidenceLocker.snapshot(stored) as opened:  # verifying never writes
                 shown = opened.show(int(run_id))
             record = shown.get("record") or {}
             recorded = RecordedRun(

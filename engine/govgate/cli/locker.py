@@ -17,16 +17,16 @@ from govgate.cli.common import plugin_options
 from govgate.support.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
-    from govgate.locker import EvidenceLocker, VerifyReport
+    from govgate.locker import EvidenceLocker, VerifyReport, Witness
 
 #: Problems printed by `verify` before "... and N more" (the JSON report has them all).
 SHOWN_PROBLEMS = 20
 
 
-def _open_repository_locker(repo: Path) -> EvidenceLocker:
-    """The locker of the repository at `repo` (its govgate.yaml may move it), never created."""
+def _repository_locker_path(repo: Path) -> Path:
+    """Where the locker of the repository at `repo` is (its govgate.yaml may move it)."""
     from govgate.core.config import find_config, load_config
-    from govgate.locker import EvidenceLocker, locker_path
+    from govgate.locker import locker_path
 
     root = repo.resolve()
     if not root.exists():
@@ -34,7 +34,14 @@ def _open_repository_locker(repo: Path) -> EvidenceLocker:
     if not root.is_dir():
         raise UsageError(f"{repo}: not a directory; give the repository's folder")
     config = load_config(root) if find_config(root) is not None else None
-    return EvidenceLocker.open(locker_path(root, config), create=False)
+    return locker_path(root, config)
+
+
+def _open_repository_locker(repo: Path) -> EvidenceLocker:
+    """The locker of the repository at `repo` (its govgate.yaml may move it), never created."""
+    from govgate.locker import EvidenceLocker
+
+    return EvidenceLocker.open(_repository_locker_path(repo), create=False)
 
 
 def register(main: click.Group) -> None:
@@ -88,28 +95,58 @@ def collect(ctx: click.Context, path: Path, packs: tuple[str, ...], no_cache: bo
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
-def verify(path: Path, fmt: str) -> None:
+@click.option(
+    "--witness",
+    "witnesses",
+    multiple=True,
+    metavar="RUN:HASH",
+    help="A run number and hash kept from an earlier report (its `locker:` line); the locker "
+    "must still hold that run with that hash. Repeatable.",
+)
+@click.option(
+    "--witness-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A file of witnesses, one RUN:HASH per line.",
+)
+def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path | None) -> None:
     """Verify the locker of the repository at PATH (or a locker file, or an export folder).
 
-    Recomputes every evidence digest, every run record and the hash chain; exit 1 naming the
-    first run and item that do not match, exit 0 with a one-line summary otherwise.
+    Recomputes every evidence digest, every run record and the hash chain, and looks for the
+    traces deleted runs leave; exit 1 naming the first run and item that do not match, exit 0
+    with a one-line summary otherwise. Never writes to the locker. What the file alone cannot
+    show (its newest runs deleted and the head rewritten to match) a witness can: the run and
+    hash each report prints.
     """
-    from govgate.locker import EvidenceLocker, verify_export
+    from govgate.core.config import not_a_file
+    from govgate.locker import parse_witness, read_witness_file, verify_export
 
+    held = [parse_witness(text, "--witness") for text in witnesses]
+    if witness_file is not None:
+        held += read_witness_file(witness_file)
     report: VerifyReport
+    kind = not_a_file(path)
+    if kind is not None and kind != "a directory":
+        raise UsageError(
+            f"{path}: is {kind}, not a regular file; `govgate verify` checks a repository "
+            "folder, a locker file, a locker export folder or a dossier PDF"
+        )
     if path.is_file() and path.suffix.lower() == ".pdf":
         _verify_dossier(path, fmt)
         return
     if path.is_file():
-        with EvidenceLocker.open(path, create=False) as opened:
-            report = opened.verify()
+        report = _verify_locker_file(path, held)
     elif (path / "manifest.json").is_file() and not (path / "govgate.yaml").is_file():
-        report = verify_export(path)
+        report = verify_export(path, witnesses=held)
     else:
-        with _open_repository_locker(path) as opened:
-            report = opened.verify()
+        report = _verify_locker_file(_repository_locker_path(path), held)
     _print_report(report, fmt)
     sys.exit(int(ExitCode.OK if report.ok else ExitCode.GATE_FAILED))
+
+
+def _verify_locker_file(path: Path, witnesses: list[Witness]) -> VerifyReport:
+    from govgate.locker import verify_locker_file
+
+    return verify_locker_file(path, witnesses=witnesses)
 
 
 def _verify_dossier(path: Path, fmt: str) -> None:
@@ -185,7 +222,7 @@ def locker_ls(repo: Path, fmt: str) -> None:
             f"{commit:<10} {run.evidence:>5}  {run.hash.split(':', 1)[-1][:16]}"
         )
     for tombstone in tombstones:
-        ids = [int(r["id"]) for r in tombstone.runs]
+        ids = [r["id"] for r in tombstone.runs if isinstance(r.get("id"), int)]
         # A damaged tombstone may list no run: said as such (verify reports it), never a crash.
         click.echo(
             f"pruned {len(ids)} run(s) ({run_list_text(sorted(ids))}) on "

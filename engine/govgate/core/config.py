@@ -8,12 +8,14 @@ pass; every problem is reported as `govgate.yaml:LINE: key: message` with exit 2
 from __future__ import annotations
 
 import hashlib
+import stat
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from govgate.core.settings import SettingsSchemas
+from govgate.support.cachekey import CacheKey, cache_key, load_key
 from govgate.support.errors import (
     ConfigError,
     GovgateError,
@@ -69,29 +71,41 @@ class ValidationMarks:
 
     Importing jsonschema and validating govgate.yaml or the waiver file costs more than the
     rest of a warm hook run, and the outcome depends only on the file's bytes, the schema and
-    govgate's own code. So a file that came out clean leaves an empty mark named by the sha256
-    of exactly those three, and a later run that finds the mark skips the validation. Only
-    clean files are marked: a file with any problem is validated every time, so every error
-    and message is the one a cold run gives. A folder that cannot be written costs only speed.
+    govgate's own code. So a file that came out clean leaves an empty mark named by the HMAC,
+    under the user's cache key (`govgate.support.cachekey`), of exactly those three, and a
+    later run that finds the mark skips the validation. The folder sits in the work tree,
+    where a commit can plant files; a mark no key of ours named is never found, so a planted
+    one changes nothing. Without a key there are no marks. Only clean files are marked: a file
+    with any problem is validated every time, so every error and message is the one a cold run
+    gives. A folder that cannot be written costs only speed.
     """
 
     #: Marks kept per folder (an edit adds one); the oldest go first.
     KEEP = 64
 
-    def __init__(self, directory: Path, schema_name: str) -> None:
+    def __init__(self, directory: Path, schema_name: str, key: CacheKey | None = None) -> None:
         self.directory = directory
         self._salt = _schema_salt(schema_name)
+        # The caller that knows the repository checked the key against it (`cache_key`); a
+        # marks folder is only handed out once that passed (`cache_directory`).
+        self._key = key or load_key()
 
-    def _mark(self, content: bytes) -> Path:
-        return self.directory / hashlib.sha256(self._salt + content).hexdigest()
+    def _mark(self, content: bytes) -> Path | None:
+        if self._key is None:
+            return None
+        return self.directory / self._key.sign("govgate validation mark", self._salt, content)
 
     def seen(self, content: bytes) -> bool:
-        return self._mark(content).is_file()
+        mark = self._mark(content)
+        return mark is not None and mark.is_file()
 
     def remember(self, content: bytes) -> None:
+        mark = self._mark(content)
+        if mark is None:
+            return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            self._mark(content).touch()
+            mark.touch()
             marks = sorted(self.directory.iterdir(), key=lambda m: m.stat().st_mtime)
             for old in marks[: max(0, len(marks) - self.KEEP)]:
                 old.unlink(missing_ok=True)
@@ -135,11 +149,35 @@ def locker_path(root: Path, config: Config | None) -> Path:
     return _under_root(root, config.locker if config is not None else DEFAULT_LOCKER)
 
 
-def cache_directory(root: Path, config: Config | None) -> Path:
-    """`cache/` next to the locker (validated packs); its folder is created like the locker's."""
+def cache_directory(root: Path, config: Config | None) -> Path | None:
+    """`cache/` next to the locker (validated packs, validation marks); its folder is created
+    like the locker's. None when nothing may be cached for this run: the user has no usable
+    cache key (`govgate.support.cachekey`), or the locker path is not a file (the locker then
+    refuses it; nothing is created beside a device)."""
     path = locker_path(root, config)
+    if not_a_file(path) is not None or cache_key(root) is None:
+        return None
     make_locker_folder(path)
     return path.parent / "cache"
+
+
+def not_a_file(path: Path) -> str | None:
+    """What stands at `path` when it exists and is not a regular file ("a directory", "a
+    character device", ...), else None (a regular file, or nothing yet)."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None  # missing (or unreadable: opening it says why)
+    if stat.S_ISREG(mode):
+        return None
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((what for test, what in kinds if test(mode)), "not a regular file")
 
 
 def make_locker_folder(path: Path) -> None:
@@ -211,7 +249,10 @@ def load_config(
     loaded, content = read_yaml_bytes(file, file.name)
     if content is None:
         return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
-    marks = ValidationMarks(marks_folder(root, loaded.data, "config"), "config")
+    key = cache_key(root)
+    if key is None:  # no key of ours: nothing cached can be trusted, validate
+        return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
+    marks = ValidationMarks(marks_folder(root, loaded.data, "config"), "config", key)
     marked = content + (settings_schemas.salt(loaded.data) if settings_schemas else b"")
     if marks.seen(marked):
         return config_from_loaded(
@@ -219,10 +260,12 @@ def load_config(
         )
     config = config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     try:
-        cache_directory(root, config)  # the locker's folder, made as the locker makes it
+        # the locker's folder, made as the locker makes it; None: nothing is cached this run
+        folder = cache_directory(root, config)
     except GovgateError:
         return config  # the locker reports it; a mark is only an optimisation
-    marks.remember(marked)
+    if folder is not None:
+        marks.remember(marked)
     return config
 
 

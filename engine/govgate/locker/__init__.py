@@ -51,9 +51,13 @@ from govgate.locker.verify import (
     PRUNE_CLOCK_SLACK,
     VerifyProblem,
     VerifyReport,
+    Witness,
+    parse_witness,
+    read_witness_file,
     run_list_text,
     verify_chain,
     verify_export,
+    verify_locker_file,
 )
 
 __all__ = [
@@ -75,6 +79,7 @@ __all__ = [
     "Tombstone",
     "VerifyProblem",
     "VerifyReport",
+    "Witness",
     "build_run_record",
     "cache_directory",
     "chain_hash",
@@ -82,9 +87,12 @@ __all__ = [
     "latest_check_run",
     "ledger_step",
     "locker_path",
+    "parse_witness",
+    "read_witness_file",
     "results_digest",
     "run_list_text",
     "tombstone_hash",
     "verify_chain",
     "verify_export",
+    "verify_locker_file",
 ]

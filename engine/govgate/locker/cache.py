@@ -1,5 +1,6 @@
 """The collector cache: a collector's output reused while its inputs are unchanged, written in
-the same transaction as the run that produced it.
+the same transaction as the run that produced it, and served only when the user's cache key
+authenticates it.
 """
 
 from __future__ import annotations
@@ -22,9 +23,12 @@ from govgate.locker.columns import pack, unpack
 from govgate.locker.database import LockerDatabase
 from govgate.locker.evidence import ContentRow, check_evidence_row, content_row, stored_contents
 from govgate.locker.records import citation
+from govgate.support.cachekey import CacheKey
 
 #: Cache entries kept per collector (recent branches and edits stay warm; older ones go).
 CACHE_KEEP_PER_COLLECTOR = 16
+#: What an entry's MAC is over, besides its fields: a MAC of this cache, not of another.
+_PURPOSE = "govgate collector cache v1"
 
 
 @dataclass
@@ -43,12 +47,21 @@ class PendingEntry:
 class CollectorCacheStore:
     """The cache entries of one locker: read from it, and held until `write` stores them.
 
-    `damaged` lists the collectors whose cached output no longer matched its digests in this
-    session: collected again, and said so (an edited locker must not pass unnoticed).
+    Every entry carries an HMAC under the user's cache key (`govgate.support.cachekey`) over
+    all it serves back: its key, `collected_at`, the citations of its items (source, dates,
+    digests; each item's data is bound by its digest) and its diagnostics. The locker file sits
+    in the work tree, where a commit can put an edited copy; an entry the key does not
+    authenticate is a miss, collected again. Without a key (`key` None) nothing is read or
+    written.
+
+    `damaged` lists the collectors whose cached output was edited after this key wrote it, or
+    no longer matched its digests, in this session: collected again, and said so (an edited
+    locker must not pass unnoticed). An entry another key wrote is a plain miss.
     """
 
-    def __init__(self, db: LockerDatabase) -> None:
+    def __init__(self, db: LockerDatabase, key: CacheKey | None = None) -> None:
         self._db = db
+        self._key = key
         self.pending: list[PendingEntry] = []
         self.damaged: list[str] = []
 
@@ -63,46 +76,51 @@ class CollectorCacheStore:
     ) -> tuple[list[Evidence], list[Diagnostic]] | None:
         """Cached output of a collector for these inputs, or None (a miss).
 
-        A miss also when the entry is older than `max_age` (the collector's ttl or a rule's
-        max_age), or when any cached item no longer matches its digest (verify reports it).
+        A miss also when the key does not authenticate the entry, when it is older than
+        `max_age` (the collector's ttl or a rule's max_age), or when any cached item no longer
+        matches its digest (verify reports it).
         """
+        if self._key is None:
+            return None
         rows = self._db.read(
-            "SELECT collected_at, items, diagnostics FROM collector_cache "
+            "SELECT collected_at, items, diagnostics, mac FROM collector_cache "
             "WHERE collector = ? AND version = ? AND fingerprint = ?",
             (collector, version, fingerprint),
         )
         if not rows:
             return None
-        collected_at, items_blob, diagnostics_text = rows[0]
+        collected_at, mac = rows[0][0], rows[0][3]
+        entry = _authentic(self._key, (collector, version, fingerprint), rows[0])
+        if entry is None:
+            if isinstance(mac, str) and mac.startswith(f"{self._key.key_id}:"):
+                self.damaged.append(collector)  # ours, edited since: said, never served
+            return None  # written by another key (another user, a committed copy) or none
+        items_text, diagnostics = entry
         if max_age is not None:
             age = (now or utc_now()) - parse_timestamp(collected_at)
             if age > max_age:
                 return None
-        evidence = self._checked_items(items_blob)
+        evidence = self._checked_items(items_text)
         if evidence is None:
             # An edited entry is a miss (collecting again is always safe), and is said.
             self.damaged.append(collector)
             return None
-        diagnostics = [
-            Diagnostic(d["collector"], d["path"], d["line"], d["message"], d["level"])
-            for d in json.loads(diagnostics_text)
-        ]
         return evidence, diagnostics
 
-    def _checked_items(self, items_blob: bytes) -> list[Evidence] | None:
+    def _checked_items(self, items_text: str) -> list[Evidence] | None:
         """The cached items with their data, or None when any no longer matches its digest."""
         try:
-            items = json.loads(unpack(items_blob))
-        except ValueError:
-            return None
-        contents = stored_contents(self._db, {item["digest"] for item in items})
-        evidence: list[Evidence] = []
-        for item in items:
-            content = contents.get(item["digest"])
-            if content is None or check_evidence_row(item["digest"], *content) is not None:
-                return None
-            data_text = content[2]
-            evidence.append(Evidence.from_json({**item, "data": json.loads(data_text)}))
+            items = json.loads(items_text)
+            contents = stored_contents(self._db, {item["digest"] for item in items})
+            evidence: list[Evidence] = []
+            for item in items:
+                content = contents.get(item["digest"])
+                if content is None or check_evidence_row(item["digest"], *content) is not None:
+                    return None
+                data_text = content[2]
+                evidence.append(Evidence.from_json({**item, "data": json.loads(data_text)}))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None  # not what this code writes: treated as edited
         return evidence
 
     def put(
@@ -116,6 +134,8 @@ class CollectorCacheStore:
         now: datetime | None = None,
     ) -> None:
         """Remember a collector's output; written with the run (`record_run`), not before."""
+        if self._key is None:
+            return  # an entry no key authenticates would never be served
         self.pending.append(
             PendingEntry(
                 collector=collector,
@@ -132,20 +152,33 @@ class CollectorCacheStore:
         self.pending.clear()
 
     def write(self, conn: sqlite3.Connection, stored_at: str) -> bool:
-        """Store the pending entries (in the run's transaction); True when older ones went."""
-        evicted = False
+        """Store the pending entries (in the run's transaction); True when older ones went
+        (evicted, or replaced by a new entry for the same inputs), so their evidence may be
+        left uncited."""
+        dropped = False
         for entry in self.pending:
             key = (entry.collector, entry.version, entry.fingerprint)
+            items = canonical_json(entry.items)
+            diagnostics = canonical_json(entry.diagnostics).decode("utf-8")
+            assert self._key is not None  # put() holds nothing without a key
+            mac = f"{self._key.key_id}:" + self._key.sign(
+                _PURPOSE, *key, entry.collected_at, items, diagnostics
+            )
+            dropped = (
+                bool(
+                    conn.execute(
+                        "SELECT 1 FROM collector_cache WHERE collector = ? AND version = ? "
+                        "AND fingerprint = ?",
+                        key,
+                    ).fetchone()
+                )
+                or dropped
+            )
             conn.execute(
                 "INSERT OR REPLACE INTO collector_cache (collector, version, fingerprint, "
-                "collected_at, stored_at, items, diagnostics) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    *key,
-                    entry.collected_at,
-                    stored_at,
-                    pack(canonical_json(entry.items)),
-                    canonical_json(entry.diagnostics).decode("utf-8"),
-                ),
+                "collected_at, stored_at, items, diagnostics, mac) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*key, entry.collected_at, stored_at, pack(items), diagnostics, mac),
             )
             conn.execute(
                 "DELETE FROM cache_evidence WHERE collector = ? AND version = ? "
@@ -157,8 +190,30 @@ class CollectorCacheStore:
                 "VALUES (?, ?, ?, ?)",
                 [(*key, item["digest"]) for item in entry.items],
             )
-            evicted = _evict(conn, key) or evicted
-        return evicted
+            dropped = _evict(conn, key) or dropped
+        return dropped
+
+
+def _authentic(
+    key: CacheKey, entry_key: tuple[str, str, str], row: tuple[Any, ...]
+) -> tuple[str, list[Diagnostic]] | None:
+    """An entry's item list (JSON text) and diagnostics, when `key` authenticates the row
+    (collected_at, items, diagnostics, mac) exactly as stored; else None."""
+    collected_at, items_blob, diagnostics_text, mac = row
+    if not isinstance(mac, str) or not isinstance(collected_at, str):
+        return None
+    tag = mac.partition(":")[2]
+    try:
+        items_text = unpack(items_blob)
+        if not key.verify(tag, _PURPOSE, *entry_key, collected_at, items_text, diagnostics_text):
+            return None
+        diagnostics = [
+            Diagnostic(d["collector"], d["path"], d["line"], d["message"], d["level"])
+            for d in json.loads(diagnostics_text)
+        ]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return items_text, diagnostics
 
 
 def _evict(conn: sqlite3.Connection, kept: tuple[str, str, str]) -> bool:

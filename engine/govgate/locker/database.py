@@ -5,9 +5,11 @@ processes' locks, and the one-line failure when they cannot.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sqlite3
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from govgate.locker.failures import LockerError, refusal
@@ -34,7 +36,7 @@ def sqlite_failure(shown: str, exc: sqlite3.Error, action: str) -> LockerError:
             f"for {LOCK_DEADLINE_SECONDS:g} s ({name}); try again"
         )
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-        return refusal(shown, f"is damaged ({exc})")
+        return refusal(shown, f"is damaged ({exc})", damaged=True)
     return LockerError(
         f"{shown}: cannot {action}: {exc} ({name}); earlier runs are intact. Free disk space "
         "or make the locker writable, or run with --no-locker"
@@ -44,12 +46,18 @@ def sqlite_failure(shown: str, exc: sqlite3.Error, action: str) -> LockerError:
 class LockerDatabase:
     """One open connection to a locker file; `display` names the file in messages."""
 
-    def __init__(self, connection: sqlite3.Connection, display: str) -> None:
+    def __init__(
+        self, connection: sqlite3.Connection, display: str, copy_of: Path | None = None
+    ) -> None:
         self.connection = connection
         self.display = display
+        #: The private folder of a snapshot copy (`opening.open_snapshot`), removed on close.
+        self.copy_folder = copy_of
 
     def close(self) -> None:
         self.connection.close()
+        if self.copy_folder is not None:
+            shutil.rmtree(self.copy_folder, ignore_errors=True)
 
     def retrying(
         self,

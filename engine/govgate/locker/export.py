@@ -11,7 +11,7 @@ from typing import Any
 from govgate import __version__
 from govgate.core.evidence import format_timestamp, utc_now
 from govgate.locker.chain import GENESIS_HASH
-from govgate.locker.columns import unpack
+from govgate.locker.columns import loads_or, unpack
 from govgate.locker.database import LockerDatabase
 from govgate.locker.evidence import all_evidence
 from govgate.locker.history import list_tombstones
@@ -114,7 +114,8 @@ def _export_runs(db: LockerDatabase, directory: Path) -> tuple[list[dict[str, An
                 "prev_hash": row[1],
                 "hash": row[2],
                 "results_digest": row[3],
-                "evidence": json.loads(row[4]),
+                # as stored, even when edited: verifying the export says so
+                "evidence": loads_or(row[4], row[4]),
                 "file": rel_run,
                 "pruned_at": row[6],
                 "command": row[7],

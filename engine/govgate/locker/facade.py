@@ -23,10 +23,11 @@ from govgate.locker.history import (
     show_run,
 )
 from govgate.locker.models import RecordedRun, RunSummary, Tombstone
-from govgate.locker.opening import open_database
+from govgate.locker.opening import open_database, open_snapshot
 from govgate.locker.prune import prune
 from govgate.locker.store import record_run
 from govgate.locker.verify import VerifyReport, verify_locker
+from govgate.support.cachekey import CacheKey
 
 
 class EvidenceLocker:
@@ -37,16 +38,30 @@ class EvidenceLocker:
     that fails or is killed leaves no trace at all.
     """
 
-    def __init__(self, path: Path, database: LockerDatabase) -> None:
+    def __init__(
+        self, path: Path, database: LockerDatabase, cache_key: CacheKey | None = None
+    ) -> None:
         self.path = path
         self.display = database.display
         self._db = database
-        self._cache = CollectorCacheStore(database)
+        self._cache = CollectorCacheStore(database, cache_key)
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True) -> EvidenceLocker:
-        """Open (and with `create`, create) the locker at `path`; refuse anything else there."""
-        return cls(path, open_database(path, create=create))
+    def open(
+        cls, path: Path, *, create: bool = True, cache_key: CacheKey | None = None
+    ) -> EvidenceLocker:
+        """Open (and with `create`, create) the locker at `path`; refuse anything else there.
+
+        `cache_key` (`govgate.support.cachekey.cache_key`) authenticates the collector cache:
+        without one, nothing is served from it or written to it.
+        """
+        return cls(path, open_database(path, create=create), cache_key)
+
+    @classmethod
+    def snapshot(cls, path: Path) -> EvidenceLocker:
+        """A private copy of the locker at `path`, for reading it without writing to it (an
+        older schema is migrated in the copy); no cache. Removed when closed."""
+        return cls(path, open_snapshot(path))
 
     def close(self) -> None:
         self._cache.clear()

@@ -30,12 +30,38 @@ def list_runs(db: LockerDatabase) -> list[RunSummary]:
             tool_version=row[4],
             target_commit=row[5],
             gate=row[6],
-            evidence=len(json.loads(row[7])),
+            evidence=len(_evidence_digests(db, row[0], row[7])),
             hash=row[8],
             pruned_at=row[9],
         )
         for row in rows
     ]
+
+
+def _damaged(db: LockerDatabase, seq: int, what: str) -> LockerError:
+    """A run that cannot be read back: one line naming it, and the command that says more."""
+    return LockerError(
+        f"{db.display}: run {seq}: {what}; run `govgate verify` to see what else changed"
+    )
+
+
+def _evidence_digests(db: LockerDatabase, seq: int, text: Any) -> list[str]:
+    digests = loads_or(text, None)
+    if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
+        raise _damaged(db, seq, "its evidence list was edited (not a JSON list of digests)")
+    return digests
+
+
+def _record(db: LockerDatabase, seq: int, blob: Any) -> dict[str, Any] | None:
+    if blob is None:
+        return None
+    try:
+        record = json.loads(unpack(blob))
+    except ValueError:
+        record = None
+    if not isinstance(record, dict):
+        raise _damaged(db, seq, "its record was changed after it was stored (cannot be read)")
+    return record
 
 
 def latest_check(db: LockerDatabase) -> int | None:
@@ -45,7 +71,10 @@ def latest_check(db: LockerDatabase) -> int | None:
 
 
 def show_run(db: LockerDatabase, seq: int) -> dict[str, Any]:
-    """One run: its hashes, its evidence digests, when it was pruned, and its record."""
+    """One run: its hashes, its evidence digests, when it was pruned, and its record.
+
+    A run whose stored columns cannot be read back is a LockerError naming it (never a crash).
+    """
     rows = db.read(
         "SELECT seq, hash, prev_hash, results_digest, evidence_digests, record, pruned_at "
         "FROM runs WHERE seq = ?",
@@ -59,9 +88,9 @@ def show_run(db: LockerDatabase, seq: int) -> dict[str, Any]:
         "hash": row[1],
         "prev_hash": row[2],
         "results_digest": row[3],
-        "evidence_digests": json.loads(row[4]),
+        "evidence_digests": _evidence_digests(db, seq, row[4]),
         "pruned_at": row[6],
-        "record": json.loads(unpack(row[5])) if row[5] is not None else None,
+        "record": _record(db, seq, row[5]),
     }
 
 
@@ -75,6 +104,10 @@ def run_evidence(db: LockerDatabase, seq: int) -> list[Evidence]:
     if record is None:
         raise LockerError(f"{db.display}: run {seq} was pruned; its evidence is gone")
     cited = record.get("evidence") or []
+    if not isinstance(cited, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("digest"), str) for item in cited
+    ):
+        raise _damaged(db, seq, "its record's evidence citations cannot be read")
     contents = stored_contents(db, {item["digest"] for item in cited})
     items: list[Evidence] = []
     for item in cited:
@@ -90,7 +123,11 @@ def run_evidence(db: LockerDatabase, seq: int) -> list[Evidence]:
                 "run `govgate verify`"
             )
         assert content is not None
-        items.append(Evidence.from_json({**item, "data": json.loads(content[2])}))
+        try:
+            items.append(Evidence.from_json({**item, "data": json.loads(content[2])}))
+        except (KeyError, TypeError, ValueError) as exc:
+            what = f"its citation of {item['digest'][:19]}… cannot be read"
+            raise _damaged(db, seq, what) from exc
     return items
 
 
@@ -123,7 +160,13 @@ TOMBSTONE_ROWS = (
 
 
 def list_tombstones(db: LockerDatabase) -> list[Tombstone]:
-    return [
-        Tombstone(pruned_at, reason, loads_or(runs, []), removed, sealed_document(document), sealed)
-        for pruned_at, reason, runs, removed, document, sealed in db.read(TOMBSTONE_ROWS)
-    ]
+    """Every tombstone as listed; a `runs` column that is not a list of runs lists none (verify
+    names the damage)."""
+    tombstones = []
+    for pruned_at, reason, runs, removed, document, sealed in db.read(TOMBSTONE_ROWS):
+        listed = loads_or(runs, [])
+        named = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
+        tombstones.append(
+            Tombstone(pruned_at, reason, named, removed, sealed_document(document), sealed)
+        )
+    return tombstones

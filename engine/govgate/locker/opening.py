@@ -1,16 +1,18 @@
 """Opening a locker file: refusing anything at its path that is not a govgate locker, and
-creating a new locker or migrating an older one.
+creating a new locker or migrating an older one; or opening a private copy to verify.
 """
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 from functools import partial
 from pathlib import Path
 
-from govgate.core.config import make_locker_folder
+from govgate.core.config import make_locker_folder, not_a_file
 from govgate.locker.database import BUSY_TIMEOUT_SECONDS, LockerDatabase, sqlite_failure
-from govgate.locker.failures import LockerError, refusal
+from govgate.locker.failures import LockerError, LockerRefused, refusal
 from govgate.locker.schema import APPLICATION_ID, SCHEMA_VERSION, migrate
 from govgate.support.errors import UsageError
 from govgate.support.paths import display_path
@@ -25,8 +27,7 @@ _IDENTITY = (
 def open_database(path: Path, *, create: bool) -> LockerDatabase:
     """Open (and with `create`, create) the locker at `path`; refuse anything else there."""
     shown = display_path(path)
-    if path.is_dir():
-        raise refusal(shown, "is a directory, not an evidence locker")
+    _check_kind(path, shown)
     exists = path.exists()
     if not exists and not create:
         raise LockerError(
@@ -39,6 +40,58 @@ def open_database(path: Path, *, create: bool) -> LockerDatabase:
             make_locker_folder(path)
         except UsageError as exc:
             raise LockerError(str(exc)) from exc
+    return _connect(path, shown, create)
+
+
+def open_snapshot(path: Path) -> LockerDatabase:
+    """A private copy of the locker at `path`, opened for reading it whole (verification).
+
+    Nothing is written beside or into `path`: a locker of an older schema is migrated in the
+    copy, and SQLite's journal and shared-memory files are the copy's. The copy is consistent
+    (SQLite's backup when another process may have the locker open, a file copy otherwise) and
+    removed when the database is closed.
+    """
+    shown = display_path(path)
+    _check_kind(path, shown)
+    if not path.exists():
+        raise LockerError(
+            f"{shown}: no evidence locker here yet; `govgate check` or `govgate collect` creates it"
+        )
+    _check_header(path, shown)
+    folder = Path(tempfile.mkdtemp(prefix="govgate-verify-"))
+    try:
+        copy = folder / "locker.db"
+        _copy_locker(path, copy, shown)
+        db = _connect(copy, shown, create=False)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    db.copy_folder = folder
+    return db
+
+
+def _copy_locker(path: Path, copy: Path, shown: str) -> None:
+    """Copy the locker: with its write-ahead log through SQLite (which applies it), else as
+    bytes. Opening the source read-only with its log present creates no file beside it."""
+    if not Path(f"{path}-wal").exists():
+        try:
+            shutil.copyfile(path, copy)
+        except OSError as exc:
+            raise LockerError(f"{shown}: cannot copy the locker to read it: {exc}") from exc
+        return
+    try:
+        source = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
+        target = sqlite3.connect(copy)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+            source.close()
+    except sqlite3.Error as exc:
+        raise sqlite_failure(shown, exc, "read the locker") from exc
+
+
+def _connect(path: Path, shown: str, create: bool) -> LockerDatabase:
     try:
         connection = sqlite3.connect(
             str(path),
@@ -57,6 +110,20 @@ def open_database(path: Path, *, create: bool) -> LockerDatabase:
     return db
 
 
+def _check_kind(path: Path, shown: str) -> None:
+    """Refuse a directory, a device, a FIFO or a socket at the locker path, before anything
+    opens it (a FIFO would block; SQLite would put its journal beside a device)."""
+    kind = not_a_file(path)
+    if kind == "a directory":
+        raise refusal(shown, "is a directory, not an evidence locker")
+    if kind is not None:
+        raise LockerRefused(
+            shown,
+            f"is {kind}, not a regular file, so it cannot be the evidence locker",
+            advice="set `locker:` in govgate.yaml to a file path, or run with --no-locker",
+        )
+
+
 def _check_header(path: Path, shown: str) -> None:
     """Refuse a file that is not SQLite before SQLite touches it (and never write to it)."""
     try:
@@ -69,7 +136,7 @@ def _check_header(path: Path, shown: str) -> None:
     if not header.startswith(b"SQLite format 3\x00"):
         raise refusal(shown, "is not an evidence locker (not an SQLite database)")
     if len(header) < 100:
-        raise refusal(shown, "is damaged (truncated SQLite header)")
+        raise refusal(shown, "is damaged (truncated SQLite header)", damaged=True)
 
 
 def _prepare(db: LockerDatabase, create: bool) -> None:
@@ -130,6 +197,8 @@ def _schema_version(db: LockerDatabase) -> int:
         lambda: db.connection.execute("SELECT max(version) FROM schema_version").fetchall(),
         "open the locker",
         # our application id but no version table: damaged, not a disk problem
-        failure=lambda exc: refusal(db.display, f"is damaged: no schema version ({exc})"),
+        failure=lambda exc: refusal(
+            db.display, f"is damaged: no schema version ({exc})", damaged=True
+        ),
     )
     return int(rows[0][0] or 0)

@@ -23,7 +23,7 @@ from govgate.locker.failures import refusal
 #: `PRAGMA application_id` of a govgate locker ("GvGt"): tells our file from any other SQLite.
 APPLICATION_ID = 0x47764774
 #: The schema this code writes; older lockers are migrated forward, newer ones refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _seal_schema_1(conn: sqlite3.Connection) -> None:
@@ -151,6 +151,14 @@ MIGRATIONS: tuple[tuple[int, tuple[Migration, ...]], ...] = (
             "ALTER TABLE tombstones ADD COLUMN document TEXT",
             "ALTER TABLE tombstones ADD COLUMN hash TEXT",
             _seal_schema_1,
+        ),
+    ),
+    (
+        3,
+        (
+            # mac: "<key id>:<HMAC>" under the user's cache key (govgate.locker.cache); entries
+            # written before have none, so they are never served and are collected again
+            "ALTER TABLE collector_cache ADD COLUMN mac TEXT",
         ),
     ),
 )

@@ -492,10 +492,12 @@ def _with_signoffs(
 
 
 def open_locker(root: Path, config: Config) -> EvidenceLocker:
-    """The repository's evidence locker, created on first use."""
+    """The repository's evidence locker, created on first use; its collector cache is
+    authenticated with the user's cache key (none: nothing cached is used)."""
     from govgate.locker import EvidenceLocker, locker_path
+    from govgate.support.cachekey import cache_key
 
-    return EvidenceLocker.open(locker_path(root, config))
+    return EvidenceLocker.open(locker_path(root, config), cache_key=cache_key(root))
 
 
 def record_run(

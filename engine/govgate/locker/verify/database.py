@@ -1,37 +1,75 @@
 """Verifying a locker file: every evidence row, run and tombstone as stored, read for the
-shared checks, plus SQLite's own integrity check and the collector cache's evidence.
+shared checks, plus SQLite's own integrity check, the collector cache's evidence and the traces
+deleted runs leave (traces.py). Verification reads a private copy and never writes the locker.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from govgate.locker.columns import LISTING_COLUMNS, loads_or, sealed_document, unpack
 from govgate.locker.database import LockerDatabase, is_busy, sqlite_failure
 from govgate.locker.evidence import all_evidence, check_evidence_row
+from govgate.locker.failures import LockerRefused
 from govgate.locker.history import TOMBSTONE_ROWS
+from govgate.locker.opening import open_snapshot
 from govgate.locker.verify.report import VerifyProblem, VerifyReport
 from govgate.locker.verify.runs import uncited_problems, verify_chain
 from govgate.locker.verify.stored import StoredRun, StoredTombstone
+from govgate.locker.verify.traces import trace_problems
+from govgate.locker.verify.witness import Witness, witness_problems
+from govgate.support.errors import UsageError
+from govgate.support.paths import display_path
 
 
-def verify_locker(db: LockerDatabase) -> VerifyReport:
-    """Recompute every evidence digest, every run record digest and the whole chain."""
+def verify_locker_file(
+    path: Path, *, witnesses: Sequence[Witness] = (), now: datetime | None = None
+) -> VerifyReport:
+    """Verify the locker at `path` without writing to it: a copy is read (and migrated, when
+    its schema is older). A damaged locker is a failed report; a file that is not a locker at
+    all is a UsageError saying so."""
+    try:
+        db = open_snapshot(path)
+    except LockerRefused as exc:
+        if not exc.damaged:
+            raise UsageError(
+                f"{exc.shown}: {exc.why}; `govgate verify` checks a repository folder, a "
+                "locker file, a locker export folder or a dossier PDF"
+            ) from exc
+        report = VerifyReport(source=display_path(path))
+        report.problems.append(VerifyProblem(None, None, f"the locker {exc.why}"))
+        return report
+    try:
+        return verify_locker(db, witnesses=witnesses, now=now)
+    finally:
+        db.close()
+
+
+def verify_locker(
+    db: LockerDatabase, *, witnesses: Sequence[Witness] = (), now: datetime | None = None
+) -> VerifyReport:
+    """Recompute every evidence digest, every run record digest and the whole chain; look for
+    the traces of deleted runs; hold the chain to `witnesses`."""
     report = VerifyReport(source=db.display)
     try:
-        _verify_into(db, report)
+        _verify_into(db, report, now)
     except sqlite3.Error as exc:
         if is_busy(exc):
             raise sqlite_failure(db.display, exc, "verify the locker") from exc
         report.problems.insert(
             0, VerifyProblem(None, None, f"the locker database is damaged: {exc}")
         )
+    report.witnesses = len(witnesses)
+    report.problems[:0] = witness_problems(report.chain, list(witnesses))
     return report
 
 
-def _verify_into(db: LockerDatabase, report: VerifyReport) -> None:
+def _verify_into(db: LockerDatabase, report: VerifyReport, now: datetime | None) -> None:
     integrity = [row[0] for row in db.read("PRAGMA quick_check")]
     if integrity != ["ok"]:
         report.problems.append(
@@ -43,14 +81,17 @@ def _verify_into(db: LockerDatabase, report: VerifyReport) -> None:
         status[digest] = check_evidence_row(digest, kind, subject, data)
         labels[digest] = f"kind {kind}, subject {subject}"
     report.evidence = len(status)
-    runs = _stored_runs(db)
+    runs = sorted(_stored_runs(db), key=lambda run: run.seq)
+    report.chain = {run.seq: run.hash for run in runs}
     tombstones = _stored_tombstones(db)
     head = db.head()
-    report.problems.extend(verify_chain(runs, status, labels, head, tombstones))
+    report.problems.extend(verify_chain(runs, status, labels, head, tombstones, now=now))
     report.tombstones = len(tombstones)
     report.tombstone_head = tombstones[-1].hash if tombstones else None
     cited = {d for run in runs for d in run.evidence_digests}
-    report.problems.extend(_cache_problems(db, status, labels, cited))
+    cache_rows = db.read("SELECT collector, digest FROM cache_evidence")
+    report.problems.extend(trace_problems(db, runs, tombstones, labels, {d for _, d in cache_rows}))
+    report.problems.extend(_cache_problems(cache_rows, status, labels, cited))
     report.problems.extend(uncited_problems(status, labels, cited))
     report.runs = len(runs)
     report.pruned = sum(1 for run in runs if run.pruned)
@@ -129,12 +170,15 @@ def _stored_tombstones(db: LockerDatabase) -> list[StoredTombstone]:
 
 
 def _cache_problems(
-    db: LockerDatabase, status: dict[str, str | None], labels: dict[str, str], cited: set[str]
+    cache_rows: list[tuple[str, str]],
+    status: dict[str, str | None],
+    labels: dict[str, str],
+    cited: set[str],
 ) -> list[VerifyProblem]:
     """Evidence the collector cache holds that no run cites: missing or changed. Adds what it
     names to `cited`, so it is not named again as uncited."""
     problems: list[VerifyProblem] = []
-    for collector, digest in db.read("SELECT collector, digest FROM cache_evidence"):
+    for collector, digest in cache_rows:
         if digest in cited:
             continue
         if digest not in status:

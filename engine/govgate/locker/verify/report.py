@@ -36,6 +36,10 @@ class VerifyReport:
     tombstones: int = 0
     tombstone_head: str | None = None
     problems: list[VerifyProblem] = field(default_factory=list)
+    #: Every run's number and hash as stored (what witnesses are held to).
+    chain: dict[int, str] = field(default_factory=dict, repr=False)
+    #: How many witnesses the locker was held to (`govgate verify --witness`).
+    witnesses: int = 0
 
     @property
     def ok(self) -> bool:
@@ -62,9 +66,17 @@ class VerifyReport:
                 if self.head_seq is not None
                 else "no runs yet"
             )
+            # Said every time without a witness: the one tampering the file cannot show.
+            witnessed = (
+                f"; matches {self.witnesses} witness{'es' if self.witnesses != 1 else ''}"
+                if self.witnesses
+                else "; no witness given: runs deleted after the head cannot be ruled out"
+                if self.head_seq is not None
+                else ""
+            )
             return (
                 f"locker OK: {self.runs} runs{pruned}, {self.evidence} evidence items, "
-                f"{head} ({self.source})"
+                f"{head} ({self.source}){witnessed}"
             )
         first = self.first
         assert first is not None
@@ -81,6 +93,7 @@ class VerifyReport:
             "evidence": self.evidence,
             "head": {"id": self.head_seq, "hash": self.head_hash},
             "tombstones": {"count": self.tombstones, "head": self.tombstone_head},
+            "witnesses": self.witnesses,
             "first_problem": first.to_json() if first else None,
             "problems": [p.to_json() for p in self.problems],
         }

@@ -4,6 +4,9 @@ record, evidence and hash, and the head; then the prunes and the ledger.
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from govgate.core.evidence import utc_now
 from govgate.locker.chain import GENESIS_HASH, chain_hash, results_digest
 from govgate.locker.columns import record_columns
 from govgate.locker.verify.ledger import verify_ledger
@@ -20,10 +23,12 @@ def verify_chain(
     tombstones: list[StoredTombstone],
     *,
     unsealed_ok: bool = False,
+    now: datetime | None = None,
 ) -> list[VerifyProblem]:
     """Check every run's record, evidence and link, and every prune; shared by the locker and
     its exports. `unsealed_ok`: tombstones without a hash are accepted (an export of a schema-1
-    locker, whose runs carry no ledger), with every check they allow.
+    locker, whose runs carry no ledger), with every check they allow. `now` (default: the
+    clock) is what a tombstone may not be dated after.
     """
     problems: list[VerifyProblem] = []
     tombstoned = {seq for t in tombstones for seq in t.run_ids}
@@ -55,7 +60,7 @@ def verify_chain(
         expected_prev = run.hash
         expected_seq = run.seq + 1
     problems.extend(_head_problems(runs, head))
-    problems.extend(verify_tombstones(ordered, tombstones, unsealed_ok))
+    problems.extend(verify_tombstones(ordered, tombstones, unsealed_ok, now or utc_now()))
     problems.extend(verify_ledger(ordered, tombstones))
     return problems
 

@@ -13,17 +13,19 @@ from govgate.locker.chain import GENESIS_HASH, TOMBSTONE_FORMAT, tombstone_hash
 from govgate.locker.verify.report import VerifyProblem, run_list_text, short
 from govgate.locker.verify.stored import StoredRun, StoredTombstone, is_int, moment
 
-#: How much later than the end of the run recorded next a prune may be dated: that run was
-#: committed after the prune, at most a lock wait after it finished; the rest is clock jitter.
+#: How much later a prune may be dated than the end of the run it names as the newest (it runs
+#: right after that run is recorded) or of the run recorded next (committed after the prune, at
+#: most a lock wait after it finished), or than the verifier's clock: lock waits and clock skew.
 PRUNE_CLOCK_SLACK = timedelta(hours=1)
 
 
 def verify_tombstones(
-    runs: list[StoredRun], tombstones: list[StoredTombstone], unsealed_ok: bool
+    runs: list[StoredRun], tombstones: list[StoredTombstone], unsealed_ok: bool, now: datetime
 ) -> list[VerifyProblem]:
-    """Each prune: sealed, chained, dated consistently, and each run it names was old enough,
-    not the newest, and is the run the chain holds (same hash and start). `runs` in order."""
-    audit = _Audit({run.seq: run for run in runs}, unsealed_ok)
+    """Each prune: sealed, chained, dated consistently (never after `now`, nor long after the
+    newest run it names finished), and each run it names was old enough, not the newest, and
+    is the run the chain holds (same hash and start). `runs` in order."""
+    audit = _Audit({run.seq: run for run in runs}, unsealed_ok, now)
     if runs and runs[-1].pruned:
         audit.problems.append(
             VerifyProblem(
@@ -44,6 +46,7 @@ class _Audit:
 
     by_seq: dict[int, StoredRun]
     unsealed_ok: bool
+    now: datetime
     problems: list[VerifyProblem] = field(default_factory=list)
     prev: str = GENESIS_HASH
     last_head: int = 0
@@ -101,6 +104,9 @@ class _Audit:
             )
         if not isinstance(doc.get("runs"), list):
             self._blame(tomb, "names its pruned runs in a form that cannot be read")
+        removed = doc.get("evidence_removed")
+        if not is_int(removed) or removed < 0:
+            self._blame(tomb, f"states evidence_removed {removed!r}, not a count of evidence items")
 
     def _check_dates(self, tomb: StoredTombstone) -> datetime | None:
         """A real date, and a cutoff that is that date minus a whole number of days; returns
@@ -112,6 +118,12 @@ class _Audit:
         cutoff = facts.get("cutoff")
         if when is None:
             self._blame(tomb, f"is dated {pruned_at!r}, not a time")
+        elif when > self.now + PRUNE_CLOCK_SLACK:
+            self._blame(
+                tomb,
+                f"is dated {pruned_at}, in the future (it is {format_timestamp(self.now)} now): "
+                "its date is made up",
+            )
         if retention is None or cutoff is None:
             self._blame(tomb, "does not state the retention_days and cutoff it pruned by")
         elif not is_int(retention) or retention < 1:
@@ -160,6 +172,19 @@ class _Audit:
                 f"is dated {tomb.facts.get('pruned_at')}, later than run {head_id + 1} finished "
                 f"({after.end if after else '-'}), a run recorded after this prune: "
                 "its date is made up",
+            )
+            return
+        # Retention prunes right after recording a run: a prune dated long after the run it
+        # names as the newest finished was not written by govgate (forged after the newest run).
+        # A migrated tombstone names the newest run at migration, which the prune never saw.
+        own_end = moment(newest.end) if newest is not None and not doc.get("migrated") else None
+        if when is not None and own_end is not None and when > own_end + PRUNE_CLOCK_SLACK:
+            self._blame(
+                tomb,
+                f"is dated {tomb.facts.get('pruned_at')}, more than an hour after run "
+                f"{head_id}, the newest run when it pruned, finished "
+                f"({newest.end if newest else '-'}); retention prunes right after a run is "
+                "recorded: its date is made up",
             )
 
     def _check_pruned_run(self, tomb: StoredTombstone, seq: int) -> None:

@@ -349,4 +349,12 @@ class SarifReporter(Reporter):
         }
         if result.get("changes") is not None:
             properties["changes"] = result["changes"]
+        run = result.get("run") or {}
+        if run.get("id") is not None and run.get("hash"):
+            # The locker's head after this run: `govgate verify --witness` takes the witness.
+            properties["locker"] = {
+                "run": run["id"],
+                "hash": run["hash"],
+                "witness": f"{run['id']}:{run['hash']}",
+            }
         return properties

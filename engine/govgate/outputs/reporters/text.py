@@ -226,6 +226,11 @@ class TextReporter(Reporter):
                 if summary[s] or s in ("pass", "fail")
             )
             lines.append(f"summary: {counts}")
+            run = result.get("run") or {}
+            if run.get("id") is not None and run.get("hash"):
+                # The locker's head after this run, as `govgate verify --witness` takes it:
+                # kept outside the locker (a CI log), it shows runs deleted from it later.
+                lines.append(f"locker: {run['id']}:{run['hash']}")
         gate = result["gate"].upper()
         colour = "green" if gate == "PASS" else "red"
         lines.append(
