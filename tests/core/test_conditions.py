@@ -142,20 +142,6 @@ def test_type_mismatch_is_an_evaluation_error_not_a_pass() -> None:
         dates.evaluate({"d": "not a date"})
 
 
-def test_applicability_note_says_from_when_a_rule_applies() -> None:
-    from govgate.core.evaluate import applicability_note
-
-    start = compile_condition(
-        {"path": "params.start", "op": "older_than", "value": "0d"}, env(start="2027-01-01")
-    )
-    held, why = start.evaluate({"params": {"start": "2027-01-01"}})
-    assert not held
-    assert applicability_note(why) == "applies from 2027-01-01 (params.start)"
-    tiers = compile_condition({"path": "system.risk", "op": "in", "value": ["high"]}, env())
-    _, why = tiers.evaluate({"system": {}})
-    assert applicability_note(why) == "system.risk is not set; applies when in one of 'high'"
-
-
 def test_time_and_set_functions() -> None:
     data = {"received": "2026-05-01", "closed": "2026-05-20T12:00:00Z", "ids": ["a", "b", "a"]}
     assert holds({"path": "days_between(received, closed)", "op": "le", "value": 30}, data)

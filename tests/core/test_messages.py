@@ -59,15 +59,15 @@ def test_render_fills_placeholders(template: str, expected: str) -> None:
 )
 def test_a_missing_value_renders_as_none_rather_than_failing(template: str) -> None:
     values = {"item": {"name": "credit"}, "data": {"groups": ["a"]}, "actual": None}
-    assert render(template, values) == "<none>"
+    assert render(template, values) == "not set"
 
 
 def test_placeholders_reach_no_python_object() -> None:
     # No attribute access: `.__class__` is a key looked up in a mapping, never getattr.
     values = {"item": {"name": "credit"}, "system": "loans"}
-    assert render("{item.__class__}", values) == "<none>"
-    assert render("{system.__class__.__name__}", values) == "<none>"
-    assert render("{system.upper}", values) == "<none>"
+    assert render("{item.__class__}", values) == "not set"
+    assert render("{system.__class__.__name__}", values) == "not set"
+    assert render("{system.upper}", values) == "not set"
     # A format spec or an index is not a placeholder, so nothing is formatted with it.
     assert render("{item!r}", values) == "{item!r}"
     assert render("{item[0]}", values) == "{item[0]}"
@@ -128,18 +128,19 @@ def test_a_bad_template_is_named_with_its_problem(
     assert problems[0].startswith(problem)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hint for a bare {evidence} suggests {evidence.path}, a field the evidence "
-    "placeholder does not have (it has kind and subject): that placeholder renders <none>",
-)
 def test_the_field_suggested_for_a_bare_evidence_placeholder_renders() -> None:
     (problem,) = check("{evidence}")
     suggested = problem.rsplit("e.g. ", 1)[1]
     assert not check(suggested)
     # What a finding's values hold for the evidence placeholder: its kind and subject.
     evidence = {"kind": "oversight_config", "subject": "governance/oversight.yaml"}
-    assert render(suggested, {"evidence": evidence}) != "<none>"
+    assert render(suggested, {"evidence": evidence}) == "oversight_config"
+
+
+@pytest.mark.parametrize("template", ["{evidence.path}", "{source.name}"])
+def test_a_field_the_evidence_never_has_is_refused_at_load(template: str) -> None:
+    (problem,) = check(template)
+    assert "is never filled" in problem
 
 
 def test_every_problem_of_a_template_is_reported() -> None:
@@ -211,7 +212,7 @@ def test_messages_are_rendered_per_finding(
     assert done.exit_code == 1, done.output
     findings = {f["item"]: f for f in json.loads(done.stdout)["findings"]}
     assert findings["a"]["status"] == "fail"
-    # A field the item lacks renders as <none>; the actual and expected values are filled in.
-    assert findings["a"]["message"] == "group a (<none>) has share 0.1, below 0.5"
+    # A field the item lacks renders as "not set"; the actual and expected values are filled in.
+    assert findings["a"]["message"] == "group a (not set) has share 0.1, below 0.5"
     assert findings["a"]["remediation"] == "raise a's share in k.yaml to 0.5"
     assert findings["b"]["status"] == "pass"

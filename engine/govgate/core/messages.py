@@ -31,6 +31,13 @@ ROOTS = {
 }
 
 
+#: The fields of the placeholder roots that have a fixed shape (what evaluation fills in).
+FIELDS = {
+    "source": ("path", "line", "commit"),
+    "evidence": ("kind", "subject", "digest"),
+}
+
+
 def placeholders(template: str) -> list[tuple[str, list[str]]]:
     """Every placeholder in a template as (root, [keys])."""
     found = []
@@ -61,8 +68,12 @@ def check_template(
                 problems.append(f"'{{param.{keys[0]}}}': the pack has no parameter '{keys[0]}'")
         elif root in ("age", "max_age") and not has_max_age:
             problems.append(f"'{{{root}}}' needs max_age on the rule")
-        elif root in ("source", "evidence") and not keys:
-            problems.append(f"'{{{root}}}' needs a field, e.g. {{{root}.path}}")
+        elif root in FIELDS and not keys:
+            example = next(iter(FIELDS[root]))
+            problems.append(f"'{{{root}}}' needs a field, e.g. {{{root}.{example}}}")
+        elif root in FIELDS and keys[0] not in FIELDS[root]:
+            known = ", ".join(f"{root}.{name}" for name in FIELDS[root])
+            problems.append(f"'{{{root}.{keys[0]}}}' is never filled; known: {known}")
     return problems
 
 
@@ -79,7 +90,8 @@ def _lookup(value: Any, keys: list[str]) -> Any:
 
 def _show(value: Any) -> str:
     if value is None:
-        return "<none>"
+        # A message reads "owner is not set", never "owner is <none>".
+        return "not set"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -90,7 +102,7 @@ def _show(value: Any) -> str:
 
 
 def render(template: str, values: Mapping[str, Any]) -> str:
-    """Fill a template; an unresolvable field renders as `<none>` rather than failing."""
+    """Fill a template; an unresolvable field renders as "not set" rather than failing."""
 
     def replace(match: re.Match[str]) -> str:
         text = match.group(0)
@@ -100,7 +112,7 @@ def render(template: str, values: Mapping[str, Any]) -> str:
             return "}"
         root, keys = match.group(1), [k for k in match.group(2).split(".") if k]
         if root not in values:
-            return "<none>"
+            return "not set"
         return _show(_lookup(values[root], keys))
 
     return _PLACEHOLDER.sub(replace, template)
