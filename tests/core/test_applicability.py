@@ -64,7 +64,7 @@ def test_reasons_quote_the_fields_as_the_user_writes_them() -> None:
     either = {"any": [{"path": "system.llm", "op": "eq", "value": True}, LIMITED]}
     assert (
         decided(either, {"llm": False, "risk": "high"}).reason
-        == "system.llm is false, not true and system.risk is 'high', not 'limited'"
+        == "system.llm is false, not true; system.risk is 'high', not 'limited'"
     )
 
 

@@ -145,9 +145,8 @@ def _union(parts: list[Decision]) -> tuple[str, ...]:
 def _join_or(reasons: list[str]) -> str:
     if not reasons:
         return "none of its applicability conditions holds"
-    if len(reasons) == 1:
-        return reasons[0]
-    return ", ".join(reasons[:-1]) + " and " + reasons[-1]
+    # Each reason may hold commas of its own: semicolons keep them apart.
+    return "; ".join(reasons)
 
 
 def _undeclared_fact(leaf: Leaf, root: Mapping[str, Any]) -> str | None:
