@@ -325,25 +325,30 @@ class Leaf(Condition):
 
     def evaluate(self, root: Any) -> tuple[bool, list[LeafFailure]]:
         actual = self.selector.search(root)
-        if actual is None and self.strict:
-            return False, [LeafFailure(self.path, self.op, None, None)]
         expected = self.expected
         if isinstance(expected, _Ref):
             expected = expected.expression.search(root)
+        if actual is None and self.strict:
+            # What was expected still goes into the failure: "x is not set; expected 1".
+            return False, [LeafFailure(self.path, self.op, _shown(expected), None)]
         try:
             held = bool(self.fn(actual, expected))
         except (TypeError, ValueError, KeyError) as exc:
             raise ConditionEvalError(f"{self.path} {self.op}: {exc}") from None
         if held:
             return True, []
-        shown = expected.pattern if isinstance(expected, re.Pattern) else expected
-        if hasattr(shown, "pattern") and not isinstance(shown, str):
-            shown = shown.pattern
-        return False, [LeafFailure(self.path, self.op, shown, actual)]
+        return False, [LeafFailure(self.path, self.op, _shown(expected), actual)]
 
     def paths(self) -> list[str]:
         extra = [self.expected.text] if isinstance(self.expected, _Ref) else []
         return [self.path, *extra]
+
+
+def _shown(expected: Any) -> Any:
+    """An expected value as a message shows it: a compiled regex as its pattern."""
+    if hasattr(expected, "pattern") and not isinstance(expected, str):
+        return expected.pattern
+    return expected
 
 
 class AllOf(Condition):

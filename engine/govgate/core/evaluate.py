@@ -19,7 +19,7 @@ from govgate.core.collector import EvidenceKind, glob_to_regex
 from govgate.core.conditions import ConditionEvalError, LeafFailure
 from govgate.core.evidence import Evidence
 from govgate.core.findings import Finding
-from govgate.core.messages import placeholders, render
+from govgate.core.messages import failed_list, placeholders, render
 from govgate.core.policy import PolicySet, Rule
 from govgate.support.dates import format_duration, to_datetime
 from govgate.support.pii import redact_text
@@ -460,6 +460,7 @@ class Evaluator:
                 line=_line_for(item, pointer),
             )
         values = self._values(rule, item, element, first, label)
+        values["failed"] = failed_list(failures)
         line = _line_for(item, _failure_pointer(pointer, first))
         if held:
             title = rule.title or self.policy_set.controls[rule.control].title

@@ -20,6 +20,7 @@ ROOTS = {
     "value": "the expected value of the first condition that failed",
     "actual": "the value found by the first condition that failed",
     "path": "the selector of the first condition that failed",
+    "failed": "every condition that failed, as 'field (value found)', comma-separated",
     "param": "a pack parameter: param.NAME",
     "system": "a field of govgate.yaml's system: system.name, system.risk",
     "evidence": "the evidence item: evidence.kind, evidence.subject",
@@ -116,3 +117,34 @@ def render(template: str, values: Mapping[str, Any]) -> str:
         return _show(_lookup(values[root], keys))
 
     return _PLACEHOLDER.sub(replace, template)
+
+
+def failed_list(failures: list[Any]) -> str:
+    """Every failing condition as `field (value found)`, for the `{failed}` placeholder.
+
+    The dotted prefix all the fields share is left out (`field_coverage.output` and
+    `field_coverage.model_version` read "output (0.5), model_version (0.9)"): it names where
+    the values sit in the evidence, which the message around them already says.
+    """
+    paths = [str(f.path) for f in failures]
+    prefix = _common_prefix(paths)
+    shown = []
+    for failure, path in zip(failures, paths, strict=True):
+        name = path[len(prefix) :].strip('"') or path
+        shown.append(f"{name} ({_show(failure.actual)})")
+    return ", ".join(dict.fromkeys(shown))
+
+
+def _common_prefix(paths: list[str]) -> str:
+    """The longest `a.b.` prefix every path starts with ("" when there is none)."""
+    if not paths:
+        return ""
+    first = paths[0]
+    cut = 0
+    quoted = False
+    for index, char in enumerate(first):
+        quoted = not quoted if char == '"' else quoted
+        # A dot inside a quoted key (`"human_review.required"`) is part of the name.
+        if char == "." and not quoted and all(p.startswith(first[: index + 1]) for p in paths):
+            cut = index + 1
+    return first[:cut]
