@@ -8,7 +8,7 @@ could reach Python objects), and every placeholder is checked when the pack load
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([a-z_]+)((?:\.[A-Za-z0-9_\-]+)*)\}")
@@ -102,8 +102,17 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def render(template: str, values: Mapping[str, Any]) -> str:
-    """Fill a template; an unresolvable field renders as "not set" rather than failing."""
+def render(
+    template: str,
+    values: Mapping[str, Any],
+    *,
+    unknown: Callable[[str, list[str]], str] | None = None,
+) -> str:
+    """Fill a template; an unresolvable field renders as "not set" rather than failing.
+
+    `unknown(root, keys)` says what a placeholder whose root is not among `values` becomes
+    instead (`govgate explain` names it: `<item.name>`).
+    """
 
     def replace(match: re.Match[str]) -> str:
         text = match.group(0)
@@ -113,7 +122,7 @@ def render(template: str, values: Mapping[str, Any]) -> str:
             return "}"
         root, keys = match.group(1), [k for k in match.group(2).split(".") if k]
         if root not in values:
-            return "not set"
+            return unknown(root, keys) if unknown is not None else "not set"
         return _show(_lookup(values[root], keys))
 
     return _PLACEHOLDER.sub(replace, template)
