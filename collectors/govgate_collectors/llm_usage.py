@@ -22,6 +22,7 @@ change. govgate.yaml itself is never scanned: it is the declaration, not the sys
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
@@ -141,6 +142,8 @@ MODEL_NAME = re.compile(
     re.IGNORECASE,
 )
 _PY_IMPORT = re.compile(r"^\s*(?:from|import)\s+((?:" + "|".join(PYTHON_MODULES) + r"))(?![\w])")
+#: `from google import genai`: the Google SDKs are imported from their namespace package.
+_PY_FROM_GOOGLE = re.compile(r"^\s*from\s+google\s+import\s+(genai|generativeai)\b")
 _JS_IMPORT = re.compile(
     r"""(?:\bfrom\s+|\brequire\(\s*|\bimport\(\s*|^\s*import\s+)["']("""
     + "|".join(NPM_PACKAGES)
@@ -216,7 +219,9 @@ def signals_in_text(rel: str, text: str) -> list[dict[str, Any]]:
     for number, line in enumerate(text.splitlines(), start=1):
         what = None
         kind = None
-        if source and (match := _PY_IMPORT.match(line) or _JS_IMPORT.search(line)):
+        if source and (match := _PY_FROM_GOOGLE.match(line)):
+            kind, what = "import", f"imports google.{match.group(1)}"
+        elif source and (match := _PY_IMPORT.match(line) or _JS_IMPORT.search(line)):
             kind, what = "import", f"imports {match.group(1)}"
         elif source and (match := _TEXT_GENERATION.search(line)):
             kind, what = "import", "uses transformers for text generation"
@@ -259,7 +264,25 @@ class LlmUsageCollector(Collector):
     )
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
+        # The cache key is the scanned files' names, sizes and modification times (state_key),
+        # not their content: hashing every source file of a large repository on each commit
+        # would cost the hook more than everything else it does.
+        return []
+
+    def impact_patterns(self, ctx: CollectContext) -> list[str]:
         return self._settings(ctx)[0]
+
+    def state_key(self, ctx: CollectContext) -> str | None:
+        paths, ignore, limit = self._settings(ctx)
+        digest = hashlib.sha256(repr((paths, ignore, limit)).encode())
+        for rel in ctx.glob(paths):
+            try:
+                info = (ctx.root / rel).lstat()
+            except OSError:
+                digest.update(f"{rel}\0gone\n".encode())
+                continue
+            digest.update(f"{rel}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+        return "files:" + digest.hexdigest()
 
     @staticmethod
     def _settings(ctx: CollectContext) -> tuple[list[str], list[str], int]:
