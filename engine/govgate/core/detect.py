@@ -60,6 +60,8 @@ def detect_llm(root: Path, registry: Registry) -> Seen | None:
         also = f" and {more} more sign{'s' if more != 1 else ''}" if more > 0 else ""
         return Seen(True, f"{first.get('where')} {first.get('what')}{also}")
     scanned = data.get("files_scanned", 0)
+    if not scanned:
+        return None  # nothing to look at yet: no sign is no evidence of "no"
     return Seen(
         False,
         f"no LLM library, prompt file or model name in {scanned} files; set true if the "

@@ -173,12 +173,38 @@ def _sections(kind: EvidenceKind) -> list[tuple[str, str]]:
     return sections
 
 
-def _front_matter_fields(kind: EvidenceKind) -> list[str]:
+def _front_matter_fields(kind: EvidenceKind, read: Sequence[str] = ()) -> list[str]:
+    """The front matter a document template needs: the kind's required fields, its date,
+    and every field a rule reads (`front_matter.notified_at`), so filling it in is enough."""
     fields = list(kind.options.get("required_fields") or [])
     dated = kind.options.get("dated_field")
-    if dated and dated not in fields:
-        fields.append(dated)
+    for field_name in [dated, *read]:
+        if field_name and field_name not in fields:
+            fields.append(field_name)
     return fields
+
+
+def _front_matter_read(policy_set: PolicySet, kind_name: str) -> list[str]:
+    """The front-matter fields the rules reading `kind_name` test (`front_matter.X`)."""
+    found: list[str] = []
+
+    def walk(raw: Any) -> None:
+        if isinstance(raw, dict):
+            path = raw.get("path")
+            if isinstance(path, str) and path.startswith("front_matter."):
+                name = path.split(".")[1]
+                if name not in found:
+                    found.append(name)
+            for value in raw.values():
+                walk(value)
+        elif isinstance(raw, list):
+            for value in raw:
+                walk(value)
+
+    for rule in policy_set.rules.values():
+        if rule.evidence.kind == kind_name:
+            walk(rule.raw.get("assert"))
+    return found
 
 
 def _schema_fields(kind: EvidenceKind) -> list[str]:
@@ -313,7 +339,7 @@ def plan_files(
             kind=kind.name,
             description=" ".join(kind.description.split()),
             sections=_sections(kind),
-            front_matter=_front_matter_fields(kind),
+            front_matter=_front_matter_fields(kind, _front_matter_read(policy_set, kind.name)),
             schema_fields=_schema_fields(kind),
         )
         item = PlannedFile(target, content, kind_name, " ".join(kind.description.split()))
