@@ -8,6 +8,10 @@ by path (`ctx.run_kinds`) and reports, per file, the lines with a marker: the wo
 init writes it. Kinds whose files are evidence by their mere presence (the `files` collector:
 an SBOM, a model binary) are not read: their content is not a record anyone writes.
 
+Records read by collectors of their own (attestations under governance/attestations/) are no
+evidence kind with paths, so `paths` (govgate.yaml `collectors.placeholders.paths`, by default
+everything under governance/) adds them: init writes its records there.
+
 When no file carries a marker, one item says so (with how many files were read), so the rule
 reading this kind always has evidence; otherwise there is one item per file, located at its
 first marker, so each finding names its file and line.
@@ -19,7 +23,14 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from govgate.api import CollectContext, Collector, Evidence, EvidenceKind, hookimpl
+from govgate.api import (
+    CollectContext,
+    Collector,
+    CollectorError,
+    Evidence,
+    EvidenceKind,
+    hookimpl,
+)
 
 #: init's marker: the word TODO in capitals (a comment, a heading, a JSON key).
 MARKER = re.compile(r"\bTODO\b")
@@ -29,6 +40,8 @@ MAX_MARKERS = 20
 #: Longest quoted line: enough to recognise the placeholder, short enough for one report line.
 QUOTE_CHARS = 100
 MAX_FILE_BYTES = 2_000_000
+#: Read besides the run's evidence files: where init writes governance records.
+DEFAULT_PATHS = ("governance/**",)
 
 _COUNT = {"type": "integer", "minimum": 0}
 PLACEHOLDERS_SCHEMA: dict[str, Any] = {
@@ -83,14 +96,24 @@ class PlaceholdersCollector(Collector):
     )
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
-        return sorted({p for kind in self._read_kinds(ctx) for p in kind.paths})
+        kinds = {p for kind in self._read_kinds(ctx) for p in kind.paths}
+        return sorted(kinds | set(self._extra(ctx)))
 
     @staticmethod
     def _read_kinds(ctx: CollectContext) -> list[EvidenceKind]:
         return [k for k in ctx.run_kinds if k.collector not in PRESENCE_ONLY and k.paths]
 
+    @staticmethod
+    def _extra(ctx: CollectContext) -> list[str]:
+        value = ctx.settings.get("paths", list(DEFAULT_PATHS))
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise CollectorError("govgate.yaml collectors.placeholders.paths: a list of globs")
+        return list(value)
+
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
-        kinds_of: dict[str, list[str]] = {}
+        kinds_of: dict[str, list[str]] = {rel: [] for rel in ctx.glob(self._extra(ctx))}
         for kind in self._read_kinds(ctx):
             for rel in ctx.glob(kind.paths):
                 kinds_of.setdefault(rel, []).append(kind.name)
