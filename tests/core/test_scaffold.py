@@ -266,3 +266,78 @@ def test_concrete_path_of_a_kinds_glob(pattern: str, expected: str) -> None:
     from govgate.core.scaffold import concrete_path
 
     assert concrete_path(pattern, "Loan Desk") == expected
+
+
+def test_init_declares_what_it_sees_with_what_it_saw(make_repo, run_cli) -> None:
+    repo = make_repo(
+        {
+            "app/assistant.py": "import os\nfrom anthropic import Anthropic\n",
+            "config/llm.yaml": "model: claude-3-5-sonnet-20240620\n",
+            ".github/CODEOWNERS": "*  @acme/support-platform\n/governance/  @acme/privacy\n",
+        }
+    )
+
+    init = run_cli("init", repo.path, "--risk", "limited", "--pack", "gdpr", "--pack", "readiness")
+
+    assert init.exit_code == 0, init.output
+    text = (repo.path / "govgate.yaml").read_text()
+    system = yaml.safe_load(text)["system"]
+    assert system["llm"] is True
+    assert "govgate init saw app/assistant.py:2 imports anthropic and 1 more sign" in text
+    assert system["owner"] == "@acme/support-platform"
+    assert "the owner of govgate.yaml in .github/CODEOWNERS:1" in text
+    assert system["jurisdictions"] == ["EU"]
+    assert system["risk"] == "limited"
+    # ...and says so, for the user to check.
+    assert "llm: True (app/assistant.py:2 imports anthropic and 1 more sign)" in init.stderr
+
+
+def test_init_declares_no_llm_from_code_without_one_and_nothing_from_no_code(
+    make_repo, run_cli
+) -> None:
+    scoring = make_repo({"score.py": "import sklearn\n"})
+    assert run_cli("init", scoring.path, "--pack", "readiness").exit_code == 0
+    text = (scoring.path / "govgate.yaml").read_text()
+    assert yaml.safe_load(text)["system"]["llm"] is False
+    assert "no LLM library, prompt file or model name in 1 files" in text
+    # An empty folder shows nothing either way: the fact is left for the user, marked TODO.
+    empty = make_repo(commit=False)
+    assert run_cli("init", empty.path, "--pack", "readiness").exit_code == 0
+    text = (empty.path / "govgate.yaml").read_text()
+    assert "llm" not in yaml.safe_load(text)["system"]
+    assert "# llm: true                     # TODO:" in text
+    assert "--risk was not given: high, the strictest tier" in text
+
+
+@pytest.mark.parametrize(
+    ("risk", "written", "not_written"),
+    [
+        ("high", ["governance/qms.md", "docs/technical_documentation.md"], []),
+        (
+            "limited",
+            ["docs/transparency_notice.md"],
+            ["governance/qms.md", "governance/risks.yaml"],
+        ),
+        ("minimal", [], ["governance/qms.md", "docs/transparency_notice.md"]),
+    ],
+)
+def test_init_scaffolds_only_what_the_packs_and_tier_read(
+    tmp_path, run_cli, risk: str, written: list[str], not_written: list[str]
+) -> None:
+    target = tmp_path / "system"
+    target.mkdir()
+    (target / "score.py").write_text("import sklearn\n")  # code, and no LLM in it
+    done = run_cli("init", target, "--risk", risk, "--pack", "eu-ai-act", "--pack", "gdpr")
+    assert done.exit_code == 0, done.output
+    for path in written:
+        assert (target / path).is_file(), path
+    for path in not_written:
+        assert not (target / path).exists(), path
+    assert (target / "docs/privacy_notice.md").is_file()  # GDPR applies to every tier
+
+
+def test_an_undeclared_fact_scaffolds_what_it_might_need(tmp_path, run_cli) -> None:
+    # Nothing shows whether this system talks to people: the Art. 50 notice may be needed.
+    done = run_cli("init", tmp_path / "empty", "--risk", "minimal", "--pack", "eu-ai-act")
+    assert done.exit_code == 0, done.output
+    assert (tmp_path / "empty/docs/transparency_notice.md").is_file()
