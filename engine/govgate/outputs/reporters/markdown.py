@@ -231,7 +231,7 @@ class MarkdownReporter(Reporter):
             ),
             _Section(
                 "\n<details><summary>Not applicable, and why "
-                f"({sum(len(g['rules']) for g in groups)} rules)</summary>\n\n",
+                f"({_count(sum(len(g['rules']) for g in groups), 'rule')})</summary>\n\n",
                 groups,
                 self._not_applicable,
                 "reasons",
@@ -421,3 +421,7 @@ class MarkdownReporter(Reporter):
             f"- {md_text(diag.get('level', 'warning'))} {at}"
             f"{md_text(diag.get('message', ''), MESSAGE_LIMIT)}\n"
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
