@@ -216,3 +216,73 @@ def test_messages_are_rendered_per_finding(
     assert findings["a"]["message"] == "group a (not set) has share 0.1, below 0.5"
     assert findings["a"]["remediation"] == "raise a's share in k.yaml to 0.5"
     assert findings["b"]["status"] == "pass"
+
+
+def test_failed_names_every_failing_condition_at_once(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    pack = PACK.format(message="fields below the share: {failed}").replace(
+        "assert: {path: share, op: ge, value: {param: min_share}}",
+        "assert: {all: [{path: coverage.owner, op: ge, value: 0.9}, "
+        '{path: coverage.model, op: ge, value: 0.9}, {path: coverage."review.by", op: ge, '
+        "value: 0.9}]}",
+    )
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: m, risk: high}\npacks: [./p]\n",
+            "p/pack.yaml": pack,
+            "k.yaml": "groups:\n  - {name: a, coverage: {owner: 0.5, model: 1.0}}\n",
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    [finding] = json.loads(done.stdout)["findings"]
+    # Both missing fields at once, not one per run; the prefix they share is the context.
+    assert finding["message"] == "fields below the share: owner (0.5), review.by (not set)"
+
+
+def test_a_missing_field_keeps_what_was_expected(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: m, risk: high}\npacks: [./p]\n",
+            "p/pack.yaml": PACK.format(message="{path} is {actual}; expected {value}"),
+            "k.yaml": "groups:\n  - {name: a}\n",
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    [finding] = json.loads(done.stdout)["findings"]
+    assert finding["message"] == "share is not set; expected 0.5"
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "message", "remediation"),
+    [
+        (
+            "other: 1\n",
+            "fail",
+            "k.yaml has no groups",
+            "add groups to k.yaml (`govgate explain C-1.share`)",
+        ),
+        ("groups: []\n", "not_applicable", "not applicable: k.yaml lists no groups", None),
+    ],
+)
+def test_a_missing_or_empty_selection_is_said_in_the_files_terms(
+    make_repo: Callable[..., RepoBuilder],
+    run_cli: Callable[..., CliResult],
+    content: str,
+    status: str,
+    message: str,
+    remediation: str | None,
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: m, risk: high}\npacks: [./p]\n",
+            "p/pack.yaml": PACK.format(message="group {item.name} is low"),
+            "k.yaml": content,
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    [finding] = json.loads(done.stdout)["findings"]
+    assert (finding["status"], finding["message"]) == (status, message)
+    assert finding["remediation"] == remediation
