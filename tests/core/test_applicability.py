@@ -127,3 +127,27 @@ def test_every_builtin_reason_is_in_the_users_terms() -> None:
             ):
                 unexplained.append((rule["id"], selection))
     assert unexplained == []
+
+
+def _leaf_paths(condition: Any) -> list[str]:
+    if not isinstance(condition, dict):
+        return []
+    found = [p for key in ("all", "any") for c in condition.get(key) or [] for p in _leaf_paths(c)]
+    found += _leaf_paths(condition.get("not"))
+    return [*found, condition["path"]] if "path" in condition else found
+
+
+def test_no_builtin_message_quotes_a_selector() -> None:
+    """`{path}` quotes the selector that failed: only where every selector is a plain field."""
+    import yaml
+
+    from conftest import REPO_ROOT
+
+    quoting = []
+    for pack in sorted((REPO_ROOT / "policies").glob("*/pack.yaml")):
+        for rule in yaml.safe_load(pack.read_text(encoding="utf-8")).get("rules") or []:
+            if "{path}" not in rule["message"] + rule["remediation"]:
+                continue
+            paths = [p.replace('"', "") for p in _leaf_paths(rule["assert"])]
+            quoting += [(rule["id"], p) for p in paths if not is_simple_path(p)]
+    assert quoting == []
