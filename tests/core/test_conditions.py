@@ -186,3 +186,10 @@ def test_absence_operators_still_see_a_missing_value_in_an_assert() -> None:
     assert asserts({"path": "notified_at", "op": "not_exists"}, data) is True
     assert asserts({"not": {"path": "notified_at", "op": "exists"}}, data) is True
     assert asserts({"path": "kill_switch.enabled", "op": "ne", "value": True}, data) is True
+
+
+def test_an_empty_date_is_no_date_rather_than_an_error() -> None:
+    # A template's `last_reviewed: ""` is not filled in yet: the condition fails, it does not
+    # stop the rule from being evaluated.
+    for op in ("older_than", "newer_than"):
+        assert holds({"path": "d", "op": op, "value": "30d"}, {"d": ""}) is False

@@ -286,3 +286,7 @@ def test_a_missing_or_empty_selection_is_said_in_the_files_terms(
     [finding] = json.loads(done.stdout)["findings"]
     assert (finding["status"], finding["message"]) == (status, message)
     assert finding["remediation"] == remediation
+
+
+def test_an_empty_value_reads_as_empty() -> None:
+    assert render("controller.name is {actual}", {"actual": ""}) == "controller.name is empty"

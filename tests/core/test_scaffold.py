@@ -103,7 +103,7 @@ def test_init_then_check_lists_precisely_what_is_missing(make_repo, run_cli) -> 
     assert logs["message"].startswith("no usable decision record in the decision logs")
     [guarded] = findings["RD-02.model-call-guarded"]
     assert guarded["message"] == (
-        "config/service.yaml: model calls are not guarded (model.timeout_ms is '0')"
+        "config/service.yaml: model calls are not guarded (model.timeout_ms is 0)"
     )
     [load] = findings["RD-05.load-tested"]
     assert load["status"] == "fail"
@@ -289,7 +289,7 @@ def test_init_declares_what_it_sees_with_what_it_saw(make_repo, run_cli) -> None
     assert system["jurisdictions"] == ["EU"]
     assert system["risk"] == "limited"
     # ...and says so, for the user to check.
-    assert "llm: True (app/assistant.py:2 imports anthropic and 1 more sign)" in init.stderr
+    assert "llm: true (app/assistant.py:2 imports anthropic and 1 more sign)" in init.stderr
 
 
 def test_init_declares_no_llm_from_code_without_one_and_nothing_from_no_code(

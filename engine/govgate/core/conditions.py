@@ -129,13 +129,13 @@ def _within(actual: Any, expected: Any) -> bool:
 
 
 def _older_than(actual: Any, cutoff: Any) -> bool:
-    if actual is None:
+    if actual is None or actual == "":  # an empty date is one not filled in yet: no date
         return False
     return bool(to_datetime(actual) < cutoff)
 
 
 def _newer_than(actual: Any, cutoff: Any) -> bool:
-    if actual is None:
+    if actual is None or actual == "":
         return False
     return bool(to_datetime(actual) >= cutoff)
 

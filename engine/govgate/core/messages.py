@@ -93,6 +93,8 @@ def _show(value: Any) -> str:
     if value is None:
         # A message reads "owner is not set", never "owner is <none>".
         return "not set"
+    if value == "":
+        return "empty"  # "controller.name is empty", not a sentence that stops short
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

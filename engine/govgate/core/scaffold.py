@@ -10,6 +10,7 @@ a kind whose evidence already exists gets no second file: running init twice cha
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -588,7 +589,9 @@ def _facts_report(facts: Facts | None) -> list[str]:
     if facts is None:
         return []
     seen = [(key, getattr(facts, key)) for key in ("llm", "owner", "jurisdictions")]
-    lines = [f"  {key}: {seen.value} ({seen.saw})" for key, seen in seen if seen is not None]
+    lines = [
+        f"  {key}: {json.dumps(seen.value)} ({seen.saw})" for key, seen in seen if seen is not None
+    ]
     return ["govgate.yaml declares what init saw (check it):", *lines] if lines else []
 
 
