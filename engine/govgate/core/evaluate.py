@@ -271,8 +271,10 @@ class Evaluator:
         else:
             shown = lead.removeprefix("data.")
             message = f"{item.subject} has no {shown}"
-            remediation = self._render_remediation(rule, item, {})
-            if remediation.startswith("fix "):  # the rule's own sentence needs an item
+            values = self._values(rule, item, None, None, None)
+            if {root for root, _ in placeholders(rule.remediation)} <= set(values):
+                remediation = render(rule.remediation, values)
+            else:  # the rule's own sentence speaks of an item, and there is none
                 remediation = f"add {shown} to {item.subject} (`govgate explain {rule.id}`)"
         return self._finding(rule, "fail", message, evidence=item, remediation=remediation)
 
