@@ -486,7 +486,7 @@ decision_types:
     appeal_channel: https://bank.example/credit/appeal (reviewed by a senior officer within 10 days)
   - name: limit_increase
     risk_tier: high
-    approval_required: false      # TODO: gate before launch (tracked in RISK-112)
+    approval_required: false      # not gated yet: a gate is due before launch (RISK-112)
     approver_role: credit-officer
     min_approvers: 0
     override_allowed: true

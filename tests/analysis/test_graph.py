@@ -244,7 +244,8 @@ def test_link_file_attaches_a_file_no_run_has_read_to_the_kinds_that_would(loan:
     assert node == "file:docs/extra_card.md"
     assert graph.edges["kind:extra_card", node]["relation"] == "reads_file"
     assert names(trace(graph, node), "requirement") == {"EX-1"}
-    assert link_file(graph, "src/unrelated.py") is None
+    # (Source code is read for LLM use, so "unrelated" is a file of no kind at all.)
+    assert link_file(graph, "src/unrelated.bin") is None
 
 
 # --- coverage ---------------------------------------------------------------------------------
@@ -352,9 +353,11 @@ def test_impact_matches_globs_as_the_collectors_do(loan: Path, path: str, reads:
 
 def test_impact_of_files_nothing_reads_is_empty_and_says_so(loan: Path) -> None:
     graph, _ = graph_of(loan)
-    impact = impacted_by(["scratch/unrelated.txt", "oversight.yaml"], graph)
+    # A misplaced oversight note: not where the oversight kind is read (any YAML file is read
+    # for model names, so it is Markdown).
+    impact = impacted_by(["scratch/unrelated.txt", "notes/oversight.md"], graph)
     assert impact.rules == [] and impact.requirements == []
-    assert impact.unrelated_paths == ["scratch/unrelated.txt", "oversight.yaml"]
+    assert impact.unrelated_paths == ["scratch/unrelated.txt", "notes/oversight.md"]
 
 
 def test_impact_of_config_waivers_and_packs_in_the_repository(loan: Path) -> None:

@@ -226,7 +226,8 @@ def test_low_severity_pass_and_applicability(repo: RepoBuilder) -> None:
     assert by_rule(result)["C-3.probe"][0]["location"] == {"path": "probe.cfg", "line": 3}
     limited = by_rule(result)["C-2.limited-only"][0]
     assert limited["status"] == "not_applicable"
-    assert limited["message"] == "not applicable: system.risk is 'high'; applies when eq 'limited'"
+    assert limited["message"] == "not applicable: system.risk is 'high', not 'limited'"
+    assert limited["reason"] == "system.risk is 'high', not 'limited'"
     assert limited["evidence"] == []  # decided from the system alone, before evidence
     statuses = {r["id"]: r["status"] for r in result["requirements"]}
     assert statuses["R-4"] == "not_applicable"

@@ -85,8 +85,10 @@ def test_explain_prints_everything_about_the_rule(
         "  value:",
         "    param: min_share",
         "",
-        "message      group {item.name} has share {actual}",
-        "remediation  raise {item.name} to {param.min_share}",
+        # Rendered as far as a run is not needed: the parameter filled in, what only a
+        # finding knows named.
+        "message      group <item.name> has share <actual>",
+        "remediation  raise <item.name> to 0.5",
     ]
 
 
@@ -155,9 +157,10 @@ def test_an_unknown_rule_suggests_the_closest(
     done = run_cli("explain", asked, "--path", repo)
     assert done.exit_code == ExitCode.USAGE_ERROR
     assert done.stdout == ""
-    assert f"no rule '{asked}' in the loaded packs; did you mean '{suggested}'?" in done.stderr, (
-        done.stderr
-    )
+    assert (
+        f"no rule, control or requirement '{asked}' in the loaded packs; "
+        f"did you mean '{suggested}'?" in done.stderr
+    ), done.stderr
 
 
 def test_an_unknown_rule_with_nothing_close_names_no_rule(
@@ -165,10 +168,48 @@ def test_an_unknown_rule_with_nothing_close_names_no_rule(
 ) -> None:
     done = run_cli("explain", "zzz", "--path", repo)
     assert done.exit_code == ExitCode.USAGE_ERROR
-    assert "no rule 'zzz' in the loaded packs" in done.stderr
+    assert "no rule, control or requirement 'zzz' in the loaded packs" in done.stderr
     assert "did you mean" not in done.stderr
 
 
 def test_a_rule_of_a_pack_the_repository_does_not_enable_is_unknown(repo: Path) -> None:
     with pytest.raises(UsageError, match=r"no rule 'HO-1\.gate-configured' in the loaded packs"):
         explain_rule("HO-1.gate-configured", repo, ())
+
+
+def test_explain_renders_literal_braces_and_where_the_evidence_is(
+    run_cli: Callable[..., CliResult],
+) -> None:
+    done = run_cli("explain", "HO-2.stop-control")
+    assert done.exit_code == 0, done.output
+    assert (
+        "remediation  add kill_switch: {enabled: true, owner: <role>, how: <runbook link>} "
+        "to governance/oversight.yaml" in done.stdout
+    )
+    assert "{{" not in done.stdout and "{source.path}" not in done.stdout
+
+
+def test_explain_of_a_control_lists_its_rules(
+    repo: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    done = run_cli("explain", "C-1", "--path", repo)
+    assert done.exit_code == 0, done.output
+    out = done.stdout.splitlines()
+    assert out[0] == "C-1  (control, pack p, p/pack.yaml:13)"
+    assert "satisfies R-1: Shares are fair — T §1" in out
+    assert "rule      C-1.share  medium   Every group's share is above the floor" in out
+    assert "rule      C-1.runs   low      no runs" in out
+
+
+def test_explain_of_a_requirement_lists_its_controls_and_rules(
+    run_cli: Callable[..., CliResult],
+) -> None:
+    done = run_cli("explain", "HO-2")
+    assert done.exit_code == 0, done.output
+    assert "HO-2.stop-control" in done.stdout and "HO-2.override-allowed" in done.stdout
+    requirement = run_cli("explain", "GDPR-22")
+    assert requirement.exit_code == 0, requirement.output
+    lines = requirement.stdout.splitlines()
+    assert lines[0] == "GDPR-22  (requirement, GDPR Art. 22(3), pack gdpr)"
+    assert "control   HO-1: High-risk decision types require a human approval gate" in lines
+    assert any(line.startswith("rule      HO-1.gate-configured") for line in lines)

@@ -63,8 +63,11 @@ def test_the_statuses_are_the_six_the_result_schema_and_docs_name() -> None:
 def test_a_finding_as_json_is_valid_in_the_result_document(finding: Finding) -> None:
     document = finding.to_json()
     jsonschema.validate(document, finding_schema())
-    # Every field the schema requires is present, even when empty (null, not missing).
-    assert set(document) == set(finding_schema()["required"])
+    # Every field the schema requires is present, even when empty (null, not missing); the
+    # reason too, though the schema leaves it optional so that results written before it
+    # existed (embedded in a dossier) still verify.
+    assert set(document) == {*finding_schema()["required"], "reason"}
+    assert "reason" not in finding_schema()["required"]
 
 
 def test_json_round_trip_keeps_every_field() -> None:

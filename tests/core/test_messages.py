@@ -59,15 +59,15 @@ def test_render_fills_placeholders(template: str, expected: str) -> None:
 )
 def test_a_missing_value_renders_as_none_rather_than_failing(template: str) -> None:
     values = {"item": {"name": "credit"}, "data": {"groups": ["a"]}, "actual": None}
-    assert render(template, values) == "<none>"
+    assert render(template, values) == "not set"
 
 
 def test_placeholders_reach_no_python_object() -> None:
     # No attribute access: `.__class__` is a key looked up in a mapping, never getattr.
     values = {"item": {"name": "credit"}, "system": "loans"}
-    assert render("{item.__class__}", values) == "<none>"
-    assert render("{system.__class__.__name__}", values) == "<none>"
-    assert render("{system.upper}", values) == "<none>"
+    assert render("{item.__class__}", values) == "not set"
+    assert render("{system.__class__.__name__}", values) == "not set"
+    assert render("{system.upper}", values) == "not set"
     # A format spec or an index is not a placeholder, so nothing is formatted with it.
     assert render("{item!r}", values) == "{item!r}"
     assert render("{item[0]}", values) == "{item[0]}"
@@ -128,18 +128,19 @@ def test_a_bad_template_is_named_with_its_problem(
     assert problems[0].startswith(problem)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hint for a bare {evidence} suggests {evidence.path}, a field the evidence "
-    "placeholder does not have (it has kind and subject): that placeholder renders <none>",
-)
 def test_the_field_suggested_for_a_bare_evidence_placeholder_renders() -> None:
     (problem,) = check("{evidence}")
     suggested = problem.rsplit("e.g. ", 1)[1]
     assert not check(suggested)
     # What a finding's values hold for the evidence placeholder: its kind and subject.
     evidence = {"kind": "oversight_config", "subject": "governance/oversight.yaml"}
-    assert render(suggested, {"evidence": evidence}) != "<none>"
+    assert render(suggested, {"evidence": evidence}) == "oversight_config"
+
+
+@pytest.mark.parametrize("template", ["{evidence.path}", "{source.name}"])
+def test_a_field_the_evidence_never_has_is_refused_at_load(template: str) -> None:
+    (problem,) = check(template)
+    assert "is never filled" in problem
 
 
 def test_every_problem_of_a_template_is_reported() -> None:
@@ -211,7 +212,81 @@ def test_messages_are_rendered_per_finding(
     assert done.exit_code == 1, done.output
     findings = {f["item"]: f for f in json.loads(done.stdout)["findings"]}
     assert findings["a"]["status"] == "fail"
-    # A field the item lacks renders as <none>; the actual and expected values are filled in.
-    assert findings["a"]["message"] == "group a (<none>) has share 0.1, below 0.5"
+    # A field the item lacks renders as "not set"; the actual and expected values are filled in.
+    assert findings["a"]["message"] == "group a (not set) has share 0.1, below 0.5"
     assert findings["a"]["remediation"] == "raise a's share in k.yaml to 0.5"
     assert findings["b"]["status"] == "pass"
+
+
+def test_failed_names_every_failing_condition_at_once(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    pack = PACK.format(message="fields below the share: {failed}").replace(
+        "assert: {path: share, op: ge, value: {param: min_share}}",
+        "assert: {all: [{path: coverage.owner, op: ge, value: 0.9}, "
+        '{path: coverage.model, op: ge, value: 0.9}, {path: coverage."review.by", op: ge, '
+        "value: 0.9}]}",
+    )
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: m, risk: high}\npacks: [./p]\n",
+            "p/pack.yaml": pack,
+            "k.yaml": "groups:\n  - {name: a, coverage: {owner: 0.5, model: 1.0}}\n",
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    [finding] = json.loads(done.stdout)["findings"]
+    # Both missing fields at once, not one per run; the prefix they share is the context.
+    assert finding["message"] == "fields below the share: owner (0.5), review.by (not set)"
+
+
+def test_a_missing_field_keeps_what_was_expected(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: m, risk: high}\npacks: [./p]\n",
+            "p/pack.yaml": PACK.format(message="{path} is {actual}; expected {value}"),
+            "k.yaml": "groups:\n  - {name: a}\n",
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    [finding] = json.loads(done.stdout)["findings"]
+    assert finding["message"] == "share is not set; expected 0.5"
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "message", "remediation"),
+    [
+        (
+            "other: 1\n",
+            "fail",
+            "k.yaml has no groups",
+            "add groups to k.yaml (`govgate explain C-1.share`)",
+        ),
+        ("groups: []\n", "not_applicable", "not applicable: k.yaml lists no groups", None),
+    ],
+)
+def test_a_missing_or_empty_selection_is_said_in_the_files_terms(
+    make_repo: Callable[..., RepoBuilder],
+    run_cli: Callable[..., CliResult],
+    content: str,
+    status: str,
+    message: str,
+    remediation: str | None,
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: m, risk: high}\npacks: [./p]\n",
+            "p/pack.yaml": PACK.format(message="group {item.name} is low"),
+            "k.yaml": content,
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    [finding] = json.loads(done.stdout)["findings"]
+    assert (finding["status"], finding["message"]) == (status, message)
+    assert finding["remediation"] == remediation
+
+
+def test_an_empty_value_reads_as_empty() -> None:
+    assert render("controller.name is {actual}", {"actual": ""}) == "controller.name is empty"

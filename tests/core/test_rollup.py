@@ -282,6 +282,44 @@ def test_a_waived_criterion_counts_as_met(tmp_path: Path) -> None:
     assert readiness is not None and readiness["score"] == 12
 
 
+def with_precondition(pack: str) -> str:
+    """The readiness pack of `readiness_pack(12)` with READY-00, its precondition."""
+    pack = pack.replace(
+        "requirements:\n",
+        'requirements:\n  - {id: READY-00, title: pre, source: {framework: Readiness, ref: "0"}}\n',
+    )
+    pack = pack.replace(
+        "controls:\n", "controls:\n  - {id: RC-00, title: pre, satisfies: [READY-00]}\n"
+    )
+    return pack.replace(
+        "rules:\n",
+        "rules:\n  - {id: RC-00.ok, control: RC-00, severity: high, evidence: k, "
+        "assert: {path: a, op: exists}, message: m, remediation: r}\n",
+    )
+
+
+@pytest.mark.parametrize(
+    ("precondition", "band", "held"),
+    [
+        ("pass", "production-ready", None),
+        ("fail", "close", "READY-00"),
+        ("error", "close", "READY-00"),
+    ],
+)
+def test_the_precondition_holds_twelve_criteria_below_production_ready(
+    tmp_path: Path, precondition: str, band: str, held: str | None
+) -> None:
+    policy_set = load_pack(tmp_path, with_precondition(readiness_pack(12)))
+    findings = [finding(f"RC-{n:02d}.ok", "pass") for n in range(1, 13)]
+    findings.append(finding("RC-00.ok", precondition))
+    _, _, readiness = roll_up(policy_set, findings, {"risk": "high"})
+    assert readiness is not None
+    assert readiness["score"] == 12  # the precondition is no criterion: the score stands
+    assert readiness["band"] == band
+    assert readiness.get("held_back_by") == held
+    assert "READY-00" not in readiness["criteria"]
+
+
 def test_no_score_unless_all_twelve_criteria_are_judged(tmp_path: Path) -> None:
     # A pack mapping eleven criteria (or one) does not make a score of 11/12 (or 1/12).
     policy_set = load_pack(tmp_path, readiness_pack(11))

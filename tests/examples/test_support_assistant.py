@@ -73,6 +73,7 @@ EXPECTED_STATUSES = {
     "CPPA-ADMT-ACCESS": "not_applicable",
     "CPPA-RA": "not_applicable",
     # Readiness (with the audit-trail and human-oversight packs it uses).
+    "READY-00": "met",  # system.llm is declared, and no evidence file is an unfinished template
     "READY-01": "met",
     "READY-02": "met",  # timeout and outage tests hand over to an agent
     "READY-03": "partial",  # logging on, but a duplicate, a bad line, gaps in model_version
@@ -160,6 +161,19 @@ def test_requirement_statuses_are_the_designed_ones(checked: Checked) -> None:
     assert checked.result["readiness"]["band"] == "production-ready"
     assert checked.result["gate"] == "fail"
     assert checked.exit_code == 1
+
+
+def test_check_prints_a_reason_for_every_not_applicable_finding(checked: Checked) -> None:
+    """Not applicable never goes without its why: each one's reason, in the user's terms (no
+    JMESPath, no placeholder left), in the result and in what `govgate check` prints."""
+    not_applicable = [f for f in checked.result["findings"] if f["status"] == "not_applicable"]
+    assert len(not_applicable) > 40  # the high-risk chapter, the CPPA ADMT rules, ...
+    printed = " ".join(checked.stderr.split())
+    for finding in not_applicable:
+        reason = finding["reason"]
+        assert reason and finding["message"] == f"not applicable: {reason}", finding
+        assert not any(token in reason for token in ("[?", "&&", "==", "not set", "{")), reason
+        assert reason in printed, reason
 
 
 def test_each_gap_says_what_is_wrong_and_where(checked: Checked) -> None:

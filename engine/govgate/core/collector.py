@@ -359,6 +359,9 @@ class CollectContext:
     #: The aggregation backend govgate.yaml selected (`govgate.analysis.aggregate.BackendHandle`);
     #: None means the embedded default (DuckDB). Call `.open()` only when there is work.
     backend: Any = None
+    #: Every evidence kind read from files at `paths` in this run, whoever collects it: for a
+    #: collector that looks across the evidence (the scan for leftover template placeholders).
+    run_kinds: list[EvidenceKind] = field(default_factory=list)
 
     def evidence(
         self,

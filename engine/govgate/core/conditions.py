@@ -147,13 +147,13 @@ def _within(actual: Any, expected: Any) -> bool:
 
 
 def _older_than(actual: Any, cutoff: Any) -> bool:
-    if actual is None:
+    if actual is None or actual == "":  # an empty date is one not filled in yet: no date
         return False
     return bool(to_datetime(actual) < cutoff)
 
 
 def _newer_than(actual: Any, cutoff: Any) -> bool:
-    if actual is None:
+    if actual is None or actual == "":
         return False
     return bool(to_datetime(actual) >= cutoff)
 
@@ -350,11 +350,12 @@ class Leaf(Condition):
 
     def evaluate(self, root: Any) -> tuple[bool, list[LeafFailure]]:
         actual = self.selector.search(root)
-        if actual is None and self.strict:
-            return False, [LeafFailure(self.path, self.op, None, None)]
         expected = self.expected
         if isinstance(expected, _Ref):
             expected = expected.expression.search(root)
+        if actual is None and self.strict:
+            # What was expected still goes into the failure: "x is not set; expected 1".
+            return False, [LeafFailure(self.path, self.op, _shown(expected), None)]
         if self.refuse_after is not None:
             moment = future_moment(actual, *self.refuse_after)
             if moment is not None:
@@ -362,10 +363,7 @@ class Leaf(Condition):
         held = self._call(actual, expected)
         if held:
             return True, []
-        shown = expected.pattern if isinstance(expected, re.Pattern) else expected
-        if hasattr(shown, "pattern") and not isinstance(shown, str):
-            shown = shown.pattern
-        return False, [LeafFailure(self.path, self.op, shown, actual)]
+        return False, [LeafFailure(self.path, self.op, _shown(expected), actual)]
 
     def _call(self, actual: Any, expected: Any) -> bool:
         """The operator's verdict, which must be True or False: `bool()` of what a plugin's
@@ -382,7 +380,7 @@ class Leaf(Condition):
             ) from None
         if held is not True and held is not False:
             raise OperatorError(
-                f"{self.path} {self.op}: operator '{self.op}' returned {_shown(held)} "
+                f"{self.path} {self.op}: operator '{self.op}' returned {_short_repr(held)} "
                 f"({type(held).__name__}), not True or False; an operator must return a bool"
             )
         return held
@@ -392,13 +390,20 @@ class Leaf(Condition):
         return [self.path, *extra]
 
 
-def _shown(value: Any) -> str:
+def _short_repr(value: Any) -> str:
     """An operator's result for a message: short, and never raising (its __repr__ may)."""
     try:
         text = repr(value)
     except BaseException:
         text = "an object"
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _shown(expected: Any) -> Any:
+    """An expected value as a message shows it: a compiled regex as its pattern."""
+    if hasattr(expected, "pattern") and not isinstance(expected, str):
+        return expected.pattern
+    return expected
 
 
 class AllOf(Condition):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from govgate.core.applicability import decide, declare_hint, is_simple_path, leading_fields
 from govgate.core.collector import EvidenceKind, glob_to_regex
 from govgate.core.conditions import (
     ConditionEvalError,
@@ -23,7 +24,7 @@ from govgate.core.conditions import (
 )
 from govgate.core.evidence import Evidence
 from govgate.core.findings import Finding
-from govgate.core.messages import placeholders, render
+from govgate.core.messages import failed_list, placeholders, render
 from govgate.core.policy import PolicySet, Rule
 from govgate.support.clock import CLOCK_SKEW_ENV, clock_skew, describe_skew, future_moment
 from govgate.support.dates import format_duration, to_datetime
@@ -154,13 +155,9 @@ class Evaluator:
         if blocked is not None:
             return [blocked]
         if rule.when is not None and not rule.when_needs_evidence:
-            try:
-                applies, why = rule.when.evaluate(base)
-            except ConditionEvalError as exc:
-                return [self._finding(rule, "error", f"cannot evaluate when: {exc}")]
-            if not applies:
-                note = applicability_note(why)
-                return [self._finding(rule, "not_applicable", f"not applicable: {note}")]
+            decided = self._applicability(rule, base, None)
+            if decided is not None:
+                return [decided]
         kind = rule.evidence.kind
         declared = self.policy_set.kinds.get(kind)
         collector = declared.collector if declared else "?"
@@ -191,8 +188,11 @@ class Evaluator:
             return [self._finding(rule, "error", f"cannot evaluate where: {exc}")]
         if not items:
             if rule.on_missing == "not_applicable":
+                reason = f"no {kind} evidence at {_expected_at(kind, declared)}"
                 return [
-                    self._finding(rule, "not_applicable", f"no {kind} evidence; not applicable")
+                    self._finding(
+                        rule, "not_applicable", f"not applicable: {reason}", reason=reason
+                    )
                 ]
             return [
                 self._finding(
@@ -214,8 +214,14 @@ class Evaluator:
             if not statuses or statuses == {"pass"}:
                 continue
             if statuses == {"not_applicable"}:
+                # The prerequisite's own reason is this rule's: "prerequisite X is not
+                # applicable" alone would send the reader looking for it.
+                theirs = next(
+                    (f.reason for f in self.findings_by_rule.get(dep, []) if f.reason), None
+                )
+                reason = f"{dep} does not apply" + (f": {theirs}" if theirs else "")
                 return self._finding(
-                    rule, "not_applicable", f"not applicable: prerequisite {dep} is not applicable"
+                    rule, "not_applicable", f"not applicable: {reason}", reason=reason
                 )
             worst = next(
                 s for s in ("error", "fail", "waived", "skipped", "not_applicable") if s in statuses
@@ -224,6 +230,68 @@ class Evaluator:
                 rule, "skipped", f"skipped: prerequisite {dep} did not pass ({worst})"
             )
         return None
+
+    def _applicability(self, rule: Rule, root: Any, item: Evidence | None) -> Finding | None:
+        """The finding that ends a rule whose `when` does not hold (not_applicable, with its
+        reason) or depends on a fact govgate.yaml does not declare (error); None if it applies."""
+        assert rule.when is not None
+        try:
+            decision = decide(
+                rule.when,
+                rule.raw.get("when"),
+                root,
+                values=self._values(rule, item, None, None, None),
+                pack=rule.pack,
+            )
+        except ConditionEvalError as exc:
+            return self._finding(rule, "error", f"cannot evaluate when: {exc}", evidence=item)
+        if decision.applies is None:
+            facts = ", ".join(decision.undeclared)
+            return self._finding(
+                rule,
+                "error",
+                f"cannot tell whether {rule.id} applies: govgate.yaml does not declare {facts}",
+                evidence=item,
+                remediation="; ".join(declare_hint(fact) for fact in decision.undeclared),
+            )
+        if decision.applies:
+            return None
+        reason = decision.reason or "its applicability condition does not hold"
+        return self._finding(
+            rule, "not_applicable", f"not applicable: {reason}", evidence=item, reason=reason
+        )
+
+    def _none_selected(self, rule: Rule, item: Evidence) -> str:
+        """Why a rule whose for_each selected nothing does not apply, in the user's terms."""
+        authored = rule.raw.get("none_selected")
+        if isinstance(authored, str):
+            return render(authored, self._values(rule, item, None, None, None))
+        assert rule.for_each_text is not None
+        path = rule.for_each_text
+        if is_simple_path(path):
+            if path.startswith("system."):
+                return f"govgate.yaml lists no {path}"
+            if path.startswith("params."):
+                return f"the parameter params.{rule.pack}.{path[len('params.') :]} is empty"
+            return f"{item.subject} lists no {path.removeprefix('data.')}"
+        return f"nothing in {item.subject} matches the rule's selection ({rule.for_each_text})"
+
+    def _nothing_to_check(self, rule: Rule, item: Evidence) -> Finding:
+        """A for_each whose list is not there at all: the file (or govgate.yaml) lacks it."""
+        assert rule.for_each_text is not None
+        lead = leading_fields(rule.for_each_text)
+        if lead.startswith("system."):
+            message = f"govgate.yaml declares no {lead}, so there is nothing to check {rule.id} on"
+            remediation = f"declare {lead} in govgate.yaml"
+        else:
+            shown = lead.removeprefix("data.")
+            message = f"{item.subject} has no {shown}"
+            values = self._values(rule, item, None, None, None)
+            if {root for root, _ in placeholders(rule.remediation)} <= set(values):
+                remediation = render(rule.remediation, values)
+            else:  # the rule's own sentence speaks of an item, and there is none
+                remediation = f"add {shown} to {item.subject} (`govgate explain {rule.id}`)"
+        return self._finding(rule, "fail", message, evidence=item, remediation=remediation)
 
     def _select(self, rule: Rule) -> list[Evidence]:
         items = list(self.evidence.by_kind.get(rule.evidence.kind, []))
@@ -287,17 +355,9 @@ class Evaluator:
                 remediation="fix the file so it matches the documented format",
             )
         if rule.when is not None and rule.when_needs_evidence:
-            try:
-                applies, why = rule.when.evaluate(root)
-            except ConditionEvalError as exc:
-                return self._finding(rule, "error", f"cannot evaluate when: {exc}", evidence=item)
-            if not applies:
-                return self._finding(
-                    rule,
-                    "not_applicable",
-                    f"not applicable to {item.subject}: {applicability_note(why)}",
-                    evidence=item,
-                )
+            decided = self._applicability(rule, root, item)
+            if decided is not None:
+                return decided
         if rule.max_age is not None:
             return self._staleness(rule, item)
         return None
@@ -310,15 +370,7 @@ class Evaluator:
         except Exception as exc:  # a JMESPath runtime type error on odd data
             return [self._finding(rule, "error", f"for_each failed: {exc}", evidence=item)]
         if elements is None:
-            return [
-                self._finding(
-                    rule,
-                    "fail",
-                    f"{item.subject}: nothing found at '{rule.for_each_text}'",
-                    evidence=item,
-                    remediation=self._render_remediation(rule, item, {}),
-                )
-            ]
+            return [self._nothing_to_check(rule, item)]
         if not isinstance(elements, list):
             return [
                 self._finding(
@@ -329,12 +381,14 @@ class Evaluator:
                 )
             ]
         if not elements:
+            reason = self._none_selected(rule, item)
             return [
                 self._finding(
                     rule,
                     "not_applicable",
-                    f"{item.subject}: no items match '{rule.for_each_text}'",
+                    f"not applicable: {reason}",
                     evidence=item,
+                    reason=reason,
                 )
             ]
         pointers = _pointer_index(item.data) if item.locations else {}
@@ -431,6 +485,7 @@ class Evaluator:
                 line=_line_for(item, pointer),
             )
         values = self._values(rule, item, element, first, label)
+        values["failed"] = failed_list(failures)
         line = _line_for(item, _failure_pointer(pointer, first))
         if held:
             title = rule.title or self.policy_set.controls[rule.control].title
@@ -507,11 +562,16 @@ class Evaluator:
         values = self._values(rule, item, None, None, None)
         values.update(extra)
         missing = {root for root, _ in placeholders(rule.remediation)} - set(values)
-        if missing:
-            # The rule's own sentence talks about an item or value that does not exist here
-            # (the evidence itself is missing): say what to provide instead of "<none>".
-            return f"provide {rule.evidence.kind} evidence at {values['expected_at']}"
-        return render(rule.remediation, values)
+        if not missing:
+            return render(rule.remediation, values)
+        # The rule's own sentence talks about an item or value that does not exist here: say
+        # what to do instead of printing "<none>".
+        if item is None:
+            declared = self.policy_set.kinds.get(rule.evidence.kind)
+            what = " ".join(declared.description.split()) if declared else ""
+            where = values["expected_at"]
+            return f"create {where}" + (f" ({_first_clause(what)})" if what else "")
+        return f"fix {item.subject} as `govgate explain {rule.id}` describes"
 
     def _finding(
         self,
@@ -523,6 +583,7 @@ class Evaluator:
         item: str | None = None,
         line: int | None = None,
         remediation: str | None = "",
+        reason: str | None = None,
     ) -> Finding:
         if remediation == "":
             remediation = (
@@ -557,37 +618,8 @@ class Evaluator:
             location=location,
             evidence=[evidence.reference()] if evidence is not None else [],
             item=redact_text(item) if item else item,
+            reason=redact_text(reason) if reason else reason,
         )
-
-
-def applicability_note(failures: list[LeafFailure]) -> str:
-    """Why a `when` did not hold, in words: which value, and what it would have needed.
-
-    A start date (`older_than` on a date that lies in the future) reads "applies from DATE".
-    """
-    if not failures:
-        return "its applicability condition does not hold"
-    first = failures[0]
-    if first.op in ("older_than", "newer_than") and isinstance(first.actual, str):
-        if first.op == "older_than":
-            return f"applies from {first.actual} ({first.path})"
-        return f"{first.path} is {first.actual}, outside the window"
-    if first.op == "not":
-        return f"{first.path} matches a case this rule excludes"
-    expected = first.expected
-    if isinstance(expected, (list, tuple)):
-        wanted = "one of " + ", ".join(_show_value(v) for v in expected)
-    else:
-        wanted = _show_value(expected)
-    return f"{first.path} is {_show_value(first.actual)}; applies when {first.op} {wanted}"
-
-
-def _show_value(value: Any) -> str:
-    if value is None:
-        return "not set"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 def _failure_pointer(item_pointer: str | None, failure: LeafFailure | None) -> str | None:
@@ -600,6 +632,11 @@ def _failure_pointer(item_pointer: str | None, failure: LeafFailure | None) -> s
             return item_pointer
         return "/" + "/".join(parts[1:]) if len(parts) > 1 else ""
     return (item_pointer or "") + "/" + "/".join(parts)
+
+
+def _first_clause(text: str) -> str:
+    """The first sentence of a kind's description, without its full stop."""
+    return text.split(". ")[0].rstrip(".")
 
 
 def _expected_at(kind: str, declared: EvidenceKind | None) -> str:

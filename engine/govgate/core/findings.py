@@ -28,6 +28,8 @@ class Finding:
     item: str | None = None
     waiver: dict[str, Any] | None = None
     new: bool | None = None
+    #: Why the rule does not apply (set on every `not_applicable` finding), in the user's terms.
+    reason: str | None = None
 
     @property
     def key(self) -> str:
@@ -44,6 +46,7 @@ class Finding:
             "pack": self.pack,
             "item": self.item,
             "message": self.message,
+            "reason": self.reason,
             "remediation": self.remediation,
             "location": self.location,
             "evidence": self.evidence,
@@ -67,4 +70,5 @@ class Finding:
             item=raw.get("item"),
             waiver=raw.get("waiver"),
             new=raw.get("new"),
+            reason=raw.get("reason"),
         )

@@ -48,6 +48,8 @@ BUILTIN_PLUGINS = (
     "govgate_collectors.decision_logs",
     "govgate_collectors.test_reports",
     "govgate_collectors.pii",
+    "govgate_collectors.llm_usage",
+    "govgate_collectors.placeholders",
 )
 
 

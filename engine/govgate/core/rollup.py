@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from govgate.core.applicability import decide
 from govgate.core.conditions import ConditionEvalError
 from govgate.core.findings import Finding
 from govgate.core.policy import PolicySet
@@ -19,6 +20,11 @@ from govgate.core.policy import PolicySet
 REQUIREMENT_STATUSES = ("met", "partial", "not_met", "unverified", "not_applicable")
 READINESS_PREFIX = "READY-"
 READINESS_TOTAL = 12
+#: The readiness pack's precondition (declared facts, no leftover template): not one of the
+#: twelve criteria, but while it is not met the score cannot be called production-ready.
+READINESS_PRECONDITION = "READY-00"
+#: The best band a readiness whose precondition is not met can have.
+HELD_BACK_BAND = "close"
 #: (lowest score, band) from the top.
 READINESS_BANDS = (
     (10, "production-ready"),
@@ -132,10 +138,11 @@ def roll_up(
         linked = [c.id for c in policy_set.controls_of_requirement(req.id)]
         status = requirement_status(controls[c].status for c in linked)
         if req.when is not None:
+            root = {**base, "params": policy_set.params.get(req.pack, {})}
             try:
-                applies, _ = req.when.evaluate(
-                    {**base, "params": policy_set.params.get(req.pack, {})}
-                )
+                # Three-valued: a `when` that an undeclared fact decides is not "not
+                # applicable"; the status its rules earned (unverified) stands.
+                applies = decide(req.when, req.when_raw, root).applies is not False
             except ConditionEvalError:
                 applies = True  # cannot tell: keep the computed status rather than hide it
             if not applies:
@@ -151,16 +158,34 @@ def roll_up(
                 pack=req.pack,
             )
         )
-    readiness = None
-    ready = [r for r in requirements if r.id.startswith(READINESS_PREFIX)]
+    return list(controls.values()), requirements, readiness_of(requirements)
+
+
+def readiness_of(requirements: list[RequirementResult]) -> dict[str, Any] | None:
+    """The score over the twelve criteria, its band, and what holds the band back."""
+    ready = [
+        r
+        for r in requirements
+        if r.id.startswith(READINESS_PREFIX) and r.id != READINESS_PRECONDITION
+    ]
     # The score means something only when all twelve criteria are being judged (the readiness
     # pack is enabled); a pack that merely maps one criterion does not make a score of 1/12.
-    if len(ready) == READINESS_TOTAL:
-        score = sum(1 for r in ready if r.status == "met")
-        readiness = {
-            "score": score,
-            "of": READINESS_TOTAL,
-            "band": readiness_band(score),
-            "criteria": {r.id: r.status for r in sorted(ready, key=lambda r: r.id)},
-        }
-    return list(controls.values()), requirements, readiness
+    if len(ready) != READINESS_TOTAL:
+        return None
+    score = sum(1 for r in ready if r.status == "met")
+    band = readiness_band(score)
+    readiness: dict[str, Any] = {
+        "score": score,
+        "of": READINESS_TOTAL,
+        "band": band,
+        "criteria": {r.id: r.status for r in sorted(ready, key=lambda r: r.id)},
+    }
+    precondition = next((r for r in requirements if r.id == READINESS_PRECONDITION), None)
+    if precondition is not None and precondition.status not in ("met", "not_applicable"):
+        readiness["held_back_by"] = precondition.id
+        # Twelve criteria met on undeclared facts or unfinished templates are not a
+        # production-ready system: the band stops below it until the precondition is met.
+        bands = [name for _lowest, name in READINESS_BANDS]
+        if bands.index(band) < bands.index(HELD_BACK_BAND):
+            readiness["band"] = HELD_BACK_BAND
+    return readiness

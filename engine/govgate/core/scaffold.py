@@ -10,16 +10,20 @@ a kind whose evidence already exists gets no second file: running init twice cha
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from govgate.core.applicability import decide
 from govgate.core.collector import EvidenceKind, RepoFiles
+from govgate.core.conditions import ConditionEvalError
 from govgate.core.config import find_config, load_config
+from govgate.core.detect import Seen, detect_llm, detect_owner, jurisdictions_for
 from govgate.core.plugins import Registry
 from govgate.core.policy import PolicySet
 from govgate.support.errors import UsageError
@@ -30,6 +34,9 @@ from govgate.support.suggest import did_you_mean
 DEFAULT_PACKS = ("readiness", "human-oversight", "audit-trail", "gdpr", "eu-ai-act")
 RISK_TIERS = ("prohibited", "high", "limited", "minimal")
 TEMPLATE_FOLDER = "init"
+#: When every application date in the packs has passed: init scaffolds what a system's tier
+#: will need, not only what applies today.
+FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
 
 #: Evidence that no template can stand in for: where it comes from, for the next steps.
 PRODUCED_EVIDENCE = {
@@ -61,6 +68,9 @@ PRODUCED_EVIDENCE = {
     "git.governance_history": "a git repository with the governance files committed",
     "git.codeowners": "a CODEOWNERS file giving governance/ and docs/ an owner",
 }
+
+#: Evidence govgate finds by itself in any repository: nothing to point it at.
+FOUND_BY_ITSELF = frozenset({"llm.usage", "template.placeholders"})
 
 #: What each attestation topic asks of its author (the topics rules filter on).
 ATTESTATION_TOPICS = {
@@ -103,6 +113,8 @@ class InitResult:
     #: (kind, where its evidence comes from) for kinds no template can provide.
     produced: list[tuple[str, str]] = field(default_factory=list)
     config_existed: bool = False
+    #: The facts a new govgate.yaml declares from what init saw (None when one existed).
+    facts: Facts | None = None
 
 
 def slug(text: str) -> str:
@@ -162,12 +174,38 @@ def _sections(kind: EvidenceKind) -> list[tuple[str, str]]:
     return sections
 
 
-def _front_matter_fields(kind: EvidenceKind) -> list[str]:
+def _front_matter_fields(kind: EvidenceKind, read: Sequence[str] = ()) -> list[str]:
+    """The front matter a document template needs: the kind's required fields, its date,
+    and every field a rule reads (`front_matter.notified_at`), so filling it in is enough."""
     fields = list(kind.options.get("required_fields") or [])
     dated = kind.options.get("dated_field")
-    if dated and dated not in fields:
-        fields.append(dated)
+    for field_name in [dated, *read]:
+        if field_name and field_name not in fields:
+            fields.append(field_name)
     return fields
+
+
+def _front_matter_read(policy_set: PolicySet, kind_name: str) -> list[str]:
+    """The front-matter fields the rules reading `kind_name` test (`front_matter.X`)."""
+    found: list[str] = []
+
+    def walk(raw: Any) -> None:
+        if isinstance(raw, dict):
+            path = raw.get("path")
+            if isinstance(path, str) and path.startswith("front_matter."):
+                name = path.split(".")[1]
+                if name not in found:
+                    found.append(name)
+            for value in raw.values():
+                walk(value)
+        elif isinstance(raw, list):
+            for value in raw:
+                walk(value)
+
+    for rule in policy_set.rules.values():
+        if rule.evidence.kind == kind_name:
+            walk(rule.raw.get("assert"))
+    return found
 
 
 def _schema_fields(kind: EvidenceKind) -> list[str]:
@@ -175,11 +213,11 @@ def _schema_fields(kind: EvidenceKind) -> list[str]:
     return list((schema.get("properties") or {}).keys())
 
 
-def _attestation_topics(policy_set: PolicySet) -> list[str]:
+def _attestation_topics(policy_set: PolicySet, rules: set[str] | None = None) -> list[str]:
     """Topics that rules select attestations by (`where: {path: topic, op: eq, value: X}`)."""
     topics: list[str] = []
     for rule in policy_set.rules.values():
-        if rule.evidence.kind != "attestation":
+        if rule.evidence.kind != "attestation" or (rules is not None and rule.id not in rules):
             continue
         raw = rule.raw.get("evidence")
         where = raw.get("where") if isinstance(raw, dict) else None
@@ -208,13 +246,38 @@ def _provided_by(kind: EvidenceKind, root: Path) -> str | None:
     return None
 
 
-def _kinds_in_rule_order(policy_set: PolicySet) -> list[str]:
+def _kinds_in_rule_order(policy_set: PolicySet, rules: set[str] | None = None) -> list[str]:
     kinds: list[str] = []
     for rule_id in policy_set.order or sorted(policy_set.rules):
+        if rules is not None and rule_id not in rules:
+            continue
         kind = policy_set.rules[rule_id].evidence.kind
         if kind not in kinds:
             kinds.append(kind)
     return kinds
+
+
+def rules_that_may_apply(policy_set: PolicySet, system: Mapping[str, Any]) -> set[str]:
+    """The rules that apply to SYSTEM now or once their obligations take effect, or whose
+    applicability it does not decide (an undeclared fact, or a `when` on the evidence).
+
+    `policy_set` is compiled at a far-future date (FUTURE), so an application date still
+    ahead does not count: a high-risk system gets its AI Act files before the chapter applies
+    to it, a limited-risk one never gets them.
+    """
+    kept = set()
+    for rule in policy_set.rules.values():
+        if rule.when is None or rule.when_needs_evidence:
+            kept.add(rule.id)
+            continue
+        root = {"system": system, "params": policy_set.params.get(rule.pack, {})}
+        try:
+            applies = decide(rule.when, rule.raw.get("when"), root).applies
+        except ConditionEvalError:
+            applies = None
+        if applies is not False:
+            kept.add(rule.id)
+    return kept
 
 
 def plan_files(
@@ -226,13 +289,15 @@ def plan_files(
     today: date,
     root: Path,
     config_text: str | None,
+    rules: set[str] | None = None,
 ) -> tuple[list[PlannedFile], list[tuple[str, str]]]:
-    """The files init would write, and the produced evidence it can only point at."""
+    """The files init would write for RULES (every rule when None), and the produced evidence
+    it can only point at."""
     env = _template_env()
     common = {"name": name, "risk": risk, "today": today.isoformat(), "packs": list(packs)}
     planned: list[PlannedFile] = []
     produced: list[tuple[str, str]] = []
-    kinds = _kinds_in_rule_order(policy_set)
+    kinds = _kinds_in_rule_order(policy_set, rules)
     if config_text is not None:
         planned.append(
             PlannedFile("govgate.yaml", config_text, None, "the system, its packs and settings")
@@ -242,7 +307,7 @@ def plan_files(
         if kind is None:
             continue
         if kind_name == "attestation":
-            for topic in _attestation_topics(policy_set):
+            for topic in _attestation_topics(policy_set, rules):
                 statement, author = ATTESTATION_TOPICS.get(
                     topic, ("TODO: what is attested about SYSTEM.", "the person who attests it")
                 )
@@ -255,6 +320,8 @@ def plan_files(
                     record_id="ATT-" + topic.upper().replace("_", "-"),
                 )
                 planned.append(PlannedFile(target, content, kind_name, f"attestation: {topic}"))
+            continue
+        if kind_name in FOUND_BY_ITSELF:
             continue
         if not kind.paths or kind.collector == "files":
             # Evidence the system produces (logs, reports) or whose presence is the evidence
@@ -274,7 +341,7 @@ def plan_files(
             kind=kind.name,
             description=" ".join(kind.description.split()),
             sections=_sections(kind),
-            front_matter=_front_matter_fields(kind),
+            front_matter=_front_matter_fields(kind, _front_matter_read(policy_set, kind.name)),
             schema_fields=_schema_fields(kind),
         )
         item = PlannedFile(target, content, kind_name, " ".join(kind.description.split()))
@@ -285,15 +352,63 @@ def plan_files(
     return planned, produced
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What init declares in a new govgate.yaml's `system`, with what it saw for each."""
+
+    risk: str
+    risk_saw: str
+    llm: Seen | None = None
+    owner: Seen | None = None
+    jurisdictions: Seen | None = None
+
+    def system(self, name: str) -> dict[str, Any]:
+        """The system these facts declare (the role as the template writes it)."""
+        system: dict[str, Any] = {"name": name, "risk": self.risk, "role": "provider_and_deployer"}
+        for key in ("llm", "owner", "jurisdictions"):
+            seen = getattr(self, key)
+            if seen is not None:
+                system[key] = seen.value
+        return system
+
+
+def see_facts(root: Path, registry: Registry, risk: str | None, packs: Sequence[str]) -> Facts:
+    """The facts of a repository nobody has described yet, from what init can see in it."""
+    saw = (
+        "from --risk"
+        if risk is not None
+        else "--risk was not given: high, the strictest tier that can apply, until the "
+        "system is classified (governance/ai_inventory.yaml)"
+    )
+    return Facts(
+        risk=risk or "high",
+        risk_saw=saw,
+        llm=detect_llm(root, registry),
+        owner=detect_owner(root) if root.is_dir() else None,
+        jurisdictions=jurisdictions_for(list(packs)),
+    )
+
+
 def config_template(
-    *, name: str, risk: str, packs: Sequence[str], policy_set: PolicySet, today: date
+    *,
+    name: str,
+    risk: str,
+    packs: Sequence[str],
+    policy_set: PolicySet,
+    today: date,
+    facts: Facts | None = None,
 ) -> str:
     env = _template_env()
     kinds = set(_kinds_in_rule_order(policy_set))
+    facts = facts or Facts(risk=risk, risk_saw="EU AI Act tier")
     return str(
         env.get_template("_govgate.yaml").render(
             name=name,
             risk=risk,
+            risk_saw=facts.risk_saw,
+            llm=facts.llm,
+            owner=facts.owner,
+            jurisdictions=facts.jurisdictions,
             packs=list(packs),
             today=today.isoformat(),
             test_reports="test_results.summary" in kinds,
@@ -323,24 +438,32 @@ def init_project(
     now = datetime.combine(today, time(), tzinfo=UTC)
     existing_config = find_config(root) if root.is_dir() else None
     config = load_config(root) if existing_config is not None else None
+    facts = None
     if config is not None:
         name = name or str(config.system.get("name"))
         risk = risk or str(config.system.get("risk"))
         chosen = list(packs or config.packs or DEFAULT_PACKS)
     else:
         name = name or root.resolve().name
-        risk = risk or "high"
         chosen = list(packs or DEFAULT_PACKS)
-    unknown = [p for p in chosen if p not in registry.packs]
-    if unknown:
-        extra = did_you_mean(unknown[0], registry.packs)
-        available = ", ".join(sorted(registry.packs))
-        raise UsageError(f"--pack {unknown[0]}: no such pack{extra} (available: {available})")
+    _refuse_unknown_packs(chosen, registry)
+    if config is None:
+        facts = see_facts(root, registry, risk, chosen)
+        risk = facts.risk
+    assert risk is not None
     policy_set = load_policy_set(registry, config, chosen, now=now)
+    if config is not None:
+        system = dict(config.system)
+    else:
+        assert facts is not None
+        system = facts.system(name)
+    if risk != system.get("risk"):
+        system["risk"] = risk  # --risk on an existing govgate.yaml: scaffold for that tier
+    later = load_policy_set(registry, config, chosen, now=FUTURE)
     config_text = None
     if config is None:
         config_text = config_template(
-            name=name, risk=risk, packs=chosen, policy_set=policy_set, today=today
+            name=name, risk=risk, packs=chosen, policy_set=policy_set, today=today, facts=facts
         )
     planned, produced = plan_files(
         policy_set,
@@ -350,6 +473,7 @@ def init_project(
         today=today,
         root=root,
         config_text=config_text,
+        rules=rules_that_may_apply(later, system),
     )
     result = InitResult(
         root=root,
@@ -358,6 +482,7 @@ def init_project(
         packs=chosen,
         produced=produced,
         config_existed=config is not None,
+        facts=facts,
     )
     if config is not None and existing_config is not None:
         result.skipped.append(
@@ -369,6 +494,20 @@ def init_project(
                 reason_skipped="exists (its system and packs were used)",
             )
         )
+    _write_planned(root, planned, result)
+    return result
+
+
+def _refuse_unknown_packs(chosen: Sequence[str], registry: Registry) -> None:
+    unknown = [p for p in chosen if p not in registry.packs]
+    if unknown:
+        extra = did_you_mean(unknown[0], registry.packs)
+        available = ", ".join(sorted(registry.packs))
+        raise UsageError(f"--pack {unknown[0]}: no such pack{extra} (available: {available})")
+
+
+def _write_planned(root: Path, planned: list[PlannedFile], result: InitResult) -> None:
+    """Write each planned file that is not there yet; record what was created and skipped."""
     root.mkdir(parents=True, exist_ok=True)
     for item in planned:
         target = root / item.path
@@ -379,7 +518,6 @@ def init_project(
             continue
         _write_new(root, item)
         result.created.append(item)
-    return result
 
 
 def _write_new(root: Path, item: PlannedFile) -> None:
@@ -434,6 +572,7 @@ def render_report(result: InitResult, shown_root: str) -> list[str]:
             lines.append(f"  {item.path:<{width}}  {what}")
     else:
         lines.append("created nothing: every file is already there")
+    lines += _facts_report(result.facts)
     if result.skipped:
         lines.append(f"skipped {len(result.skipped)} (left unchanged):")
         for item in result.skipped:
@@ -444,6 +583,17 @@ def render_report(result: InitResult, shown_root: str) -> list[str]:
         for index, step in _numbered(next_steps(result))
     )
     return lines
+
+
+def _facts_report(facts: Facts | None) -> list[str]:
+    """What govgate.yaml declares from what init saw, so the user can check it."""
+    if facts is None:
+        return []
+    seen = [(key, getattr(facts, key)) for key in ("llm", "owner", "jurisdictions")]
+    lines = [
+        f"  {key}: {json.dumps(seen.value)} ({seen.saw})" for key, seen in seen if seen is not None
+    ]
+    return ["govgate.yaml declares what init saw (check it):", *lines] if lines else []
 
 
 def _numbered(steps: Sequence[str]) -> list[tuple[int, str]]:

@@ -437,6 +437,11 @@ class _Collecting:
             now=self.now,
             progress=self.progress,
             backend=self.backend,
+            run_kinds=[
+                self.kinds[name]
+                for name in sorted(self.needed)
+                if name in self.kinds and self.kinds[name].paths
+            ],
         )
 
     def _fail(self, cls: type[Collector], run: CollectorRun, message: str) -> None:

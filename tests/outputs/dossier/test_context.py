@@ -3,6 +3,7 @@ absent, the collected evidence when present, and what the run's result says."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 
@@ -75,3 +76,29 @@ def test_cover_and_scope_say_when_the_run_had_uncommitted_changes(
     assert "no uncommitted changes to tracked files at the time of the run" in clean
     # results of older versions carry no flag: nothing is claimed either way
     assert "uncommitted changes" not in text_of(html_of(target(None)))
+
+
+def test_not_applicable_controls_are_one_table_with_their_reasons(
+    example_input: DossierInput,
+) -> None:
+    result = copy.deepcopy(example_input.result)
+    control = result["controls"][0]
+    control["status"] = "not_applicable"
+    reason = "the oversight rules apply to high-risk systems; system.risk is minimal"
+    for finding in result["findings"]:
+        if finding["control"] == control["id"]:
+            finding.update(status="not_applicable", reason=reason)
+    na_input = dataclasses.replace(example_input, result=result)
+    context = build_context(na_input, (), mode="html")
+    [row] = context["not_applicable_controls"]
+    assert row["id"] == control["id"]
+    assert row["reasons"] == [reason]
+    assert row["rules"] and row["satisfies"]
+    # ...and no page of its own: the per-control sections are those that apply.
+    assert control["id"] not in {c["id"] for c in context["controls"]}
+    assert {c["id"] for c in context["controls"]} == {
+        c["id"] for c in result["controls"] if c["status"] != "not_applicable"
+    }
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_of(na_input)))
+    assert "Not applicable to this system (1 control)" in text
+    assert reason in text

@@ -86,7 +86,14 @@ def base_result() -> dict[str, Any]:
                     "justification": "staging only",
                 },
             ),
-            finding("G-2.na", "not_applicable", "info"),
+            finding(
+                "G-2.na",
+                "not_applicable",
+                "info",
+                requirements=["O-3"],
+                message="not applicable: system.risk is 'high', not 'limited'",
+                reason="system.risk is 'high', not 'limited'",
+            ),
             finding("G-2.skip", "skipped", "info"),
         ],
         "diagnostics": [
@@ -142,6 +149,11 @@ FULL_REPORT = [
     "Test: 1 met, 1 not met",
     "  " + "   ".join(["✗ T-1".ljust(22), "✓ T-2"]),
     "  (✓ met  ✗ not met  ◐ partial  ? unverified  – not applicable)",
+    "",
+    # Each reason once, with the requirements it leaves not applicable and its rules.
+    "not applicable (1 finding), and why:",
+    "  – system.risk is 'high', not 'limited'",
+    "      O-3 (G-2.na)",
     "",
     "summary: 3 pass · 2 fail · 1 error · 1 waived",
     "gate: FAIL (fail-on high)",

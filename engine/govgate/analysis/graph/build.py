@@ -177,6 +177,7 @@ def collector_inputs(
             system=config.system,
             files=files,
             now=now,
+            run_kinds=[k for k in policy_set.kinds.values() if k.paths],
         )
         try:
             inputs[kind.name] = list(cls().impact_patterns(ctx))

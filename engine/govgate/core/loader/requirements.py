@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from govgate.core.applicability import reason_problems
 from govgate.core.conditions import Env
 from govgate.core.loader.expressions import compile_cond, system_only
 from govgate.core.loader.files import pack_files
@@ -76,6 +77,8 @@ def _requirement(
                 f"{pointer}/when",
                 "a requirement's when may read only system.* and params.*",
             )
+        for where, problem in reason_problems(raw["when"], params=env.params, pointer="/when"):
+            problems.add(doc, f"{pointer}{where}", f"requirement '{req.id}' when reason: {problem}")
     return req
 
 

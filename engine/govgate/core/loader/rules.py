@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from govgate.core.applicability import reason_problems
 from govgate.core.collector import EvidenceKind
 from govgate.core.conditions import Env
 from govgate.core.loader.expressions import compile_cond, compile_selector_at, system_only
@@ -159,14 +160,19 @@ def _max_age(
 def _check_templates(
     raw: dict[str, Any], env: Env, doc: LoadedYaml, pointer: str, problems: Problems
 ) -> None:
-    """The message and remediation may name only placeholders the rule can fill."""
-    for field_name in ("message", "remediation"):
+    """The message, remediation and reasons may name only placeholders the rule can fill."""
+    for field_name in ("message", "remediation", "none_selected"):
+        if field_name not in raw:
+            continue
         for problem in check_template(
             raw[field_name],
             params=env.params,
-            has_item="for_each" in raw,
+            # A for_each that selected nothing has no item to name.
+            has_item="for_each" in raw and field_name != "none_selected",
             has_max_age="max_age" in raw,
         ):
             problems.add(
                 doc, f"{pointer}/{field_name}", f"rule '{raw['id']}' {field_name}: {problem}"
             )
+    for where, problem in reason_problems(raw.get("when"), params=env.params, pointer="/when"):
+        problems.add(doc, f"{pointer}{where}", f"rule '{raw['id']}' when reason: {problem}")

@@ -181,3 +181,48 @@ def policy_edit_notice(result: dict[str, Any]) -> str | None:
         f"This change edits {listed}{against}: review those edits on their own, "
         "a change must not approve itself."
     )
+
+
+def reason_of(finding: dict[str, Any]) -> str:
+    """Why a not-applicable finding does not apply (a result written before findings carried
+    their reason: the message, which then says it)."""
+    reason = finding.get("reason")
+    if reason:
+        return str(reason)
+    message = str(finding.get("message") or "")
+    return message.removeprefix("not applicable: ") or "no reason recorded"
+
+
+def not_applicable_groups(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The not-applicable findings grouped by their reason, largest group first: each with the
+    reason, its rules, and the requirements that are not applicable because of it."""
+    na_requirements = {
+        r["id"] for r in result.get("requirements", []) if r.get("status") == "not_applicable"
+    }
+    groups: dict[str, dict[str, Any]] = {}
+    for finding in result.get("findings", []):
+        if finding["status"] != "not_applicable":
+            continue
+        reason = reason_of(finding)
+        group = groups.setdefault(reason, {"reason": reason, "rules": [], "requirements": []})
+        if finding["rule"] not in group["rules"]:
+            group["rules"].append(finding["rule"])
+        for req in finding.get("requirements") or []:
+            if req in na_requirements and req not in group["requirements"]:
+                group["requirements"].append(req)
+    return sorted(groups.values(), key=lambda g: (-len(g["rules"]), g["reason"]))
+
+
+def requirement_reasons(result: dict[str, Any]) -> dict[str, list[str]]:
+    """Requirement id → why it is not applicable (its not-applicable findings' reasons)."""
+    reasons: dict[str, list[str]] = {}
+    for group in not_applicable_groups(result):
+        for req in group["requirements"]:
+            reasons.setdefault(req, []).append(group["reason"])
+    return reasons
+
+
+def listed(ids: list[str], limit: int) -> str:
+    """Ids joined by commas, the ones past `limit` counted ("and 7 more")."""
+    shown = ", ".join(ids[:limit])
+    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")

@@ -21,8 +21,10 @@ from govgate.outputs.reporters.common import (
     blocks_gate,
     finding_label,
     location_text,
+    not_applicable_groups,
     one_line,
     policy_edit_notice,
+    requirement_reasons,
     severity_order,
     shorten,
 )
@@ -209,6 +211,8 @@ class MarkdownReporter(Reporter):
         requirements = result.get("requirements", [])
         met = sum(1 for r in requirements if r["status"] == "met")
         diagnostics = result.get("diagnostics", [])
+        groups = not_applicable_groups(result)
+        why = requirement_reasons(result)
         return [
             _Section(
                 f"\n### Waivers needing attention ({len(attention)})\n\n",
@@ -219,11 +223,19 @@ class MarkdownReporter(Reporter):
             _Section(
                 "\n<details><summary>Requirements by framework "
                 f"({met} of {len(requirements)} met)</summary>\n",
-                self._requirement_lines(requirements),
+                self._requirement_lines(requirements, why),
                 str,
                 "requirements",
                 closing="\n</details>\n",
                 weight=lambda line: 0 if line.startswith("\n#### ") else 1,
+            ),
+            _Section(
+                "\n<details><summary>Not applicable, and why "
+                f"({_count(sum(len(g['rules']) for g in groups), 'rule')})</summary>\n\n",
+                groups,
+                self._not_applicable,
+                "reasons",
+                closing="\n</details>\n",
             ),
             _Section(
                 f"\n<details><summary>Input problems ({len(diagnostics)})</summary>\n\n",
@@ -358,7 +370,18 @@ class MarkdownReporter(Reporter):
                 lines.append(f"- {label} matched no finding; remove it.\n")
         return lines
 
-    def _requirement_lines(self, requirements: list[dict[str, Any]]) -> list[str]:
+    def _not_applicable(self, group: dict[str, Any]) -> str:
+        covers = ", ".join(md_code(r, 80) for r in group["requirements"][:12])
+        rules = ", ".join(md_code(r, 120) for r in group["rules"][:12])
+        more = len(group["rules"]) - 12
+        rules += f" and {more} more" if more > 0 else ""
+        return f"- {md_text(group['reason'], MESSAGE_LIMIT)}  \n  " + (
+            f"{covers} ({rules})\n" if covers else f"{rules}\n"
+        )
+
+    def _requirement_lines(
+        self, requirements: list[dict[str, Any]], why: dict[str, list[str]] | None = None
+    ) -> list[str]:
         by_framework: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for req in requirements:
             by_framework[req.get("framework") or "?"].append(req)
@@ -373,16 +396,19 @@ class MarkdownReporter(Reporter):
                 f"\n#### {md_text(framework, 120)} — {md_text(tally)}\n\n"
                 "| Status | Requirement | Reference | Title |\n|---|---|---|---|\n"
             )
-            lines.extend(self._requirement_row(req) for req in reqs)
+            lines.extend(self._requirement_row(req, (why or {}).get(req["id"])) for req in reqs)
         return lines
 
-    def _requirement_row(self, req: dict[str, Any]) -> str:
+    def _requirement_row(self, req: dict[str, Any], why: list[str] | None = None) -> str:
         status = req["status"]
+        title = md_text(req.get("title") or "", 300)
+        if why and status == "not_applicable":
+            title += " — not applicable: " + "; ".join(md_text(r, 300) for r in why)
         cells = [
             f"{_STATUS_ICON.get(status, '')} {_STATUS_WORD.get(status, md_text(status))}",
             md_code(req["id"], 80, cell=True),
             md_text(req.get("ref") or "", 120),
-            md_text(req.get("title") or "", 300),
+            title,
         ]
         return "| " + " | ".join(cells) + " |\n"
 
@@ -395,3 +421,7 @@ class MarkdownReporter(Reporter):
             f"- {md_text(diag.get('level', 'warning'))} {at}"
             f"{md_text(diag.get('message', ''), MESSAGE_LIMIT)}\n"
         )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

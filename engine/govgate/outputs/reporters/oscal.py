@@ -28,6 +28,7 @@ from govgate.outputs.reporters.common import (
     location_text,
     one_line,
     policy_edit_notice,
+    reason_of,
 )
 
 #: Findings up to which the document is indented for people to read.
@@ -458,9 +459,12 @@ class _Builder:
         related: list[str] = []
         risks: list[str] = []
         failing: list[str] = []
+        why: list[str] = []
         all_findings = self.result.get("findings", [])
         for index in indices:
             finding = all_findings[index]
+            if status == "not_applicable" and finding["status"] == "not_applicable":
+                why.append(reason_of(finding))
             related.append(observation_of[index])
             related += [self.uid("evidence", e["digest"]) for e in finding.get("evidence", [])]
             waiver_id = (finding.get("waiver") or {}).get("id")
@@ -484,6 +488,8 @@ class _Builder:
                 )
                 + "."
             )
+        if why:
+            described.append("Not applicable: " + "; ".join(dict.fromkeys(why)) + ".")
         if failing:
             shown = ", ".join(failing[:20])
             more = f" and {len(failing) - 20} more" if len(failing) > 20 else ""

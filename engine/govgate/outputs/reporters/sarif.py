@@ -20,6 +20,8 @@ from govgate.core.policy import severity_rank
 from govgate.core.reporter import Reporter
 from govgate.outputs.reporters.common import (
     finding_label,
+    listed,
+    not_applicable_groups,
     policy_edit_notice,
     repository_path,
     repository_prefix,
@@ -316,6 +318,7 @@ class SarifReporter(Reporter):
                         _location(repository_path(result, source["path"]), source.get("line"))
                     ]
                 notifications.append(note)
+        notifications += _not_applicable_notes(result)
         findings = result.get("findings", [])
         errored = any(f["status"] == "error" for f in findings) or any(
             c.get("status") == "error" for c in result.get("collectors", [])
@@ -358,3 +361,21 @@ class SarifReporter(Reporter):
                 "witness": f"{run['id']}:{run['hash']}",
             }
         return properties
+
+
+def _not_applicable_notes(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """A note per reason why rules do not apply, not a result per finding: code scanning lists
+    results as alerts, and a rule that does not apply is no alert, yet its reason is part of the
+    verdict a reader of the log must be able to see."""
+    notes = []
+    for group in not_applicable_groups(result):
+        covers = listed(group["requirements"] or group["rules"], 10)
+        notes.append(
+            {
+                "level": "note",
+                "message": {"text": f"not applicable ({covers}): {group['reason']}"},
+                "descriptor": {"id": "not-applicable"},
+                "properties": {"rules": group["rules"], "requirements": group["requirements"]},
+            }
+        )
+    return notes

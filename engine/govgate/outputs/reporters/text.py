@@ -12,7 +12,12 @@ from typing import Any
 
 from govgate.core.policy import severity_rank
 from govgate.core.reporter import Reporter
-from govgate.outputs.reporters.common import one_line, policy_edit_notice
+from govgate.outputs.reporters.common import (
+    listed,
+    not_applicable_groups,
+    one_line,
+    policy_edit_notice,
+)
 
 _MARK = {
     "pass": "PASS",
@@ -91,6 +96,8 @@ class TextReporter(Reporter):
         lines += self._unused_waivers(result)
         if self.show_requirements:
             lines += self._requirements(result)
+        if not self.brief and not self.verbose:  # verbose lists each N/A finding with it
+            lines += self._not_applicable(result)
         if not self.brief:
             for analysis in result.get("fairness") or []:
                 lines.extend(self._fairness(analysis))
@@ -212,12 +219,32 @@ class TextReporter(Reporter):
         lines.append("")
         return lines
 
+    def _not_applicable(self, result: dict[str, Any]) -> list[str]:
+        """Why what is not applicable is not: each reason once, with what it covers."""
+        groups = not_applicable_groups(result)
+        if not groups:
+            return []
+        count = sum(1 for f in result["findings"] if f["status"] == "not_applicable")
+        lines = [f"not applicable ({count} finding{'' if count == 1 else 's'}), and why:"]
+        for group in groups:
+            rules = group["rules"]
+            covers = listed(group["requirements"], 6) if group["requirements"] else ""
+            what = f"{len(rules)} rules" if len(rules) > 1 else rules[0]
+            lines.append(f"  – {one_line(group['reason'])}")
+            lines.append(f"      {covers} ({what})" if covers else f"      {what}")
+        lines.append("")
+        return lines
+
     def _closing(self, result: dict[str, Any]) -> list[str]:
         """Readiness and the summary counts (not in brief mode), then the gate, always last."""
         lines = []
         readiness = result.get("readiness")
         if readiness and not self.brief:
-            lines.append(f"readiness: {readiness['score']}/{readiness['of']} — {readiness['band']}")
+            held = readiness.get("held_back_by")
+            why = f" (held back: {held} is not met)" if held else ""
+            lines.append(
+                f"readiness: {readiness['score']}/{readiness['of']} — {readiness['band']}{why}"
+            )
         summary = result["summary"]
         if not self.brief:
             counts = " · ".join(

@@ -129,6 +129,43 @@ def _citation_rows(cited: Mapping[str, dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda c: (c["path"] or "", c["digest"] or ""))
 
 
+def not_applicable_context(inp: DossierInput) -> list[dict[str, Any]]:
+    """The controls that are entirely not applicable, one row each with why: a page each would
+    say nothing but "not applicable" page after page."""
+    result = inp.result
+    findings: dict[str, list[Mapping[str, Any]]] = {}
+    for finding in result.get("findings") or []:
+        findings.setdefault(str(finding.get("control")), []).append(finding)
+    policies = inp.policy_set
+    rows = []
+    for control in result.get("controls") or []:
+        if control.get("status") != "not_applicable":
+            continue
+        cid = str(control.get("id"))
+        declared = policies.controls.get(cid) if policies else None
+        own = findings.get(cid, [])
+        reasons = list(dict.fromkeys(_reason(f) for f in own))
+        rows.append(
+            {
+                "id": cid,
+                "title": control.get("title"),
+                "pack": control.get("pack"),
+                "satisfies": declared.satisfies if declared else [],
+                "rules": list(dict.fromkeys(str(f.get("rule")) for f in own)),
+                "reasons": reasons,
+            }
+        )
+    return rows
+
+
+def _reason(finding: Mapping[str, Any]) -> str:
+    """A finding's reason (a result written before findings carried one: its message)."""
+    reason = finding.get("reason")
+    if reason:
+        return str(reason)
+    return str(finding.get("message") or "").removeprefix("not applicable: ") or "not recorded"
+
+
 def controls_context(inp: DossierInput) -> list[dict[str, Any]]:
     result = inp.result
     manifest = {e.get("digest"): e for e in result.get("evidence") or []}
@@ -142,6 +179,8 @@ def controls_context(inp: DossierInput) -> list[dict[str, Any]]:
             satisfies.setdefault(control_id, []).append(req["id"])
     out = []
     for control in result.get("controls") or []:
+        if control.get("status") == "not_applicable":
+            continue  # in the one table of not_applicable_context, with its reasons
         cid = str(control.get("id"))
         declared = policies.controls.get(cid) if policies else None
         cited: dict[str, dict[str, Any]] = {}

@@ -10,6 +10,7 @@ from typing import Any
 from govgate.outputs.dossier.attachments import DossierAttachment
 from govgate.outputs.dossier.context.controls import (
     controls_context,
+    not_applicable_context,
     requirements_context,
     traceability_context,
 )
@@ -98,6 +99,7 @@ def build_context(
         "scope": scope_context(inp),
         "frameworks": requirements_context(inp),
         "controls": controls_context(inp),
+        "not_applicable_controls": not_applicable_context(inp),
         "fairness": fairness_context(inp),
         "decision_logs": decision_logs_context(inp),
         "decision_logs_ran": decision_logs_ran(inp),
