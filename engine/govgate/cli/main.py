@@ -17,10 +17,13 @@ import click
 
 from govgate import __version__
 from govgate.support.errors import ExitCode, GovgateError
+from govgate.support.masking import mask_message
 
 
 def _fail(error: GovgateError) -> NoReturn:
-    for line in str(error).splitlines() or [type(error).__name__]:
+    # Errors quote what they refuse (a duplicate key, an enum value, an unknown name or id):
+    # masked here, in the one place errors are printed, so none prints personal data raw.
+    for line in mask_message(str(error)).splitlines() or [type(error).__name__]:
         click.echo(f"govgate: error: {line}", err=True)
     sys.exit(int(error.exit_code))
 
