@@ -474,3 +474,34 @@ def test_planted_values_never_leave_any_collector_or_output(
     for path in state.rglob("*") if state.exists() else []:
         if path.is_file():
             assert_no_planted_value(path.read_bytes(), f"govgate's state ({path.name})")
+
+
+def test_archives_beyond_the_member_bound_encrypted_or_holding_compressed_parquet_are_not_scanned(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import zipfile
+
+    from govgate_collectors import pii_sources
+
+    (tmp_path / "data").mkdir()
+    with zipfile.ZipFile(tmp_path / "data" / "many.zip", "w") as archive:
+        for n in range(3):
+            archive.writestr(f"part{n}.csv", f"email\n{EMAIL}\n")
+    with zipfile.ZipFile(tmp_path / "data" / "locked.zip", "w") as archive:
+        archive.writestr("secret.csv", f"email\n{EMAIL}\n")
+    # Python writes no encrypted zip: set the flag an encrypted member carries, in both headers.
+    raw = bytearray((tmp_path / "data" / "locked.zip").read_bytes())
+    raw[raw.index(b"PK\x03\x04") + 6] |= 0x1
+    raw[raw.index(b"PK\x01\x02") + 8] |= 0x1
+    (tmp_path / "data" / "locked.zip").write_bytes(bytes(raw))
+    write(tmp_path, "data/table.parquet.gz", gzip.compress(b"PAR1"))
+    monkeypatch.setattr(pii_sources, "MAX_ZIP_MEMBERS", 2)
+
+    items, _ = run(PiiCollector, tmp_path)
+
+    reasons = {s["path"]: s["reason"] for s in items[0].data["files_skipped"]}
+    assert reasons == {
+        "data/locked.zip": "member secret.csv is encrypted",
+        "data/many.zip": "the archive has 3 members, more than the 2 the scan reads",
+        "data/table.parquet.gz": "binary format (.parquet)",
+    }
