@@ -268,3 +268,16 @@ def test_values_in_csv_cells_are_found_after_numeric_cells() -> None:
     row = "1,4111111111111111,555-010-4477,123-45-6789,192.0.2.44,0.5"
 
     assert [m.kind for m in scan_text(row)] == ["card", "phone", "ssn", "ip"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(_fragments())
+def test_masking_never_turns_away_text_it_would_mask(text: str) -> None:
+    """redact_text's quick test must let through everything the masking scan would find."""
+    from govgate.support.pii import _QUICK, _scan
+
+    found = list(_scan(text, personal_only=False, regions=None))
+    if found:
+        assert _QUICK.search(text), text
+    for match in found:
+        assert _QUICK.search(text[match.start : match.end]), text[match.start : match.end]

@@ -70,26 +70,39 @@ def mask_document(value: Any, jurisdictions: Iterable[Any] | None = None) -> Any
 
     `jurisdictions` (the configuration's `system.jurisdictions`) add the regions national
     phone numbers are looked for in (`govgate.support.pii_numbers.phone_regions`)."""
-    return _mask(value, phone_regions(jurisdictions))
+    return _Masker(phone_regions(jurisdictions)).walk(value)
 
 
-def _mask(value: Any, regions: tuple[str, ...]) -> Any:
-    if isinstance(value, str):
-        return redact_text(value, regions)
-    if isinstance(value, dict):
-        out: dict[Any, Any] = {}
-        for key, item in value.items():
-            shape = KEPT_FIELDS.get(key) if isinstance(key, str) else None
-            if shape is not None and isinstance(item, str) and shape.fullmatch(item):
-                out[key] = item
-            else:
-                out[redact_text(key, regions) if isinstance(key, str) else key] = _mask(
-                    item, regions
-                )
-        return out
-    if isinstance(value, list | tuple):
-        return [_mask(item, regions) for item in value]
-    return value
+class _Masker:
+    """One document's masking. A result repeats the same strings (rule ids, statuses, kinds,
+    paths) thousands of times: each distinct string is masked once, since the commit hook
+    masks every run's result."""
+
+    def __init__(self, regions: tuple[str, ...]) -> None:
+        self.regions = regions
+        self.seen: dict[str, str] = {}
+
+    def text(self, value: str) -> str:
+        masked = self.seen.get(value)
+        if masked is None:
+            masked = self.seen[value] = redact_text(value, self.regions)
+        return masked
+
+    def walk(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            out: dict[Any, Any] = {}
+            for key, item in value.items():
+                shape = KEPT_FIELDS.get(key) if isinstance(key, str) else None
+                if shape is not None and isinstance(item, str) and shape.fullmatch(item):
+                    out[key] = item
+                else:
+                    out[self.text(key) if isinstance(key, str) else key] = self.walk(item)
+            return out
+        if isinstance(value, list | tuple):
+            return [self.walk(item) for item in value]
+        return value
 
 
 def mask_message(text: str) -> str:

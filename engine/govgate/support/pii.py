@@ -219,9 +219,17 @@ class Match:
     masked: str
 
 
+#: A cheaper test than the pre-filter, for masking: every type but the e-mail address (`@`),
+#: the IPv6 address (`:`) and the IBAN (`DE89…`, whose account part may be letters) has four
+#: digits at least, none more than three characters from the next. Python's regex engine tries
+#: each of the pre-filter's alternatives at every position (tens of microseconds a string);
+#: masking a result document turns most of its strings away here instead.
+_QUICK = re.compile(r"[@:]|[A-Z]{2}\d\d|\d\D{0,3}\d\D{0,3}\d\D{0,3}\d", re.ASCII)
+
+
 def might_contain_pii(text: str) -> bool:
     """Cheap test: False means `scan_text` finds nothing in `text`."""
-    return _PREFILTER.search(text) is not None
+    return _QUICK.search(text) is not None and _PREFILTER.search(text) is not None
 
 
 def _ipv4_octets(candidate: str) -> tuple[int, ...] | None:
@@ -393,9 +401,9 @@ def _digit_count(candidate: str, least: int) -> bool:
 def redact_text(text: str, regions: tuple[str, ...] | None = None) -> str:
     """The text with every PII match replaced by its masked form.
 
-    The pre-filter (one compiled pattern) turns away text that cannot hold a match, so masking
-    text without personal data costs one regex search and loads no library."""
-    if not text or _PREFILTER.search(text) is None:
+    A quick pattern turns away text that cannot hold a match, so masking text without personal
+    data costs one short regex search and loads no library."""
+    if not text or _QUICK.search(text) is None:
         return text
     out = []
     position = 0
@@ -422,6 +430,6 @@ def redact_json(value: Any, regions: tuple[str, ...] | None = None) -> Any:
 
 def redact_pointer(pointer: str) -> str:
     """A JSON pointer with each reference token redacted: keys of user data can be personal."""
-    if not pointer or _PREFILTER.search(pointer) is None:
+    if not pointer or _QUICK.search(pointer) is None:
         return pointer
     return "/".join(redact_text(token) for token in pointer.split("/"))
