@@ -135,9 +135,12 @@ def test_counts_locations_and_masked_samples(tmp_path: Path) -> None:
     )
 
 
-def test_binary_files_are_skipped_with_a_diagnostic(tmp_path: Path) -> None:
+def test_files_it_cannot_read_are_listed_with_the_reason_and_a_diagnostic(
+    tmp_path: Path,
+) -> None:
     write(tmp_path, "data/blob.bin", b"\x00\x01\x02" + EMAIL.encode())
-    write(tmp_path, "data/table.parquet", b"PAR1" + EMAIL.encode())
+    write(tmp_path, "data/model.pkl", b"\x80\x04" + EMAIL.encode())
+    write(tmp_path, "data/table.parquet", b"PAR1" + EMAIL.encode())  # not Parquet inside
     write(tmp_path, "data/latin1.csv", f"name,email\nJos\xe9,{EMAIL}\n".encode("latin-1"))
 
     items, ctx = run(PiiCollector, tmp_path)
@@ -145,13 +148,123 @@ def test_binary_files_are_skipped_with_a_diagnostic(tmp_path: Path) -> None:
 
     assert data["files_scanned"] == 1  # the Latin-1 file is text, scanned as such
     assert data["counts"]["email"] == 1
-    assert data["files_skipped"] == [
-        {"path": "data/blob.bin", "reason": "binary content (a NUL byte near the start)"},
-        {"path": "data/table.parquet", "reason": "binary format (.parquet)"},
+    assert [(s["path"], s["reason"].split(":")[0]) for s in data["files_skipped"]] == [
+        ("data/blob.bin", "binary content (a NUL byte near the start)"),
+        ("data/model.pkl", "binary format (.pkl)"),
+        ("data/table.parquet", "cannot be read as Parquet"),
     ]
-    assert [d.path for d in ctx.diagnostics] == ["data/blob.bin", "data/table.parquet"]
+    assert str(tmp_path) not in json.dumps(data)  # DuckDB's message names the file, not where
+    assert [d.path for d in ctx.diagnostics] == [
+        "data/blob.bin",
+        "data/model.pkl",
+        "data/table.parquet",
+    ]
     # Skipped files are part of what the scan reports, so they are listed as its sources.
-    assert items[0].source.files == ("data/blob.bin", "data/latin1.csv", "data/table.parquet")
+    assert items[0].source.files == (
+        "data/blob.bin",
+        "data/latin1.csv",
+        "data/model.pkl",
+        "data/table.parquet",
+    )
+
+
+SSN_2 = "536-22-8197"
+
+
+def _planted_rows(count: int = 25) -> list[dict[str, str]]:
+    return [
+        {"id": str(n), "email": f"person{n}@example.org", "ssn": SSN_2, "note": "ok"}
+        for n in range(count)
+    ]
+
+
+def _csv_text(rows: list[dict[str, str]]) -> str:
+    return "id,email,ssn,note\n" + "".join(",".join(r.values()) + "\n" for r in rows)
+
+
+def test_what_real_repositories_hold_is_scanned(tmp_path: Path) -> None:
+    """UTF-16 and UTF-32 text with a byte-order mark, Parquet, bzip2, xz, and zip members."""
+    import bz2
+    import lzma
+    import zipfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = _planted_rows(3)  # 6 findings a file: every one is among the 50 samples
+    text = _csv_text(rows)
+    write(tmp_path, "data/utf16.csv", text.encode("utf-16"))
+    write(tmp_path, "data/utf16be.csv", b"\xfe\xff" + text.encode("utf-16-be"))
+    write(tmp_path, "data/utf32.csv", text.encode("utf-32"))
+    write(tmp_path, "data/utf8bom.csv", b"\xef\xbb\xbf" + text.encode())
+    pq.write_table(pa.Table.from_pylist(rows), tmp_path / "data" / "people.parquet")
+    write(tmp_path, "data/people.csv.bz2", bz2.compress(text.encode()))
+    write(tmp_path, "data/people.csv.xz", lzma.compress(text.encode()))
+    with zipfile.ZipFile(tmp_path / "data" / "export.zip", "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("export/people.csv", text)
+        archive.writestr("export/readme.txt", "nothing here\n")
+
+    items, ctx = run(PiiCollector, tmp_path)
+    data = items[0].data
+
+    assert ctx.diagnostics == [] and data["files_skipped"] == []
+    assert data["files_scanned"] == 8
+    per_file = {entry["path"]: entry["counts"] for entry in data["by_path"]}
+    assert set(per_file) == {
+        "data/utf16.csv",
+        "data/utf16be.csv",
+        "data/utf32.csv",
+        "data/utf8bom.csv",
+        "data/people.parquet",
+        "data/people.csv.bz2",
+        "data/people.csv.xz",
+        "data/export.zip",
+    }
+    for path, counts in per_file.items():
+        assert (counts["email"], counts["ssn"]) == (3, 3), path
+    lines: dict[str, list[int]] = {}
+    for sample in data["samples"]:
+        if sample["type"] == "email":
+            lines.setdefault(sample["path"], []).append(sample["line"])
+    # Lines of the decoded text (the header is line 1); rows of the Parquet table; members of
+    # the archive by name.
+    assert lines == {
+        **{path: [2, 3, 4] for path in per_file if path != "data/export.zip"},
+        "data/export.zip!export/people.csv": [2, 3, 4],
+        "data/people.parquet": [1, 2, 3],
+    }
+    assert {s["masked"] for s in data["samples"] if s["type"] == "ssn"} == {"***-**-**97"}
+
+
+def test_what_it_cannot_read_inside_archives_or_beyond_the_bounds_is_not_scanned(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import zipfile
+
+    from govgate_collectors import pii_sources
+
+    text = _csv_text(_planted_rows(200))
+    with zipfile.ZipFile(tmp_path / "nested.zip", "w") as inner:
+        inner.writestr("people.csv", text)
+    (tmp_path / "data").mkdir()
+    with zipfile.ZipFile(tmp_path / "data" / "outer.zip", "w") as outer:
+        outer.write(tmp_path / "nested.zip", "nested.zip")
+    write(tmp_path, "data/big.csv.gz", gzip.compress(text.encode()))
+    write(tmp_path, "data/broken.csv.gz", b"\x1f\x8b not really gzip")
+    monkeypatch.setattr(pii_sources, "MAX_DECOMPRESSED_BYTES", 4096)
+
+    items, ctx = run(PiiCollector, tmp_path)
+    data = items[0].data
+
+    reasons = {s["path"]: s["reason"] for s in data["files_skipped"]}
+    assert set(reasons) == {"data/outer.zip", "data/big.csv.gz", "data/broken.csv.gz"}
+    assert "member nested.zip is not text" in reasons["data/outer.zip"]
+    assert "more than 4,096 bytes decompressed" in reasons["data/big.csv.gz"]
+    assert reasons["data/broken.csv.gz"].startswith("cannot read")
+    assert data["files_scanned"] == 0
+    assert [d.message.split(":")[0] for d in ctx.diagnostics] == [
+        "not scanned for personal data"
+    ] * 3
 
 
 def test_a_file_refused_by_the_scan_is_not_one_of_its_sources(tmp_path: Path) -> None:
@@ -361,3 +474,34 @@ def test_planted_values_never_leave_any_collector_or_output(
     for path in state.rglob("*") if state.exists() else []:
         if path.is_file():
             assert_no_planted_value(path.read_bytes(), f"govgate's state ({path.name})")
+
+
+def test_archives_beyond_the_member_bound_encrypted_or_holding_compressed_parquet_are_not_scanned(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    import zipfile
+
+    from govgate_collectors import pii_sources
+
+    (tmp_path / "data").mkdir()
+    with zipfile.ZipFile(tmp_path / "data" / "many.zip", "w") as archive:
+        for n in range(3):
+            archive.writestr(f"part{n}.csv", f"email\n{EMAIL}\n")
+    with zipfile.ZipFile(tmp_path / "data" / "locked.zip", "w") as archive:
+        archive.writestr("secret.csv", f"email\n{EMAIL}\n")
+    # Python writes no encrypted zip: set the flag an encrypted member carries, in both headers.
+    raw = bytearray((tmp_path / "data" / "locked.zip").read_bytes())
+    raw[raw.index(b"PK\x03\x04") + 6] |= 0x1
+    raw[raw.index(b"PK\x01\x02") + 8] |= 0x1
+    (tmp_path / "data" / "locked.zip").write_bytes(bytes(raw))
+    write(tmp_path, "data/table.parquet.gz", gzip.compress(b"PAR1"))
+    monkeypatch.setattr(pii_sources, "MAX_ZIP_MEMBERS", 2)
+
+    items, _ = run(PiiCollector, tmp_path)
+
+    reasons = {s["path"]: s["reason"] for s in items[0].data["files_skipped"]}
+    assert reasons == {
+        "data/locked.zip": "member secret.csv is encrypted",
+        "data/many.zip": "the archive has 3 members, more than the 2 the scan reads",
+        "data/table.parquet.gz": "binary format (.parquet)",
+    }

@@ -153,13 +153,42 @@ def test_readable_quirks_are_read_not_refused(hostile_run: HostileRun, reliabili
         assert errors == [], (path, errors)
     evidence = {e["source"]["path"]: e for e in result["evidence"] if e["source"].get("path")}
     assert "governance/fria/bom.md" in evidence and "reports/eval/bom.yaml" in evidence
-    oneline = [f for f in result["findings"] if f["rule"].startswith("GD-6.files-without-pii")]
-    assert oneline and "data/oneline.txt" in oneline[0]["message"]  # the e-mail at 50 MB
+    # The e-mail at 50 MB into one line was found (the scan's own counts, in the locker) ...
+    (scan,) = _stored_evidence(hostile_run.repo.path, "pii.scan")
+    assert {"path": "data/oneline.txt", "counts": ANY_EMAIL} in scan["by_path"]
+    # ... but data/ also holds binary files the scan cannot read, so GD-6 cannot pass.
+    gd6 = {f["rule"]: f for f in result["findings"] if f["rule"].startswith("GD-6.files-")}
+    assert gd6["GD-6.files-scanned"]["status"] == "fail"
+    assert "data/sparse.bin" in gd6["GD-6.files-scanned"]["message"]
+    assert gd6["GD-6.files-without-pii"]["status"] == "skipped"
     reliability.record("bom-utf8", "UTF-8 BOM skipped; front matter, YAML, CSV and XML read")
     reliability.record("crlf-mixed-endings", "read without a diagnostic; headings found")
     reliability.record(
         "empty-file", "empty JSON reported as invalid JSON; empty Markdown/JSONL read as empty"
     )
+
+
+class _AnyEmail(dict):  # type: ignore[type-arg]
+    """Per-type counts with at least one e-mail address."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, dict) and other.get("email", 0) >= 1
+
+
+ANY_EMAIL = _AnyEmail()
+
+
+def _stored_evidence(repo: Path, kind: str) -> list[dict[str, Any]]:
+    """The data of the evidence of `kind` the locker stored for the run."""
+    import json
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{repo / '.govgate' / 'locker.db'}?mode=ro", uri=True)
+    try:
+        rows = connection.execute("SELECT data FROM evidence WHERE kind = ?", (kind,)).fetchall()
+    finally:
+        connection.close()
+    return [json.loads(data) for (data,) in rows]
 
 
 def test_nothing_outside_the_repository_is_read(hostile_run: HostileRun, reliability) -> None:

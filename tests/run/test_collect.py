@@ -14,7 +14,16 @@ from typing import Any
 from conftest import RepoBuilder
 
 #: Never on the warm pre-commit path (the commit hook pays for every import): 30-100 ms each.
-HEAVY = ("jsonschema", "duckdb", "git", "networkx", "weasyprint", "jinja2")
+HEAVY = (
+    "jsonschema",
+    "duckdb",
+    "git",
+    "networkx",
+    "weasyprint",
+    "jinja2",
+    "phonenumbers",  # masking loads these only when a candidate number turns up
+    "stdnum",
+)
 
 WRAPPER = """\
 import json, sys

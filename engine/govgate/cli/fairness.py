@@ -85,6 +85,7 @@ def fairness(
     from govgate.analysis.fairness import DEFAULT_UNKNOWN_VALUES, FairnessSpec, analyse_files
     from govgate.outputs.fairness_table import render_text_table
     from govgate.support.errors import UsageError
+    from govgate.support.masking import mask_document
 
     if not file.is_file():
         raise UsageError(f"{file}: no such file")
@@ -102,7 +103,8 @@ def fairness(
         min_share=min_share,
         unknown_values=tuple(unknown_values) or DEFAULT_UNKNOWN_VALUES,
     )
-    doc = analyse_files([file], spec, fmt=input_format, display=[str(file)])
+    # Group names are attribute values: `--attr email` makes addresses the group names.
+    doc = mask_document(analyse_files([file], spec, fmt=input_format, display=[str(file)]))
     if doc["rejected_rows"]:
         first = ", ".join(
             f"line {entry['line']} ({entry['error']})" for entry in doc["rejected_lines"][:5]

@@ -29,6 +29,7 @@ from govgate.support.errors import (
     is_real_interrupt,
     watch_for_interrupts,
 )
+from govgate.support.masking import mask_message
 
 #: Where govgate's own code lives: a SystemExit raised there is a command's exit code, one
 #: raised anywhere else (a plugin, a library, the built-in collectors alike) is not, and
@@ -44,7 +45,9 @@ _OWN_CODE = tuple(
 def print_error(message: str) -> None:
     """Every error govgate reports, one `govgate: error:` line each, on stderr (the one place
     errors are printed, so a step that rewrites them, masking say, can wrap it)."""
-    for line in message.splitlines() or ["unknown error"]:
+    # Errors quote what they refuse (a duplicate key, an enum value, an unknown name or id):
+    # masked here, in the one place errors are printed, so none prints personal data raw.
+    for line in mask_message(message).splitlines() or ["unknown error"]:
         try:
             click.echo(f"govgate: error: {line}", err=True)
         except OSError:  # stderr closed or its reader gone: the exit code still says it

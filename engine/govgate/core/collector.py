@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 from govgate.core.evidence import Evidence, Source, utc_now
 from govgate.core.globs import glob_to_regex as glob_to_regex  # its home before core.globs
 from govgate.core.globs import is_glob, spelled_regex, strip_dot_slash
+from govgate.support.masking import mask_document
 from govgate.support.pii import redact_pointer, redact_text
 
 #: Folders never collected from: VCS internals, govgate's own state, virtual environments.
@@ -380,14 +381,18 @@ class CollectContext:
 
         Pass `problem` when the source exists but cannot be used (it does not parse): the item
         still records that the file is there, and rules reading it fail with the problem.
-        Location pointers and the problem text are redacted here: both quote the user's keys
-        and values (a YAML key can be an e-mail address), and `data` is the collector's job.
+        Everything is masked here, once for every collector: the subject and path (a file can
+        be named `john.doe@example.com.md`), the data, the location pointers and the problem
+        text (a YAML key can be an e-mail address), so no raw value reaches the locker or its
+        cache. A collector still masks what it puts in `data` (a plugin may run without this
+        step in older govgate versions); masking twice changes nothing.
         """
+        jurisdictions = self.system.get("jurisdictions")
         return Evidence.create(
             kind=kind,
-            subject=subject,
-            data=data,
-            source=Source(path=path, line=line, commit=commit),
+            subject=redact_text(subject),
+            data=mask_document(data, jurisdictions),
+            source=Source(path=redact_text(path) if path else path, line=line, commit=commit),
             collector=self.collector,
             collector_version=self.collector_version,
             collected_at=self.now,
@@ -412,9 +417,12 @@ class CollectContext:
     ) -> None:
         """Record malformed input: counted and reported, never silently skipped.
 
-        The message is redacted: parsers quote the offending key or value in their errors.
+        The message and path are redacted: parsers quote the offending key or value in their
+        errors, and a file name can hold an e-mail address.
         """
-        self.diagnostics.append(Diagnostic(self.collector, path, line, redact_text(message), level))
+        shown = redact_text(path) if path else path  # a file name can be personal data
+        masked = redact_text(message)
+        self.diagnostics.append(Diagnostic(self.collector, shown, line, masked, level))
 
     def glob(self, patterns: Iterable[str]) -> list[str]:
         """Repository files matching the patterns (relative POSIX paths)."""

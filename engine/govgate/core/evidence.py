@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from govgate.support.pii import redact_text
+
 #: At most this many input files are listed in `Source.files`; the rest are counted in
 #: `Source.more_files` (a summary over a data lake's worth of files stays a small record).
 MAX_SOURCE_FILES = 1000
@@ -103,8 +105,9 @@ class Source:
         )
 
     def with_files(self, files: Iterable[str]) -> Source:
-        """This source listing FILES (repository-relative; de-duplicated, sorted, capped)."""
-        listed, more = source_files(files)
+        """This source listing FILES (repository-relative; de-duplicated, sorted, capped), each
+        name masked (a file can be named after a person's e-mail address)."""
+        listed, more = source_files(redact_text(str(f)) for f in files)
         return replace(self, files=listed, more_files=more)
 
     def all_files(self) -> list[str]:

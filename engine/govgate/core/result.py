@@ -2,7 +2,9 @@
 
 Reporters read only this document; it carries everything a report, a dossier or a later
 `--base` comparison needs, and nothing personal (evidence appears as citations and a manifest,
-never its raw data).
+never its raw data). `build_result` masks the whole document once, before any reporter, the
+dossier or the locker sees it: messages, locations, waivers (approver, justification,
+ticket), diagnostics and every other string (`govgate.support.masking`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from govgate.core.policy import severity_rank
 
 # The run's `target` block (commit, branch, dirty): read through the one git layer.
 from govgate.support.git import git_target as git_target
-from govgate.support.pii import redact_json
+from govgate.support.masking import mask_document
 
 SCHEMA_ID = "govgate/result/v1"
 
@@ -91,7 +93,7 @@ def build_result(
         "schema": SCHEMA_ID,
         "tool": {"name": "govgate", "version": __version__},
         "target": {"path": str(root), **target},
-        "system": redact_json(system),  # govgate.yaml is free text too: an owner's e-mail
+        "system": system,
         "run": {"started_at": started_at, "finished_at": finished_at},
         "gate": gate,
         "fail_on": fail_on,
@@ -110,4 +112,14 @@ def build_result(
     }
     if extra:
         document.update(extra)
-    return document
+    return mask_result(document)
+
+
+def mask_result(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` (or a section added to it later) with personal data masked in every value
+    but its hashes, timestamps and versions; national phone numbers are looked for in the
+    regions of the system's `jurisdictions` too."""
+    system = document.get("system")
+    jurisdictions = system.get("jurisdictions") if isinstance(system, dict) else None
+    masked: dict[str, Any] = mask_document(document, jurisdictions)
+    return masked

@@ -27,6 +27,7 @@ from govgate.core.result import (
     fairness_section,
     gate_status,
     git_target,
+    mask_result,
 )
 from govgate.core.rollup import roll_up
 from govgate.core.settings import SettingsSchemas
@@ -34,6 +35,7 @@ from govgate.core.waivers import DEFAULT_MAX_DAYS, Waiver, apply_waivers, load_w
 from govgate.run.collect import Collection, CollectorCache, collect_evidence
 from govgate.support.dates import to_datetime
 from govgate.support.errors import GovgateError, UsageError
+from govgate.support.masking import mask_document
 
 if TYPE_CHECKING:
     from govgate.locker import EvidenceLocker, RecordedRun
@@ -166,9 +168,11 @@ def _run_check(
         options, config, policy_set, collection, findings, waivers, fail_on, started, now
     )
     if review is not None:
-        result["changes"] = review.section(
+        # Added after build_result masked the document: it names changed files and values.
+        changes = review.section(
             config, policy_set, policies.root, registry, result, new_only=options.new_only
         )
+        result["changes"] = mask_result({"system": result["system"], "changes": changes})["changes"]
     if locker is not None:
         recorded = record_run(
             locker, "check", options, config, policy_set, collection, now, result, fail_on
@@ -529,19 +533,22 @@ def record_run(
                 {"name": p.name, "version": p.version, "digest": p.digest}
                 for p in policy_set.packs.values()
             ],
-            parameters={
-                "params": policy_set.params,
-                "param_overrides": options.param_overrides,
-                "packs": options.packs,
-                "fail_on": fail_on,
-                "base_ref": options.base_ref,
-                "new_only": options.new_only,
-                "policies_from": options.policies_from,
-                "cache": options.use_cache,
-                "plugin_options": list(options.plugin_options),
-                "evaluated_at": format_timestamp(now),
-            },
-            collectors=[r.to_json() for r in collection.runs],
+            # Masked like the result: --param values and plugin names are the user's text.
+            parameters=mask_document(
+                {
+                    "params": policy_set.params,
+                    "param_overrides": options.param_overrides,
+                    "packs": options.packs,
+                    "fail_on": fail_on,
+                    "base_ref": options.base_ref,
+                    "new_only": options.new_only,
+                    "policies_from": options.policies_from,
+                    "cache": options.use_cache,
+                    "plugin_options": list(options.plugin_options),
+                    "evaluated_at": format_timestamp(now),
+                }
+            ),
+            collectors=mask_document([r.to_json() for r in collection.runs]),
             result=result,
         )
         recorded = locker.record_run(record, collection.evidence.all())

@@ -17,6 +17,10 @@ evidence text still has every address-shaped value masked except loopback, unspe
 `PREFILTER_PATTERN` is a cheap superset of everything `scan_text` can find, written in the
 regex syntax RE2 (DuckDB), Java (Spark) and Python share, so a SQL engine can select the few
 lines worth a full scan without shipping every line back to Python.
+
+Candidates are found here; `govgate.support.pii_numbers` has the libraries people know confirm
+them (phone numbers by `phonenumbers`, IBANs and national identification numbers by
+`python-stdnum`), loaded only when a candidate turns up.
 """
 
 from __future__ import annotations
@@ -27,31 +31,76 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from govgate.support.pii_numbers import (
+    NATIONAL_IDS,
+    iban_valid,
+    national_id_valid,
+    phone_regions,
+    phone_valid,
+    ssn_valid,
+)
+
+__all__ = [
+    "PII_TYPES",
+    "PREFILTER_PATTERN",
+    "Match",
+    "iban_valid",
+    "luhn_valid",
+    "mask",
+    "might_contain_pii",
+    "phone_regions",
+    "redact_json",
+    "redact_pointer",
+    "redact_text",
+    "scan_text",
+]
+
+#: `ssn` covers national identification numbers: the US SSN and the checksummed national
+#: numbers of `pii_numbers.NATIONAL_IDS`.
 PII_TYPES = ("email", "phone", "ssn", "card", "iban", "ip")
 
 # ASCII classes throughout: a digit is 0-9 and a word character is [A-Za-z0-9_], exactly as in
 # RE2 and Java, so PREFILTER_PATTERN below stays a true superset of these patterns.
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}"
+    r"[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}"
     r"[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}"
     r"(?![\w-])",
     re.ASCII,
 )
 # `logo@2x.png` is an image name, not an address.
 _NOT_EMAIL_TLDS = frozenset({"png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif"})
-# A digit run glued to a word character or a dot is part of a hex digest, a UUID or a decimal
-# fraction, never a free-standing identifier. (A comma is a separator: CSV cells follow one.)
+# A digit run glued to a word character, or to a digit and a dot, is part of a hex digest, a
+# UUID or a decimal fraction (`0.4111…`), never a free-standing identifier. A dot after a name
+# is a separator (`$.system.536-22-8197`, a JSON path in an error), as is a comma (CSV cells).
 _SSN = re.compile(
-    r"(?<![\w.-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-]|\.\d)", re.ASCII
+    r"(?<![\w-])(?<!\d\.)(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\w-]|\.\d)", re.ASCII
 )
-_CARD = re.compile(r"(?<![\w.-])(?:\d[ -]?){12,18}\d(?![\w-]|\.\d)", re.ASCII)
+_CARD = re.compile(r"(?<![\w-])(?<!\d\.)(?:\d[ -]?){12,18}\d(?![\w-]|\.\d)", re.ASCII)
 _IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])", re.ASCII)
 _PHONE = re.compile(
-    r"(?<![\w+.])(?:"
-    r"\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4}"  # +44 20 7946 0958
-    r"|\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}"  # (555) 123-4567
-    r"|\d{3}[.-]\d{3}[.-]\d{4}"  # 555-123-4567
+    r"(?<![\w+])(?<!\d\.)(?:"
+    r"(?P<international>\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){1,4})"
+    r"|(?P<nanp>\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}|\d{3}[.-]\d{3}[.-]\d{4})"  # (555) 123-4567
     r")(?![\w-]|\.\d)",
+    re.ASCII,
+)
+# A national number: a trunk prefix 0 and an area code (in parentheses or followed by a
+# separator), then groups: 020 7946 0958, 030 12345678, 06 12 34 56 78, (030) 1234567. Never
+# right after a digit, a dot, a dash, a slash or a colon, so the month and day of `2026-05-01`,
+# `05/01` or the minutes of `10:05` cannot start one; unseparated digit runs are identifiers.
+_NATIONAL_PHONE = re.compile(
+    r"(?<![\w+/:-])(?<!\d\.)(?:\(0\d{1,4}\)[ .-]?|0\d{1,4}[ ./-])\d{2,8}(?:[ .-]\d{2,8}){0,4}"
+    r"(?![\w-]|\.\d)",
+    re.ASCII,
+)
+# 01.02.2024 or 31 12 2025 (a date, perhaps with its hour) is not a phone number.
+_DATE_LIKE = re.compile(
+    r"\(?(?:0[1-9]|[12]\d|3[01])\)?[ ./-](?:0[1-9]|1[0-2])[ ./-](?:19|20)\d\d\b", re.ASCII
+)
+_NATIONAL_ID = re.compile(
+    r"(?<![\w-])(?<!\d\.)(?:"
+    + "|".join(f"(?P<id{n}>{p})" for n, (_, p, _) in enumerate(NATIONAL_IDS))
+    + r")(?![\w-]|\.\d)",
     re.ASCII,
 )
 # A sentence-ending dot may follow an address; `.5` (five parts, an OID) or `.tar` may not.
@@ -93,36 +142,24 @@ _ADDRESS_WORDS = frozenset(
 # Card number prefixes of the major schemes (IIN ranges); other digit runs are not cards.
 _CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5)|3(?:0[0-5]|[68])|35)")
 
-#: IBAN length per country (ISO 13616 registry); a candidate from elsewhere is not an IBAN.
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22,
-    "BI": 27, "BR": 29, "BY": 28, "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DJ": 27,
-    "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18, "FK": 18, "FO": 18, "FR": 27,
-    "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
-    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32,
-    "LI": 21, "LT": 20, "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19,
-    "MN": 20, "MR": 27, "MT": 31, "MU": 30, "NI": 28, "NL": 18, "NO": 15, "OM": 23, "PK": 24,
-    "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "RU": 33, "SA": 24, "SC": 31,
-    "SD": 18, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "SO": 23, "ST": 25, "SV": 28, "TL": 23,
-    "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20, "YE": 30,
-}  # fmt: skip
-
 #: A superset of every `scan_text` match, in the regex dialect shared by RE2, Java and Python
 #: (no look-around: boundaries are consumed instead). A line it does not match holds no PII.
 PREFILTER_PATTERN = "|".join(
     (
         r"[A-Za-z0-9._%+-]@[A-Za-z0-9]",  # e-mail
-        r"(?:^|[^\w.-])\d{3}-\d{2}-\d{4}(?:$|[^\w-])",  # SSN
+        r"(?:^|[^\w-])\d{3}-\d{2}-\d{4}(?:$|[^\w-])",  # SSN
         # Trailing boundaries matter here: UUIDs and hex digests are full of digit runs.
-        r"(?:^|[^\w.-])\d(?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
+        r"(?:^|[^\w-])\d(?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
         r"(?:^|[^A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?:$|[^A-Za-z0-9])",  # IBAN
         r"(?:^|[^\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:$|[^\w.]|\.$|\.[^\w])",  # IPv4
         # A valid IPv6 address has "::" or eight groups; clock times ("12:30:00") have neither.
         r"(?:^|[^\w:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{1,4})*::",
         r"(?:^|[^\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]",
-        r"(?:^|[^\w+.])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}[ .-]?\d{2,4}",  # +44 …
-        r"(?:^|[^\w+.])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?:$|[^\w-])",  # (555) 123-4567
-        r"(?:^|[^\w+.])\d{3}[.-]\d{3}[.-]\d{4}(?:$|[^\w-])",  # 555-123-4567
+        r"(?:^|[^\w+])\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}[ .-]?\d{2,4}",  # +44 …
+        r"(?:^|[^\w+])\(\d{3}\)[ .-]?\d{3}[ .-]\d{4}(?:$|[^\w-])",  # (555) 123-4567
+        r"(?:^|[^\w+])\d{3}[.-]\d{3}[.-]\d{4}(?:$|[^\w-])",  # 555-123-4567
+        r"(?:^|[^\w+/:-])(?:\(0\d{1,4}\)[ .-]?|0\d{1,4}[ ./-])\d{2}",  # 020 7946 0958
+        *(rf"(?:^|[^\w-]){pattern}(?:$|[^\w-])" for _, pattern, _ in NATIONAL_IDS),
     )
 )
 _PREFILTER = re.compile(PREFILTER_PATTERN, re.ASCII)
@@ -138,19 +175,6 @@ def luhn_valid(digits: str) -> bool:
                 value -= 9
         total += value
     return total % 10 == 0
-
-
-def iban_valid(candidate: str) -> bool:
-    """True for an IBAN of a registered country, with that country's length and check digits."""
-    compact = candidate.replace(" ", "")
-    if IBAN_LENGTHS.get(compact[:2]) != len(compact):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    try:
-        number = int("".join(str(int(ch, 36)) for ch in rearranged))
-    except ValueError:
-        return False
-    return number % 97 == 1
 
 
 def _mask_keep(value: str, keep_last: int) -> str:
@@ -195,9 +219,17 @@ class Match:
     masked: str
 
 
+#: A cheaper test than the pre-filter, for masking: every type but the e-mail address (`@`),
+#: the IPv6 address (`:`) and the IBAN (`DE89…`, whose account part may be letters) has four
+#: digits at least, none more than three characters from the next. Python's regex engine tries
+#: each of the pre-filter's alternatives at every position (tens of microseconds a string);
+#: masking a result document turns most of its strings away here instead.
+_QUICK = re.compile(r"[@:]|[A-Z]{2}\d\d|\d\D{0,3}\d\D{0,3}\d\D{0,3}\d", re.ASCII)
+
+
 def might_contain_pii(text: str) -> bool:
     """Cheap test: False means `scan_text` finds nothing in `text`."""
-    return _PREFILTER.search(text) is not None
+    return _QUICK.search(text) is not None and _PREFILTER.search(text) is not None
 
 
 def _ipv4_octets(candidate: str) -> tuple[int, ...] | None:
@@ -263,37 +295,65 @@ def _is_ssh_remote(text: str, start: int, end: int) -> bool:
     return len(after) == 2 and after[0] == ":" and not after[1].isspace()
 
 
-def scan_text(text: str) -> Iterator[Match]:
-    """Every PII match in text, validated, without overlaps (earlier, longer wins)."""
-    return _scan(text, personal_only=True)
+def scan_text(text: str, regions: tuple[str, ...] | None = None) -> Iterator[Match]:
+    """Every PII match in text, validated, without overlaps (earlier, longer wins).
+
+    `regions` are where a national phone number is tried (`phone_regions`; by default
+    `pii_numbers.DEFAULT_PHONE_REGIONS`)."""
+    return _scan(text, personal_only=True, regions=regions)
 
 
-def _scan(text: str, *, personal_only: bool) -> Iterator[Match]:
+def _scan(text: str, *, personal_only: bool, regions: tuple[str, ...] | None) -> Iterator[Match]:
     """`personal_only=False` (for masking) keeps IPv4 addresses that identify no one or look
     like versions by their context: masking one too many is harmless, one too few is a leak."""
     candidates: list[Match] = []
     if "@" in text:
-        for found in _EMAIL.finditer(text):
-            if found.group().rpartition(".")[2].lower() in _NOT_EMAIL_TLDS:
-                continue
-            if _is_ssh_remote(text, found.start(), found.end()):
-                continue
-            candidates.append(
-                Match("email", found.start(), found.end(), mask("email", found.group()))
-            )
+        candidates.extend(_emails(text))
+    candidates.extend(_numbers(text))
+    candidates.extend(_ipv4s(text, personal_only=personal_only))
+    if ":" in text:
+        candidates.extend(_ipv6s(text))
+    candidates.extend(_phones(text, regions or phone_regions()))
+    candidates.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    last_end = -1
+    for chosen in candidates:
+        if chosen.start >= last_end:
+            yield chosen
+            last_end = chosen.end
+
+
+def _found(kind: str, found: re.Match[str]) -> Match:
+    return Match(kind, found.start(), found.end(), mask(kind, found.group()))
+
+
+def _emails(text: str) -> Iterator[Match]:
+    for found in _EMAIL.finditer(text):
+        if found.group().rpartition(".")[2].lower() in _NOT_EMAIL_TLDS:
+            continue
+        if _is_ssh_remote(text, found.start(), found.end()):
+            continue
+        yield _found("email", found)
+
+
+def _numbers(text: str) -> Iterator[Match]:
+    """IBANs, card numbers and national identification numbers (`ssn`), each checked."""
     for found in _IBAN.finditer(text):
         if iban_valid(found.group()):
-            candidates.append(
-                Match("iban", found.start(), found.end(), mask("iban", found.group()))
-            )
+            yield _found("iban", found)
     for found in _CARD.finditer(text):
         digits = re.sub(r"[ -]", "", found.group())
         if 13 <= len(digits) <= 19 and _CARD_PREFIX.match(digits) and luhn_valid(digits):
-            candidates.append(
-                Match("card", found.start(), found.end(), mask("card", found.group()))
-            )
+            yield _found("card", found)
     for found in _SSN.finditer(text):
-        candidates.append(Match("ssn", found.start(), found.end(), mask("ssn", found.group())))
+        if ssn_valid(found.group()):
+            yield _found("ssn", found)
+    for found in _NATIONAL_ID.finditer(text):
+        module = NATIONAL_IDS[int(str(found.lastgroup)[2:])][2]
+        if national_id_valid(found.group(), module):
+            yield _found("ssn", found)
+
+
+def _ipv4s(text: str, *, personal_only: bool) -> Iterator[Match]:
     for found in _IPV4.finditer(text):
         octets = _ipv4_octets(found.group())
         if octets is None or octets[0] == 127 or octets == (0, 0, 0, 0):
@@ -304,39 +364,50 @@ def _scan(text: str, *, personal_only: bool) -> Iterator[Match]:
             _identifies_no_one(octets) or _version_context(text, found.start(), octets)
         ):
             continue
-        candidates.append(Match("ip", found.start(), found.end(), mask("ip", found.group())))
-    if ":" in text:
-        for found in _IPV6.finditer(text):
-            candidate = found.group()
-            if candidate.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", candidate):
-                continue
-            try:
-                address6 = ipaddress.IPv6Address(candidate)
-            except ValueError:
-                continue
-            if not (address6.is_unspecified or address6.is_loopback):
-                candidates.append(Match("ip", found.start(), found.end(), mask("ip", candidate)))
+        yield _found("ip", found)
+
+
+def _ipv6s(text: str) -> Iterator[Match]:
+    for found in _IPV6.finditer(text):
+        candidate = found.group()
+        if candidate.count(":") < 2 or not re.search(r"[0-9A-Fa-f]", candidate):
+            continue
+        try:
+            address6 = ipaddress.IPv6Address(candidate)
+        except ValueError:
+            continue
+        if not (address6.is_unspecified or address6.is_loopback):
+            yield _found("ip", found)
+
+
+def _phones(text: str, regions: tuple[str, ...]) -> Iterator[Match]:
+    """Phone numbers as people write them, confirmed by `phonenumbers` (8 to 15 digits)."""
     for found in _PHONE.finditer(text):
-        digits = re.sub(r"\D", "", found.group())
-        if 8 <= len(digits) <= 15:
-            candidates.append(
-                Match("phone", found.start(), found.end(), mask("phone", found.group()))
-            )
-    candidates.sort(key=lambda m: (m.start, -(m.end - m.start)))
-    last_end = -1
-    for chosen in candidates:
-        if chosen.start >= last_end:
-            yield chosen
-            last_end = chosen.end
+        shape = "international" if found.group("international") else "nanp"
+        if _digit_count(found.group(), 8) and phone_valid(found.group(), regions, shape=shape):
+            yield _found("phone", found)
+    for found in _NATIONAL_PHONE.finditer(text):
+        candidate = found.group()
+        if _DATE_LIKE.match(candidate) or not _digit_count(candidate, 9):
+            continue
+        if phone_valid(candidate, regions, shape="national"):
+            yield _found("phone", found)
 
 
-def redact_text(text: str) -> str:
-    """The text with every PII match replaced by its masked form."""
-    if not text or not any(ch.isdigit() or ch == "@" for ch in text):
+def _digit_count(candidate: str, least: int) -> bool:
+    return least <= sum(ch.isdigit() for ch in candidate) <= 15
+
+
+def redact_text(text: str, regions: tuple[str, ...] | None = None) -> str:
+    """The text with every PII match replaced by its masked form.
+
+    A quick pattern turns away text that cannot hold a match, so masking text without personal
+    data costs one short regex search and loads no library."""
+    if not text or _QUICK.search(text) is None:
         return text
     out = []
     position = 0
-    for found in _scan(text, personal_only=False):
+    for found in _scan(text, personal_only=False, regions=regions):
         out.append(text[position : found.start])
         out.append(found.masked)
         position = found.end
@@ -346,19 +417,19 @@ def redact_text(text: str) -> str:
     return "".join(out)
 
 
-def redact_json(value: Any) -> Any:
+def redact_json(value: Any, regions: tuple[str, ...] | None = None) -> Any:
     """A JSON value with every string (keys included) redacted."""
     if isinstance(value, str):
-        return redact_text(value)
+        return redact_text(value, regions)
     if isinstance(value, list):
-        return [redact_json(v) for v in value]
+        return [redact_json(v, regions) for v in value]
     if isinstance(value, dict):
-        return {redact_text(str(k)): redact_json(v) for k, v in value.items()}
+        return {redact_text(str(k), regions): redact_json(v, regions) for k, v in value.items()}
     return value
 
 
 def redact_pointer(pointer: str) -> str:
     """A JSON pointer with each reference token redacted: keys of user data can be personal."""
-    if not pointer or not any(ch.isdigit() or ch == "@" for ch in pointer):
+    if not pointer or _QUICK.search(pointer) is None:
         return pointer
     return "/".join(redact_text(token) for token in pointer.split("/"))
