@@ -434,6 +434,7 @@ def test_messy_input_string_labels_boolean_prediction_missing_values_and_small_g
     path = messy_csv(tmp_path)
     spec = FairnessSpec(
         prediction="screen_pass",
+        positive=("true",),
         label="hired_outcome",
         label_positive=("hire",),
         attributes=("applicant_sex", "region"),
@@ -447,7 +448,7 @@ def test_messy_input_string_labels_boolean_prediction_missing_values_and_small_g
         (303, "missing columns"),
     ]
     assert doc["rows"] == 299
-    # The boolean column maps true -> selected without being told.
+    # A CSV cell is text: `true` is a word like `Yes`, mapped by the positive value given.
     assert doc["mapping"]["prediction"] == {"positive": ["true"], "negative": ["false"]}
     assert doc["mapping"]["label"] == {"positive": ["hire"], "negative": ["reject"]}
     sex, region = doc["attributes"]
@@ -472,7 +473,10 @@ def test_messy_input_string_labels_boolean_prediction_missing_values_and_small_g
 
 def test_text_labels_without_a_positive_value_are_refused(tmp_path: Path) -> None:
     spec = FairnessSpec(
-        prediction="screen_pass", label="hired_outcome", attributes=("applicant_sex",)
+        prediction="screen_pass",
+        positive=("true",),
+        label="hired_outcome",
+        attributes=("applicant_sex",),
     )
     with pytest.raises(InputError) as caught:
         analyse_files([messy_csv(tmp_path)], spec)
@@ -555,9 +559,13 @@ def test_undefined_rates_are_null_not_zero(tmp_path: Path) -> None:
     assert (b["tpr"], b["fnr"], b["ppv"], b["fpr"]) == (None, None, None, 0.0)
     assert b["ci"]["tpr"] is None and b["ci"]["fpr"] is not None
     section = doc["attributes"][0]
-    # Equal opportunity compares only a (b has no TPR): a single group, difference 0.
+    # Equal opportunity would compare a alone (b has no TPR): no comparison, so null with the
+    # reason, where fairlearn reports a difference of 0.0.
     assert section["groups_compared"]["true_positive_rate"] == 1
-    assert section["between_groups"]["equal_opportunity_difference"] == 0.0
+    assert section["between_groups"]["equal_opportunity_difference"] is None
+    assert section["not_computed"]["between_groups.equal_opportunity_difference"] == (
+        "fewer than two compared groups of g have a positive label (1)"
+    )
     assert section["between_groups"]["false_positive_rate_difference"] == 0.5
     assert section["between_groups"]["demographic_parity_ratio"] == 0.0
 
