@@ -918,6 +918,38 @@ def test_binned_attribute_refuses_text_that_is_not_a_number(tmp_path: Path) -> N
     assert age["unknown"] == 2
 
 
+def test_every_way_a_comparison_can_be_missing_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "p.csv"
+    # region: one group only; team: one big group and one of 1%; nobody is ever selected.
+    rows = [f"north,{'a' if i < 99 else 'b'},0" for i in range(100)]
+    path.write_text("region,team,pred\n" + "\n".join(rows) + "\n")
+    doc = analyse_files([path], FairnessSpec(prediction="pred", attributes=("region", "team")))
+    region, team = doc["attributes"]
+    assert region["not_compared"] == (
+        "every row with a known value of region is in one group (north): there is no other "
+        "group to compare it with"
+    )
+    assert team["not_compared"] == (
+        "only one of the 2 groups of team (a) is at or above the 2% minimum share; the other 1 "
+        "are under it: bin the attribute (or lower the minimum share)"
+    )
+    assert region["reference"] is team["reference"] is None
+    assert {g["impact_ratio"] for g in team["groups"]} == {None}
+    # Both teams compared, nobody selected: parity holds (0 gap), impact ratios are undefined.
+    doc = analyse_files([path], FairnessSpec(prediction="pred", attributes=("team",), min_share=0))
+    team = doc["attributes"][0]
+    assert team["not_compared"] is None
+    assert team["between_groups"]["demographic_parity_difference"] == 0.0
+    assert team["not_computed"] == {
+        "impact_ratio": "no row of a compared group of team was selected, so impact ratios are "
+        "undefined",
+        "between_groups.demographic_parity_ratio": "team: the rate it divides by is 0, so it "
+        "is undefined",
+        "to_overall.demographic_parity_ratio": "team: the rate it divides by is 0, so it is "
+        "undefined",
+    }
+
+
 @pytest.mark.slow
 def test_an_attribute_with_a_value_per_row_is_refused_quickly(tmp_path: Path) -> None:
     # 100,000 rows with a different e-mail each: once took 46 s and 3.97 GB to tabulate.

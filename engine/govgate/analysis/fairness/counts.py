@@ -287,8 +287,9 @@ def _scan_rows(
                 where,
                 None,
                 f"more than {MAX_CELLS:,} distinct combinations of attributes, prediction and "
-                "label: is a score or probability given as the prediction or label? (use "
-                f"{spec.option('score')} for scores)",
+                "label: is a score or probability given as the prediction or label (use "
+                f"{spec.option('score')} for scores), or a binned attribute recorded to the "
+                "unit (round it first)?",
             )
         cell = _read_row(row, spec, decode, scan, grouper)
         if cell is None:
