@@ -42,6 +42,27 @@ KIND = "fairness.analysis"
 
 _SCALAR = {"type": ["string", "number", "boolean"]}
 _VALUES = {"anyOf": [_SCALAR, {"type": "array", "items": _SCALAR, "minItems": 1}]}
+_NAME = {"type": "string", "minLength": 1}
+#: An attribute: its column, or {column: {bins: [edges]}} for a numeric one grouped in bands.
+_ATTRIBUTE = {
+    "anyOf": [
+        _NAME,
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "propertyNames": {"minLength": 1},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["bins"],
+                "properties": {
+                    "bins": {"type": "array", "items": {"type": "number"}, "minItems": 1}
+                },
+            },
+        },
+    ]
+}
 
 #: One entry of `collectors.fairness.analyses` in govgate.yaml.
 ANALYSIS_SETTINGS_SCHEMA: dict[str, Any] = {
@@ -55,13 +76,15 @@ ANALYSIS_SETTINGS_SCHEMA: dict[str, Any] = {
         "prediction": {"type": "string", "minLength": 1},
         "label": {"type": "string", "minLength": 1},
         "score": {"type": "string", "minLength": 1},
-        "attrs": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "attrs": {"type": "array", "items": _ATTRIBUTE, "minItems": 1},
         "positive": _VALUES,
         "negative": _VALUES,
         "label_positive": _VALUES,
         "label_negative": _VALUES,
         "unknown_values": {"type": "array", "items": {"type": "string"}},
         "min_share": {"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+        "where": {"anyOf": [_NAME, {"type": "array", "items": _NAME, "minItems": 1}]},
+        "max_groups": {"type": "integer", "minimum": 2},
         "audit_date": {"type": "string"},
         "data_source": {"type": "string"},
         "auditor": {"type": "string"},
@@ -96,6 +119,11 @@ CONFIG_OPTION_NAMES = {
     "label": "label",
     "score": "score",
     "attributes": "attrs",
+    "where": "where",
+    "bins": "bins",
+    "bin_hint": "attrs: [{NAME: {bins: [EDGE, ...]}}]",
+    "max_groups": "max_groups",
+    "unknown_values": "unknown_values",
 }
 
 
@@ -161,7 +189,9 @@ def _last_commit_date(root: Path, files: Sequence[Path]) -> datetime | None:
 
 class FairnessCollector(Collector):
     name = "fairness"
-    version = "1.1.0"  # 1.1.0: source.files lists the prediction files read
+    # 1.1.0: source.files lists the prediction files read. 1.2.0: CSV values as written,
+    # where:, binned attrs, max_groups, not_compared / not_computed per analysis.
+    version = "1.2.0"
     settings_schema = SETTINGS_SCHEMA
     description = "group fairness metrics of prediction files (govgate/fairness/v1)"
     kinds = (
@@ -350,9 +380,15 @@ def _spec(entry: dict[str, Any]) -> FairnessSpec:
         defaults["min_share"] = float(entry["min_share"])
     if "unknown_values" in entry:
         defaults["unknown_values"] = tuple(entry["unknown_values"])
+    if "max_groups" in entry:
+        defaults["max_groups"] = int(entry["max_groups"])
+    where = entry.get("where", [])
+    attributes, bins = _attributes(entry["attrs"])
     return FairnessSpec(
         prediction=entry["prediction"],
-        attributes=tuple(entry["attrs"]),
+        attributes=attributes,
+        where=(where,) if isinstance(where, str) else tuple(where),
+        bins=bins,
         label=entry.get("label"),
         score=entry.get("score"),
         positive=_texts(entry.get("positive")),
@@ -362,6 +398,20 @@ def _spec(entry: dict[str, Any]) -> FairnessSpec:
         option_names=CONFIG_OPTION_NAMES,
         **defaults,
     )
+
+
+def _attributes(attrs: list[Any]) -> tuple[tuple[str, ...], dict[str, list[float]]]:
+    """The attribute columns of a valid `attrs` list, and the band edges of binned ones."""
+    names: list[str] = []
+    bins: dict[str, list[float]] = {}
+    for attr in attrs:
+        if isinstance(attr, str):
+            names.append(attr)
+            continue
+        ((name, settings),) = attr.items()
+        names.append(str(name))
+        bins[str(name)] = [float(edge) for edge in settings["bins"]]
+    return tuple(names), bins
 
 
 def _analysis_data(

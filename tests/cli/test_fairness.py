@@ -11,6 +11,7 @@ import pytest
 
 from govgate.support.schemas import load_schema
 from tests import realdata
+from tests.fairness_files import ages_csv, arrests_csv, arrests_frame
 
 
 @pytest.fixture(scope="module")
@@ -194,3 +195,63 @@ def test_parquet_input_and_missing_file(
     assert json.loads(result.stdout)["rows"] == 1000
     missing = run_cli("fairness", tmp_path / "nope.csv", "--prediction", "p", "--attr", "a")
     assert missing.exit_code == 2 and "no such file" in missing.stderr
+
+
+def test_yes_no_file_takes_positive_yes_and_names_groups_yes_no(
+    run_cli: Callable[..., object], tmp_path: Path
+) -> None:
+    path = arrests_csv(tmp_path / "arrests.csv")
+    result = run_cli(
+        "fairness", path, "--prediction", "released", "--positive", "Yes", "--attr", "employed"
+    )
+    assert result.exit_code == 0, result.stderr
+    frame = arrests_frame(path)
+    lines = {
+        line.split()[0]: line.split() for line in result.stdout.splitlines() if line[:2] == "  "
+    }
+    for value in ("Yes", "No"):
+        group = frame[frame["employed"] == value]
+        # group, n, share, selected, rate: the counts pandas finds in the same file.
+        assert lines[value][1] == f"{len(group):,}"
+        assert lines[value][3] == f"{int(group['_p'].sum()):,}"
+    assert "true" not in result.stdout and "false" not in result.stdout
+
+
+def test_where_bin_and_max_groups_options(run_cli: Callable[..., object], tmp_path: Path) -> None:
+    path = ages_csv(tmp_path / "ages.csv")
+    plain = run_cli("fairness", path, "--prediction", "selected", "--attr", "age")
+    assert plain.exit_code == 0
+    assert "govgate: warning: not compared: all 73 groups of age are under the 2% minimum" in (
+        plain.stderr
+    )
+    binned = run_cli(
+        "fairness",
+        path,
+        "--prediction",
+        "selected",
+        "--attr",
+        "age",
+        "--bin",
+        "age=18,25,40,60",
+        "--where",
+        "sex = F",
+        "--format",
+        "json",
+    )
+    assert binned.exit_code == 0, binned.stderr
+    doc = json.loads(binned.stdout)
+    men = sum(1 for line in path.read_text().splitlines() if line.split(",")[1] == "M")
+    assert doc["where"] == {"conditions": ["sex = F"], "excluded_rows": men}
+    assert doc["rows"] == 10_000 - men
+    assert doc["attributes"][0]["groups"][0]["value"] == "18 to under 25"
+    assert f"the row filter (sex = F) left out {men:,} row(s)" in binned.stderr
+    for options, message in [
+        (["--bin", "age=18,x"], "--bin 'age=18,x': write COLUMN=EDGE,EDGE,... with numbers"),
+        (["--bin", "sex=1"], "--bin names 'sex', which is not a protected attribute"),
+        (["--where", "age >> 3"], "--where 'age >> 3': > compares numbers"),
+        (["--max-groups", "50"], "attribute 'age' has more than 50 groups, the limit"),
+    ]:
+        result = run_cli("fairness", path, "--prediction", "selected", "--attr", "age", *options)
+        assert result.exit_code == 2, options
+        assert message in result.stderr, result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
+from fairlearn.metrics import MetricFrame, selection_rate
 
 from govgate.core.config import load_config
 from govgate.core.evidence import Evidence
@@ -22,6 +25,7 @@ from govgate.run.check import get_registry
 from govgate.run.collect import collect_evidence
 from tests import realdata
 from tests.conftest import RepoBuilder
+from tests.fairness_files import ages_csv, arrests_csv, arrests_frame
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -290,3 +294,208 @@ def test_no_analyses_configured_fails_with_where_to_configure(
     assert present["status"] == "fail"
     assert "collector 'fairness' produced no fairness.analysis" in present["message"]
     assert "collectors.fairness.analyses" in present["remediation"]
+
+
+def _check(run_cli: Callable[..., Any], repo: RepoBuilder) -> dict[str, Any]:
+    result = run_cli("check", repo.path, "--format", "json", "--no-locker")
+    assert result.exit_code in (0, 1), result.stderr
+    doc: dict[str, Any] = json.loads(result.stdout)
+    return doc
+
+
+def _by_rule(doc: dict[str, Any]) -> dict[tuple[str, str | None], dict[str, Any]]:
+    return {(f["rule"], f.get("item")): f for f in doc["findings"]}
+
+
+@pytest.mark.slow  # ~3 s: two checks
+def test_small_age_groups_are_unverified_until_binned(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any], tmp_path: Path
+) -> None:
+    # 73 ages, each under 2% of rows: no group is compared, so no bias rule on age may pass.
+    data = ages_csv(tmp_path / "ages.csv").read_text()
+    analysis = {
+        "name": "screen",
+        "path": "data/screen.csv",
+        "prediction": "selected",
+        "attrs": ["sex", "age"],
+        "audit_date": "2026-05-01",
+    }
+    repo = make_repo({"govgate.yaml": config([analysis], ["sex", "age"]), "data/screen.csv": data})
+    findings = _by_rule(_check(run_cli, repo))
+    reason = (
+        "all 73 groups of age are under the 2% minimum share: bin the attribute (or lower the "
+        "minimum share)"
+    )
+    unverified = findings[("BIAS-3.impact-ratio", "age")]
+    assert unverified["status"] == "error"
+    assert unverified["message"].endswith(reason)
+    assert findings[("BIAS-4.demographic-parity", "age")]["status"] == "error"
+    assert findings[("BIAS-3.intersectional-impact-ratio", "sex×age")]["status"] == "error"
+    assert findings[("BIAS-3.impact-ratio", "sex=F")]["status"] == "pass"
+    judged = [f for (rule, _), f in findings.items() if rule.startswith(("BIAS-3", "BIAS-4"))]
+    assert not any(f["status"] == "pass" and "age" in str(f.get("item")) for f in judged)
+    statuses = {
+        c["id"]: c["status"]
+        for c in json.loads(run_cli("check", repo.path, "--format", "json", "--no-locker").stdout)[
+            "controls"
+        ]
+    }
+    assert statuses["BIAS-3"] == statuses["BIAS-4"] == "unverified"
+
+    edges = [18, 25, 40, 60]
+    binned = {**analysis, "attrs": ["sex", {"age": {"bins": edges}}]}
+    repo.write({"govgate.yaml": config([binned], ["sex", "age"])})
+    findings = _by_rule(_check(run_cli, repo))
+    frame = pd.read_csv(tmp_path / "ages.csv")
+    labels = ["under 18", "18 to under 25", "25 to under 40", "40 to under 60", "60 and over"]
+    bands = pd.cut(frame["age"], [-math.inf, *edges, math.inf], right=False, labels=labels)
+    rates = MetricFrame(
+        metrics=selection_rate,
+        y_true=frame["selected"],
+        y_pred=frame["selected"],
+        sensitive_features=bands.astype(str),
+    ).by_group
+    (item,), _ = collect(repo.path)
+    age = item.data["attributes"][1]
+    assert [g["value"] for g in age["groups"]] == labels[1:]  # nobody is under 18
+    for group in age["groups"]:
+        ratio = rates[group["value"]] / rates.max()
+        assert abs(group["impact_ratio"] - ratio) <= 1e-9
+        finding = findings[("BIAS-3.impact-ratio", group["id"])]
+        assert finding["status"] == ("fail" if ratio < 0.8 else "pass")
+    young = findings[("BIAS-3.impact-ratio", "age=18 to under 25")]
+    assert young["status"] == "fail" and rates["18 to under 25"] / rates.max() < 0.1
+    assert findings[("BIAS-4.demographic-parity", "age")]["status"] == "fail"
+
+
+def test_where_setting_and_values_as_written(
+    make_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    analysis = {
+        "name": "arrests",
+        "path": "data/arrests.csv",
+        "prediction": "released",
+        "positive": "Yes",
+        "attrs": ["colour", "employed"],
+        "where": ["year >= 2000", "sex = Male"],
+    }
+    path = arrests_csv(tmp_path / "arrests.csv")
+    repo = make_repo(
+        {
+            "govgate.yaml": config([analysis], ["colour"]),
+            "data/arrests.csv": path.read_bytes(),
+        }
+    )
+    (item,), diagnostics = collect(repo.path)
+    assert item.problem is None and diagnostics == []
+    frame = arrests_frame(path)
+    kept = frame[(frame["year"].astype(int) >= 2000) & (frame["sex"] == "Male")]
+    assert item.data["rows"] == len(kept)
+    assert item.data["where"] == {
+        "conditions": ["year >= 2000", "sex = Male"],
+        "excluded_rows": len(frame) - len(kept),
+    }
+    employed = item.data["attributes"][1]
+    assert [(g["value"], g["n"]) for g in employed["groups"]] == [
+        ("No", int((kept["employed"] == "No").sum())),
+        ("Yes", int((kept["employed"] == "Yes").sum())),
+    ]
+
+
+@pytest.mark.slow  # ~3 s: a check and two collections
+def test_unbounded_attribute_is_refused_with_a_binning_hint(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
+) -> None:
+    # A unique value per row (here 5,000 applicant ids) is not a protected attribute; it used
+    # to become a table as long as the file and a bias finding per row.
+    rows = "".join(f"A-{i:05d},{i % 2}\n" for i in range(5000))
+    analysis = {"name": "ids", "path": "p.csv", "prediction": "pred", "attrs": ["applicant"]}
+    repo = make_repo(
+        {"govgate.yaml": config([analysis], ["applicant"]), "p.csv": "applicant,pred\n" + rows}
+    )
+    (item,), _ = collect(repo.path)
+    assert item.problem is not None
+    assert "attribute 'applicant' has more than 1,000 groups, the limit (max_groups)" in (
+        item.problem
+    )
+    assert "bin it (attrs: [{applicant: {bins: [EDGE, ...]}}])" in item.problem
+    findings = _check(run_cli, repo)["findings"]
+    bias = [f for f in findings if f["rule"].startswith(("BIAS-3", "BIAS-4"))]
+    assert bias and {f["status"] for f in bias} == {"fail"}
+    analysis["max_groups"] = 6000
+    repo.write({"govgate.yaml": config([analysis], ["applicant"])})
+    (item,), _ = collect(repo.path)
+    assert item.problem is None and len(item.data["attributes"][0]["groups"]) == 5000
+
+
+def test_binned_attribute_settings_are_checked(make_repo: Callable[..., RepoBuilder]) -> None:
+    analyses = [
+        {"name": "typo", "path": "p.csv", "prediction": "p", "attrs": [{"age": {"bin": [1]}}]},
+        {"name": "order", "path": "p.csv", "prediction": "p", "attrs": [{"age": {"bins": [9, 1]}}]},
+        {"name": "where", "path": "p.csv", "prediction": "p", "attrs": ["age"], "where": "age"},
+    ]
+    repo = make_repo({"govgate.yaml": config(analyses, ["age"]), "p.csv": "age,p\n20,1\n50,0\n"})
+    problems = {item.subject: item.problem for item in collect(repo.path)[0]}
+    assert "collectors.fairness.analyses[0].attrs.0" in str(problems["typo"])
+    assert "edges must be finite numbers in ascending order (got 9, 1)" in str(problems["order"])
+    assert "where 'age': no operator after column 'age'" in str(problems["where"])
+
+
+@pytest.mark.slow  # ~2 s: three checks of Adult
+def test_ll144_audit_is_met_only_with_every_table_and_the_audit_record(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any], adult_bytes: bytes
+) -> None:
+    # Adult has sex and race, and hours-per-week serves as the score of a screening tool.
+    analysis = {**ADULT_ANALYSIS, "score": "hours-per-week"}
+    record = "auditor: Independent Audits LLC\nindependent: true\ndate: 2026-03-01\n"
+    repo = make_repo(
+        {
+            "govgate.yaml": config([analysis]),
+            "data/adult_predictions.csv": adult_bytes,
+            "governance/bias_audit.yaml": record,
+        }
+    )
+    doc = _check(run_cli, repo)
+    findings = _by_rule(doc)
+    for rule in (
+        "BIAS-7.sex-categories",
+        "BIAS-7.race-ethnicity-categories",
+        "BIAS-7.intersectional-categories",
+        "BIAS-7.scoring-declared",
+        "BIAS-7.small-category-exclusion",
+    ):
+        assert findings[(rule, "adult-income")]["status"] == "pass", rule
+    for rule in ("BIAS-7.auditor-named", "BIAS-7.auditor-independent", "BIAS-7.audit-dated"):
+        assert findings[(rule, "governance/bias_audit.yaml")]["status"] == "pass", rule
+    scoring = {
+        item: f["status"]
+        for (rule, item), f in findings.items()
+        if rule == "BIAS-7.scoring-impact-ratio"
+    }
+    assert scoring["sex=Male"] == "pass" and "sex×race=Male×White" in scoring
+    controls = {c["id"]: c["status"] for c in doc["controls"]}
+    assert controls["BIAS-7"] in ("satisfied", "not_satisfied")
+    assert controls["BIAS-7"] == (
+        "satisfied" if set(scoring.values()) == {"pass"} else "not_satisfied"
+    )
+
+    # Without sex×race (race alone) and without the record, LL144 is not met.
+    repo.write({"govgate.yaml": config([{**analysis, "attrs": ["race"]}], ["race"])})
+    (repo.path / "governance" / "bias_audit.yaml").unlink()
+    doc = _check(run_cli, repo)
+    findings = _by_rule(doc)
+    assert findings[("BIAS-7.intersectional-categories", "adult-income")]["status"] == "fail"
+    assert findings[("BIAS-7.auditor-independent", None)]["status"] == "fail"
+    requirements = {r["id"]: r["status"] for r in doc["requirements"]}
+    assert requirements["LL144-AUDIT"] in ("not_met", "partial")
+
+    # Declared not an employment decision tool: LL144 does not apply.
+    text = json.loads(config([analysis]))
+    text["params"]["bias"]["aedt"] = False
+    repo.write({"govgate.yaml": json.dumps(text)})
+    doc = _check(run_cli, repo)
+    requirements = {r["id"]: r["status"] for r in doc["requirements"]}
+    assert requirements["LL144-AUDIT"] == "not_applicable"
+    assert {f["status"] for f in doc["findings"] if f["rule"].startswith("BIAS-7")} == {
+        "not_applicable"
+    }

@@ -74,10 +74,11 @@ def _pointer_index(data: Any) -> dict[int, str]:
     return index
 
 
-def _not_computed(item: Evidence, failures: list[LeafFailure]) -> tuple[str, str] | None:
+def _not_computed(root: Any, failures: list[LeafFailure]) -> tuple[str, str] | None:
     """(path, reason) when a failing leaf found nothing at a path the collector declared in
-    its data's `not_computed` (path -> why), else None."""
-    declared = item.data.get("not_computed") if isinstance(item.data, dict) else None
+    its data's `not_computed` (path -> why), else None. A `for_each` element's own
+    `not_computed` (merged into `root`) is the nearer declaration and replaces the data's."""
+    declared = root.get("not_computed") if isinstance(root, dict) else None
     if not isinstance(declared, dict) or not declared:
         return None
     for failure in failures:
@@ -470,7 +471,7 @@ class Evaluator:
                 line=_line_for(item, pointer),
             )
         first = failures[0] if failures else None
-        uncomputed = _not_computed(item, failures) if not held else None
+        uncomputed = _not_computed(root, failures) if not held else None
         if uncomputed is not None:
             # The collector said it could not compute this field (a Parquet log has no line
             # bytes to chain): the rule is unevaluated, not failed, and never passed.

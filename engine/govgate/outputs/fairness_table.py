@@ -69,6 +69,14 @@ def _preamble(doc: Mapping[str, Any], has_score: bool) -> list[str]:
         else "every group is compared (no minimum share)"
     )
     out = [f"rows analysed: {doc['rows']:,}; rejected rows: {doc['rejected_rows']:,}; {small}"]
+    row_filter = doc.get("where")
+    if row_filter:
+        out.append(
+            f"row filter: {'; '.join(row_filter['conditions'])} "
+            f"({row_filter['excluded_rows']:,} rows left out)"
+        )
+    for name, edges in (doc.get("bins") or {}).items():
+        out.append(f"{name} binned at {', '.join(f'{edge:g}' for edge in edges)}")
     if has_score and doc.get("score_median") is not None:
         out.append(f"median score of the full sample: {doc['score_median']:.6g}")
     return out
@@ -90,6 +98,9 @@ def _section(section: Mapping[str, Any], has_label: bool, has_score: bool) -> li
     rows = [_group_row(group, has_label, has_score) for group in section["groups"]]
     right = set(range(1, len(headers)))
     out.extend("  " + line for line in _table(headers, rows, right))
+    if section.get("not_compared"):
+        # The aggregates below are all "-": say why rather than print a row of dashes alone.
+        out.append(f"  not compared: {section['not_compared']}")
     labels = list(_SELECTION_AGGREGATES)
     if has_label:
         labels += _LABEL_AGGREGATES

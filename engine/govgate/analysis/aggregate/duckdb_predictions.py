@@ -24,10 +24,12 @@ def _sql_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _json_path(name: str, where: str) -> str:
-    if '"' in name or "\\" in name:
-        raise UsageError(f"{where}: JSON key {name!r} contains a quote or backslash")
-    return _sql_string(f'$."{name}"')
+def _json_path(keys: Sequence[str], where: str) -> str:
+    """A JSON path literal reading the key, or nested keys, `keys` (`$."a"."b"`)."""
+    for key in keys:
+        if '"' in key or "\\" in key:
+            raise UsageError(f"{where}: JSON key {key!r} contains a quote or backslash")
+    return _sql_string("$" + "".join(f'."{key}"' for key in keys))
 
 
 def _column_error(where: str, role: str, column: str, available: Sequence[str]) -> UsageError:
@@ -131,10 +133,14 @@ def register_duckdb_predictions(
 ) -> RegisteredSource:
     """DuckDB's loading of prediction files: `view` with the role columns renamed.
 
-    CSV rows the reader rejects are logged in reject tables and reported with their lines;
-    JSONL lines that are not objects are counted, and their cells stay JSON text (decoded by
-    the fairness analysis's `cells_from_rows`) so that a JSON `true` is not confused with the
-    text "true".
+    CSV cells are read as the text written (`Yes` stays `Yes`, `02139` keeps its zero); which
+    columns hold numbers is decided later, column by column. CSV rows the reader rejects are
+    logged in reject tables and reported with their lines; JSONL lines that are not objects are
+    counted, and their cells stay JSON text (decoded by the fairness analysis's
+    `cells_from_rows`) so that a JSON `true` is not confused with the text "true". A column
+    named with dots that is not itself a column reads a nested field: a JSONL object's
+    (`applicant.age_band`) or a Parquet struct's. A `filter` column is delivered as text (the
+    JSON string without its quotes) for the row filter to compare.
     """
     fmt = source.format
     where = source.where
@@ -144,9 +150,8 @@ def register_duckdb_predictions(
     available = _input_columns(connection, fmt, files, reader, where)
     selects = []
     for alias, role, column in columns:
-        if column not in available:
-            raise _column_error(where, role, column, available)
-        selects.append(f"{_expression(fmt, column, alias in numeric, where)} AS {alias}")
+        keys = _column_keys(connection, fmt, reader, column, role, available, where)
+        selects.append(f"{_expression(fmt, keys, alias in numeric, role, where)} AS {alias}")
     where_clause = (
         " WHERE json IS NOT NULL AND json_type(json) = 'OBJECT'" if fmt == "jsonl" else ""
     )
@@ -168,11 +173,11 @@ def register_duckdb_predictions(
 def _reader(fmt: str, files: str) -> str:
     """The DuckDB table function that reads the files (a SQL list of quoted paths)."""
     if fmt == "csv":
-        # sample_size=-1: column types are sniffed from every row, not the first ones, so a
-        # column that turns from numbers to text late is text, not thousands of rejected rows
-        # (a whole group silently missing from the numbers). Spark's inferSchema reads all too.
+        # all_varchar: DuckDB's sniffer would turn Yes/No into booleans and `02139` into
+        # 2139; the cells are read as written and typed by govgate, column by column. Every
+        # prediction file has a header naming its columns.
         return (
-            f"read_csv({files}, sample_size=-1, store_rejects=true, "
+            f"read_csv({files}, header=true, all_varchar=true, store_rejects=true, "
             "rejects_table='govgate_reject_errors', rejects_scan='govgate_reject_scans')"
         )
     if fmt == "parquet":
@@ -180,13 +185,63 @@ def _reader(fmt: str, files: str) -> str:
     return f"read_json_objects({files}, format='newline_delimited', ignore_errors=true)"
 
 
-def _expression(fmt: str, column: str, numeric: bool, where: str) -> str:
+def _expression(fmt: str, keys: Sequence[str], numeric: bool, role: str, where: str) -> str:
     """The SQL expression reading one input column (a DOUBLE, NULL if not a number, if numeric)."""
     if fmt == "jsonl":
-        path = _json_path(column, where)
-        return f"TRY_CAST(json ->> {path} AS DOUBLE)" if numeric else f"json -> {path}"
-    expression = _sql_ident(column)
+        path = _json_path(keys, where)
+        if numeric:
+            return f"TRY_CAST(json ->> {path} AS DOUBLE)"
+        return f"json ->> {path}" if role == "filter" else f"json -> {path}"
+    expression = ".".join(_sql_ident(key) for key in keys)
     return f"TRY_CAST({expression} AS DOUBLE)" if numeric else expression
+
+
+def _column_keys(
+    connection: Any,
+    fmt: str,
+    reader: str,
+    column: str,
+    role: str,
+    available: Sequence[str],
+    where: str,
+) -> list[str]:
+    """The key path reading `column`: itself when it is a column, else its dotted parts when
+    they name a nested JSONL field or Parquet struct field; else a not-found error."""
+    if column in available:
+        return [column]
+    parts = column.split(".")
+    if fmt == "csv" or len(parts) < 2 or not all(parts) or parts[0] not in available:
+        raise _column_error(where, role, column, available)
+    if fmt == "jsonl":
+        nested = _jsonl_nested_keys(connection, reader, parts[:-1], where)
+        if parts[-1] not in nested:
+            parent = ".".join(parts[:-1])
+            candidates = [f"{parent}.{key}" for key in nested] or list(available)
+            raise _column_error(where, role, column, candidates)
+        return parts
+    import duckdb
+
+    expression = ".".join(_sql_ident(part) for part in parts)
+    try:
+        connection.execute(f"DESCRIBE SELECT {expression} FROM {reader}")  # noqa: S608
+    except duckdb.Error:
+        raise _column_error(where, role, column, available) from None
+    return parts
+
+
+def _jsonl_nested_keys(
+    connection: Any, reader: str, parents: Sequence[str], where: str
+) -> list[str]:
+    """Keys of the object at `parents` in the first JSONL objects, in order of appearance."""
+    path = _json_path(parents, where)
+    rows = connection.execute(
+        "SELECT key FROM (SELECT unnest(json_keys(json, " + path + ")) AS key, "  # noqa: S608
+        "MIN(row) AS first FROM (SELECT json, row_number() OVER () AS row "
+        f"FROM (SELECT json FROM {reader} WHERE json_type(json) = 'OBJECT' "
+        f"AND json_type(json, {path}) = 'OBJECT' LIMIT {JSONL_SAMPLE_OBJECTS})) "
+        "GROUP BY key) ORDER BY first"
+    ).fetchall()
+    return [str(row[0]) for row in rows]
 
 
 def _input_columns(connection: Any, fmt: str, files: str, reader: str, where: str) -> list[str]:

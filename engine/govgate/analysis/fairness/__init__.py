@@ -8,9 +8,10 @@ z-tests and fairlearn's `between_groups` / `to_overall` aggregates) is arithmeti
 counts, so a group with an undefined rate is `null`, never 0, and the numbers do not depend on
 which engine counted. The result is the `govgate/fairness/v1` document (docs/fairness.md).
 
-The modules, in the order the data flows: `spec` (what to analyse), `mapping` (values to
-groups and to 1/0), `counts` (the SQL and its rows as counts), `metrics` (statistics and
-aggregates), `document` (the document) and `analyse` (the entry points).
+The modules, in the order the data flows: `rowfilter` (the `--where` language), `spec` (what
+to analyse), `mapping` (values as tokens and their 1/0 mapping), `groups` (values to groups:
+unknowns, bands, the group limit), `counts` (the SQL and its rows as counts), `metrics`
+(statistics and aggregates), `document` (the document) and `analyse` (the entry points).
 """
 
 from govgate.analysis.aggregate import (
@@ -31,15 +32,17 @@ from govgate.analysis.fairness.counts import (
     MAX_CELLS,
     CellTable,
     Counts,
+    cell_counts_query,
     cell_counts_sql,
     cells_from_rows,
+    numeric_aliases,
     prediction_columns,
 )
-from govgate.analysis.fairness.document import (
+from govgate.analysis.fairness.document import SCHEMA_ID, build_document
+from govgate.analysis.fairness.groups import (
     INTERSECTION_SEPARATOR,
-    SCHEMA_ID,
     attribute_subsets,
-    build_document,
+    band_labels,
 )
 from govgate.analysis.fairness.mapping import (
     BinaryMapping,
@@ -57,12 +60,19 @@ from govgate.analysis.fairness.metrics import (
     two_proportion_p_value,
     wilson_interval,
 )
-from govgate.analysis.fairness.spec import DEFAULT_MIN_SHARE, DEFAULT_UNKNOWN_VALUES, FairnessSpec
+from govgate.analysis.fairness.rowfilter import RowCondition, parse_condition
+from govgate.analysis.fairness.spec import (
+    DEFAULT_MAX_GROUPS,
+    DEFAULT_MIN_SHARE,
+    DEFAULT_UNKNOWN_VALUES,
+    FairnessSpec,
+)
 
 __all__ = [
     "AGGREGATE_KEYS",
     "CELL_COUNTS_SQL",
     "CELL_COUNTS_WITH_SCORE_SQL",
+    "DEFAULT_MAX_GROUPS",
     "DEFAULT_MIN_SHARE",
     "DEFAULT_UNKNOWN_VALUES",
     "INTERSECTION_SEPARATOR",
@@ -77,18 +87,23 @@ __all__ = [
     "CellTable",
     "Counts",
     "FairnessSpec",
+    "RowCondition",
     "Token",
     "aggregate_metrics",
     "analyse_files",
     "analyse_source",
     "attribute_subsets",
     "attribute_text",
+    "band_labels",
     "build_document",
     "build_mapping",
+    "cell_counts_query",
     "cell_counts_sql",
     "cells_from_rows",
     "compute_cells",
     "detect_format",
+    "numeric_aliases",
+    "parse_condition",
     "prediction_columns",
     "register_duckdb_predictions",
     "show_token",

@@ -15,8 +15,9 @@ from govgate.analysis.aggregate import (
 )
 from govgate.analysis.fairness.counts import (
     CellTable,
-    cell_counts_sql,
+    cell_counts_query,
     cells_from_rows,
+    numeric_aliases,
     prediction_columns,
 )
 from govgate.analysis.fairness.document import build_document
@@ -40,19 +41,11 @@ def compute_cells(
 
     where = source.where
     registered = backend.register_predictions(
-        RELATION,
-        source,
-        prediction_columns(spec),
-        numeric={"score"} if spec.score else set(),
+        RELATION, source, prediction_columns(spec), numeric=numeric_aliases(spec)
     )
-    sql = cell_counts_sql(
-        len(spec.attributes),
-        label=spec.label is not None,
-        score=spec.score is not None,
-        relation=registered.view,
-    )
+    sql, params = cell_counts_query(spec, registered.view, backend.dialect.string_type)
     try:
-        rows = list(backend.rows(sql))
+        rows = list(backend.rows(sql, params))
     except duckdb.Error as exc:  # the embedded backend: the file cannot be read as declared
         raise InputError(where, None, f"cannot read: {duckdb_message(exc)}") from None
     rejected, lines = registered.rejected()
@@ -65,7 +58,15 @@ def compute_cells(
             f"line {first['line']}, {first['error']}); check the delimiter, decimal separator "
             "and column types",
         )
-    table = cells_from_rows(rows, spec, where=where, decode_json=registered.decode_json)
+    table = cells_from_rows(
+        rows,
+        spec,
+        where=where,
+        decode_json=registered.decode_json,
+        # A CSV cell is text as written, whatever it looks like; its numbers are decided
+        # column by column (an engine that types CSV cells itself delivers no text to decide).
+        text_values=source.format == "csv",
+    )
     table.rejected_rows, table.rejected_lines = rejected, lines
     return table
 

@@ -4,6 +4,7 @@ label values to 1 (favourable) and 0 (`build_mapping`)."""
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -49,6 +50,40 @@ def attribute_text(value: Any, unknown: frozenset[str]) -> str | None:
         return None
     text = show_token(token)
     return None if text.strip().casefold() in unknown else text
+
+
+#: A number as people write one in a text file: no thousands separator, no `inf` or `nan`.
+_NUMBER_TEXT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def number_of(token: Token) -> float | None:
+    """The number a token holds (a number, or text that is wholly a number), else None."""
+    kind, value = token
+    if kind == "num":
+        return float(value)
+    if kind == "str" and _NUMBER_TEXT.fullmatch(value):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return None
+
+
+def numbers_if_all_numeric(counts: Iterable[Token]) -> dict[Token, Token] | None:
+    """Text tokens as numbers when every non-empty value of the column is a number, else None.
+
+    A text file's column is numeric only as a whole: `1`/`0` are numbers, but in a column that
+    also holds `Yes` every value stays the text written.
+    """
+    tokens = list(counts)
+    texts = [token for token in tokens if token[0] == "str"]
+    if not texts or any(kind not in ("str", "num", "null") for kind, _ in tokens):
+        return None
+    converted: dict[Token, Token] = {}
+    for token in texts:
+        number = number_of(token)
+        if number is None:
+            return None
+        converted[token] = ("num", number)
+    return converted
 
 
 def _matches(token: Token, text: str) -> bool:

@@ -26,6 +26,23 @@ AGGREGATE_KEYS = (
     "scoring_rate_ratio",
 )
 RATE_KEYS = ("selection_rate", "tpr", "fpr", "fnr", "ppv", "scoring_rate")
+#: A comparison needs two groups; an aggregate over fewer is null.
+MIN_COMPARED = 2
+#: Which count of `groups_compared` each aggregate is computed over.
+AGGREGATE_BASIS = {
+    "demographic_parity_difference": "selection_rate",
+    "demographic_parity_ratio": "selection_rate",
+    "equalized_odds_difference": "equalized_odds",
+    "equalized_odds_ratio": "equalized_odds",
+    "equalized_odds_difference_mean": "equalized_odds",
+    "equalized_odds_ratio_mean": "equalized_odds",
+    "equal_opportunity_difference": "true_positive_rate",
+    "equal_opportunity_ratio": "true_positive_rate",
+    "false_positive_rate_difference": "false_positive_rate",
+    "predictive_parity_difference": "predictive_parity",
+    "scoring_rate_difference": "selection_rate",
+    "scoring_rate_ratio": "selection_rate",
+}
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> list[float] | None:
@@ -90,8 +107,14 @@ def _ratio(values: list[float], overall: float | None, method: str) -> float | N
 def _metric_pair(
     groups: Sequence[Counts], metric: str, method: str
 ) -> tuple[float | None, float | None]:
-    """(difference, ratio) of one rate over the groups where it is defined."""
+    """(difference, ratio) of one rate over the groups where it is defined.
+
+    Fewer than two such groups is no comparison: null, where fairlearn reports a difference of
+    0 and a ratio of 1 (a gap that was never measured must not read as no gap).
+    """
     defined = eligible(groups, [metric])
+    if len(defined) < MIN_COMPARED:
+        return None, None
     values = [g.rate(metric) for g in defined]
     numbers = [v for v in values if v is not None]
     overall = _overall(defined, metric)
@@ -105,7 +128,8 @@ def aggregate_metrics(
 
     Each aggregate uses only the groups on which its rates are defined (for equalized odds,
     both TPR and FPR), and `to_overall` compares with the rate over those same groups' rows:
-    exactly what fairlearn returns when the undefined groups are filtered out first.
+    exactly what fairlearn returns when the undefined groups are filtered out first, except
+    that an aggregate over fewer than two groups is null.
     """
     out: dict[str, float | None] = dict.fromkeys(AGGREGATE_KEYS)
     dpd, dpr = _metric_pair(groups, "selection_rate", method)
