@@ -51,6 +51,7 @@ BUILTIN_PLUGINS = (
     "govgate_collectors.llm_usage",
     "govgate_collectors.placeholders",
     "govgate_collectors.redteam",
+    "govgate_collectors.aibom",
 )
 
 
