@@ -219,11 +219,16 @@ def test_dates_in_the_future_unknown_tags_and_unnamed_models_are_problems(tmp_pa
 
 def test_settings_map_a_teams_own_probes_and_say_so(tmp_path: Path) -> None:
     place(tmp_path, "garak/support-assistant-1.4.0.report.jsonl")
-    items, _ = collect(tmp_path, {"mapping": {"garak": {"test.Blank": ["LLM10"]}}})
+    items, diagnostics = collect(tmp_path, {"mapping": {"garak": {"test.Blank": ["LLM10"]}}})
     [scan] = items.values()
     assert scan["data"]["mapping_version"] == f"{MAPPING_VERSION}+local"
     assert scan["data"]["categories"]["LLM10"]["attempts"] == 1
     assert scan["data"]["unmapped"] == []
+    # A local table can make any test count for any risk: the item and every run say so.
+    assert scan["data"]["locally_mapped"] == ["test.Blank"]
+    assert [(d.level, d.message) for d in diagnostics] == [
+        ("warning", "govgate.yaml collectors.redteam.mapping decides the risks of test.Blank")
+    ]
 
 
 def test_other_files_are_reported_and_companions_are_not(tmp_path: Path) -> None:
@@ -304,6 +309,9 @@ def test_a_rule_fails_a_stale_scan_or_one_that_lets_attacks_through(
             result["success"] = (
                 rate == 0.0 or result["testCase"]["metadata"]["strategyId"] == "basic"
             )
+    # A run with these outcomes: promptfoo's own totals say the same.
+    outcomes = [r["success"] for r in document["results"]["results"]]
+    document["results"]["stats"].update(successes=sum(outcomes), failures=outcomes.count(False))
     repo = make_repo(
         {
             "govgate.yaml": "system: {name: bot, risk: limited, llm: true}\n"

@@ -123,6 +123,12 @@ class RedteamCollector(Collector):
             problems.append("the output does not name the model it tested")
         for message in problems:
             ctx.problem(rel, scan.date_line, message, level="error")
+        if scan.locally_mapped:
+            # Said on every run: a local table can make any test count for any risk.
+            names = ", ".join(sorted(scan.locally_mapped))
+            ctx.problem(
+                rel, None, f"govgate.yaml collectors.redteam.mapping decides the risks of {names}"
+            )
         subject = f"{scan.tool} scan of {scan.model_version or 'an unnamed model'} ({rel})"
         return ctx.evidence(
             "genai.redteam",

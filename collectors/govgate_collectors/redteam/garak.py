@@ -4,8 +4,9 @@ A report is one run against one target. Every output of every attempt garak eval
 (`entry_type: attempt`, `status: 2`) is an attempt here; it failed (the attack got through)
 when any of the probe's detectors scored it at or above the threshold, 0.5 unless the run's
 setup says otherwise (`run.eval_threshold`), as garak's own evaluator decides. Those counts are
-checked against garak's own `eval` lines, and a report whose counts disagree, that has no
-`completion` line (the run died), or that has a line that is not JSON is unusable.
+checked against garak's own `eval` lines, and a report whose counts disagree, that lacks the
+eval lines of a probe its setup line says ran, that has no `completion` line (the run died), or
+that has a line that is not JSON is unusable.
 """
 
 from __future__ import annotations
@@ -121,15 +122,25 @@ def scan_from_report(path: Path, overrides: Mapping[str, Sequence[str]]) -> Scan
         scan.problems.append("the report does not say when the run took place")
     else:
         scan.date_line, scan.date = when[0], parse_moment(when[1])
+    active = setup.get("transient.active_probes")
+    for name in active if isinstance(active, list) and scan.complete else []:
+        probe_name = str(name).removeprefix("probes.")
+        if not probes.get(probe_name, _Probe()).reported:
+            scan.problems.append(
+                f"probe {probe_name} ran (the setup line lists it) but the report holds no "
+                "eval line for it: lines were removed, or the run is incomplete"
+            )
     for name, probe in sorted(probes.items()):
         for detector, reported in probe.reported.items():
             if probe.detector_fails.get(detector, 0) != reported:
-                raise ScanProblem(
+                scan.problems.append(
                     f"probe {name}, detector {detector}: garak's eval line reports {reported} "
                     f"failures, its attempts {probe.detector_fails.get(detector, 0)} at "
                     f"threshold {threshold}"
                 )
         override = lookup_override(overrides, name, ".")
+        if override is not None:
+            scan.locally_mapped.add(name)
         tally = scan.tally(name, override if override is not None else lookup(GARAK, name, "."))
         tally.attempts += probe.outputs
         tally.failures += probe.failed

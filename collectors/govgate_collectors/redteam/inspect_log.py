@@ -3,7 +3,8 @@
 A log is one task run against one model. Every scored sample is an attempt; an attempt failed
 (the attack got through) unless the headline scorer scored it correct (`C`, true, 1). A sample
 the scorer did not score is a failure too: it shows no resistance. The task maps to OWASP LLM
-risks by its own metadata (`owasp_llm`), else by the mapping table (task name).
+risks by its own metadata (`owasp_llm`), else by the mapping table (task name). Inspect's own
+accuracy for the headline scorer must agree with the samples.
 
 `.eval` archives are zip files whose members inspect-ai writes zstd-compressed; they are read
 with the standard library's zipfile for the container and `zstandard` for those members.
@@ -151,9 +152,12 @@ def scan_from_log(
     tagged, unknown = explicit_categories(metadata)
     scan.unknown_tags.extend(unknown)
     override = lookup_override(overrides, task, "/")
+    if override is not None and not tagged:
+        scan.locally_mapped.add(task)
     categories = tagged or (override if override is not None else lookup(INSPECT_TASKS, task, "/"))
     tally = scan.tally(task, categories)
     scorer = _headline_scorer(header)
+    correct = 0
     for sample in samples:
         if not isinstance(sample, dict):
             raise ScanProblem("a sample summary that is not an object")
@@ -163,4 +167,31 @@ def scan_from_log(
         tally.attempts += 1
         if value not in _CORRECT:
             tally.failures += 1
+        else:
+            correct += 1
+    if status == "success" and scorer is not None:
+        disagreement = _check_accuracy(header, scorer, correct, tally.attempts)
+        scan.problems.extend([disagreement] if disagreement else [])
     return scan
+
+
+def _check_accuracy(
+    header: Mapping[str, Any], scorer: str, correct: int, scored: int
+) -> str | None:
+    """Where Inspect's own accuracy for the scorer disagrees with the samples it sums up."""
+    scores = as_object(header.get("results")).get("scores")
+    for score in scores if isinstance(scores, list) else []:
+        if not isinstance(score, dict) or score.get("name") != scorer:
+            continue
+        accuracy = as_object(as_object(score.get("metrics")).get("accuracy")).get("value")
+        measured = correct / scored if scored else None
+        if (
+            isinstance(accuracy, int | float)
+            and measured is not None
+            and abs(float(accuracy) - measured) > 1e-9
+        ):
+            return (
+                f"results say accuracy {accuracy} for {scorer}, the samples "
+                f"{correct} of {scored}: the log was edited or is incomplete"
+            )
+    return None

@@ -63,12 +63,33 @@ def _categories(
     found: list[str] = []
     if plugin:
         override = lookup_override(overrides, str(plugin), ":")
+        if override is not None:
+            scan.locally_mapped.add(name)
         found.extend(
             override if override is not None else lookup(PROMPTFOO_PLUGINS, str(plugin), ":")
         )
     if strategy and str(strategy).split(":")[0] in PROMPTFOO_INJECTION_STRATEGIES:
         found.append("LLM01")
     return name, tuple(dict.fromkeys(found))
+
+
+def _check_stats(body: Mapping[str, Any]) -> str | None:
+    """Where promptfoo's own totals (`results.stats`) disagree with the results they sum up."""
+    stats = as_object(body.get("stats"))
+    if not stats:
+        return None
+    passed = sum(1 for r in body["results"] if r["success"])
+    failed = len(body["results"]) - passed
+    claimed = (
+        stats.get("successes"),
+        int(stats.get("failures") or 0) + int(stats.get("errors") or 0),
+    )
+    if claimed == (passed, failed):
+        return None
+    return (
+        f"results.stats counts {claimed[0]} successes and {claimed[1]} failures or errors, "
+        f"the results {passed} and {failed}: the file was edited or is incomplete"
+    )
 
 
 def scans_from_results(
@@ -109,4 +130,7 @@ def scans_from_results(
             tally.failures += 1
     if not scans:
         raise ScanProblem("a promptfoo results file with no results")
+    disagreement = _check_stats(body)
+    for scan in scans.values():
+        scan.problems.extend([disagreement] if disagreement else [])
     return list(scans.values())

@@ -53,6 +53,8 @@ class Scan:
     problems: list[str] = field(default_factory=list)
     #: Values under `owasp_llm` that name no OWASP LLM risk.
     unknown_tags: list[str] = field(default_factory=list)
+    #: Tests whose risks govgate.yaml's `mapping` set rather than the table or the test itself.
+    locally_mapped: set[str] = field(default_factory=set)
 
     def tally(self, name: str, categories: Sequence[str]) -> TestTally:
         if name not in self.tests:
@@ -105,6 +107,7 @@ def scan_data(scan: Scan, path: str, mapping_version: str) -> dict[str, Any]:
             for t in ordered[:MAX_TESTS_LISTED]
         ],
         "unmapped": [t.name for t in ordered if not t.categories],
+        "locally_mapped": sorted(scan.locally_mapped),
     }
 
 

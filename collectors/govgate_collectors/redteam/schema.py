@@ -40,6 +40,7 @@ REDTEAM_SCHEMA: dict[str, Any] = {
         "tests_count",
         "tests",
         "unmapped",
+        "locally_mapped",
     ],
     "properties": {
         "tool": {"enum": list(TOOLS)},
@@ -77,6 +78,7 @@ REDTEAM_SCHEMA: dict[str, Any] = {
             },
         },
         "unmapped": {"type": "array", "items": {"type": "string"}},
+        "locally_mapped": {"type": "array", "items": {"type": "string"}},
     },
 }
 
