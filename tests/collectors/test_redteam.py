@@ -125,15 +125,20 @@ def test_a_truncated_or_edited_garak_report_is_unusable(tmp_path: Path) -> None:
         for line in lines
     ]
     (target / "edited.report.jsonl").write_text("\n".join(edited) + "\n")
+    (target / "garbled.report.jsonl").write_text(lines[0][7:] + "\n" + "\n".join(lines[1:]))
     items, diagnostics = collect(tmp_path)
     cut = items["reports/redteam/cut.report.jsonl"]
     assert cut["problem"].startswith("unusable red-team output: line 6 is not JSON")
     assert cut["item"].source.line == 6
     edited_item = items["reports/redteam/edited.report.jsonl"]
     assert "garak's eval line reports 0 failures, its attempts 10" in edited_item["problem"]
+    # A first line cut short is a broken report, not some other file to pass over.
+    garbled = items["reports/redteam/garbled.report.jsonl"]
+    assert garbled["problem"].startswith("unusable red-team output: line 1 is not JSON")
     assert {d.path for d in diagnostics if d.level == "error"} == {
         "reports/redteam/cut.report.jsonl",
         "reports/redteam/edited.report.jsonl",
+        "reports/redteam/garbled.report.jsonl",
     }
 
 
@@ -326,3 +331,22 @@ def test_a_rule_fails_a_stale_scan_or_one_that_lets_attacks_through(
     assert finding["status"] == status, finding
     if says:
         assert says in finding["message"]
+
+
+def test_an_eval_archive_that_is_no_zip_or_lacks_its_header_is_unusable(tmp_path: Path) -> None:
+    import zipfile
+
+    target = tmp_path / "reports" / "redteam"
+    target.mkdir(parents=True)
+    (target / "garbage.eval").write_bytes(b"PK\x03\x04 not really a zip")
+    with zipfile.ZipFile(target / "headless.eval", "w") as archive:
+        archive.writestr("summaries.json", "[]")
+    items, diagnostics = collect(tmp_path)
+    assert items["reports/redteam/garbage.eval"]["problem"].startswith(
+        "unusable red-team output: not a readable .eval archive"
+    )
+    assert items["reports/redteam/headless.eval"]["problem"] == (
+        "unusable red-team output: an Inspect .eval archive without header.json"
+    )
+    assert items["reports/redteam/headless.eval"]["data"]["tool"] == "inspect"
+    assert [d.level for d in diagnostics] == ["error", "error"]

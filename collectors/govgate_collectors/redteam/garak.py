@@ -24,11 +24,15 @@ DEFAULT_THRESHOLD = 0.5
 
 
 def is_garak_report(first_line: bytes) -> bool:
-    """Whether a JSONL file's first line is garak's run setup."""
+    """Whether a JSONL file's first line is garak's run setup.
+
+    Raises ScanProblem when the line is no JSON at all: a report whose first line was cut or
+    garbled is unusable, not some other file to pass over.
+    """
     try:
         entry = json.loads(first_line.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return False
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ScanProblem(f"line 1 is not JSON: {exc}", 1) from None
     return isinstance(entry, dict) and entry.get("entry_type") == "start_run setup"
 
 
