@@ -350,3 +350,76 @@ def test_an_eval_archive_that_is_no_zip_or_lacks_its_header_is_unusable(tmp_path
     )
     assert items["reports/redteam/headless.eval"]["data"]["tool"] == "inspect"
     assert [d.level for d in diagnostics] == ["error", "error"]
+
+
+def test_reports_of_older_garak_versions_read_the_same(tmp_path: Path) -> None:
+    """Before 0.13 garak named the target `plugins.model_type` / `model_name`; before 0.11 its
+    eval lines counted `passed` of `total` without `fails`."""
+    older = []
+    for line in (OUTPUTS / "garak/support-assistant-1.4.0.report.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry["entry_type"] == "start_run setup":
+            entry["plugins.model_type"] = entry.pop("plugins.target_type")
+            entry["plugins.model_name"] = entry.pop("plugins.target_name")
+        elif entry["entry_type"] == "eval":
+            entry = {
+                "entry_type": "eval",
+                "probe": entry["probe"],
+                "detector": entry["detector"],
+                "passed": entry["passed"],
+                "total": entry["total_evaluated"],
+            }
+        older.append(json.dumps(entry))
+    target = tmp_path / "reports" / "redteam"
+    target.mkdir(parents=True)
+    (target / "old.report.jsonl").write_text("\n".join(older) + "\n")
+    place(tmp_path, "garak/support-assistant-1.4.0.report.jsonl")
+    items, _ = collect(tmp_path)
+    old = items["reports/redteam/old.report.jsonl"]
+    new = items["reports/redteam/garak/support-assistant-1.4.0.report.jsonl"]
+    assert old["problem"] is None
+    assert (old["data"]["model"], old["data"]["model_version"]) == (
+        "test.Repeat",
+        "support-assistant-1.4.0",
+    )
+    assert old["data"]["categories"] == new["data"]["categories"]
+
+
+def test_one_item_per_provider_of_a_promptfoo_file(tmp_path: Path) -> None:
+    document = json.loads((OUTPUTS / "promptfoo/results.json").read_text())
+    second = json.loads(json.dumps(document["results"]["results"]))
+    for result in second:
+        result["provider"] = {"id": "support-assistant-1.5.0", "label": "guarded"}
+        result["success"] = True
+    document["results"]["results"].extend(second)
+    document["results"]["stats"]["successes"] += len(second)
+    write_json(tmp_path, "reports/redteam/two.json", document)
+    scans = _items_by_model(tmp_path)
+    assert sorted(scans) == ["support-assistant-1.4.0", "support-assistant-1.5.0"]
+    assert scans["support-assistant-1.5.0"]["failures"] == 0
+    assert scans["support-assistant-1.4.0"]["failures"] == 3
+
+
+def _items_by_model(root: Path) -> dict[str, Any]:
+    collector = RedteamCollector()
+    ctx = CollectContext(
+        root=root,
+        collector=collector.name,
+        collector_version=collector.version,
+        kinds=list(collector.kinds),
+        settings={},
+        system={},
+        files=RepoFiles(root),
+    )
+    return {item.data["model_version"]: item.data for item in collector.collect(ctx)}
+
+
+def test_inspect_evals_tasks_map_through_the_table(tmp_path: Path) -> None:
+    document = json.loads((OUTPUTS / "inspect/prompt-injection.json").read_text())
+    document["eval"]["task"] = "inspect_evals/agentdojo"
+    del document["eval"]["metadata"]["owasp_llm"]
+    write_json(tmp_path, "reports/redteam/agentdojo.json", document)
+    items, _ = collect(tmp_path)
+    [scan] = items.values()
+    assert scan["data"]["tests"][0]["name"] == "agentdojo"
+    assert scan["data"]["covered"] == ["LLM01", "LLM06"]
