@@ -211,3 +211,24 @@ def test_other_json_under_the_paths_is_reported(tmp_path: Path) -> None:
     assert [(d.path, d.message) for d in diagnostics] == [
         ("bom.json", "not a CycloneDX or SPDX 3.0 document; ignored")
     ]
+
+
+def test_models_nested_in_components_and_inline_datasets_count(tmp_path: Path) -> None:
+    model = copy.deepcopy(COMPLETE_CDX["components"][0])
+    inline = copy.deepcopy(COMPLETE_CDX["components"][1]["data"][0])
+    model["modelCard"]["modelParameters"]["datasets"] = [inline]
+    bom = {
+        **COMPLETE_CDX,
+        "metadata": {"component": {"type": "application", "name": "assistant"}},
+        "components": [{"type": "application", "name": "api", "components": [model]}],
+    }
+    write(tmp_path, "nested.cdx.json", bom)
+    items, diagnostics = collect(tmp_path)
+    data = items["nested.cdx.json"]["data"]
+    assert diagnostics == []
+    assert data["components"] == 3  # api, the model inside it, and metadata.component
+    assert [m["name"] for m in data["models"]] == ["support-intent-classifier"]
+    # The inline dataset has no component of its own, so no licence of its own either.
+    assert data["datasets"] == [
+        {"name": "support-tickets-2026", "version": None, "missing": ["license"]}
+    ]
