@@ -8,10 +8,7 @@ from pathlib import Path
 
 from govgate.api import CollectContext, Collector, Evidence, EvidenceKind, format_timestamp
 from govgate.support.clock import clock_skew, future_moment
-from govgate_collectors.redteam.garak import is_garak_report, scan_from_report
-from govgate_collectors.redteam.inspect_log import is_inspect_json, read_archive, scan_from_log
 from govgate_collectors.redteam.mapping import MAPPING_VERSION
-from govgate_collectors.redteam.promptfoo import is_promptfoo, scans_from_results
 from govgate_collectors.redteam.scan import Scan, ScanProblem, scan_data
 from govgate_collectors.redteam.schema import REDTEAM_SCHEMA, SETTINGS_SCHEMA, TOOLS
 
@@ -34,6 +31,16 @@ def _overrides(ctx: CollectContext) -> dict[str, Mapping[str, Sequence[str]]]:
 
 def read_scans(path: Path, overrides: Mapping[str, Mapping[str, Sequence[str]]]) -> list[Scan]:
     """The scans in one file; [] when it is no output of the three tools. Raises ScanProblem."""
+    # The readers are imported here, when a scan is read: every run loads this plugin, and the
+    # commit hook should not pay for readers its rules may never need.
+    from govgate_collectors.redteam.garak import is_garak_report, scan_from_report
+    from govgate_collectors.redteam.inspect_log import (
+        is_inspect_json,
+        read_archive,
+        scan_from_log,
+    )
+    from govgate_collectors.redteam.promptfoo import is_promptfoo, scans_from_results
+
     name = path.name.lower()
     if name.endswith(".eval"):
         header, samples = read_archive(path)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import struct
-import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -35,7 +34,7 @@ MAX_MEMBER_BYTES = 512 * 1024 * 1024
 _CORRECT = ("C", "c", True, 1, 1.0)
 
 
-def _member(archive: zipfile.ZipFile, fp: IO[bytes], name: str) -> Any:
+def _member(archive: Any, fp: IO[bytes], name: str) -> Any:
     """One JSON member of an .eval archive, whatever its compression."""
     try:
         info = archive.getinfo(name)
@@ -69,6 +68,8 @@ def _member(archive: zipfile.ZipFile, fp: IO[bytes], name: str) -> Any:
 
 def read_archive(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(header, sample summaries) of an .eval archive."""
+    import zipfile  # lazily: only .eval archives are zips
+
     try:
         with path.open("rb") as fp, zipfile.ZipFile(fp) as archive:
             header = _member(archive, fp, "header.json")
