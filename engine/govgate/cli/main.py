@@ -146,6 +146,7 @@ def main(ctx: click.Context, plugin_options: tuple[str, ...]) -> None:
 #: locker, graph, ...). Each defines `register(main: click.Group) -> None` and keeps heavy
 #: imports inside its commands, so starting the CLI stays cheap.
 COMMAND_MODULES: tuple[str, ...] = (
+    "govgate.cli.bom",
     "govgate.cli.check",
     "govgate.cli.dossier",
     "govgate.cli.explain",
