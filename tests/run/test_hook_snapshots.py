@@ -194,3 +194,30 @@ def test_hook_run_in_process_judges_the_index(make_repo, run_cli) -> None:
     assert run_cli("check", repo.path, "-q").exit_code == 0
     repo.git("add", "governance/oversight.yaml")
     assert run_cli("hook", "run", "--stage", "pre-commit", repo.path).exit_code == 0
+
+
+def test_the_snapshot_uses_the_repository_locker_and_cache(make_repo) -> None:
+    from govgate.run.check import CheckOptions
+    from govgate.run.githooks import run_hook
+
+    repo: RepoBuilder = make_repo(FILES)
+
+    def statuses() -> set[str]:
+        verdicts = run_hook("pre-commit", repo.path, CheckOptions(root=repo.path), str)
+        assert [v.label for v in verdicts] == ["the staged files"]
+        return {c["status"] for c in verdicts[0].result["collectors"]}
+
+    assert statuses() == {"ok"}
+    assert (repo.path / ".govgate/locker.db").is_file()
+    # Written again from the same index (same bytes, same recorded mtimes): a cache hit.
+    assert statuses() == {"cached"}
+
+
+def test_a_staged_object_the_repository_lacks_stops_the_hook(make_repo, run_cli) -> None:
+    repo: RepoBuilder = make_repo(FILES)
+    ghost = "1234567890abcdef1234567890abcdef12345678"
+    repo.git("update-index", "--add", "--info-only", "--cacheinfo", f"100644,{ghost},ghost.md")
+    result = run_cli("hook", "run", "--stage", "pre-commit", repo.path)
+    assert result.exit_code == 2
+    assert "the staged files: 1 path(s) could not be written for the check" in result.stderr
+    assert "ghost.md" in result.stderr

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
-from govgate.support.errors import GovgateError, UsageError
+from govgate.support.errors import UsageError
 from govgate.support.git import Repository
 from govgate.support.git.materialize import (
     Materialized,
@@ -64,7 +64,11 @@ def staged_snapshot(target: Path) -> Iterator[Snapshot]:
         # A `.git` file naming the repository's git folder: git run in the snapshot (HEAD,
         # history, CODEOWNERS ownership, the index it compares with) answers for the real
         # repository. No entry may be named `.git`, so nothing staged can take this place.
-        (dest / ".git").write_text(f"gitdir: {repo.git_dir}\n", encoding="utf-8")
+        gitfile = dest / ".git"
+        gitfile.write_text(f"gitdir: {repo.git_dir}\n", encoding="utf-8")
+        # Collectors that fingerprint the whole tree list this file too; a fixed time keeps an
+        # unchanged snapshot's fingerprint stable (HEAD itself is keyed by its commit).
+        os.utime(gitfile, ns=(0, 0))
         yield Snapshot(dest / repo.prefix, target, "the staged files")
 
 
@@ -97,7 +101,7 @@ def _complete(written: Materialized, what: str) -> None:
     """A snapshot missing a file is not what will be committed: refuse to judge it."""
     if written.refused:
         shown = ", ".join(written.refused[:5]) + (" ..." if len(written.refused) > 5 else "")
-        raise GovgateError(
+        raise UsageError(
             f"{what}: {len(written.refused)} path(s) could not be written for the check "
             f"(an unsafe name, or an object the repository lacks): {shown}; rename or restore "
             "them and try again"
