@@ -14,7 +14,7 @@ from govgate.support.errors import ExitCode
 
 @click.group("hook")
 def hook_group() -> None:
-    """Install or remove govgate as a plain git hook."""
+    """Install, remove or run the git hooks (what a commit or a push is judged on)."""
 
 
 @hook_group.command("install")
