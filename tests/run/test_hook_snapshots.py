@@ -221,3 +221,23 @@ def test_a_staged_object_the_repository_lacks_stops_the_hook(make_repo, run_cli)
     assert result.exit_code == 2
     assert "the staged files: 1 path(s) could not be written for the check" in result.stderr
     assert "ghost.md" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_sub_folder_target_in_a_linked_worktree(make_repo, run_cli, tmp_path: Path) -> None:
+    # git sets GIT_DIR for hooks in a linked worktree; the target is a folder of the repository.
+    repo: RepoBuilder = make_repo({f"svc/{name}": text for name, text in FILES.items()})
+    assert run_cli("hook", "install", repo.path / "svc").exit_code == 0
+    linked = tmp_path / "linked"
+    run_git(repo.path, "worktree", "add", "-q", "-b", "feature", str(linked))
+    (linked / "svc/governance/oversight.yaml").write_text(OFF)
+    run_git(linked, "add", "-A")
+    refused = run_git(linked, "commit", "-m", "disable in the linked worktree")
+    assert refused.returncode == 1, refused.stderr
+    assert "KS-1.enabled" in refused.stderr
+    (linked / "svc/governance/oversight.yaml").write_text(ON)
+    (linked / "svc/README.md").write_text("# linked\n")
+    run_git(linked, "add", "-A")
+    accepted = run_git(linked, "commit", "-m", "readme in the linked worktree")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "gate: PASS" in accepted.stderr

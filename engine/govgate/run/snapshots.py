@@ -18,6 +18,7 @@ from govgate.support.git.materialize import (
     materialize_index,
     remove_worktree,
 )
+from govgate.support.git.state import find_git_dir
 
 #: git's name for "no commit" in a pre-push line (a deleted ref, or one the remote lacks).
 ZERO = "0" * 40
@@ -56,7 +57,7 @@ def repository_of(target: Path) -> Repository:
 def staged_snapshot(target: Path) -> Iterator[Snapshot]:
     """The staged files (the index: what the commit will hold) of the repository holding
     `target`, as a folder that git still sees as a work tree of that repository."""
-    _pin_index_file()
+    _pin_git_environment()
     repo = repository_of(target)
     with TemporaryDirectory(prefix="govgate-staged-") as tmp:
         dest = Path(tmp) / "tree"
@@ -79,6 +80,7 @@ def commit_snapshot(target: Path, pushed: PushedRef) -> Iterator[Snapshot]:
     # git sets no index for pre-push, but a caller's GIT_INDEX_FILE would make the worktree's
     # `read-tree` overwrite that index: the worktree must use its own.
     os.environ.pop("GIT_INDEX_FILE", None)
+    _pin_git_environment()
     repo = repository_of(target)
     with TemporaryDirectory(prefix="govgate-push-") as tmp:
         dest = Path(tmp) / "tree"
@@ -89,12 +91,29 @@ def commit_snapshot(target: Path, pushed: PushedRef) -> Iterator[Snapshot]:
             remove_worktree(repo, dest)
 
 
-def _pin_index_file() -> None:
-    """Make a relative GIT_INDEX_FILE absolute: git hands the hook `.git/index`, relative to the
-    top of the work tree, and git run from inside the snapshot would look for it there."""
+def _pin_git_environment() -> None:
+    """Make the variables git hands a hook safe to run git elsewhere with.
+
+    GIT_INDEX_FILE may be relative (`.git/index`, from the top of the work tree, where hooks
+    run): made absolute, or git run from the snapshot would look for it there. In a linked
+    worktree git also sets GIT_DIR, which would make every folder git runs in a work tree of
+    its own (the target's prefix lost, the snapshot's `.git` file ignored): dropped when the
+    folder the hook runs in finds the same repository by itself, refused otherwise.
+    """
     index_file = os.environ.get("GIT_INDEX_FILE")
     if index_file and not Path(index_file).is_absolute():
         os.environ["GIT_INDEX_FILE"] = str(Path.cwd() / index_file)
+    given = os.environ.get("GIT_DIR")
+    if not given:
+        return
+    found = find_git_dir(Path.cwd())
+    if found is None or found.resolve() != (Path.cwd() / given).resolve():
+        raise UsageError(
+            f"GIT_DIR={given} is not the repository of {Path.cwd()}: the hook judges the "
+            "repository of the folder it runs in; unset GIT_DIR (and GIT_WORK_TREE)"
+        )
+    os.environ.pop("GIT_DIR")
+    os.environ.pop("GIT_WORK_TREE", None)
 
 
 def _complete(written: Materialized, what: str) -> None:
