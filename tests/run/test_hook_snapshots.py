@@ -209,6 +209,9 @@ def test_the_snapshot_uses_the_repository_locker_and_cache(make_repo) -> None:
 
     assert statuses() == {"ok"}
     assert (repo.path / ".govgate/locker.db").is_file()
+    verdict = run_hook("pre-commit", repo.path, CheckOptions(root=repo.path), str)[0]
+    assert verdict.result["target"]["path"] == str(repo.path.resolve())  # not the temporary copy
+    assert verdict.result["target"]["commit"] == repo.git("rev-parse", "HEAD").strip()
     # Written again from the same index (same bytes, same recorded mtimes): a cache hit.
     assert statuses() == {"cached"}
 

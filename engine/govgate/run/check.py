@@ -301,7 +301,8 @@ def _result(
     gate = gate_status(findings, fail_on, new_only=options.new_only)
     manifest = _evidence_manifest(collection.evidence, findings, policy_set)
     return build_result(
-        root=root,
+        # A hook's snapshot is named by the repository it was taken of, not its temporary copy.
+        root=options.home.resolve() if options.home is not None else root,
         target={**git_target(root), "prefix": git_prefix(root)},
         started_at=format_timestamp(started),
         finished_at=format_timestamp(utc_now()),
