@@ -30,8 +30,9 @@ DECISION_ROW_COLUMNS = """
     risk_tier VARCHAR,
     is_high_risk BOOLEAN,
     present INTEGER,        -- FIELD_BIT of every non-empty record field
-    review_action VARCHAR,
+    review_action VARCHAR,  -- NULL unless one of REVIEW_ACTIONS
     review_ts DOUBLE,
+    review_issue VARCHAR,   -- a review field present but blank or of the wrong type
     prev_hash UHUGEINT,     -- first 128 bits of prev_hash; 0 when present but not 64 hex
     record_hash UHUGEINT,   -- first 128 bits of the sha256 of the line as written
     pii_text VARCHAR        -- the line, only when PREFILTER_PATTERN matches it
@@ -43,6 +44,19 @@ _CHECKED_FIELDS: tuple[tuple[str, str], ...] = (
     *RECORD_FIELDS[16:],
 )
 _VALUE_INDEX = {name: index + 1 for index, (name, _) in enumerate(_CHECKED_FIELDS)}
+#: The fields of the human review. One that is present but blank or of the wrong type does not
+#: make the record malformed: a high-risk record must not leave the reviewed-share denominator
+#: because its reviewer is `" "` or `0`. It counts as not reviewed, and as a `review_issue`.
+_REVIEW_FIELDS = (
+    "human_review",
+    "human_review.required",
+    "human_review.reviewer_id",
+    "human_review.action",
+    "human_review.timestamp",
+)
+#: Objects whose keys are checked for repeats: a repeated key is read as its first value by
+#: some JSON readers and as its last by others, so a line with one is malformed.
+_KEYED_OBJECTS = (("$", ""), ("$.human_review", "human_review."))
 JSON_PATHS = ["$." + name for name, _ in _CHECKED_FIELDS]
 
 _TYPE_TEXT = {
@@ -73,13 +87,21 @@ def _typed_values(dialect: SqlDialect) -> dict[str, str]:
         return dialect.unquote(_c(name))
 
     timestamptz = dialect.timestamp_type
+    action = unquoted("human_review.action")
+    actions = ", ".join(f"'{name}'" for name in REVIEW_ACTIONS)
     return {
         "decision_id": unquoted("decision_id"),
         "ts": dialect.epoch(unquoted("timestamp")),
         "decision_type": unquoted("decision_type"),
         "risk_tier": f"lower({unquoted('risk_tier')})",
-        "review_action": f"lower({unquoted('human_review.action')})",
-        "review_ts": dialect.epoch(unquoted("human_review.timestamp")),
+        "review_action": (
+            f"CASE WHEN {_c('human_review.action')} LIKE '\"%' AND lower({action}) IN ({actions}) "
+            f"THEN lower({action}) END"
+        ),
+        "review_ts": (
+            f"CASE WHEN {_c('human_review.timestamp')} LIKE '\"%' "
+            f"THEN {dialect.epoch(unquoted('human_review.timestamp'))} END"
+        ),
         "retention_date": (
             f"coalesce(TRY_CAST({unquoted('retention_until')} AS DATE), "
             f"CAST(TRY_CAST({unquoted('retention_until')} AS {timestamptz}) AS DATE))"
@@ -116,12 +138,56 @@ def _type_violation(dialect: SqlDialect, name: str, kind: str) -> str | None:
     return f"{present} AND ({wrong})"
 
 
-def _present(name: str) -> str:
+def _usable_review_field(dialect: SqlDialect, name: str) -> str:
+    """SQL true when a review field holds a usable value (blank and mistyped ones are not)."""
     column = _c(name)
-    condition = f"{column} NOT IN ('null', '\"\"', '[]', '{{}}')"
-    if name == "human_review.reviewer_id":  # a blank reviewer is no reviewer
-        condition += f" AND NOT ({column} LIKE '\" %' AND trim({column}, '\" ') = '')"
-    return condition
+    return {
+        "human_review": f"{column} LIKE '{{%' AND {column} <> '{{}}'",
+        "human_review.required": f"{column} IN ('true', 'false')",
+        "human_review.reviewer_id": (
+            f"{column} LIKE '\"%' AND trim({dialect.unquote(column)}) <> ''"
+        ),
+        "human_review.action": "review_action IS NOT NULL",
+        "human_review.timestamp": "review_ts IS NOT NULL",
+    }[name]
+
+
+def _present(dialect: SqlDialect, name: str) -> str:
+    if name in _REVIEW_FIELDS:
+        return f"({_usable_review_field(dialect, name)})"
+    column = _c(name)
+    return f"{column} NOT IN ('null', '\"\"', '[]', '{{}}')"
+
+
+def _review_issue_sql(dialect: SqlDialect) -> str:
+    """The first review field that is there (not null) but unusable, as a cause."""
+    cases = []
+    for name in _REVIEW_FIELDS:
+        column = _c(name)
+        usable = _usable_review_field(dialect, name)
+        if name == "human_review":
+            usable = f"{column} LIKE '{{%'"
+        what = {
+            "human_review": "is not an object",
+            "human_review.required": "is not true or false",
+            "human_review.reviewer_id": "is blank or not a string",
+            "human_review.action": f"is not one of {', '.join(REVIEW_ACTIONS)}",
+            "human_review.timestamp": "is not a date-time",
+        }[name]
+        cases.append(
+            f"WHEN {column} IS NOT NULL AND {column} <> 'null' AND NOT ({usable}) "
+            f"THEN '{name} {what} (counted as not reviewed)'"
+        )
+    return "CASE " + "\n        ".join(cases) + " END"
+
+
+def _duplicate_key_sql(dialect: SqlDialect) -> str:
+    """The first repeated key of the record or its human_review object (NULL when none)."""
+    found = [
+        f"CASE WHEN dup{index} IS NOT NULL THEN concat('{prefix}', dup{index}) END"
+        for index, (_, prefix) in enumerate(_KEYED_OBJECTS)
+    ]
+    return f"coalesce({', '.join(found)})"
 
 
 def _problem_sql(dialect: SqlDialect) -> str:
@@ -129,8 +195,14 @@ def _problem_sql(dialect: SqlDialect) -> str:
         "WHEN pre_problem IS NOT NULL THEN pre_problem",
         "WHEN json IS NULL THEN 'invalid JSON'",
         "WHEN not_object THEN 'not a JSON object'",
+        # The key's own text is not quoted: it may be anything (cut to 40 characters).
+        f"WHEN {_duplicate_key_sql(dialect)} IS NOT NULL THEN concat('key ', "
+        f"substr({_duplicate_key_sql(dialect)}, 1, 40), ' occurs twice; JSON readers "
+        "disagree on which value counts')",
     ]
     for name, kind in _CHECKED_FIELDS:
+        if name in _REVIEW_FIELDS:
+            continue
         violation = _type_violation(dialect, name, kind)
         if violation is not None:
             message = f"{name} must be {_TYPE_TEXT[kind]}".replace("'", "''")
@@ -138,9 +210,11 @@ def _problem_sql(dialect: SqlDialect) -> str:
     return "CASE " + "\n        ".join(cases) + " END"
 
 
-_PRESENT_SQL = " + ".join(
-    f"(CASE WHEN {_present(name)} THEN {FIELD_BIT[name]} ELSE 0 END)" for name in RECORD_FIELD_NAMES
-)
+def _present_sql(dialect: SqlDialect) -> str:
+    return " + ".join(
+        f"(CASE WHEN {_present(dialect, name)} THEN {FIELD_BIT[name]} ELSE 0 END)"
+        for name in RECORD_FIELD_NAMES
+    )
 
 
 def normalise_sql(dialect: SqlDialect, keys: Sequence[str] = ("file_id", "line")) -> str:
@@ -163,8 +237,24 @@ def normalise_sql(dialect: SqlDialect, keys: Sequence[str] = ("file_id", "line")
     pii = dialect.regex_search("json", dialect.param("prefilter"))
     fields = dialect.json_fields(key_list, JSON_PATHS, dialect.param("paths"))
     hex_digest = dialect.regex_full("prev_text", "'[0-9a-fA-F]{64}'")
-    return f"""{fields}, typed AS (
-    SELECT *, {typed} FROM fields
+    # Each object's keys are listed once (a layer of their own), then searched for a repeat.
+    key_lists = dialect.object_keys("json", [path for path, _ in _KEYED_OBJECTS])
+    repeats = ", ".join(
+        f"{dialect.first_repeated(f'keys{index}')} AS dup{index}"
+        for index in range(len(_KEYED_OBJECTS))
+    )
+    items = ", ".join(
+        f"{dialect.list_item('key_lists', index + 1)} AS keys{index}"
+        for index in range(len(_KEYED_OBJECTS))
+    )
+    return f"""{fields}, listed AS (
+    SELECT *, {key_lists} AS key_lists FROM fields
+), keyed AS (
+    SELECT *, {items} FROM listed
+), typed AS (
+    SELECT *, {typed},
+        {repeats}
+    FROM keyed
 )
 SELECT
 {key_select}    {_problem_sql(dialect)} AS problem,
@@ -175,9 +265,10 @@ SELECT
     risk_tier,
     coalesce(risk_tier = 'high' OR {high_risk}, false)
         AS is_high_risk,
-    CASE WHEN not_object THEN 0 ELSE {_PRESENT_SQL} END AS present,
+    CASE WHEN not_object THEN 0 ELSE {_present_sql(dialect)} END AS present,
     review_action,
     review_ts,
+    CASE WHEN NOT not_object THEN {_review_issue_sql(dialect)} END AS review_issue,
     CASE WHEN {prev} IS NULL OR {prev} IN ('null', '""') THEN NULL
         WHEN {hex_digest}
             THEN {dialect.hash128("prev_text")}

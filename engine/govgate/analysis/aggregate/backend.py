@@ -156,6 +156,20 @@ class SqlDialect:
         """True when `text` is one valid JSON value."""
         return f"json_valid({text})"
 
+    def object_keys(self, json_text: str, paths: Sequence[str]) -> str:
+        """A list with, for each of `paths` (`$`, `$.a`), the keys of the JSON object there in
+        order and with repeats (NULL or empty when there is none). The document is parsed once."""
+        listed = ", ".join(f"'{path}'" for path in paths)
+        return f"json_keys({json_text}, [{listed}])"
+
+    def list_item(self, list_expr: str, position: int) -> str:
+        """The `position`-th (1-based) item of a list; NULL past its end."""
+        return f"{list_expr}[{position}]"
+
+    def first_repeated(self, list_expr: str) -> str:
+        """The first element of a list that occurs earlier in it too (NULL when none)."""
+        return f"list_filter({list_expr}, lambda k, i: list_position({list_expr}, k) < i)[1]"
+
     def json_fields(self, keys: str, paths: Sequence[str], paths_param: str) -> str:
         """CTEs `parsed` and `fields` over `src` (keys, json, raw_sha, pre_problem).
 

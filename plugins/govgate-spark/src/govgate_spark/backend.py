@@ -94,6 +94,24 @@ class SparkDialect(SqlDialect):
     def json_valid(self, text: str) -> str:
         return f"(try_parse_json({text}) IS NOT NULL)"
 
+    def object_keys(self, json_text: str, paths: Sequence[str]) -> str:
+        # The variant parser keeps one value of a repeated key; the JSON text keeps them all.
+        lists = [
+            f"json_object_keys({json_text})"
+            if path == "$"
+            else f"json_object_keys(get_json_object({json_text}, '{path}'))"
+            for path in paths
+        ]
+        return f"array({', '.join(lists)})"
+
+    def list_item(self, list_expr: str, position: int) -> str:
+        return f"element_at({list_expr}, {position})"
+
+    def first_repeated(self, list_expr: str) -> str:
+        # `filter`'s index is 0-based, array_position's 1-based; element_at of an empty
+        # array is NULL (ANSI mode is off in the session).
+        return f"element_at(filter({list_expr}, (k, i) -> array_position({list_expr}, k) <= i), 1)"
+
     def json_fields(self, keys: str, paths: Sequence[str], paths_param: str) -> str:
         # try_variant_get with the `variant` type keeps each value's JSON type, and to_json
         # prints it compactly with strings quoted: the text DuckDB's json_extract gives.
