@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from govgate.support.clock import clock_skew
 from govgate_collectors.decision_logs.logfile import LogFile
 from govgate_collectors.decision_logs.queries import (
     BY_DECISION_TYPE_SQL,
+    CAUSES_SQL,
     DUPLICATES_SQL,
     GAPS_SQL,
+    MAX_SAMPLE_LINES,
+    SAMPLES_SQL,
     TOTALS_COLUMNS,
     TOTALS_SQL,
     QueryRunner,
@@ -41,6 +46,14 @@ class Group:
     chained: bool = False
     pii: PiiTally = field(default_factory=PiiTally)
     read_error: str | None = None
+    #: SAMPLE_CONDITIONS name -> the first rows meeting it, as (ord, line or None); for the
+    #: summary, (path, line) after `_finish_groups`-style roll-ups.
+    samples: dict[str, list[tuple[int, int | None]]] = field(default_factory=dict)
+    #: malformed cause -> (count, first rows as (ord, line or None)).
+    causes: dict[str, tuple[int, list[tuple[int, int | None]]]] = field(default_factory=dict)
+    #: What the evidence lists, with line numbers resolved: name -> [(path, line)].
+    sample_lines: dict[str, list[tuple[str, int | None]]] = field(default_factory=dict)
+    cause_lines: dict[str, tuple[int, list[tuple[str, int | None]]]] = field(default_factory=dict)
 
     def add_chain_to(self, summary: Group) -> None:
         """Count this file's hash-chain links into the summary; its first break if the first."""
@@ -66,6 +79,8 @@ def aggregate(
     params = {
         "retention_cutoff": now.timestamp() - settings.retention_max_days * 86400.0,
         "gap_seconds": settings.gap_hours * 3600.0,
+        # Later than now beyond the clock-skew tolerance: dated in the future.
+        "future_cutoff": now.timestamp() + clock_skew().total_seconds(),
     }
     columns = ["path", *(name for name, _ in TOTALS_COLUMNS)]
     for row in runner.rows(TOTALS_SQL, params):
@@ -83,4 +98,46 @@ def aggregate(
         if path in groups:
             groups[path].gaps_over = int(over or 0)
             groups[path].largest_gap = None if largest is None else float(largest)
+    for path, name, ordinal, line in runner.rows(SAMPLES_SQL, params):
+        if path in groups:
+            found = groups[path].samples.setdefault(str(name), [])
+            found.append((int(ordinal), None if line is None else int(line)))
+    for path, problem, count, ordinal, line in runner.rows(CAUSES_SQL):
+        if path in groups:
+            total, rows = groups[path].causes.get(str(problem), (int(count), []))
+            rows.append((int(ordinal), None if line is None else int(line)))
+            groups[path].causes[str(problem)] = (total, rows)
+    for group in groups.values():  # the rows in file order, whatever order the engine gave
+        for rows in group.samples.values():
+            rows.sort()
+        for _, rows in group.causes.values():
+            rows.sort()
     return groups
+
+
+def resolve_lines(
+    group: Group,
+    path: str,
+    line_of: Callable[[int, int | None], int | None],
+    extra_causes: Mapping[str, tuple[int, list[int | None]]],
+) -> None:
+    """Give a file's samples and causes their line numbers; add the causes found outside
+    the table (blank lines, an unreadable file)."""
+    for name, rows in group.samples.items():
+        group.sample_lines[name] = [(path, line_of(o, line)) for o, line in rows]
+    for cause, (count, rows) in group.causes.items():
+        group.cause_lines[cause] = (count, [(path, line_of(o, line)) for o, line in rows])
+    for cause, (count, lines) in extra_causes.items():
+        if count:
+            group.cause_lines[cause] = (count, [(path, line) for line in lines[:MAX_SAMPLE_LINES]])
+
+
+def roll_up_lines(summary: Group, group: Group) -> None:
+    """Add a file's listed lines to the summary (files in order; the first few are kept)."""
+    for name, lines in group.sample_lines.items():
+        kept = summary.sample_lines.setdefault(name, [])
+        kept.extend(lines[: MAX_SAMPLE_LINES - len(kept)])
+    for cause, (count, lines) in group.cause_lines.items():
+        total, kept = summary.cause_lines.get(cause, (0, []))
+        kept = kept + lines[: MAX_SAMPLE_LINES - len(kept)]
+        summary.cause_lines[cause] = (total + count, kept)

@@ -33,7 +33,7 @@ from govgate_collectors.decision_logs.summary import build_data, report_malforme
 LINES_VIEW = "decision_lines"
 
 
-def records_view_sql(dialect: SqlDialect) -> str:
+def records_view_sql(dialect: SqlDialect, timestamp_format: str = "auto") -> str:
     """`decision_records` over `decision_lines`, normalised by the shared rules.
 
     Blank lines are not records (they are counted by `scan_lake_partition`, as the line pass
@@ -49,7 +49,9 @@ WITH src AS (
     FROM {LINES_VIEW}
     WHERE text <> ''
 ), """  # noqa: S608 - every piece is a module constant or the dialect's
-    return src + normalise_sql(dialect, ("path", "ord", "seq", "line"))
+    return src + normalise_sql(
+        dialect, ("path", "ord", "seq", "line"), timestamp_format=timestamp_format
+    )
 
 
 def lake_scan_sql(dialect: SqlDialect) -> str:
@@ -167,11 +169,12 @@ def _open_lake(
     registered = backend.register_records(LINES_VIEW, source)
     backend.create_view(
         "decision_records",
-        records_view_sql(backend.dialect),
+        records_view_sql(backend.dialect, settings.timestamp_format),
         {
             "paths": JSON_PATHS,
             "high_risk_types": list(settings.high_risk_types),
             "prefilter": PREFILTER_PATTERN,
+            "timezone": settings.timezone,
         },
     )
     logs = [

@@ -9,6 +9,7 @@ aggregates read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -23,8 +24,12 @@ from govgate_collectors.decision_logs.normalise import (
 )
 from govgate_collectors.decision_logs.settings import DecisionLogSettings
 
-#: The DuckDB loader's normalisation (see `normalise_sql`).
-NORMALISE_SQL = normalise_sql(DuckDBBackend.dialect)
+
+@functools.cache
+def duckdb_normalise_sql(timestamp_format: str) -> str:
+    """The DuckDB loader's normalisation (see `normalise_sql`) for one timestamp setting."""
+    return normalise_sql(DuckDBBackend.dialect, timestamp_format=timestamp_format)
+
 
 _READ_JSONL_SQL = """
 SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
@@ -88,6 +93,7 @@ class DuckDBDecisionLogLoader:
             "paths": JSON_PATHS,
             "high_risk_types": list(self.settings.high_risk_types),
             "prefilter": PREFILTER_PATTERN,
+            "timezone": self.settings.timezone,
         }
 
     def _register(self, log: LogFile) -> int:
@@ -122,7 +128,10 @@ class DuckDBDecisionLogLoader:
             "path": str(log.absolute),
             "compression": "gzip" if log.path.endswith(".gz") else "none",
         }
-        sql = f"INSERT INTO decision_rows WITH src AS ({_READ_JSONL_SQL}), {NORMALISE_SQL}"
+        sql = (
+            f"INSERT INTO decision_rows WITH src AS ({_READ_JSONL_SQL}), "
+            f"{duckdb_normalise_sql(self.settings.timestamp_format)}"
+        )
         self._execute_watched(sql, params, on_progress)
         self._finish(log)
 
@@ -160,7 +169,10 @@ class DuckDBDecisionLogLoader:
     ) -> None:
         """Load rows given as (line, text, sha256 hex or None, problem or None), in order."""
         file_id = self._register(log)
-        sql = f"INSERT INTO decision_rows WITH src AS ({_LINES_SQL}), {NORMALISE_SQL}"
+        sql = (
+            f"INSERT INTO decision_rows WITH src AS ({_LINES_SQL}), "
+            f"{duckdb_normalise_sql(self.settings.timestamp_format)}"
+        )
         batch: list[tuple[int, str | None, str | None, str | None]] = []
 
         def flush() -> None:

@@ -17,6 +17,7 @@ from govgate_collectors.decision_logs.record import (
     REVIEW_ACTIONS,
     RISK_TIERS,
 )
+from govgate_collectors.decision_logs.timestamps import epoch_sql, format_code_sql
 
 #: The normalised table every loader produces (a Spark loader produces the same columns).
 DECISION_ROW_COLUMNS = """
@@ -26,6 +27,7 @@ DECISION_ROW_COLUMNS = """
     parsed BOOLEAN,         -- the line is valid JSON (a record may still have a problem)
     decision_id VARCHAR,
     ts DOUBLE,              -- decision time, seconds since the epoch (UTC)
+    ts_format INTEGER,      -- its format (timestamps.TIMESTAMP_FORMATS); 0 none, NULL absent
     decision_type VARCHAR,
     risk_tier VARCHAR,
     is_high_risk BOOLEAN,
@@ -66,7 +68,7 @@ _TYPE_TEXT = {
     "boolean": "true or false",
     "array": "a list",
     "object": "an object",
-    "datetime": "an RFC 3339 date-time",
+    "datetime": "a date-time (RFC 3339, ISO 8601, YYYY-MM-DD HH:MM:SS, epoch s/ms/µs 2000-2099)",
     "date": "a date",
     "risk_tier": "one of " + ", ".join(RISK_TIERS),
     "review_action": "one of " + ", ".join(REVIEW_ACTIONS),
@@ -91,16 +93,15 @@ def _typed_values(dialect: SqlDialect) -> dict[str, str]:
     actions = ", ".join(f"'{name}'" for name in REVIEW_ACTIONS)
     return {
         "decision_id": unquoted("decision_id"),
-        "ts": dialect.epoch(unquoted("timestamp")),
+        "ts": epoch_sql(dialect, _c("timestamp"), "ts_format", dialect.param("timezone")),
         "decision_type": unquoted("decision_type"),
         "risk_tier": f"lower({unquoted('risk_tier')})",
         "review_action": (
             f"CASE WHEN {_c('human_review.action')} LIKE '\"%' AND lower({action}) IN ({actions}) "
             f"THEN lower({action}) END"
         ),
-        "review_ts": (
-            f"CASE WHEN {_c('human_review.timestamp')} LIKE '\"%' "
-            f"THEN {dialect.epoch(unquoted('human_review.timestamp'))} END"
+        "review_ts": epoch_sql(
+            dialect, _c("human_review.timestamp"), "review_ts_format", dialect.param("timezone")
         ),
         "retention_date": (
             f"coalesce(TRY_CAST({unquoted('retention_until')} AS DATE), "
@@ -128,7 +129,7 @@ def _type_violation(dialect: SqlDialect, name: str, kind: str) -> str | None:
         "boolean": f"{column} NOT IN ('true', 'false')",
         "array": f"{column} NOT LIKE '[%'",
         "object": f"{column} NOT LIKE '{{%'",
-        "datetime": f"{not_string} OR {'ts' if name == 'timestamp' else 'review_ts'} IS NULL",
+        "datetime": "ts IS NULL",
         "date": f"{not_string} OR retention_date IS NULL",
         "risk_tier": f"{not_string} OR risk_tier NOT IN {RISK_TIERS!r}",
         "review_action": f"{not_string} OR review_action NOT IN {REVIEW_ACTIONS!r}",
@@ -190,7 +191,7 @@ def _duplicate_key_sql(dialect: SqlDialect) -> str:
     return f"coalesce({', '.join(found)})"
 
 
-def _problem_sql(dialect: SqlDialect) -> str:
+def _problem_sql(dialect: SqlDialect, timestamp_format: str) -> str:
     cases = [
         "WHEN pre_problem IS NOT NULL THEN pre_problem",
         "WHEN json IS NULL THEN 'invalid JSON'",
@@ -205,7 +206,12 @@ def _problem_sql(dialect: SqlDialect) -> str:
             continue
         violation = _type_violation(dialect, name, kind)
         if violation is not None:
-            message = f"{name} must be {_TYPE_TEXT[kind]}".replace("'", "''")
+            message = f"{name} must be {_TYPE_TEXT[kind]}"
+            if kind == "datetime" and timestamp_format != "auto":
+                message = (
+                    f"{name} is not {timestamp_format} (collectors.decision_logs.timestamp_format)"
+                )
+            message = message.replace("'", "''")
             cases.append(f"WHEN {violation} THEN '{message}'")
     return "CASE " + "\n        ".join(cases) + " END"
 
@@ -217,7 +223,12 @@ def _present_sql(dialect: SqlDialect) -> str:
     )
 
 
-def normalise_sql(dialect: SqlDialect, keys: Sequence[str] = ("file_id", "line")) -> str:
+def normalise_sql(
+    dialect: SqlDialect,
+    keys: Sequence[str] = ("file_id", "line"),
+    *,
+    timestamp_format: str = "auto",
+) -> str:
     """Normalise the relation `src` into DECISION_ROW_COLUMNS (with `keys` in front).
 
     `src` (a CTE the loader puts in front) has the `keys`, `json` (the line's text when it is
@@ -225,7 +236,8 @@ def normalise_sql(dialect: SqlDialect, keys: Sequence[str] = ("file_id", "line")
     invalid lines) and `pre_problem` (a problem the loader found). The document is parsed once
     (the dialect's `json_fields`); each field is then a column `cN` holding its JSON text, and
     every check below is the same text for every engine. Parameters: `paths`,
-    `high_risk_types`, `prefilter`.
+    `high_risk_types`, `prefilter`, `timezone` (for timestamps without an offset).
+    `timestamp_format`: `auto`, or the one format timestamps are read in.
     """
     key_list = ", ".join(keys)
     typed = ", ".join(f"{sql} AS {name}" for name, sql in _typed_values(dialect).items())
@@ -247,20 +259,26 @@ def normalise_sql(dialect: SqlDialect, keys: Sequence[str] = ("file_id", "line")
         f"{dialect.list_item('key_lists', index + 1)} AS keys{index}"
         for index in range(len(_KEYED_OBJECTS))
     )
+    ts_formats = (
+        f"{format_code_sql(dialect, _c('timestamp'), timestamp_format)} AS ts_format, "
+        f"{format_code_sql(dialect, _c('human_review.timestamp'), timestamp_format)} "
+        "AS review_ts_format"
+    )
     return f"""{fields}, listed AS (
     SELECT *, {key_lists} AS key_lists FROM fields
 ), keyed AS (
-    SELECT *, {items} FROM listed
+    SELECT *, {items}, {ts_formats} FROM listed
 ), typed AS (
     SELECT *, {typed},
         {repeats}
     FROM keyed
 )
 SELECT
-{key_select}    {_problem_sql(dialect)} AS problem,
+{key_select}    {_problem_sql(dialect, timestamp_format)} AS problem,
     json IS NOT NULL AS parsed,
     decision_id,
     ts,
+    ts_format,
     decision_type,
     risk_tier,
     coalesce(risk_tier = 'high' OR {high_risk}, false)

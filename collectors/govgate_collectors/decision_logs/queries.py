@@ -35,6 +35,25 @@ _RECORD = "problem IS NULL"
 _HIGH = f"{_RECORD} AND is_high_risk"
 _REVIEWER = _has("human_review.reviewer_id")
 _ACTION = _has("human_review.action")
+_PAST = "ts <= :future_cutoff"
+
+#: Records worth pointing at, by condition: each gets a count (in TOTALS_SQL) and the lines of
+#: the first few (SAMPLES_SQL). The count's denominator is the second item.
+SAMPLE_CONDITIONS: tuple[tuple[str, str, str], ...] = (
+    ("future_timestamp", "records", f"{_RECORD} AND ts > :future_cutoff"),
+    ("timestamp_without_offset", "records", f"{_RECORD} AND ts_format IN (2, 3)"),
+    ("missing_reasons", "records", f"{_RECORD} AND NOT {_has('reasons', 'reason_codes')}"),
+    ("high_risk_without_reviewer", "high_risk.records", f"{_HIGH} AND NOT {_REVIEWER}"),
+    (
+        "high_risk_not_reviewed",
+        "high_risk.records",
+        f"{_HIGH} AND NOT ({_REVIEWER} AND {_ACTION})",
+    ),
+    ("review_before_decision", "records", f"{_RECORD} AND review_ts < ts"),
+    ("review_fields_unusable", "records", f"{_RECORD} AND review_issue IS NOT NULL"),
+)
+#: How many lines each condition lists (the counts are exact).
+MAX_SAMPLE_LINES = 5
 
 #: The per-group counts: (column, SQL aggregate). TOTALS_SQL is built from this list so that
 #: the names the caller reads and the SQL cannot drift apart.
@@ -42,8 +61,15 @@ TOTALS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("line_rows", "COUNT(*)"),
     ("records", _count_if(_RECORD)),
     ("malformed", _count_if("problem IS NOT NULL")),
-    ("first_ts", f"MIN(CASE WHEN {_RECORD} THEN ts END)"),
-    ("last_ts", f"MAX(CASE WHEN {_RECORD} THEN ts END)"),
+    # Time range and ages: records dated in the future are counted apart, never given an age.
+    ("first_ts", f"MIN(CASE WHEN {_RECORD} AND {_PAST} THEN ts END)"),
+    ("last_ts", f"MAX(CASE WHEN {_RECORD} AND {_PAST} THEN ts END)"),
+    ("latest_future_ts", f"MAX(CASE WHEN {_RECORD} AND ts > :future_cutoff THEN ts END)"),
+    *(
+        (f"ts_format_{code}", _count_if(f"{_RECORD} AND ts_format = {code}"))
+        for code in range(1, 7)
+    ),
+    *((name, _count_if(condition)) for name, _, condition in SAMPLE_CONDITIONS),
     ("high_risk", _count_if(_HIGH)),
     ("high_risk_with_reviewer", _count_if(f"{_HIGH} AND {_REVIEWER}")),
     ("high_risk_with_action", _count_if(f"{_HIGH} AND {_ACTION}")),
@@ -54,6 +80,7 @@ TOTALS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("review_actions", _count_if(f"{_RECORD} AND review_action IS NOT NULL")),
     ("with_prev_hash", _count_if(f"{_RECORD} AND prev_hash IS NOT NULL")),
     ("over_retention", _count_if(f"{_RECORD} AND ts < :retention_cutoff")),
+    ("review_issues", _count_if(f"{_RECORD} AND review_issue IS NOT NULL")),
     *(
         (f"has_{index}", _count_if(f"{_RECORD} AND {_has(name)}"))
         for index, name in enumerate(RECORD_FIELD_NAMES)
@@ -102,7 +129,7 @@ SELECT path, decision_id, duplicate_ids FROM duplicated WHERE rn <= {MAX_DUPLICA
 #: Gaps between consecutive decisions (by time) within each file, and across all files.
 GAPS_SQL = f"""
 WITH timed AS (
-    SELECT path, ts FROM decision_records WHERE {_RECORD} AND ts IS NOT NULL
+    SELECT path, ts FROM decision_records WHERE {_RECORD} AND {_PAST}
 ), gaps AS (
     SELECT path,
         ts - LAG(ts) OVER (PARTITION BY path ORDER BY ts) AS file_gap,
@@ -153,6 +180,25 @@ SELECT path, ord, line, problem FROM (
     FROM decision_records WHERE problem IS NOT NULL
 ) first_rows WHERE rn <= {MAX_MALFORMED_LISTED} ORDER BY path, ord
 """  # noqa: S608 - every piece is a module constant
+
+#: The first few rows of each file meeting each of SAMPLE_CONDITIONS: (path, name, ord, line).
+SAMPLES_SQL = "\nUNION ALL\n".join(
+    f"""SELECT path, '{name}' AS name, ord, line FROM (
+    SELECT path, ord, line, ROW_NUMBER() OVER (PARTITION BY path ORDER BY ord) AS rn
+    FROM decision_records WHERE {condition}
+) s{index} WHERE rn <= {MAX_SAMPLE_LINES}"""  # noqa: S608 - module constants
+    for index, (name, _, condition) in enumerate(SAMPLE_CONDITIONS)
+)
+
+#: Malformed rows per file grouped by cause: (path, problem, count, ord, line) of the first.
+CAUSES_SQL = f"""
+SELECT path, problem, n, ord, line FROM (
+    SELECT path, problem, ord, line,
+        COUNT(*) OVER (PARTITION BY path, problem) AS n,
+        ROW_NUMBER() OVER (PARTITION BY path, problem ORDER BY ord) AS rn
+    FROM decision_records WHERE problem IS NOT NULL
+) c WHERE rn <= {MAX_SAMPLE_LINES}
+"""  # noqa: S608 - module constants
 
 #: Lines that may hold personal data, for the exact (Python) scan.
 PII_CANDIDATES_SQL = """

@@ -13,7 +13,12 @@ from collections.abc import Iterable
 
 from govgate.api import CollectContext, Evidence
 from govgate.support.progress import ProgressCallback, terminal_progress
-from govgate_collectors.decision_logs.groups import Group, aggregate
+from govgate_collectors.decision_logs.groups import (
+    Group,
+    aggregate,
+    resolve_lines,
+    roll_up_lines,
+)
 from govgate_collectors.decision_logs.line_pass import LinePassResult, line_pass
 from govgate_collectors.decision_logs.lines import line_for
 from govgate_collectors.decision_logs.loader import DuckDBDecisionLogLoader
@@ -201,6 +206,8 @@ def _line_passes(
         if log.is_csv or log.read_error:
             continue
         wanted = {o for o, _, _ in group.malformed_rows}
+        wanted.update(o for rows in group.samples.values() for o, _ in rows)
+        wanted.update(o for _, rows in group.causes.values() for o, _ in rows)
         if first_ord is not None:
             wanted.add(first_ord)
         samples = {} if log.via_lines else loader.sample_hashes(log)
@@ -262,6 +269,13 @@ def _finish_groups(
                 lines.of(group.first_break_ord, group.first_break_line),
             )
         group.add_chain_to(summary)
+        extra: dict[str, tuple[int, list[int | None]]] = {
+            "blank line": (log.blank_count, list(log.blank_lines)),
+        }
+        if log.read_error:
+            extra["cannot read the file"] = (1, [None])
+        resolve_lines(group, log.path, lines.of, extra)
+        roll_up_lines(summary, group)
         group.pii.add(per_file_pii[log.path])
         group.pii.add(log.pii)
         if log.line_pass is not None:

@@ -15,6 +15,7 @@ from govgate_collectors.decision_logs.record import (
     FIELD_BIT,
     RECORD_FIELD_NAMES,
 )
+from govgate_collectors.decision_logs.timestamps import SETTING_VALUES
 
 DEFAULT_PATHS = (
     "logs/decisions/**/*.jsonl",
@@ -50,6 +51,14 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "memory_limit": {"type": "string", "pattern": r"^\d+(?:\.\d+)?\s*(?:[KMGT]i?B)$"},
         "threads": {"type": "integer", "minimum": 1},
         "jsonl_reader": {"enum": ["duckdb", "python"]},
+        "timezone": {
+            "type": "string",
+            "description": "IANA zone that timestamps without an offset are read in (UTC)",
+        },
+        "timestamp_format": {
+            "enum": list(SETTING_VALUES),
+            "description": "auto (recognise each value) or the one format timestamps use",
+        },
     },
 }
 
@@ -67,6 +76,9 @@ class DecisionLogSettings:
     threads: int
     #: "duckdb" (default) or "python": split JSONL lines in Python (slower; for diagnosis).
     jsonl_reader: str = "duckdb"
+    #: IANA zone for timestamps without an offset; `auto` or one format (timestamps.py).
+    timezone: str = "UTC"
+    timestamp_format: str = "auto"
 
     @classmethod
     def from_context(cls, ctx: CollectContext) -> DecisionLogSettings:
@@ -110,6 +122,17 @@ class DecisionLogSettings:
         memory = str(raw.get("memory_limit", "256MB"))
         if not re.fullmatch(r"\d+(?:\.\d+)?\s*(?:[KMGT]i?B)", memory):
             raise fail("memory_limit", f"{memory!r} is not a size such as 256MB or 1GB")
+        zone = raw.get("timezone", "UTC")
+        if not isinstance(zone, str) or not _known_zone(zone):
+            raise fail(
+                "timezone",
+                f"{zone!r} is not an IANA time zone (such as UTC or Europe/Berlin)",
+            )
+        ts_format = raw.get("timestamp_format", "auto")
+        if ts_format not in SETTING_VALUES:
+            raise fail(
+                "timestamp_format", f"{ts_format!r} is not one of {', '.join(SETTING_VALUES)}"
+            )
         return cls(
             paths=string_list("paths", DEFAULT_PATHS),
             high_risk_types=string_list("high_risk_types", declared_high),
@@ -119,4 +142,17 @@ class DecisionLogSettings:
             memory_limit=memory,
             threads=threads,
             jsonl_reader=reader,
+            timezone=zone,
+            timestamp_format=str(ts_format),
         )
+
+
+def _known_zone(name: str) -> bool:
+    """True for a zone the standard library's tz database knows (DuckDB and Spark do too)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

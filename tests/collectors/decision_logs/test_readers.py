@@ -109,7 +109,11 @@ def test_csv_rows_with_the_wrong_shape_are_malformed_with_their_lines(tmp_path: 
     assert [(m["line"], m["reason"]) for m in data["malformed"]["first"]] == [
         (3, "blank line"),
         (4, "expected 4 fields (the header's), found 3"),
-        (7, "timestamp must be an RFC 3339 date-time"),
+        (
+            7,
+            "timestamp must be a date-time (RFC 3339, ISO 8601, YYYY-MM-DD HH:MM:SS, "
+            "epoch s/ms/µs 2000-2099)",
+        ),
         (8, "score must be a number"),
         (9, "not valid UTF-8; save the log as UTF-8"),
     ]

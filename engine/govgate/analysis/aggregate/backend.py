@@ -137,6 +137,11 @@ class SqlDialect:
         """Seconds since the epoch (DOUBLE) of an ISO date-time text; NULL when it is not one."""
         return f"epoch(TRY_CAST({text} AS {self.timestamp_type}))"
 
+    def local_epoch(self, text: str, zone: str) -> str:
+        """Seconds since the epoch of a date-time text without an offset (`YYYY-MM-DD
+        HH:MM:SS[.f]`) read as wall-clock time in the IANA zone `zone` (a marker or literal)."""
+        return f"epoch(timezone({zone}, TRY_CAST({text} AS TIMESTAMP)))"
+
     def contains(self, list_param: str, expr: str) -> str:
         """True when the list parameter holds `expr`."""
         return f"list_contains({list_param}, {expr})"

@@ -78,6 +78,13 @@ class SparkDialect(SqlDialect):
     def epoch(self, text: str) -> str:
         return f"(CAST(unix_micros(TRY_CAST({text} AS TIMESTAMP)) AS DOUBLE) / 1e6)"
 
+    def local_epoch(self, text: str, zone: str) -> str:
+        # The session's zone is UTC: to_utc_timestamp reads the wall clock in `zone`.
+        return (
+            f"(CAST(unix_micros(to_utc_timestamp(TRY_CAST({text} AS TIMESTAMP), {zone})) "
+            "AS DOUBLE) / 1e6)"
+        )
+
     def contains(self, list_param: str, expr: str) -> str:
         # An empty list parameter has no element type; the cast gives it one.
         return f"array_contains(CAST({list_param} AS ARRAY<STRING>), {expr})"
