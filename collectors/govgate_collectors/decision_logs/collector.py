@@ -42,7 +42,13 @@ class DecisionLogsCollector(Collector):
     settings_schema = SETTINGS_SCHEMA
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
-        return list(ctx.settings.get("paths") or DEFAULT_PATHS)
+        # Every file read decides the evidence: the logs entries' paths too.
+        patterns = list(ctx.settings.get("paths") or DEFAULT_PATHS)
+        for entry in ctx.settings.get("logs") or []:
+            if isinstance(entry, dict):
+                paths = entry.get("paths") or []
+                patterns.extend([paths] if isinstance(paths, str) else list(paths))
+        return patterns
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         settings = DecisionLogSettings.from_context(ctx)

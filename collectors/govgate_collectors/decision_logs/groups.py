@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from govgate_collectors.decision_logs.logfile import LogFile
 from govgate_collectors.decision_logs.queries import (
     BY_DECISION_TYPE_SQL,
     CAUSES_SQL,
+    CONFLICTS_SQL,
     DUPLICATES_SQL,
     GAPS_SQL,
     MAX_SAMPLE_LINES,
@@ -22,6 +23,9 @@ from govgate_collectors.decision_logs.queries import (
 )
 from govgate_collectors.decision_logs.settings import DecisionLogSettings
 from govgate_collectors.decision_logs.tally import PiiTally
+
+#: Where a record is: (path, ord, line if the loader knows it).
+Row = tuple[str, int, int | None]
 
 
 @dataclass
@@ -54,6 +58,13 @@ class Group:
     #: What the evidence lists, with line numbers resolved: name -> [(path, line)].
     sample_lines: dict[str, list[tuple[str, int | None]]] = field(default_factory=dict)
     cause_lines: dict[str, tuple[int, list[tuple[str, int | None]]]] = field(default_factory=dict)
+    #: Decision ids whose records differ: how many, and the first few as
+    #: (id, (path, ord, line) of its first record, (path, ord, line) of the first that differs).
+    conflict_count: int = 0
+    conflicts: list[tuple[str, Row, Row]] = field(default_factory=list)
+    conflict_lines: list[tuple[str, tuple[str, int | None], tuple[str, int | None]]] = field(
+        default_factory=list
+    )
 
     def add_chain_to(self, summary: Group) -> None:
         """Count this file's hash-chain links into the summary; its first break if the first."""
@@ -107,6 +118,19 @@ def aggregate(
             total, rows = groups[path].causes.get(str(problem), (int(count), []))
             rows.append((int(ordinal), None if line is None else int(line)))
             groups[path].causes[str(problem)] = (total, rows)
+    for scope, decision_id, ids, path0, ord0, line0, path, ordinal, line in runner.rows(
+        CONFLICTS_SQL
+    ):
+        if scope in groups:
+            group = groups[scope]
+            group.conflict_count = int(ids)
+            group.conflicts.append(
+                (
+                    str(decision_id),
+                    (str(path0), int(ord0), None if line0 is None else int(line0)),
+                    (str(path), int(ordinal), None if line is None else int(line)),
+                )
+            )
     for group in groups.values():  # the rows in file order, whatever order the engine gave
         for rows in group.samples.values():
             rows.sort()
@@ -119,7 +143,7 @@ def resolve_lines(
     group: Group,
     path: str,
     line_of: Callable[[int, int | None], int | None],
-    extra_causes: Mapping[str, tuple[int, list[int | None]]],
+    extra_causes: Mapping[str, tuple[int, Sequence[int | None]]],
 ) -> None:
     """Give a file's samples and causes their line numbers; add the causes found outside
     the table (blank lines, an unreadable file)."""
@@ -141,3 +165,11 @@ def roll_up_lines(summary: Group, group: Group) -> None:
         total, kept = summary.cause_lines.get(cause, (0, []))
         kept = kept + lines[: MAX_SAMPLE_LINES - len(kept)]
         summary.cause_lines[cause] = (total + count, kept)
+
+
+def resolve_conflicts(group: Group, line_of: Callable[[str, int, int | None], int | None]) -> None:
+    """Give both records of each listed conflict their line numbers."""
+    group.conflict_lines = [
+        (decision_id, (first[0], line_of(*first)), (other[0], line_of(*other)))
+        for decision_id, first, other in group.conflicts
+    ]

@@ -19,16 +19,17 @@ from govgate.support.pii import PREFILTER_PATTERN
 from govgate_collectors.decision_logs.logfile import LogFile
 from govgate_collectors.decision_logs.normalise import (
     DECISION_ROW_COLUMNS,
-    JSON_PATHS,
+    json_paths,
     normalise_sql,
 )
+from govgate_collectors.decision_logs.profiles import LogProfile
 from govgate_collectors.decision_logs.settings import DecisionLogSettings
 
 
 @functools.cache
-def duckdb_normalise_sql(timestamp_format: str) -> str:
-    """The DuckDB loader's normalisation (see `normalise_sql`) for one timestamp setting."""
-    return normalise_sql(DuckDBBackend.dialect, timestamp_format=timestamp_format)
+def duckdb_normalise_sql(profile: LogProfile) -> str:
+    """The DuckDB loader's normalisation (see `normalise_sql`) for logs written one way."""
+    return normalise_sql(DuckDBBackend.dialect, profile=profile)
 
 
 _READ_JSONL_SQL = """
@@ -66,7 +67,12 @@ class DuckDBDecisionLogLoader:
         self.con.execute("SET enable_progress_bar_print = false")
         self.con.execute("SET TimeZone = 'UTC'")
         self.settings = settings
-        self.con.execute(f"CREATE TABLE decision_rows ({DECISION_ROW_COLUMNS})")
+        # repeat_file / repeat_all: an exact re-emission of an earlier record of the same file /
+        # of any file (same decision id, same content): set by `mark_repeats`.
+        self.con.execute(
+            f"CREATE TABLE decision_rows ({DECISION_ROW_COLUMNS}, "
+            "repeat_file BOOLEAN DEFAULT false, repeat_all BOOLEAN DEFAULT false)"
+        )
         self.con.execute(
             "CREATE TABLE decision_files (file_id INTEGER, path VARCHAR, file_rank INTEGER, "
             "first_rowid BIGINT)"
@@ -88,12 +94,12 @@ class DuckDBDecisionLogLoader:
         return self.backend.rows(sql, params)
 
     # -- loading -------------------------------------------------------------------------------
-    def _common_params(self) -> dict[str, Any]:
+    def _common_params(self, profile: LogProfile) -> dict[str, Any]:
         return {
-            "paths": JSON_PATHS,
+            "paths": json_paths(DuckDBBackend.dialect, profile),
             "high_risk_types": list(self.settings.high_risk_types),
             "prefilter": PREFILTER_PATTERN,
-            "timezone": self.settings.timezone,
+            "timezone": profile.timezone,
         }
 
     def _register(self, log: LogFile) -> int:
@@ -123,14 +129,14 @@ class DuckDBDecisionLogLoader:
         """Let DuckDB's parallel JSON reader load a JSONL file (the fast path)."""
         file_id = self._register(log)
         params = {
-            **self._common_params(),
+            **self._common_params(log.profile),
             "file_id": file_id,
             "path": str(log.absolute),
             "compression": "gzip" if log.path.endswith(".gz") else "none",
         }
         sql = (
-            f"INSERT INTO decision_rows WITH src AS ({_READ_JSONL_SQL}), "
-            f"{duckdb_normalise_sql(self.settings.timestamp_format)}"
+            f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_JSONL_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)}"
         )
         self._execute_watched(sql, params, on_progress)
         self._finish(log)
@@ -170,8 +176,8 @@ class DuckDBDecisionLogLoader:
         """Load rows given as (line, text, sha256 hex or None, problem or None), in order."""
         file_id = self._register(log)
         sql = (
-            f"INSERT INTO decision_rows WITH src AS ({_LINES_SQL}), "
-            f"{duckdb_normalise_sql(self.settings.timestamp_format)}"
+            f"INSERT INTO decision_rows BY NAME WITH src AS ({_LINES_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)}"
         )
         batch: list[tuple[int, str | None, str | None, str | None]] = []
 
@@ -182,7 +188,7 @@ class DuckDBDecisionLogLoader:
             self.con.execute(
                 sql,
                 {
-                    **self._common_params(),
+                    **self._common_params(log.profile),
                     "file_id": file_id,
                     "lines": list(lines),
                     "texts": list(texts),
@@ -198,6 +204,31 @@ class DuckDBDecisionLogLoader:
                 flush()
         flush()
         self._finish(log)
+
+    def mark_repeats(self) -> None:
+        """Flag exact re-emissions (same decision id and content as an earlier record of the
+        file, or of all files in order), so each decision is counted once."""
+        self.con.execute(
+            "UPDATE decision_rows SET repeat_file = false, repeat_all = false "
+            "WHERE repeat_file OR repeat_all"
+        )
+        self.con.execute(
+            """
+UPDATE decision_rows SET repeat_file = m.in_file > 1, repeat_all = m.in_all > 1
+FROM (
+    SELECT r.rowid AS rid,
+        ROW_NUMBER() OVER (PARTITION BY r.file_id, r.decision_id, r.content_hash
+                           ORDER BY r.rowid) AS in_file,
+        ROW_NUMBER() OVER (PARTITION BY r.decision_id, r.content_hash
+                           ORDER BY f.file_rank, r.rowid) AS in_all
+    FROM decision_rows r JOIN decision_files f ON r.file_id = f.file_id
+    WHERE r.problem IS NULL AND r.decision_id IN (
+        SELECT decision_id FROM decision_rows WHERE problem IS NULL
+        GROUP BY decision_id HAVING COUNT(*) > 1)
+) m
+WHERE decision_rows.rowid = m.rid AND (m.in_file > 1 OR m.in_all > 1)
+"""
+        )
 
     def invalid_ordinals(self, log: LogFile) -> Iterator[int]:
         """Sorted ordinals of the file's rows that are not valid JSON, streamed."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from govgate.api import SqlDialect
+from govgate_collectors.decision_logs.profiles import CATALOGUE_PROFILE, LogProfile
 from govgate_collectors.decision_logs.record import (
     FIELD_BIT,
     RECORD_FIELD_NAMES,
@@ -37,6 +38,7 @@ DECISION_ROW_COLUMNS = """
     review_issue VARCHAR,   -- a review field present but blank or of the wrong type
     prev_hash UHUGEINT,     -- first 128 bits of prev_hash; 0 when present but not 64 hex
     record_hash UHUGEINT,   -- first 128 bits of the sha256 of the line as written
+    content_hash UHUGEINT,  -- the same of the record's field values, prev_hash aside
     pii_text VARCHAR        -- the line, only when PREFILTER_PATTERN matches it
 """
 
@@ -58,7 +60,21 @@ _REVIEW_FIELDS = (
 )
 #: Objects whose keys are checked for repeats: a repeated key is read as its first value by
 #: some JSON readers and as its last by others, so a line with one is malformed.
-_KEYED_OBJECTS = (("$", ""), ("$.human_review", "human_review."))
+
+
+def json_paths(dialect: SqlDialect, profile: LogProfile) -> list[str]:
+    """The JSON path of each checked field in one log (its `fields:` applied): the `paths`
+    parameter of `normalise_sql`, in the order of the `cN` columns."""
+    return [dialect.json_path(profile.segments(name)) for name, _ in _CHECKED_FIELDS]
+
+
+def _keyed_objects(dialect: SqlDialect, profile: LogProfile) -> list[tuple[str, str]]:
+    """(JSON path, name prefix for messages) of the objects whose keys are checked."""
+    review = profile.source_of("human_review")
+    return [("$", ""), (dialect.json_path(review.split(".")), f"{review}.")]
+
+
+#: The paths of a log written with the catalogue's own names (DuckDB's spelling).
 JSON_PATHS = ["$." + name for name, _ in _CHECKED_FIELDS]
 
 _TYPE_TEXT = {
@@ -182,23 +198,25 @@ def _review_issue_sql(dialect: SqlDialect) -> str:
     return "CASE " + "\n        ".join(cases) + " END"
 
 
-def _duplicate_key_sql(dialect: SqlDialect) -> str:
+def _duplicate_key_sql(keyed: Sequence[tuple[str, str]]) -> str:
     """The first repeated key of the record or its human_review object (NULL when none)."""
     found = [
         f"CASE WHEN dup{index} IS NOT NULL THEN concat('{prefix}', dup{index}) END"
-        for index, (_, prefix) in enumerate(_KEYED_OBJECTS)
+        for index, (_, prefix) in enumerate(keyed)
     ]
     return f"coalesce({', '.join(found)})"
 
 
-def _problem_sql(dialect: SqlDialect, timestamp_format: str) -> str:
+def _problem_sql(dialect: SqlDialect, profile: LogProfile) -> str:
+    timestamp_format = profile.timestamp_format
+    keyed = _keyed_objects(dialect, profile)
     cases = [
         "WHEN pre_problem IS NOT NULL THEN pre_problem",
         "WHEN json IS NULL THEN 'invalid JSON'",
         "WHEN not_object THEN 'not a JSON object'",
         # The key's own text is not quoted: it may be anything (cut to 40 characters).
-        f"WHEN {_duplicate_key_sql(dialect)} IS NOT NULL THEN concat('key ', "
-        f"substr({_duplicate_key_sql(dialect)}, 1, 40), ' occurs twice; JSON readers "
+        f"WHEN {_duplicate_key_sql(keyed)} IS NOT NULL THEN concat('key ', "
+        f"substr({_duplicate_key_sql(keyed)}, 1, 40), ' occurs twice; JSON readers "
         "disagree on which value counts')",
     ]
     for name, kind in _CHECKED_FIELDS:
@@ -206,14 +224,29 @@ def _problem_sql(dialect: SqlDialect, timestamp_format: str) -> str:
             continue
         violation = _type_violation(dialect, name, kind)
         if violation is not None:
-            message = f"{name} must be {_TYPE_TEXT[kind]}"
+            # A renamed field is named both ways: the rule's name and the log's own.
+            source = profile.source_of(name)
+            shown = name if source == name else f"{name} ({source})"
+            message = f"{shown} must be {_TYPE_TEXT[kind]}"
             if kind == "datetime" and timestamp_format != "auto":
                 message = (
-                    f"{name} is not {timestamp_format} (collectors.decision_logs.timestamp_format)"
+                    f"{shown} is not {timestamp_format} (collectors.decision_logs.timestamp_format)"
                 )
             message = message.replace("'", "''")
             cases.append(f"WHEN {violation} THEN '{message}'")
     return "CASE " + "\n        ".join(cases) + " END"
+
+
+def _content_sql(dialect: SqlDialect) -> str:
+    """The record's field values (prev_hash aside) as one text: two re-emissions of one
+    decision give the same text, whatever their place in a hash chain. Each value is compact
+    JSON, which delimits itself, and `~` (never JSON) stands for a missing field."""
+    values = [
+        f"coalesce(CAST({_c(name)} AS {dialect.string_type}), '~')"
+        for name, _ in _CHECKED_FIELDS
+        if name != "prev_hash"
+    ]
+    return f"concat_ws('|', {', '.join(values)})"
 
 
 def _present_sql(dialect: SqlDialect) -> str:
@@ -227,7 +260,7 @@ def normalise_sql(
     dialect: SqlDialect,
     keys: Sequence[str] = ("file_id", "line"),
     *,
-    timestamp_format: str = "auto",
+    profile: LogProfile = CATALOGUE_PROFILE,
 ) -> str:
     """Normalise the relation `src` into DECISION_ROW_COLUMNS (with `keys` in front).
 
@@ -237,7 +270,8 @@ def normalise_sql(
     (the dialect's `json_fields`); each field is then a column `cN` holding its JSON text, and
     every check below is the same text for every engine. Parameters: `paths`,
     `high_risk_types`, `prefilter`, `timezone` (for timestamps without an offset).
-    `timestamp_format`: `auto`, or the one format timestamps are read in.
+    `profile`: the log's field names (`paths` must be `json_paths` of it) and its timestamp
+    format.
     """
     key_list = ", ".join(keys)
     typed = ", ".join(f"{sql} AS {name}" for name, sql in _typed_values(dialect).items())
@@ -247,17 +281,17 @@ def normalise_sql(
     record_sha += f"{dialect.sha256_hex('json')} END)"
     key_select = "".join(f"    {key},\n" for key in keys)
     pii = dialect.regex_search("json", dialect.param("prefilter"))
-    fields = dialect.json_fields(key_list, JSON_PATHS, dialect.param("paths"))
+    timestamp_format = profile.timestamp_format
+    keyed = _keyed_objects(dialect, profile)
+    fields = dialect.json_fields(key_list, json_paths(dialect, profile), dialect.param("paths"))
     hex_digest = dialect.regex_full("prev_text", "'[0-9a-fA-F]{64}'")
     # Each object's keys are listed once (a layer of their own), then searched for a repeat.
-    key_lists = dialect.object_keys("json", [path for path, _ in _KEYED_OBJECTS])
+    key_lists = dialect.object_keys("json", [path for path, _ in keyed])
     repeats = ", ".join(
-        f"{dialect.first_repeated(f'keys{index}')} AS dup{index}"
-        for index in range(len(_KEYED_OBJECTS))
+        f"{dialect.first_repeated(f'keys{index}')} AS dup{index}" for index in range(len(keyed))
     )
     items = ", ".join(
-        f"{dialect.list_item('key_lists', index + 1)} AS keys{index}"
-        for index in range(len(_KEYED_OBJECTS))
+        f"{dialect.list_item('key_lists', index + 1)} AS keys{index}" for index in range(len(keyed))
     )
     ts_formats = (
         f"{format_code_sql(dialect, _c('timestamp'), timestamp_format)} AS ts_format, "
@@ -274,7 +308,7 @@ def normalise_sql(
     FROM keyed
 )
 SELECT
-{key_select}    {_problem_sql(dialect, timestamp_format)} AS problem,
+{key_select}    {_problem_sql(dialect, profile)} AS problem,
     json IS NOT NULL AS parsed,
     decision_id,
     ts,
@@ -292,6 +326,8 @@ SELECT
             THEN {dialect.hash128("prev_text")}
         ELSE {dialect.hash128_zero()} END AS prev_hash,
     {dialect.hash128(record_sha)} AS record_hash,
+    CASE WHEN json IS NOT NULL THEN {dialect.hash128(dialect.sha256_hex(_content_sql(dialect)))} END
+        AS content_hash,
     CASE WHEN json IS NOT NULL AND {pii} THEN json END AS pii_text
 FROM typed
 """  # noqa: S608 - every piece is a module constant or the dialect's

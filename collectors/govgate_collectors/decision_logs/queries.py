@@ -31,7 +31,10 @@ def _has(*fields: str) -> str:
     return f"(present & {mask}) <> 0"
 
 
-_RECORD = "problem IS NULL"
+#: A usable record that is not an exact re-emission of an earlier one. SCOPE is replaced by
+#: `file` in per-file queries and by `all` in the queries over all files, so that a record
+#: re-emitted in another file counts once in the summary and once in each file's item.
+_RECORD = "problem IS NULL AND NOT repeat_SCOPE"
 _HIGH = f"{_RECORD} AND is_high_risk"
 _REVIEWER = _has("human_review.reviewer_id")
 _ACTION = _has("human_review.action")
@@ -51,6 +54,7 @@ SAMPLE_CONDITIONS: tuple[tuple[str, str, str], ...] = (
     ),
     ("review_before_decision", "records", f"{_RECORD} AND review_ts < ts"),
     ("review_fields_unusable", "records", f"{_RECORD} AND review_issue IS NOT NULL"),
+    ("repeated_record", "lines", "problem IS NULL AND repeat_SCOPE"),
 )
 #: How many lines each condition lists (the counts are exact).
 MAX_SAMPLE_LINES = 5
@@ -74,13 +78,11 @@ TOTALS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("high_risk_with_reviewer", _count_if(f"{_HIGH} AND {_REVIEWER}")),
     ("high_risk_with_action", _count_if(f"{_HIGH} AND {_ACTION}")),
     ("high_risk_reviewed", _count_if(f"{_HIGH} AND {_REVIEWER} AND {_ACTION}")),
-    ("review_before_decision", _count_if(f"{_RECORD} AND review_ts < ts")),
     ("with_reasons", _count_if(f"{_RECORD} AND {_has('reasons', 'reason_codes')}")),
     ("overrides", _count_if(f"{_RECORD} AND review_action = 'override'")),
     ("review_actions", _count_if(f"{_RECORD} AND review_action IS NOT NULL")),
     ("with_prev_hash", _count_if(f"{_RECORD} AND prev_hash IS NOT NULL")),
     ("over_retention", _count_if(f"{_RECORD} AND ts < :retention_cutoff")),
-    ("review_issues", _count_if(f"{_RECORD} AND review_issue IS NOT NULL")),
     *(
         (f"has_{index}", _count_if(f"{_RECORD} AND {_has(name)}"))
         for index, name in enumerate(RECORD_FIELD_NAMES)
@@ -90,19 +92,25 @@ _TOTALS_SELECT = ",\n    ".join(f"{sql} AS {name}" for name, sql in TOTALS_COLUM
 #: One row per file (path) and one for all files (path NULL).
 TOTALS_SQL = f"""
 SELECT path,
-    {_TOTALS_SELECT}
+    {_TOTALS_SELECT.replace("SCOPE", "file")}
 FROM decision_records
-GROUP BY GROUPING SETS ((path), ())
+GROUP BY path
+UNION ALL
+SELECT NULL,
+    {_TOTALS_SELECT.replace("SCOPE", "all")}
+FROM decision_records
 """  # noqa: S608 - every piece is a module constant
 
 #: The most frequent decision types per file and overall (path NULL).
 BY_DECISION_TYPE_SQL = f"""
-WITH typed AS (
-    SELECT path, COALESCE(decision_type, '') AS decision_type
-    FROM decision_records WHERE {_RECORD}
-), counted AS (
-    SELECT path, decision_type, COUNT(*) AS n
-    FROM typed GROUP BY GROUPING SETS ((path, decision_type), (decision_type))
+WITH counted AS (
+    SELECT path, COALESCE(decision_type, '') AS decision_type, COUNT(*) AS n
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "file")}
+    GROUP BY path, COALESCE(decision_type, '')
+    UNION ALL
+    SELECT NULL, COALESCE(decision_type, ''), COUNT(*)
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "all")}
+    GROUP BY COALESCE(decision_type, '')
 ), ranked AS (
     SELECT path, decision_type, n,
         ROW_NUMBER() OVER (PARTITION BY path ORDER BY n DESC, decision_type) AS rn
@@ -115,7 +123,7 @@ SELECT path, decision_type, n FROM ranked WHERE rn <= {MAX_DECISION_TYPES}
 DUPLICATES_SQL = f"""
 WITH ids AS (
     SELECT path, decision_id, COUNT(*) AS n, MIN(seq) AS first_seq
-    FROM decision_records WHERE {_RECORD} AND decision_id IS NOT NULL
+    FROM decision_records WHERE problem IS NULL AND decision_id IS NOT NULL
     GROUP BY GROUPING SETS ((path, decision_id), (decision_id))
 ), duplicated AS (
     SELECT path, decision_id,
@@ -128,18 +136,17 @@ SELECT path, decision_id, duplicate_ids FROM duplicated WHERE rn <= {MAX_DUPLICA
 
 #: Gaps between consecutive decisions (by time) within each file, and across all files.
 GAPS_SQL = f"""
-WITH timed AS (
-    SELECT path, ts FROM decision_records WHERE {_RECORD} AND {_PAST}
-), gaps AS (
-    SELECT path,
-        ts - LAG(ts) OVER (PARTITION BY path ORDER BY ts) AS file_gap,
-        ts - LAG(ts) OVER (ORDER BY ts) AS all_gap
-    FROM timed
+WITH file_gaps AS (
+    SELECT path, ts - LAG(ts) OVER (PARTITION BY path ORDER BY ts) AS gap
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "file")} AND {_PAST}
+), all_gaps AS (
+    SELECT ts - LAG(ts) OVER (ORDER BY ts) AS gap
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "all")} AND {_PAST}
 )
-SELECT path, {_count_if("file_gap > :gap_seconds")} AS over_threshold, MAX(file_gap) AS largest
-FROM gaps GROUP BY path
+SELECT path, {_count_if("gap > :gap_seconds")} AS over_threshold, MAX(gap) AS largest
+FROM file_gaps GROUP BY path
 UNION ALL
-SELECT NULL, {_count_if("all_gap > :gap_seconds")}, MAX(all_gap) FROM gaps
+SELECT NULL, {_count_if("gap > :gap_seconds")}, MAX(gap) FROM all_gaps
 """  # noqa: S608 - every piece is a module constant
 
 _CHAIN_LINKS_CTE = """
@@ -185,7 +192,7 @@ SELECT path, ord, line, problem FROM (
 SAMPLES_SQL = "\nUNION ALL\n".join(
     f"""SELECT path, '{name}' AS name, ord, line FROM (
     SELECT path, ord, line, ROW_NUMBER() OVER (PARTITION BY path ORDER BY ord) AS rn
-    FROM decision_records WHERE {condition}
+    FROM decision_records WHERE {condition.replace("SCOPE", "file")}
 ) s{index} WHERE rn <= {MAX_SAMPLE_LINES}"""  # noqa: S608 - module constants
     for index, (name, _, condition) in enumerate(SAMPLE_CONDITIONS)
 )
@@ -198,6 +205,38 @@ SELECT path, problem, n, ord, line FROM (
         ROW_NUMBER() OVER (PARTITION BY path, problem ORDER BY ord) AS rn
     FROM decision_records WHERE problem IS NOT NULL
 ) c WHERE rn <= {MAX_SAMPLE_LINES}
+"""  # noqa: S608 - module constants
+
+_CONFLICT_SCOPE = """
+    SELECT {scope} AS scope, decision_id, path, ord, line, seq, content_hash,
+        FIRST_VALUE(content_hash) OVER w AS content0, FIRST_VALUE(path) OVER w AS path0,
+        FIRST_VALUE(ord) OVER w AS ord0, FIRST_VALUE(line) OVER w AS line0,
+        FIRST_VALUE(seq) OVER w AS seq0
+    FROM ids WINDOW w AS (PARTITION BY {partition} ORDER BY seq)"""
+#: Decision ids with records of different content (a conflict, unlike an exact re-emission):
+#: per file (scope = path) and over all files (scope NULL), how many, and for the first few the
+#: first record and the first that differs from it: (scope, id, count, path0, ord0, line0,
+#: path, ord, line).
+CONFLICTS_SQL = f"""
+WITH ids AS (
+    SELECT path, ord, line, seq, decision_id, content_hash FROM decision_records
+    WHERE problem IS NULL AND decision_id IN (
+        SELECT decision_id FROM decision_records WHERE problem IS NULL
+        GROUP BY decision_id HAVING COUNT(DISTINCT content_hash) > 1)
+), scoped AS (
+    {_CONFLICT_SCOPE.format(scope="path", partition="path, decision_id")}
+    UNION ALL
+    {_CONFLICT_SCOPE.format(scope="CAST(NULL AS STRING)", partition="decision_id")}
+), differing AS (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY scope, decision_id ORDER BY seq) AS k
+    FROM scoped WHERE content_hash <> content0
+), listed AS (
+    SELECT *, COUNT(*) OVER (PARTITION BY scope) AS ids,
+        ROW_NUMBER() OVER (PARTITION BY scope ORDER BY seq0) AS rn
+    FROM differing WHERE k = 1
+)
+SELECT scope, decision_id, ids, path0, ord0, line0, path, ord, line
+FROM listed WHERE rn <= {MAX_DUPLICATES_LISTED}
 """  # noqa: S608 - module constants
 
 #: Lines that may hold personal data, for the exact (Python) scan.

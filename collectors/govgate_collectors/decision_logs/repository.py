@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
 from govgate.api import CollectContext, Evidence
 from govgate.support.progress import ProgressCallback, terminal_progress
 from govgate_collectors.decision_logs.groups import (
     Group,
     aggregate,
+    resolve_conflicts,
     resolve_lines,
     roll_up_lines,
 )
@@ -23,11 +25,17 @@ from govgate_collectors.decision_logs.line_pass import LinePassResult, line_pass
 from govgate_collectors.decision_logs.lines import line_for
 from govgate_collectors.decision_logs.loader import DuckDBDecisionLogLoader
 from govgate_collectors.decision_logs.logfile import LogFile
+from govgate_collectors.decision_logs.profiles import LogProfile
 from govgate_collectors.decision_logs.queries import CHAIN_SQL, MALFORMED_SQL, PII_CANDIDATES_SQL
 from govgate_collectors.decision_logs.readers import LineTooLong, csv_rows, jsonl_rows
 from govgate_collectors.decision_logs.record import MAX_MALFORMED_LISTED
 from govgate_collectors.decision_logs.settings import DecisionLogSettings
-from govgate_collectors.decision_logs.summary import build_data, report_malformed, timestamp
+from govgate_collectors.decision_logs.summary import (
+    build_data,
+    report_conflicts,
+    report_malformed,
+    timestamp,
+)
 from govgate_collectors.decision_logs.tally import PiiTally
 
 
@@ -35,7 +43,6 @@ def collect_from_repository(
     ctx: CollectContext, settings: DecisionLogSettings
 ) -> Iterable[Evidence]:
     """The summary of every log file `settings.paths` matches, then one item per file."""
-    found = list(ctx.iter_files(settings.paths))
     logs = [
         LogFile(
             path=rel,
@@ -43,8 +50,9 @@ def collect_from_repository(
             rank=rank,
             size=absolute.stat().st_size,
             is_csv=rel.endswith((".csv", ".csv.gz")),
+            profile=profile,
         )
-        for rank, (rel, absolute) in enumerate(found)
+        for rank, (rel, absolute, profile) in enumerate(_matched(ctx, settings))
     ]
     # Every byte is gone over twice: by the loader, then by the line pass.
     progress = ByteProgress(ctx.progress or terminal_progress(), sum(log.size for log in logs) * 2)
@@ -60,7 +68,7 @@ def collect_from_repository(
     # that could not be read is listed too, since the summary's problem comes from it.
     yield ctx.evidence(
         "decision_log.summary",
-        subject=", ".join(settings.paths),
+        subject=", ".join(settings.all_paths()),
         data=build_data(summary, settings, ctx.now, len(logs)),
         path=logs[0].path if len(logs) == 1 else None,
         dated=timestamp(summary.totals.get("last_ts")),
@@ -84,6 +92,20 @@ def collect_from_repository(
             dated=timestamp(group.totals.get("last_ts")),
             problem=f"cannot read {log.path}: {log.read_error}" if log.read_error else None,
         )
+
+
+def _matched(
+    ctx: CollectContext, settings: DecisionLogSettings
+) -> list[tuple[str, Path, LogProfile]]:
+    """Every log file with how it is written: a `logs` entry's profile for the files its paths
+    match (the first entry that matches), the collector's own for the other files of `paths`."""
+    found: dict[str, tuple[Path, LogProfile]] = {}
+    for paths, profile in settings.logs:
+        for rel, absolute in ctx.iter_files(paths):
+            found.setdefault(rel, (absolute, profile))
+    for rel, absolute in ctx.iter_files(settings.paths):
+        found.setdefault(rel, (absolute, settings.profile))
+    return [(rel, absolute, profile) for rel, (absolute, profile) in sorted(found.items())]
 
 
 class ByteProgress:
@@ -163,12 +185,14 @@ def _summarise(
 ) -> dict[str | None, Group]:
     for log in logs:
         _load(ctx, loader, log, progress, via_lines=settings.jsonl_reader == "python")
+    loader.mark_repeats()
     groups = aggregate(loader, settings, logs, ctx.now)
     reload = _line_passes(ctx, loader, logs, groups, progress)
     if reload:
         for log in reload:
             loader.drop(log)
             _load(ctx, loader, log, progress, via_lines=True)
+        loader.mark_repeats()
         groups = aggregate(loader, settings, logs, ctx.now)
         # Files loaded line by line carry their own line numbers: no second reload.
         _line_passes(ctx, loader, logs, groups, progress)
@@ -195,6 +219,12 @@ def _line_passes(
             None if first_ord is None else int(first_ord),
             None if first_line is None else int(first_line),
         )
+    # Both records of each listed conflict need their lines, whichever file they are in.
+    conflict_rows: dict[str, set[int]] = {}
+    for group in groups.values():
+        for _, first, other in group.conflicts:
+            for path, ordinal, _ in (first, other):
+                conflict_rows.setdefault(path, set()).add(ordinal)
     reload: list[LogFile] = []
     for log in logs:
         group = groups[log.path]
@@ -208,6 +238,7 @@ def _line_passes(
         wanted = {o for o, _, _ in group.malformed_rows}
         wanted.update(o for rows in group.samples.values() for o, _ in rows)
         wanted.update(o for _, rows in group.causes.values() for o, _ in rows)
+        wanted.update(conflict_rows.get(log.path, ()))
         if first_ord is not None:
             wanted.add(first_ord)
         samples = {} if log.via_lines else loader.sample_hashes(log)
@@ -284,6 +315,14 @@ def _finish_groups(
         summary_listed.extend(group.malformed_listed)
         report_malformed(ctx, log.path, group, entries)
     summary.malformed_listed = summary_listed[:MAX_MALFORMED_LISTED]
+    numbers = {log.path: _LineNumbers(log) for log in logs}
+
+    def line_of(path: str, ordinal: int, known: int | None) -> int | None:
+        return numbers[path].of(ordinal, known) if path in numbers else known
+
+    for group in groups.values():
+        resolve_conflicts(group, line_of)
+    report_conflicts(ctx, summary)
 
 
 def _candidate_pii(loader: DuckDBDecisionLogLoader, logs: list[LogFile]) -> dict[str, PiiTally]:

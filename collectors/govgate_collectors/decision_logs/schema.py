@@ -144,7 +144,20 @@ _LINES = {"type": "array", "maxItems": MAX_SAMPLE_LINES, "items": _LOCATION}
 
 
 def _counted_properties() -> dict[str, Any]:
+    where = {"oneOf": [_LOCATION]}
     return {
+        "conflicts": _object(
+            {
+                "count": _COUNT,
+                "first": {
+                    "type": "array",
+                    "maxItems": MAX_DUPLICATES_LISTED,
+                    "items": _object(
+                        {"decision_id": {"type": "string"}, "first": where, "differs": where}
+                    ),
+                },
+            }
+        ),
         "timestamps": _object(
             {
                 "formats": _object({name: _COUNT for name in TIMESTAMP_FORMATS}),

@@ -123,6 +123,7 @@ def _counted(group: Group, settings: DecisionLogSettings) -> dict[str, Any]:
     denominators = {
         "records": int(totals.get("records") or 0),
         "high_risk.records": int(totals.get("high_risk") or 0),
+        "lines": int(totals.get("line_rows") or 0),  # non-blank lines, records or not
     }
     counts = {
         name: {
@@ -136,6 +137,17 @@ def _counted(group: Group, settings: DecisionLogSettings) -> dict[str, Any]:
     latest = totals.get("latest_future_ts")
     causes = sorted(group.cause_lines.items(), key=lambda item: (-item[1][0], item[0]))
     return {
+        "conflicts": {
+            "count": group.conflict_count,
+            "first": [
+                {
+                    "decision_id": redact_text(decision_id),
+                    "first": {"path": first[0], "line": first[1]},
+                    "differs": {"path": other[0], "line": other[1]},
+                }
+                for decision_id, first, other in group.conflict_lines
+            ],
+        },
         "timestamps": {
             "formats": formats,
             "timezone": settings.timezone,
@@ -189,3 +201,17 @@ def report_malformed(
         if count:
             shown = ", ".join(str(line) for _, line in group.sample_lines.get(name, []))
             ctx.problem(path, None, f"{count} {note} (first at lines {shown})")
+
+
+def report_conflicts(ctx: CollectContext, summary: Group) -> None:
+    """Each listed conflict (one decision id, two different records) as a diagnostic."""
+    for decision_id, first, other in summary.conflict_lines:
+        ctx.problem(
+            other[0],
+            other[1],
+            f"decision id {decision_id} is logged with different content here and at "
+            f"{first[0]}:{first[1]}; a re-emitted record must be identical",
+        )
+    hidden = summary.conflict_count - len(summary.conflict_lines)
+    if hidden > 0:
+        ctx.problem(None, None, f"{hidden} more decision ids are logged with different content")

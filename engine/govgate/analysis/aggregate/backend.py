@@ -18,6 +18,8 @@ from govgate.support.formats import tabular_format
 NAMED_PARAMETER = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
 
 T = TypeVar("T")
+#: A JSON key a path may name without quotes.
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class AggregationError(CollectorError):
@@ -160,6 +162,13 @@ class SqlDialect:
     def json_valid(self, text: str) -> str:
         """True when `text` is one valid JSON value."""
         return f"json_valid({text})"
+
+    def json_path(self, segments: Sequence[str]) -> str:
+        """A JSON path (`$.a.b`) to a nested key; a key that is not a plain name is quoted."""
+        return "$" + "".join(
+            f".{name}" if _PLAIN_KEY.match(name) else '."' + name.replace('"', '\\"') + '"'
+            for name in segments
+        )
 
     def object_keys(self, json_text: str, paths: Sequence[str]) -> str:
         """A list with, for each of `paths` (`$`, `$.a`), the keys of the JSON object there in

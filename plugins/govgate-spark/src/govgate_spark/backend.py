@@ -101,6 +101,14 @@ class SparkDialect(SqlDialect):
     def json_valid(self, text: str) -> str:
         return f"(try_parse_json({text}) IS NOT NULL)"
 
+    def json_path(self, segments: Sequence[str]) -> str:
+        # Bracket notation for a key that is not a plain name (`$["@timestamp"]`); the path
+        # is put in a single-quoted SQL literal.
+        return "$" + "".join(
+            f".{name}" if name.isidentifier() else '["' + name.replace('"', "") + '"]'
+            for name in segments
+        )
+
     def object_keys(self, json_text: str, paths: Sequence[str]) -> str:
         # The variant parser keeps one value of a repeated key; the JSON text keeps them all.
         lists = [
