@@ -166,16 +166,16 @@ def _counted(group: Group, settings: DecisionLogSettings) -> dict[str, Any]:
 def report_malformed(
     ctx: CollectContext, path: str, group: Group, entries: Sequence[tuple[int | None, str]]
 ) -> None:
-    """A log's malformed lines as diagnostics: the first ones at their lines, then a count."""
-    for line, reason in entries[:MAX_MALFORMED_LISTED]:
-        ctx.problem(path, line, f"malformed decision-log line: {reason}")
+    """A log's malformed lines as diagnostics: when they are more than are listed one by one,
+    first one line per cause (count and first lines), so that a cause with 3 lines is as
+    visible as one with 3,000 in a report that shows the first few problems; then the first
+    lines one by one."""
     hidden = (
         int(group.totals.get("malformed") or 0)
         + group.malformed_extra
         - len(group.malformed_listed)
     )
     if hidden > 0:
-        # Grouped by cause, so that a cause with 3 lines is as visible as one with 3,000.
         for cause, (count, lines) in sorted(
             group.cause_lines.items(), key=lambda item: (-item[1][0], item[0])
         ):
@@ -186,6 +186,8 @@ def report_malformed(
                 f"{count} malformed decision-log line{'s' if count != 1 else ''}: {cause}"
                 + (f" (first at line{'s' if len(lines) > 1 else ''} {shown})" if shown else ""),
             )
+    for line, reason in entries[:MAX_MALFORMED_LISTED]:
+        ctx.problem(path, line, f"malformed decision-log line: {reason}")
     notes = {
         "timestamp_without_offset": (
             "decision-log timestamps have no offset and were read in the zone "
