@@ -182,6 +182,7 @@ def _counted_properties() -> dict[str, Any]:
         ),
         "malformed_causes": {
             "type": "array",
+            "maxItems": MAX_MALFORMED_LISTED,
             "items": _object({"cause": {"type": "string"}, "count": _COUNT, "first": _LINES}),
         },
     }

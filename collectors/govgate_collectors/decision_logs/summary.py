@@ -135,7 +135,9 @@ def _counted(group: Group, settings: DecisionLogSettings) -> dict[str, Any]:
         for name, of, _ in SAMPLE_CONDITIONS
     }
     latest = totals.get("latest_future_ts")
+    # The most frequent causes first; the list is bounded (the malformed count is exact).
     causes = sorted(group.cause_lines.items(), key=lambda item: (-item[1][0], item[0]))
+    causes = causes[:MAX_MALFORMED_LISTED]
     return {
         "conflicts": {
             "count": group.conflict_count,
