@@ -64,3 +64,52 @@ def test_bad_settings_fail_the_collector_with_the_key(
     with pytest.raises(CollectorError, match=message) as raised:
         run(tmp_path, settings)
     assert "collectors.decision_logs." in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "expected"),
+    [
+        (
+            "    path: logs/x.jsonl\n",
+            6,
+            "decision_logs.path: unknown key 'path'; did you mean 'paths'?",
+        ),
+        (
+            "    logs:\n      - paths: [a.jsonl]\n        field: {decision_id: id}\n",
+            8,
+            "decision_logs.logs[0].field: unknown key 'field'; did you mean 'fields'?",
+        ),
+    ],
+)
+def test_a_misspelled_decision_logs_key_is_exit_2_naming_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, section: str, line: int, expected: str
+) -> None:
+    from click.testing import CliRunner
+
+    from govgate.cli.main import main
+
+    (tmp_path / "govgate.yaml").write_text(
+        "version: 1\nsystem: {name: s, risk: high}\npacks: [audit-trail]\n"
+        "collectors:\n  decision_logs:\n" + section
+    )
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, ["check", "--no-cache"])
+
+    assert result.exit_code == 2
+    assert f"govgate.yaml:{line}: $.collectors.{expected}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"decision_id": "id", "timestamp": "id"}, "'id' is named for two fields"),
+        ({"decision_id": "a..b"}, "is not a field name or dotted path"),
+    ],
+)
+def test_a_fields_mapping_that_cannot_be_read_one_way_is_refused(
+    tmp_path: Path, fields: dict[str, str], message: str
+) -> None:
+    write(tmp_path, "logs/decisions/a.jsonl", b"{}\n")
+    with pytest.raises(CollectorError, match=message):
+        run(tmp_path, {"fields": fields})
