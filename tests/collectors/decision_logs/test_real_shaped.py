@@ -106,3 +106,81 @@ def test_a_logs_entry_reads_its_files_its_own_way(tmp_path: Path) -> None:
     data = collect(tmp_path, {"paths": [], "logs": [{"paths": [PATH], "fields": MAPPED_FIELDS}]})
 
     assert_truth(data, truth)
+
+
+def test_the_worked_example_of_the_documentation(tmp_path: Path) -> None:
+    common = {
+        "system_id": "pay",
+        "model_name": "m",
+        "model_version": "2",
+        "input_hash": "0" * 64,
+        "output": "approve",
+        "final_outcome": "approve",
+    }
+    high = {"type": "credit_decision", "tier": "high"}
+    low = {"type": "marketing_offer", "tier": "minimal"}
+    lines = [
+        {
+            "id": "d-1",
+            "ts": "2026-03-01T09:00:00Z",
+            "meta": high,
+            "review": {
+                "required": True,
+                "by": "rev-7",
+                "act": "approve",
+                "at": "2026-03-01T09:05:00Z",
+            },
+            "why": ["stable_income"],
+            **common,
+        },
+        {
+            "id": "d-2",
+            "ts": "2026-03-01 10:00:00",
+            "meta": high,
+            "review": {"required": True, "by": " "},
+            **common,
+        },
+        {"id": "d-3", "ts": 1772359200000, "meta": low, "review": {"required": False}, **common},
+    ]
+    import json
+
+    text = [json.dumps(line) for line in lines]
+    text.append(text[-1])
+    write(tmp_path, "logs/service/decisions.jsonl", ("\n".join(text) + "\n").encode())
+    settings = {
+        "paths": ["logs/service/decisions.jsonl"],
+        "timezone": "Europe/Berlin",
+        "fields": {
+            "decision_id": "id",
+            "timestamp": "ts",
+            "decision_type": "meta.type",
+            "risk_tier": "meta.tier",
+            "human_review.required": "review.required",
+            "human_review.reviewer_id": "review.by",
+            "human_review.action": "review.act",
+            "human_review.timestamp": "review.at",
+            "reasons": "why",
+        },
+    }
+
+    data = collect(tmp_path, settings)
+
+    where = "logs/service/decisions.jsonl"
+    assert data["records"] == 3
+    assert data["counts"]["repeated_record"]["count"] == 1
+    assert data["counts"]["repeated_record"]["of_count"] == 4
+    assert data["timestamps"]["formats"] == {
+        "rfc3339": 1,
+        "iso_local": 0,
+        "space_local": 1,
+        "epoch_s": 0,
+        "epoch_ms": 1,
+        "epoch_us": 0,
+    }
+    assert data["time_range"] == {"first": "2026-03-01T09:00:00Z", "last": "2026-03-01T10:00:00Z"}
+    assert data["high_risk"]["records"] == 2
+    assert data["high_risk"]["reviewed_share"] == 0.5
+    assert data["counts"]["high_risk_not_reviewed"]["first"] == [{"path": where, "line": 2}]
+    assert data["counts"]["review_fields_unusable"]["first"] == [{"path": where, "line": 2}]
+    unmapped = collect(tmp_path, {"paths": settings["paths"]})
+    assert unmapped["field_coverage"]["decision_id"] == 0.0

@@ -32,18 +32,20 @@ def test_every_documented_format_is_read_and_counted(tmp_path: Path) -> None:
             "2026-03-01T10:00:00.250+01:00",  # 2 rfc3339 with a fraction and an offset
             "2026-03-01T09:30:00",  # 3 no offset: read in UTC, a warning
             "2026-03-01 09:45:00",  # 4 space-separated, no offset
-            EPOCH + 3600,  # 5 epoch seconds, a number
+            EPOCH + 3600.5,  # 5 epoch seconds, a number with a fraction
             str((EPOCH + 7200) * 1000),  # 6 epoch milliseconds, a string
             (EPOCH + 10800) * 1_000_000,  # 7 epoch microseconds
             123,  # 8 out of every plausible range: malformed
+            "2026-03-01 09:10:00+00:00",  # 9 an offset after a space: RFC 3339
+            "2026-03-01t09:20:00z",  # 10 lower-case letters
         ],
     )
 
     data, _, _, ctx = run(tmp_path)
 
-    assert data["records"] == 7
+    assert data["records"] == 9
     assert data["timestamps"]["formats"] == {
-        "rfc3339": 2,
+        "rfc3339": 4,
         "iso_local": 1,
         "space_local": 1,
         "epoch_s": 1,
