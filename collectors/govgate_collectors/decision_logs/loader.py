@@ -38,6 +38,11 @@ SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
 FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
     compression = $compression)
 """
+_READ_PARQUET_SQL = """
+SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, CAST(to_json(t) AS VARCHAR) AS json,
+    CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
+FROM read_parquet($path) t
+"""
 _LINES_SQL = """
 SELECT $file_id AS file_id, line, CASE WHEN json_valid(text) THEN text END AS json,
     raw_sha, pre_problem
@@ -139,6 +144,18 @@ class DuckDBDecisionLogLoader:
             f"{duckdb_normalise_sql(log.profile)}"
         )
         self._execute_watched(sql, params, on_progress)
+        self._finish(log)
+
+    def load_parquet(self, log: LogFile) -> None:
+        """Load a Parquet file: each row as the JSON object of its columns (nested columns as
+        objects), in file order. Rows have no line numbers."""
+        file_id = self._register(log)
+        params = {**self._common_params(log.profile), "file_id": file_id, "path": str(log.absolute)}
+        sql = (
+            f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_PARQUET_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)}"
+        )
+        self.con.execute(sql, params)
         self._finish(log)
 
     def _execute_watched(

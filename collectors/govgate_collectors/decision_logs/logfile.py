@@ -19,6 +19,7 @@ class LogFile:
     rank: int
     size: int
     is_csv: bool
+    is_parquet: bool = False
     file_id: int = -1
     via_lines: bool = False  # loaded through Python rather than DuckDB's reader
     read_error: str | None = None

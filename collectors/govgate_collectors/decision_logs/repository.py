@@ -50,6 +50,7 @@ def collect_from_repository(
             rank=rank,
             size=absolute.stat().st_size,
             is_csv=rel.endswith((".csv", ".csv.gz")),
+            is_parquet=rel.lower().endswith(".parquet"),
             profile=profile,
         )
         for rank, (rel, absolute, profile) in enumerate(_matched(ctx, settings))
@@ -64,12 +65,15 @@ def collect_from_repository(
         progress.done()
     summary = groups[None]
     unreadable = [log for log in logs if log.read_error]
+    data = build_data(summary, settings, ctx.now, len(logs))
+    if any(log.is_parquet for log in logs):
+        data["not_computed"] = dict(PARQUET_NOT_COMPUTED)
     # The summary lists every log it covers (a refused file never reached `logs`); one
     # that could not be read is listed too, since the summary's problem comes from it.
     yield ctx.evidence(
         "decision_log.summary",
         subject=", ".join(settings.all_paths()),
-        data=build_data(summary, settings, ctx.now, len(logs)),
+        data=data,
         path=logs[0].path if len(logs) == 1 else None,
         dated=timestamp(summary.totals.get("last_ts")),
         # A summary that left a file out is partial: rules reading it must not pass.
@@ -84,6 +88,8 @@ def collect_from_repository(
         group = groups[log.path]
         data = build_data(group, settings, ctx.now, 1)
         data["path"] = log.path
+        if log.is_parquet:
+            data["not_computed"] = dict(PARQUET_NOT_COMPUTED)
         yield ctx.evidence(
             "decision_log.file",
             subject=log.path,
@@ -106,6 +112,17 @@ def _matched(
     for rel, absolute in ctx.iter_files(settings.paths):
         found.setdefault(rel, (absolute, settings.profile))
     return [(rel, absolute, profile) for rel, (absolute, profile) in sorted(found.items())]
+
+
+#: What a summary that read Parquet files cannot say, and why (the lake's reasons).
+PARQUET_NOT_COMPUTED = {
+    "malformed.first.line": "Parquet rows have no line numbers",
+    "counts.first.line": "Parquet rows have no line numbers",
+    "hash_chain.verified": (
+        "prev_hash is the sha256 of the previous JSONL line's bytes; Parquet rows have no such "
+        "bytes, so the chain of a Parquet file cannot be verified"
+    ),
+}
 
 
 class ByteProgress:
@@ -145,10 +162,12 @@ def _load(
     def on_bytes(done: int) -> None:
         progress.report(min(done, size), label)
 
-    log.via_lines = via_lines or log.is_csv
+    log.via_lines = via_lines or log.is_csv or log.is_parquet
     log.blank_lines, log.blank_count, log.pii = [], 0, PiiTally()
     try:
-        if log.is_csv:
+        if log.is_parquet:
+            loader.load_parquet(log)
+        elif log.is_csv:
             loader.load_lines(log, csv_rows(log.absolute, log, on_bytes))
         elif via_lines:
             loader.load_lines(log, jsonl_rows(log.absolute, on_bytes))
@@ -233,6 +252,11 @@ def _line_passes(
         group.links, group.broken = links, broken
         group.chained = links > 0
         group.first_break_ord, group.first_break_line = first_ord, first_line
+        if log.is_parquet:
+            # prev_hash is the sha256 of a JSONL line's bytes: Parquet rows have none.
+            group.links, group.broken, group.chained = 0, 0, False
+            group.first_break_ord = group.first_break_line = None
+            continue
         if log.is_csv or log.read_error:
             continue
         wanted = {o for o, _, _ in group.malformed_rows}

@@ -28,6 +28,7 @@ DEFAULT_PATHS = (
     "logs/decisions/**/*.jsonl.gz",
     "logs/decisions/**/*.csv",
     "logs/decisions/**/*.csv.gz",
+    "logs/decisions/**/*.parquet",
 )
 DEFAULT_RETENTION_MAX_DAYS = 1825
 DEFAULT_GAP_HOURS = 24.0

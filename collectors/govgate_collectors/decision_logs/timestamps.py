@@ -29,7 +29,8 @@ EPOCH_END = 4_102_444_800
 
 _DATE_TIME = "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]+)?"
 _PATTERNS = {
-    "rfc3339": f"'{_DATE_TIME}(Z|[+-][0-9]{{2}}:[0-9]{{2}})'",
+    # The offset as RFC 3339 writes it (Z, +01:00) or as ISO 8601 also allows (+01, +0100).
+    "rfc3339": f"'{_DATE_TIME}(Z|[+-][0-9]{{2}}(:?[0-9]{{2}})?)'",
     "iso_local": f"'{_DATE_TIME.replace('[T ]', 'T')}'",
     "space_local": f"'{_DATE_TIME.replace('[T ]', ' ')}'",
 }

@@ -184,3 +184,47 @@ def test_the_worked_example_of_the_documentation(tmp_path: Path) -> None:
     assert data["counts"]["review_fields_unusable"]["first"] == [{"path": where, "line": 2}]
     unmapped = collect(tmp_path, {"paths": settings["paths"]})
     assert unmapped["field_coverage"]["decision_id"] == 0.0
+
+
+def test_the_same_records_in_parquet_give_the_same_figures_through_fields(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    content, truth = real_shaped_log(seed=5, mapped=True)
+    rows = []
+    for line in content.splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue  # a truncated line has no Parquet row
+        row["ts"] = str(row["ts"])  # a Parquet column has one type: epoch ms as text
+        rows.append(row)
+    keys = sorted({key for row in rows for key in row})
+    table = pa.Table.from_pylist([{key: row.get(key) for key in keys} for row in rows])
+    target = tmp_path / "logs" / "decisions" / "a.parquet"
+    target.parent.mkdir(parents=True)
+    pq.write_table(table, target)
+
+    data = collect(tmp_path, {"fields": MAPPED_FIELDS})
+
+    assert data["records"] == truth["records"]
+    assert data["malformed"]["count"] == 0
+    assert data["counts"]["repeated_record"]["count"] == len(truth["repeated_lines"])
+    assert data["high_risk"]["records"] == truth["high_risk"]
+    assert data["high_risk"]["with_reviewer"] == truth["reviewed"]
+    assert data["counts"]["missing_reasons"]["count"] == len(truth["missing_reasons"])
+    assert data["counts"]["review_before_decision"]["count"] == len(truth["review_before_decision"])
+    assert data["timestamps"]["formats"] == truth["formats"]
+    assert data["time_range"]["first"] == truth["first"].strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Rows, not lines: no line numbers, and no chain to verify; both said so.
+    assert data["counts"]["missing_reasons"]["first"][0]["line"] is None
+    assert data["hash_chain"]["verified"] is None
+    assert set(data["not_computed"]) == {
+        "malformed.first.line",
+        "counts.first.line",
+        "hash_chain.verified",
+    }
