@@ -10,14 +10,17 @@ from typing import Any
 from govgate.support.clock import clock_skew
 from govgate_collectors.decision_logs.logfile import LogFile
 from govgate_collectors.decision_logs.queries import (
+    BY_DECISION_TYPE_FILE_SQL,
     BY_DECISION_TYPE_SQL,
     CAUSES_SQL,
     CONFLICTS_SQL,
     DUPLICATES_SQL,
+    GAPS_FILE_SQL,
     GAPS_SQL,
     MAX_SAMPLE_LINES,
     SAMPLES_SQL,
     TOTALS_COLUMNS,
+    TOTALS_FILE_SQL,
     TOTALS_SQL,
     QueryRunner,
 )
@@ -94,18 +97,24 @@ def aggregate(
         "future_cutoff": now.timestamp() + clock_skew().total_seconds(),
     }
     columns = ["path", *(name for name, _ in TOTALS_COLUMNS)]
-    for row in runner.rows(TOTALS_SQL, params):
+    # With one file, the summary is that file's figures: the queries over all files are not
+    # run again (their result would be the same), and the file's figures are copied.
+    single = len(logs) == 1
+    totals_sql = TOTALS_FILE_SQL if single else TOTALS_SQL
+    types_sql = BY_DECISION_TYPE_FILE_SQL if single else BY_DECISION_TYPE_SQL
+    gaps_sql = GAPS_FILE_SQL if single else GAPS_SQL
+    for row in runner.rows(totals_sql, params):
         values = dict(zip(columns, row, strict=True))
         if values["path"] in groups:
             groups[values["path"]].totals = values
-    for path, decision_type, count in runner.rows(BY_DECISION_TYPE_SQL):
+    for path, decision_type, count in runner.rows(types_sql):
         if path in groups:
             groups[path].by_type[decision_type] = int(count)
     for path, decision_id, duplicate_ids in runner.rows(DUPLICATES_SQL):
         if path in groups:
             groups[path].duplicate_count = int(duplicate_ids)
             groups[path].duplicate_samples.append(str(decision_id))
-    for path, over, largest in runner.rows(GAPS_SQL, params):
+    for path, over, largest in runner.rows(gaps_sql, params):
         if path in groups:
             groups[path].gaps_over = int(over or 0)
             groups[path].largest_gap = None if largest is None else float(largest)
@@ -131,6 +140,11 @@ def aggregate(
                     (str(path), int(ordinal), None if line is None else int(line)),
                 )
             )
+    if single:
+        only, summary = groups[logs[0].path], groups[None]
+        summary.totals = {**only.totals, "path": None}
+        summary.by_type = dict(only.by_type)
+        summary.gaps_over, summary.largest_gap = only.gaps_over, only.largest_gap
     for group in groups.values():  # the rows in file order, whatever order the engine gave
         for rows in group.samples.values():
             rows.sort()

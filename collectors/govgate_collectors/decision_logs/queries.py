@@ -90,27 +90,31 @@ TOTALS_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 _TOTALS_SELECT = ",\n    ".join(f"{sql} AS {name}" for name, sql in TOTALS_COLUMNS)
 #: One row per file (path) and one for all files (path NULL).
-TOTALS_SQL = f"""
+TOTALS_FILE_SQL = f"""
 SELECT path,
     {_TOTALS_SELECT.replace("SCOPE", "file")}
 FROM decision_records
 GROUP BY path
+"""  # noqa: S608 - every piece is a module constant
+TOTALS_SQL = f"""{TOTALS_FILE_SQL}
 UNION ALL
 SELECT NULL,
     {_TOTALS_SELECT.replace("SCOPE", "all")}
 FROM decision_records
 """  # noqa: S608 - every piece is a module constant
 
-#: The most frequent decision types per file and overall (path NULL).
-BY_DECISION_TYPE_SQL = f"""
-WITH counted AS (
+_TYPES_FILE = f"""
     SELECT path, COALESCE(decision_type, '') AS decision_type, COUNT(*) AS n
     FROM decision_records WHERE {_RECORD.replace("SCOPE", "file")}
-    GROUP BY path, COALESCE(decision_type, '')
+    GROUP BY path, COALESCE(decision_type, '')"""  # noqa: S608 - module constants
+_TYPES_ALL = f"""
     UNION ALL
     SELECT NULL, COALESCE(decision_type, ''), COUNT(*)
     FROM decision_records WHERE {_RECORD.replace("SCOPE", "all")}
-    GROUP BY COALESCE(decision_type, '')
+    GROUP BY COALESCE(decision_type, '')"""  # noqa: S608 - module constants
+#: The most frequent decision types per file and overall (path NULL).
+BY_DECISION_TYPE_SQL = f"""
+WITH counted AS ({_TYPES_FILE}{_TYPES_ALL}
 ), ranked AS (
     SELECT path, decision_type, n,
         ROW_NUMBER() OVER (PARTITION BY path ORDER BY n DESC, decision_type) AS rn
@@ -118,6 +122,7 @@ WITH counted AS (
 )
 SELECT path, decision_type, n FROM ranked WHERE rn <= {MAX_DECISION_TYPES}
 """  # noqa: S608 - every piece is a module constant
+BY_DECISION_TYPE_FILE_SQL = BY_DECISION_TYPE_SQL.replace(_TYPES_ALL, "")
 
 #: Decision ids seen more than once: how many per file / overall, and the first few seen.
 DUPLICATES_SQL = f"""
@@ -134,19 +139,21 @@ WITH ids AS (
 SELECT path, decision_id, duplicate_ids FROM duplicated WHERE rn <= {MAX_DUPLICATES_LISTED}
 """  # noqa: S608 - every piece is a module constant
 
-#: Gaps between consecutive decisions (by time) within each file, and across all files.
-GAPS_SQL = f"""
+#: Gaps between consecutive decisions (by time) within each file (and across all files).
+GAPS_FILE_SQL = f"""
 WITH file_gaps AS (
     SELECT path, ts - LAG(ts) OVER (PARTITION BY path ORDER BY ts) AS gap
     FROM decision_records WHERE {_RECORD.replace("SCOPE", "file")} AND {_PAST}
-), all_gaps AS (
-    SELECT ts - LAG(ts) OVER (ORDER BY ts) AS gap
-    FROM decision_records WHERE {_RECORD.replace("SCOPE", "all")} AND {_PAST}
 )
 SELECT path, {_count_if("gap > :gap_seconds")} AS over_threshold, MAX(gap) AS largest
 FROM file_gaps GROUP BY path
+"""  # noqa: S608 - every piece is a module constant
+GAPS_SQL = f"""{GAPS_FILE_SQL}
 UNION ALL
-SELECT NULL, {_count_if("gap > :gap_seconds")}, MAX(gap) FROM all_gaps
+SELECT NULL, {_count_if("gap > :gap_seconds")}, MAX(gap) FROM (
+    SELECT ts - LAG(ts) OVER (ORDER BY ts) AS gap
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "all")} AND {_PAST}
+) all_gaps
 """  # noqa: S608 - every piece is a module constant
 
 _CHAIN_LINKS_CTE = """
