@@ -58,8 +58,6 @@ _REVIEW_FIELDS = (
     "human_review.action",
     "human_review.timestamp",
 )
-#: Objects whose keys are checked for repeats: a repeated key is read as its first value by
-#: some JSON readers and as its last by others, so a line with one is malformed.
 
 
 def json_paths(dialect: SqlDialect, profile: LogProfile) -> list[str]:
@@ -69,7 +67,9 @@ def json_paths(dialect: SqlDialect, profile: LogProfile) -> list[str]:
 
 
 def _keyed_objects(dialect: SqlDialect, profile: LogProfile) -> list[tuple[str, str]]:
-    """(JSON path, name prefix for messages) of the objects whose keys are checked."""
+    """(JSON path, name prefix for messages) of the objects whose keys are checked for repeats:
+    the record and its review object. A repeated key is read as its first value by some JSON
+    readers and as its last by others, so a line with one is malformed."""
     review = profile.source_of("human_review")
     return [("$", ""), (dialect.json_path(review.split(".")), f"{review}.")]
 
@@ -256,6 +256,38 @@ def _present_sql(dialect: SqlDialect) -> str:
     )
 
 
+def _pii_candidate_sql(dialect: SqlDialect) -> str:
+    """SQL true when the line may hold personal data (the prefilter; Python scans it exactly).
+
+    An epoch timestamp is a long number, which the prefilter takes for a phone or card number:
+    the prefilter looks at the line without its epoch timestamps (the exact scan of a candidate
+    line still reads all of it).
+    """
+    screened = f"CAST(json AS {dialect.string_type})"
+    for column, code in (
+        (_c("timestamp"), "ts_format"),
+        (_c("human_review.timestamp"), "review_ts_format"),
+    ):
+        text = f"CAST({column} AS {dialect.string_type})"
+        screened = f"CASE WHEN {code} >= 4 THEN replace({screened}, {text}, '') ELSE {screened} END"
+    return dialect.regex_search(screened, dialect.param("prefilter"))
+
+
+def _repeated_keys_sql(
+    dialect: SqlDialect, keyed: Sequence[tuple[str, str]]
+) -> tuple[str, str, str]:
+    """(the key lists of the checked objects, each list as a column, each list's first repeated
+    key): each object's keys are listed once, in a layer of their own, then searched."""
+    key_lists = dialect.object_keys("json", [path for path, _ in keyed])
+    items = ", ".join(
+        f"{dialect.list_item('key_lists', index + 1)} AS keys{index}" for index in range(len(keyed))
+    )
+    repeats = ", ".join(
+        f"{dialect.first_repeated(f'keys{index}')} AS dup{index}" for index in range(len(keyed))
+    )
+    return key_lists, items, repeats
+
+
 def normalise_sql(
     dialect: SqlDialect,
     keys: Sequence[str] = ("file_id", "line"),
@@ -280,29 +312,12 @@ def normalise_sql(
     record_sha = "coalesce(raw_sha, CASE WHEN json IS NOT NULL THEN "
     record_sha += f"{dialect.sha256_hex('json')} END)"
     key_select = "".join(f"    {key},\n" for key in keys)
-    # An epoch timestamp is a long number, which the prefilter takes for a phone or card
-    # number: the prefilter looks at the line without its epoch timestamps (the exact scan
-    # of a candidate line in Python still reads all of it).
-    screened = f"CAST(json AS {dialect.string_type})"
-    for column, code in (
-        (_c("timestamp"), "ts_format"),
-        (_c("human_review.timestamp"), "review_ts_format"),
-    ):
-        text = f"CAST({column} AS {dialect.string_type})"
-        screened = f"CASE WHEN {code} >= 4 THEN replace({screened}, {text}, '') ELSE {screened} END"
-    pii = dialect.regex_search(screened, dialect.param("prefilter"))
+    pii = _pii_candidate_sql(dialect)
     timestamp_format = profile.timestamp_format
     keyed = _keyed_objects(dialect, profile)
     fields = dialect.json_fields(key_list, json_paths(dialect, profile), dialect.param("paths"))
     hex_digest = dialect.regex_full("prev_text", "'[0-9a-fA-F]{64}'")
-    # Each object's keys are listed once (a layer of their own), then searched for a repeat.
-    key_lists = dialect.object_keys("json", [path for path, _ in keyed])
-    repeats = ", ".join(
-        f"{dialect.first_repeated(f'keys{index}')} AS dup{index}" for index in range(len(keyed))
-    )
-    items = ", ".join(
-        f"{dialect.list_item('key_lists', index + 1)} AS keys{index}" for index in range(len(keyed))
-    )
+    key_lists, items, repeats = _repeated_keys_sql(dialect, keyed)
     ts_formats = (
         f"{format_code_sql(dialect, _c('timestamp'), timestamp_format)} AS ts_format, "
         f"{format_code_sql(dialect, _c('human_review.timestamp'), timestamp_format)} "
