@@ -76,3 +76,23 @@ def test_a_high_risk_record_with_unusable_review_fields_counts_as_not_reviewed(
     assert data["records"] == 2
     assert data["high_risk"]["records"] == 2
     assert data["high_risk"]["reviewed_share"] == 0.5
+    assert data["counts"]["review_fields_unusable"]["count"] == 1, issue
+
+
+def test_an_unreadable_review_timestamp_is_counted_and_not_compared(tmp_path: Path) -> None:
+    review = {"required": True, "reviewer_id": "rev-7", "action": "approve", "timestamp": "soon"}
+    lines = [
+        _line(record(1, "2026-03-01T09:00:00Z")),
+        _line(record(2, "2026-03-01T10:00:00Z", human_review=review)),
+    ]
+    write(tmp_path, "logs/decisions/a.jsonl", b"\n".join(lines) + b"\n")
+
+    data, _, _, _ = run(tmp_path)
+
+    assert data["malformed"]["count"] == 0
+    assert data["high_risk"]["reviewed_share"] == 1.0  # reviewer and action are there
+    assert data["high_risk"]["review_before_decision"] == 0
+    assert data["counts"]["review_fields_unusable"]["count"] == 1
+    assert data["counts"]["review_fields_unusable"]["first"] == [
+        {"path": "logs/decisions/a.jsonl", "line": 2}
+    ]
