@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from govgate_collectors.decision_logs import DecisionLogsCollector
 
 from govgate.core.collector import CollectContext, RepoFiles
@@ -186,6 +187,7 @@ def test_the_worked_example_of_the_documentation(tmp_path: Path) -> None:
     assert unmapped["field_coverage"]["decision_id"] == 0.0
 
 
+@pytest.mark.slow
 def test_the_same_records_in_parquet_give_the_same_figures_through_fields(
     tmp_path: Path,
 ) -> None:
