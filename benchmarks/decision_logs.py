@@ -8,8 +8,8 @@ reasons), then in the same run times
 - govgate's `decision_logs` collector (in a child process, so its peak RSS is its own), and
 - a plain Python loop that only does `json.loads` on every line (no aggregation at all),
 
-and prints both, their throughput and the ratio. Budget: 1 GB in under 15 s on 2 cores with a
-peak RSS under 400 MB.
+and prints both, their throughput and the ratio. The goal: govgate at least 2x faster than the
+loop in the same run, with a peak RSS of at most 400 MB (at 1 GB, on 2 cores).
 
     .venv/bin/python benchmarks/decision_logs.py              # 1 GB
     .venv/bin/python benchmarks/decision_logs.py --size 100MB # a quick run
@@ -129,6 +129,8 @@ def generate(path: Path, size: int, seed: int = 20260301) -> dict[str, int]:
             "wrong_type",
             "pii",
             "chain_breaks",
+            "epoch_ms",
+            "offsetless",
         ),
         0,
     )
@@ -141,6 +143,14 @@ def generate(path: Path, size: int, seed: int = 20260301) -> dict[str, int]:
             index += 1
             moment += timedelta(milliseconds=rng.randrange(200, 9000))
             record = _record(rng, moment, prev_hash)
+            # A service that changed loggers: a third of the times in epoch milliseconds, a
+            # seventh without an offset (space-separated), the rest RFC 3339.
+            if index % 3 == 0:
+                record["timestamp"] = int(moment.timestamp() * 1000)
+                planted["epoch_ms"] += 1
+            elif index % 7 == 0:
+                record["timestamp"] = moment.strftime("%Y-%m-%d %H:%M:%S")
+                planted["offsetless"] += 1
             if index % 9973 == 0 and recent_ids:
                 record["decision_id"] = recent_ids[rng.randrange(len(recent_ids))]
                 planted["duplicates"] += 1
@@ -285,13 +295,14 @@ def main() -> int:
             f"duplicates {summary['duplicate_ids']}, hash chain {summary['hash_chain']}, "
             f"pii {summary['pii']}"
         )
-        budget_ok = seconds < 15 and peak_kb < 400 * 1024
+        goal_ok = loop_seconds / seconds >= 2 and peak_kb <= 400 * 1024
         scale = (1 << 30) / log.stat().st_size
         print(
-            f"budget (1 GB < 15 s, RSS < 400 MB): "
-            f"{'met' if budget_ok else 'NOT met'} at this size; "
+            f"goal (govgate >= 2x the json.loads loop, peak RSS <= 400 MB): "
+            f"{'met' if goal_ok else 'NOT met'} at this size; "
             f"time extrapolated to 1 GB: {seconds * scale:.1f} s"
         )
+        print(f"timestamps read: {summary.get('timestamps')}")
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,3 +138,148 @@ def defect_log() -> list[bytes | dict[str, Any]]:
         b"   \t",  # 10: whitespace-only line
         b'{"decision_id": "00000000-0000-4000-8000-000000000009", "timest',  # 11: truncated
     ]
+
+
+# ------------------------------------------------------------------ a log as services write it
+
+#: `fields:` for the renamed, nested variant of `real_shaped_log`.
+MAPPED_FIELDS = {
+    "decision_id": "id",
+    "timestamp": "ts",
+    "decision_type": "meta.type",
+    "risk_tier": "meta.tier",
+    "human_review.required": "review.required",
+    "human_review.reviewer_id": "review.by",
+    "human_review.action": "review.act",
+    "human_review.timestamp": "review.at",
+    "reasons": "why",
+}
+
+
+def _renamed(item: dict[str, Any]) -> dict[str, Any]:
+    """A catalogue record written with MAPPED_FIELDS' names (nested where dotted)."""
+    out: dict[str, Any] = {}
+    flat = dict(item)
+    review = flat.pop("human_review", None)
+    if isinstance(review, dict):
+        for key, value in review.items():
+            flat[f"human_review.{key}"] = value
+    for name, value in flat.items():
+        target = MAPPED_FIELDS.get(name, name)
+        *outer, inner = target.split(".")
+        node = out
+        for part in outer:
+            node = node.setdefault(part, {})
+        node[inner] = value
+    return out
+
+
+def real_shaped_log(seed: int, mapped: bool = False) -> tuple[bytes, dict[str, Any]]:
+    """A decision log as a service that changed loggers writes it, and the truth about it.
+
+    Timestamps mix RFC 3339 (with and without fractions and offsets), ISO 8601 without an
+    offset, `YYYY-MM-DD HH:MM:SS` and epoch milliseconds (numbers and strings); some records are
+    re-emitted byte for byte, a few lines are truncated, some reviews predate their decision,
+    some records carry no reasons, some high-risk ones are not reviewed. The truth is counted
+    here from what was written, line by line, without govgate's code.
+    """
+    import random
+
+    rng = random.Random(seed)
+    start = datetime(2026, 3, 1, 8, 0, tzinfo=UTC).timestamp()
+    lines: list[bytes] = []
+    kinds: list[str] = []  # per line: record / repeat / truncated
+    facts: list[dict[str, Any]] = []  # per line: the record's facts (records only)
+    pending: list[tuple[int, bytes, dict[str, Any]]] = []
+    formats = dict.fromkeys(
+        ("rfc3339", "iso_local", "space_local", "epoch_s", "epoch_ms", "epoch_us"), 0
+    )
+    for n in range(1, 81):
+        t = start + n * 1000  # whole seconds: the time range is exact
+        moment = datetime.fromtimestamp(t, tz=UTC)
+        style = ("rfc3339", "frac", "iso_local", "space_local", "ms", "ms_text")[n % 6]
+        if n in (1, 80):
+            style = "rfc3339"  # the first and last carry an offset: the range is unambiguous
+        stamp: Any = {
+            "rfc3339": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "frac": (moment + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S") + ".000+02:00",
+            "iso_local": moment.strftime("%Y-%m-%dT%H:%M:%S"),
+            "space_local": moment.strftime("%Y-%m-%d %H:%M:%S"),
+            "ms": int(t * 1000),
+            "ms_text": str(int(t * 1000)),
+        }[style]
+        high = rng.random() < 0.7
+        reviewed = high and rng.random() < 0.75
+        early = reviewed and rng.random() < 0.15
+        reasons = rng.random() < 0.8
+        review: dict[str, Any] = {"required": high}
+        if reviewed:
+            review_at = t - 600 if early else t + 300
+            review.update(
+                reviewer_id=f"rev-{n % 4}",
+                action="approve",
+                timestamp=datetime.fromtimestamp(review_at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            )
+        item = record(
+            n,
+            stamp,
+            "credit_decision" if high else "marketing_offer",
+            human_review=review,
+            reasons=["stable_income"] if reasons else ...,
+        )
+        raw = json.dumps(_renamed(item) if mapped else item).encode()
+        fact = {
+            "id": n,
+            "t": t,
+            "format": {"frac": "rfc3339", "ms": "epoch_ms", "ms_text": "epoch_ms"}.get(
+                style, style
+            ),
+            "high": high,
+            "reviewed": reviewed,
+            "early": early,
+            "reasons": reasons,
+        }
+        if n % 23 == 0:  # a writer crashed mid-line: the record is lost
+            lines.append(raw[: len(raw) // 2])
+            kinds.append("truncated")
+            facts.append({})
+            continue
+        lines.append(raw)
+        kinds.append("record")
+        facts.append(fact)
+        if n % 9 == 0:  # a retry will log this decision again, byte for byte, a bit later
+            pending.append((n + 3, raw, fact))
+        for due in [p for p in pending if p[0] == n]:
+            lines.append(due[1])
+            kinds.append("repeat")
+            facts.append({})
+            pending.remove(due)
+    for _, raw, _ in pending:
+        lines.append(raw)
+        kinds.append("repeat")
+        facts.append({})
+
+    def where(predicate: Any) -> list[int]:
+        return [i + 1 for i, f in enumerate(facts) if kinds[i] == "record" and predicate(f)]
+
+    kept = [f for i, f in enumerate(facts) if kinds[i] == "record"]
+    for fact in kept:
+        formats[fact["format"]] += 1
+    high_records = [f for f in kept if f["high"]]
+    truth = {
+        "records": len(kept),
+        "lines": len(lines),
+        "malformed_lines": [i + 1 for i, k in enumerate(kinds) if k == "truncated"],
+        "repeated_lines": [i + 1 for i, k in enumerate(kinds) if k == "repeat"],
+        "high_risk": len(high_records),
+        "reviewed": sum(1 for f in high_records if f["reviewed"]),
+        "missing_reasons": where(lambda f: not f["reasons"]),
+        "review_before_decision": where(lambda f: f["early"]),
+        "not_reviewed": where(lambda f: f["high"] and not f["reviewed"]),
+        "first": datetime.fromtimestamp(min(f["t"] for f in kept), tz=UTC),
+        "last": datetime.fromtimestamp(max(f["t"] for f in kept), tz=UTC),
+        "formats": formats,
+        # Each re-emitted decision is re-emitted once: as many ids on two lines as repeats.
+        "duplicate_ids": sum(1 for k in kinds if k == "repeat"),
+    }
+    return b"\n".join(lines) + b"\n", truth

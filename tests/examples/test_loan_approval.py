@@ -112,9 +112,10 @@ def test_oversight_gaps_show_in_the_log(checked: dict[str, Any]) -> None:
     result = checked["result"]
     [reviewed] = _findings(result, "HO-3.reviewed-share")
     assert reviewed["status"] == "fail"
+    # A retry logged a high-risk decision twice, byte for byte: it counts once.
     assert reviewed["message"] == (
-        "only 0.8875 of the 1120 logged high-risk decisions name a reviewer and an action "
-        "(994 with a reviewer, 994 with an action; needs 1)"
+        "only 0.8874 of the 1119 logged high-risk decisions name a reviewer and an action "
+        "(993 with a reviewer, 993 with an action; needs 1)"
     )
     [skew] = _findings(result, "HO-3.review-after-decision")
     assert skew["status"] == "fail"

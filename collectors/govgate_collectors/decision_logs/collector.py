@@ -19,7 +19,8 @@ from govgate_collectors.decision_logs.settings import (
 class DecisionLogsCollector(Collector):
     name = "decision_logs"
     # 1.1.0: the summary lists the log files it was read from (source.files).
-    version = "1.1.0"
+    # 1.2.0: timestamps as written, fields:, repeats and conflicts, counts, causes.
+    version = "1.2.0"
     description = (
         "decision-log records (docs/decision-records.md) in JSONL/CSV, plain or gzip: counts, "
         "malformed lines, duplicates, gaps, field coverage, human review, hash chain, "
@@ -31,18 +32,26 @@ class DecisionLogsCollector(Collector):
             "decision_logs",
             SUMMARY_SCHEMA,
             description="one summary over every decision-log file matched by `paths`",
+            summary=True,
         ),
         EvidenceKind(
             "decision_log.file",
             "decision_logs",
             FILE_SCHEMA,
             description="the same summary for one decision-log file",
+            summary=True,
         ),
     )
     settings_schema = SETTINGS_SCHEMA
 
     def input_patterns(self, ctx: CollectContext) -> list[str]:
-        return list(ctx.settings.get("paths") or DEFAULT_PATHS)
+        # Every file read decides the evidence: the logs entries' paths too.
+        patterns = list(ctx.settings.get("paths") or DEFAULT_PATHS)
+        for entry in ctx.settings.get("logs") or []:
+            if isinstance(entry, dict):
+                paths = entry.get("paths") or []
+                patterns.extend([paths] if isinstance(paths, str) else list(paths))
+        return patterns
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         settings = DecisionLogSettings.from_context(ctx)

@@ -16,24 +16,36 @@ from govgate.api import AggregationBackend, CollectContext, Evidence, SqlDialect
 from govgate.support.errors import CollectorError
 from govgate.support.formats import tabular_format
 from govgate.support.pii import PREFILTER_PATTERN
-from govgate_collectors.decision_logs.groups import Group, aggregate
+from govgate_collectors.decision_logs.groups import (
+    Group,
+    aggregate,
+    resolve_conflicts,
+    resolve_lines,
+    roll_up_lines,
+)
 from govgate_collectors.decision_logs.lake_scan import (
     LakeFile,
     merge_lake_scans,
     scan_lake_partition,
 )
 from govgate_collectors.decision_logs.logfile import LogFile
-from govgate_collectors.decision_logs.normalise import JSON_PATHS, normalise_sql
+from govgate_collectors.decision_logs.normalise import json_paths, normalise_sql
+from govgate_collectors.decision_logs.profiles import CATALOGUE_PROFILE, LogProfile
 from govgate_collectors.decision_logs.queries import CHAIN_SQL, MALFORMED_SQL
 from govgate_collectors.decision_logs.record import MAX_MALFORMED_LISTED
 from govgate_collectors.decision_logs.settings import DecisionLogSettings
-from govgate_collectors.decision_logs.summary import build_data, report_malformed, timestamp
+from govgate_collectors.decision_logs.summary import (
+    build_data,
+    report_conflicts,
+    report_malformed,
+    timestamp,
+)
 
 #: The backend's one-row-per-line relation (see AggregationBackend.register_records).
 LINES_VIEW = "decision_lines"
 
 
-def records_view_sql(dialect: SqlDialect) -> str:
+def records_view_sql(dialect: SqlDialect, profile: LogProfile = CATALOGUE_PROFILE) -> str:
     """`decision_records` over `decision_lines`, normalised by the shared rules.
 
     Blank lines are not records (they are counted by `scan_lake_partition`, as the line pass
@@ -49,7 +61,21 @@ WITH src AS (
     FROM {LINES_VIEW}
     WHERE text <> ''
 ), """  # noqa: S608 - every piece is a module constant or the dialect's
-    return src + normalise_sql(dialect, ("path", "ord", "seq", "line"))
+    normalised = normalise_sql(dialect, ("path", "ord", "seq", "line"), profile=profile)
+    # Exact re-emissions (same id, same content as an earlier record of the file / of all
+    # files), as the DuckDB loader's `mark_repeats` flags them.
+    ctes, _, final = normalised.rpartition("\nSELECT\n")
+    return f"""{src}{ctes}, normalised AS (
+SELECT
+{final}
+)
+SELECT *,
+    coalesce(problem IS NULL AND decision_id IS NOT NULL AND ROW_NUMBER() OVER (
+        PARTITION BY path, decision_id, content_hash ORDER BY seq) > 1, false) AS repeat_file,
+    coalesce(problem IS NULL AND decision_id IS NOT NULL AND ROW_NUMBER() OVER (
+        PARTITION BY decision_id, content_hash ORDER BY seq) > 1, false) AS repeat_all
+FROM normalised
+"""  # noqa: S608 - every piece is a module constant or the dialect's
 
 
 def lake_scan_sql(dialect: SqlDialect) -> str:
@@ -104,6 +130,9 @@ LAKE_NOT_COMPUTED = {
     },
     "parquet": {
         "malformed.first.line": "Parquet rows have no line numbers",
+        "counts.first.line": "Parquet rows have no line numbers",
+        "malformed_causes.first.line": "Parquet rows have no line numbers",
+        "conflicts.first.line": "Parquet rows have no line numbers",
         "hash_chain.verified": (
             "prev_hash is the sha256 of the previous JSONL line's bytes; Parquet rows have "
             "no such bytes, so the chain cannot be verified"
@@ -149,11 +178,19 @@ def collect_from_lake(
         if group.chained and broken:
             group.first_break = (log.path, first_line)
         group.add_chain_to(summary)
+        # Lake rows carry their line (JSONL) or none (Parquet): nothing to look up.
+        resolve_lines(
+            group, log.path, lambda _o, line: line, {"blank line": (scan.blank, scan.blank_lines)}
+        )
+        roll_up_lines(summary, group)
         group.pii.add(scan.pii)
         summary.pii.add(group.pii)
         listed.extend(group.malformed_listed)
         report_malformed(ctx, log.path, group, entries)
     summary.malformed_listed = listed[:MAX_MALFORMED_LISTED]
+    for group in groups.values():
+        resolve_conflicts(group, lambda _p, _o, line: line)
+    report_conflicts(ctx, summary)
     extra = {"backend": backend.name, "not_computed": not_computed}
     yield from _lake_evidence(ctx, settings, source, logs, groups, extra)
 
@@ -167,11 +204,12 @@ def _open_lake(
     registered = backend.register_records(LINES_VIEW, source)
     backend.create_view(
         "decision_records",
-        records_view_sql(backend.dialect),
+        records_view_sql(backend.dialect, settings.profile),
         {
-            "paths": JSON_PATHS,
+            "paths": json_paths(backend.dialect, settings.profile),
             "high_risk_types": list(settings.high_risk_types),
             "prefilter": PREFILTER_PATTERN,
+            "timezone": settings.timezone,
         },
     )
     logs = [

@@ -9,6 +9,7 @@ aggregates read.
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -18,19 +19,29 @@ from govgate.support.pii import PREFILTER_PATTERN
 from govgate_collectors.decision_logs.logfile import LogFile
 from govgate_collectors.decision_logs.normalise import (
     DECISION_ROW_COLUMNS,
-    JSON_PATHS,
+    json_paths,
     normalise_sql,
 )
+from govgate_collectors.decision_logs.profiles import LogProfile
 from govgate_collectors.decision_logs.settings import DecisionLogSettings
 
-#: The DuckDB loader's normalisation (see `normalise_sql`).
-NORMALISE_SQL = normalise_sql(DuckDBBackend.dialect)
+
+@functools.cache
+def duckdb_normalise_sql(profile: LogProfile) -> str:
+    """The DuckDB loader's normalisation (see `normalise_sql`) for logs written one way."""
+    return normalise_sql(DuckDBBackend.dialect, profile=profile)
+
 
 _READ_JSONL_SQL = """
 SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
     CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
 FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
     compression = $compression)
+"""
+_READ_PARQUET_SQL = """
+SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, CAST(to_json(t) AS VARCHAR) AS json,
+    CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
+FROM read_parquet($path) t
 """
 _LINES_SQL = """
 SELECT $file_id AS file_id, line, CASE WHEN json_valid(text) THEN text END AS json,
@@ -61,7 +72,12 @@ class DuckDBDecisionLogLoader:
         self.con.execute("SET enable_progress_bar_print = false")
         self.con.execute("SET TimeZone = 'UTC'")
         self.settings = settings
-        self.con.execute(f"CREATE TABLE decision_rows ({DECISION_ROW_COLUMNS})")
+        # repeat_file / repeat_all: an exact re-emission of an earlier record of the same file /
+        # of any file (same decision id, same content): set by `mark_repeats`.
+        self.con.execute(
+            f"CREATE TABLE decision_rows ({DECISION_ROW_COLUMNS}, "
+            "repeat_file BOOLEAN DEFAULT false, repeat_all BOOLEAN DEFAULT false)"
+        )
         self.con.execute(
             "CREATE TABLE decision_files (file_id INTEGER, path VARCHAR, file_rank INTEGER, "
             "first_rowid BIGINT)"
@@ -83,11 +99,12 @@ class DuckDBDecisionLogLoader:
         return self.backend.rows(sql, params)
 
     # -- loading -------------------------------------------------------------------------------
-    def _common_params(self) -> dict[str, Any]:
+    def _common_params(self, profile: LogProfile) -> dict[str, Any]:
         return {
-            "paths": JSON_PATHS,
+            "paths": json_paths(DuckDBBackend.dialect, profile),
             "high_risk_types": list(self.settings.high_risk_types),
             "prefilter": PREFILTER_PATTERN,
+            "timezone": profile.timezone,
         }
 
     def _register(self, log: LogFile) -> int:
@@ -117,13 +134,28 @@ class DuckDBDecisionLogLoader:
         """Let DuckDB's parallel JSON reader load a JSONL file (the fast path)."""
         file_id = self._register(log)
         params = {
-            **self._common_params(),
+            **self._common_params(log.profile),
             "file_id": file_id,
             "path": str(log.absolute),
             "compression": "gzip" if log.path.endswith(".gz") else "none",
         }
-        sql = f"INSERT INTO decision_rows WITH src AS ({_READ_JSONL_SQL}), {NORMALISE_SQL}"
+        sql = (
+            f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_JSONL_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)}"
+        )
         self._execute_watched(sql, params, on_progress)
+        self._finish(log)
+
+    def load_parquet(self, log: LogFile) -> None:
+        """Load a Parquet file: each row as the JSON object of its columns (nested columns as
+        objects), in file order. Rows have no line numbers."""
+        file_id = self._register(log)
+        params = {**self._common_params(log.profile), "file_id": file_id, "path": str(log.absolute)}
+        sql = (
+            f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_PARQUET_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)}"
+        )
+        self.con.execute(sql, params)
         self._finish(log)
 
     def _execute_watched(
@@ -160,7 +192,10 @@ class DuckDBDecisionLogLoader:
     ) -> None:
         """Load rows given as (line, text, sha256 hex or None, problem or None), in order."""
         file_id = self._register(log)
-        sql = f"INSERT INTO decision_rows WITH src AS ({_LINES_SQL}), {NORMALISE_SQL}"
+        sql = (
+            f"INSERT INTO decision_rows BY NAME WITH src AS ({_LINES_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)}"
+        )
         batch: list[tuple[int, str | None, str | None, str | None]] = []
 
         def flush() -> None:
@@ -170,7 +205,7 @@ class DuckDBDecisionLogLoader:
             self.con.execute(
                 sql,
                 {
-                    **self._common_params(),
+                    **self._common_params(log.profile),
                     "file_id": file_id,
                     "lines": list(lines),
                     "texts": list(texts),
@@ -186,6 +221,31 @@ class DuckDBDecisionLogLoader:
                 flush()
         flush()
         self._finish(log)
+
+    def mark_repeats(self) -> None:
+        """Flag exact re-emissions (same decision id and content as an earlier record of the
+        file, or of all files in order), so each decision is counted once."""
+        self.con.execute(
+            "UPDATE decision_rows SET repeat_file = false, repeat_all = false "
+            "WHERE repeat_file OR repeat_all"
+        )
+        self.con.execute(
+            """
+UPDATE decision_rows SET repeat_file = m.in_file > 1, repeat_all = m.in_all > 1
+FROM (
+    SELECT r.rowid AS rid,
+        ROW_NUMBER() OVER (PARTITION BY r.file_id, r.decision_id, r.content_hash
+                           ORDER BY r.rowid) AS in_file,
+        ROW_NUMBER() OVER (PARTITION BY r.decision_id, r.content_hash
+                           ORDER BY f.file_rank, r.rowid) AS in_all
+    FROM decision_rows r JOIN decision_files f ON r.file_id = f.file_id
+    WHERE r.problem IS NULL AND r.decision_id IN (
+        SELECT decision_id FROM decision_rows WHERE problem IS NULL
+        GROUP BY decision_id HAVING COUNT(*) > 1)
+) m
+WHERE decision_rows.rowid = m.rid AND (m.in_file > 1 OR m.in_all > 1)
+"""
+        )
 
     def invalid_ordinals(self, log: LogFile) -> Iterator[int]:
         """Sorted ordinals of the file's rows that are not valid JSON, streamed."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from govgate_collectors.decision_logs.line_pass import LinePassResult
+from govgate_collectors.decision_logs.profiles import CATALOGUE_PROFILE, LogProfile
 from govgate_collectors.decision_logs.tally import PiiTally
 
 
@@ -18,6 +19,7 @@ class LogFile:
     rank: int
     size: int
     is_csv: bool
+    is_parquet: bool = False
     file_id: int = -1
     via_lines: bool = False  # loaded through Python rather than DuckDB's reader
     read_error: str | None = None
@@ -26,3 +28,5 @@ class LogFile:
     # Personal data in lines the Python readers could not load as records (scanned there).
     pii: PiiTally = field(default_factory=PiiTally)
     line_pass: LinePassResult | None = None
+    #: How the log is written (its `fields:` and timestamps).
+    profile: LogProfile = CATALOGUE_PROFILE

@@ -31,10 +31,33 @@ def _has(*fields: str) -> str:
     return f"(present & {mask}) <> 0"
 
 
-_RECORD = "problem IS NULL"
+#: A usable record that is not an exact re-emission of an earlier one. SCOPE is replaced by
+#: `file` in per-file queries and by `all` in the queries over all files, so that a record
+#: re-emitted in another file counts once in the summary and once in each file's item.
+_RECORD = "problem IS NULL AND NOT repeat_SCOPE"
 _HIGH = f"{_RECORD} AND is_high_risk"
 _REVIEWER = _has("human_review.reviewer_id")
 _ACTION = _has("human_review.action")
+_PAST = "ts <= :future_cutoff"
+
+#: Records worth pointing at, by condition: each gets a count (in TOTALS_SQL) and the lines of
+#: the first few (SAMPLES_SQL). The count's denominator is the second item.
+SAMPLE_CONDITIONS: tuple[tuple[str, str, str], ...] = (
+    ("future_timestamp", "records", f"{_RECORD} AND ts > :future_cutoff"),
+    ("timestamp_without_offset", "records", f"{_RECORD} AND ts_format IN (2, 3)"),
+    ("missing_reasons", "records", f"{_RECORD} AND NOT {_has('reasons', 'reason_codes')}"),
+    ("high_risk_without_reviewer", "high_risk.records", f"{_HIGH} AND NOT {_REVIEWER}"),
+    (
+        "high_risk_not_reviewed",
+        "high_risk.records",
+        f"{_HIGH} AND NOT ({_REVIEWER} AND {_ACTION})",
+    ),
+    ("review_before_decision", "records", f"{_RECORD} AND review_ts < ts"),
+    ("review_fields_unusable", "records", f"{_RECORD} AND review_issue IS NOT NULL"),
+    ("repeated_record", "lines", "problem IS NULL AND repeat_SCOPE"),
+)
+#: How many lines each condition lists (the counts are exact).
+MAX_SAMPLE_LINES = 5
 
 #: The per-group counts: (column, SQL aggregate). TOTALS_SQL is built from this list so that
 #: the names the caller reads and the SQL cannot drift apart.
@@ -42,13 +65,19 @@ TOTALS_COLUMNS: tuple[tuple[str, str], ...] = (
     ("line_rows", "COUNT(*)"),
     ("records", _count_if(_RECORD)),
     ("malformed", _count_if("problem IS NOT NULL")),
-    ("first_ts", f"MIN(CASE WHEN {_RECORD} THEN ts END)"),
-    ("last_ts", f"MAX(CASE WHEN {_RECORD} THEN ts END)"),
+    # Time range and ages: records dated in the future are counted apart, never given an age.
+    ("first_ts", f"MIN(CASE WHEN {_RECORD} AND {_PAST} THEN ts END)"),
+    ("last_ts", f"MAX(CASE WHEN {_RECORD} AND {_PAST} THEN ts END)"),
+    ("latest_future_ts", f"MAX(CASE WHEN {_RECORD} AND ts > :future_cutoff THEN ts END)"),
+    *(
+        (f"ts_format_{code}", _count_if(f"{_RECORD} AND ts_format = {code}"))
+        for code in range(1, 7)
+    ),
+    *((name, _count_if(condition)) for name, _, condition in SAMPLE_CONDITIONS),
     ("high_risk", _count_if(_HIGH)),
     ("high_risk_with_reviewer", _count_if(f"{_HIGH} AND {_REVIEWER}")),
     ("high_risk_with_action", _count_if(f"{_HIGH} AND {_ACTION}")),
     ("high_risk_reviewed", _count_if(f"{_HIGH} AND {_REVIEWER} AND {_ACTION}")),
-    ("review_before_decision", _count_if(f"{_RECORD} AND review_ts < ts")),
     ("with_reasons", _count_if(f"{_RECORD} AND {_has('reasons', 'reason_codes')}")),
     ("overrides", _count_if(f"{_RECORD} AND review_action = 'override'")),
     ("review_actions", _count_if(f"{_RECORD} AND review_action IS NOT NULL")),
@@ -61,21 +90,31 @@ TOTALS_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 _TOTALS_SELECT = ",\n    ".join(f"{sql} AS {name}" for name, sql in TOTALS_COLUMNS)
 #: One row per file (path) and one for all files (path NULL).
-TOTALS_SQL = f"""
+TOTALS_FILE_SQL = f"""
 SELECT path,
-    {_TOTALS_SELECT}
+    {_TOTALS_SELECT.replace("SCOPE", "file")}
 FROM decision_records
-GROUP BY GROUPING SETS ((path), ())
+GROUP BY path
+"""  # noqa: S608 - every piece is a module constant
+TOTALS_SQL = f"""{TOTALS_FILE_SQL}
+UNION ALL
+SELECT NULL,
+    {_TOTALS_SELECT.replace("SCOPE", "all")}
+FROM decision_records
 """  # noqa: S608 - every piece is a module constant
 
+_TYPES_FILE = f"""
+    SELECT path, COALESCE(decision_type, '') AS decision_type, COUNT(*) AS n
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "file")}
+    GROUP BY path, COALESCE(decision_type, '')"""  # noqa: S608 - module constants
+_TYPES_ALL = f"""
+    UNION ALL
+    SELECT NULL, COALESCE(decision_type, ''), COUNT(*)
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "all")}
+    GROUP BY COALESCE(decision_type, '')"""  # noqa: S608 - module constants
 #: The most frequent decision types per file and overall (path NULL).
 BY_DECISION_TYPE_SQL = f"""
-WITH typed AS (
-    SELECT path, COALESCE(decision_type, '') AS decision_type
-    FROM decision_records WHERE {_RECORD}
-), counted AS (
-    SELECT path, decision_type, COUNT(*) AS n
-    FROM typed GROUP BY GROUPING SETS ((path, decision_type), (decision_type))
+WITH counted AS ({_TYPES_FILE}{_TYPES_ALL}
 ), ranked AS (
     SELECT path, decision_type, n,
         ROW_NUMBER() OVER (PARTITION BY path ORDER BY n DESC, decision_type) AS rn
@@ -83,12 +122,13 @@ WITH typed AS (
 )
 SELECT path, decision_type, n FROM ranked WHERE rn <= {MAX_DECISION_TYPES}
 """  # noqa: S608 - every piece is a module constant
+BY_DECISION_TYPE_FILE_SQL = BY_DECISION_TYPE_SQL.replace(_TYPES_ALL, "")
 
 #: Decision ids seen more than once: how many per file / overall, and the first few seen.
 DUPLICATES_SQL = f"""
 WITH ids AS (
     SELECT path, decision_id, COUNT(*) AS n, MIN(seq) AS first_seq
-    FROM decision_records WHERE {_RECORD} AND decision_id IS NOT NULL
+    FROM decision_records WHERE problem IS NULL AND decision_id IS NOT NULL
     GROUP BY GROUPING SETS ((path, decision_id), (decision_id))
 ), duplicated AS (
     SELECT path, decision_id,
@@ -99,20 +139,21 @@ WITH ids AS (
 SELECT path, decision_id, duplicate_ids FROM duplicated WHERE rn <= {MAX_DUPLICATES_LISTED}
 """  # noqa: S608 - every piece is a module constant
 
-#: Gaps between consecutive decisions (by time) within each file, and across all files.
-GAPS_SQL = f"""
-WITH timed AS (
-    SELECT path, ts FROM decision_records WHERE {_RECORD} AND ts IS NOT NULL
-), gaps AS (
-    SELECT path,
-        ts - LAG(ts) OVER (PARTITION BY path ORDER BY ts) AS file_gap,
-        ts - LAG(ts) OVER (ORDER BY ts) AS all_gap
-    FROM timed
+#: Gaps between consecutive decisions (by time) within each file (and across all files).
+GAPS_FILE_SQL = f"""
+WITH file_gaps AS (
+    SELECT path, ts - LAG(ts) OVER (PARTITION BY path ORDER BY ts) AS gap
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "file")} AND {_PAST}
 )
-SELECT path, {_count_if("file_gap > :gap_seconds")} AS over_threshold, MAX(file_gap) AS largest
-FROM gaps GROUP BY path
+SELECT path, {_count_if("gap > :gap_seconds")} AS over_threshold, MAX(gap) AS largest
+FROM file_gaps GROUP BY path
+"""  # noqa: S608 - every piece is a module constant
+GAPS_SQL = f"""{GAPS_FILE_SQL}
 UNION ALL
-SELECT NULL, {_count_if("all_gap > :gap_seconds")}, MAX(all_gap) FROM gaps
+SELECT NULL, {_count_if("gap > :gap_seconds")}, MAX(gap) FROM (
+    SELECT ts - LAG(ts) OVER (ORDER BY ts) AS gap
+    FROM decision_records WHERE {_RECORD.replace("SCOPE", "all")} AND {_PAST}
+) all_gaps
 """  # noqa: S608 - every piece is a module constant
 
 _CHAIN_LINKS_CTE = """
@@ -153,6 +194,57 @@ SELECT path, ord, line, problem FROM (
     FROM decision_records WHERE problem IS NOT NULL
 ) first_rows WHERE rn <= {MAX_MALFORMED_LISTED} ORDER BY path, ord
 """  # noqa: S608 - every piece is a module constant
+
+#: The first few rows of each file meeting each of SAMPLE_CONDITIONS: (path, name, ord, line).
+SAMPLES_SQL = "\nUNION ALL\n".join(
+    f"""SELECT path, '{name}' AS name, ord, line FROM (
+    SELECT path, ord, line, ROW_NUMBER() OVER (PARTITION BY path ORDER BY ord) AS rn
+    FROM decision_records WHERE {condition.replace("SCOPE", "file")}
+) s{index} WHERE rn <= {MAX_SAMPLE_LINES}"""  # noqa: S608 - module constants
+    for index, (name, _, condition) in enumerate(SAMPLE_CONDITIONS)
+)
+
+#: Malformed rows per file grouped by cause: (path, problem, count, ord, line) of the first.
+CAUSES_SQL = f"""
+SELECT path, problem, n, ord, line FROM (
+    SELECT path, problem, ord, line,
+        COUNT(*) OVER (PARTITION BY path, problem) AS n,
+        ROW_NUMBER() OVER (PARTITION BY path, problem ORDER BY ord) AS rn
+    FROM decision_records WHERE problem IS NOT NULL
+) c WHERE rn <= {MAX_SAMPLE_LINES}
+"""  # noqa: S608 - module constants
+
+_CONFLICT_SCOPE = """
+    SELECT {scope} AS scope, decision_id, path, ord, line, seq, content_hash,
+        FIRST_VALUE(content_hash) OVER w AS content0, FIRST_VALUE(path) OVER w AS path0,
+        FIRST_VALUE(ord) OVER w AS ord0, FIRST_VALUE(line) OVER w AS line0,
+        FIRST_VALUE(seq) OVER w AS seq0
+    FROM ids WINDOW w AS (PARTITION BY {partition} ORDER BY seq)"""
+#: Decision ids with records of different content (a conflict, unlike an exact re-emission):
+#: per file (scope = path) and over all files (scope NULL), how many, and for the first few the
+#: first record and the first that differs from it: (scope, id, count, path0, ord0, line0,
+#: path, ord, line).
+CONFLICTS_SQL = f"""
+WITH ids AS (
+    SELECT path, ord, line, seq, decision_id, content_hash FROM decision_records
+    WHERE problem IS NULL AND decision_id IN (
+        SELECT decision_id FROM decision_records WHERE problem IS NULL
+        GROUP BY decision_id HAVING COUNT(DISTINCT content_hash) > 1)
+), scoped AS (
+    {_CONFLICT_SCOPE.format(scope="path", partition="path, decision_id")}
+    UNION ALL
+    {_CONFLICT_SCOPE.format(scope="CAST(NULL AS STRING)", partition="decision_id")}
+), differing AS (
+    SELECT *, ROW_NUMBER() OVER (PARTITION BY scope, decision_id ORDER BY seq) AS k
+    FROM scoped WHERE content_hash <> content0
+), listed AS (
+    SELECT *, COUNT(*) OVER (PARTITION BY scope) AS ids,
+        ROW_NUMBER() OVER (PARTITION BY scope ORDER BY seq0) AS rn
+    FROM differing WHERE k = 1
+)
+SELECT scope, decision_id, ids, path0, ord0, line0, path, ord, line
+FROM listed WHERE rn <= {MAX_DUPLICATES_LISTED}
+"""  # noqa: S608 - module constants
 
 #: Lines that may hold personal data, for the exact (Python) scan.
 PII_CANDIDATES_SQL = """

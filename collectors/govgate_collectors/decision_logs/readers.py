@@ -9,7 +9,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -42,19 +42,27 @@ def _csv_value(name: str, cell: str) -> Any:
     return cell
 
 
-def _csv_record(header: Sequence[str], row: Sequence[str]) -> dict[str, Any]:
+def _csv_record(
+    header: Sequence[str], row: Sequence[str], catalogue: Mapping[str, str]
+) -> dict[str, Any]:
+    """A CSV row as the JSON object it stands for: a dotted header is a nested field, and a
+    cell is typed by the record field its column holds (`catalogue`: column -> field)."""
     record: dict[str, Any] = {}
     for name, cell in zip(header, row, strict=True):
         if cell.strip() == "":
             continue  # an empty cell is a missing field
-        value = _csv_value(name, cell)
-        if "." in name:
-            outer, _, inner = name.partition(".")
-            nested = record.setdefault(outer, {})
-            if isinstance(nested, dict):
-                nested[inner] = value
-                continue
-        record[name] = value
+        value = _csv_value(catalogue.get(name, name), cell)
+        *outer, inner = name.split(".")
+        target = record
+        for part in outer:
+            nested = target.setdefault(part, {})
+            if not isinstance(nested, dict):  # `a` and `a.b` both given: `a` wins, as written
+                break
+            target = nested
+        else:
+            target[inner] = value
+            continue
+        record.setdefault(name, value)
     return record
 
 
@@ -76,6 +84,7 @@ def csv_rows(
     surrounding whitespace, as for JSONL. Blank lines are counted on `log`, and personal data
     in records that cannot be used is counted there too (usable records are scanned in SQL).
     """
+    catalogue = log.profile.catalogue_names()
     with open_binary(path) as raw_handle:
         text = io.TextIOWrapper(raw_handle, encoding="utf-8", errors="surrogateescape", newline="")
         pending: list[str] = []
@@ -139,7 +148,7 @@ def csv_rows(
                     f"expected {len(header)} fields (the header's), found {len(row)}",
                 )
                 continue
-            record = _csv_record(header, row)
+            record = _csv_record(header, row, catalogue)
             yield start_line, json.dumps(record, ensure_ascii=False), digest, None
 
 

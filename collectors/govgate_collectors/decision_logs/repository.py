@@ -10,19 +10,32 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
 from govgate.api import CollectContext, Evidence
 from govgate.support.progress import ProgressCallback, terminal_progress
-from govgate_collectors.decision_logs.groups import Group, aggregate
+from govgate_collectors.decision_logs.groups import (
+    Group,
+    aggregate,
+    resolve_conflicts,
+    resolve_lines,
+    roll_up_lines,
+)
 from govgate_collectors.decision_logs.line_pass import LinePassResult, line_pass
 from govgate_collectors.decision_logs.lines import line_for
 from govgate_collectors.decision_logs.loader import DuckDBDecisionLogLoader
 from govgate_collectors.decision_logs.logfile import LogFile
+from govgate_collectors.decision_logs.profiles import LogProfile
 from govgate_collectors.decision_logs.queries import CHAIN_SQL, MALFORMED_SQL, PII_CANDIDATES_SQL
 from govgate_collectors.decision_logs.readers import LineTooLong, csv_rows, jsonl_rows
 from govgate_collectors.decision_logs.record import MAX_MALFORMED_LISTED
 from govgate_collectors.decision_logs.settings import DecisionLogSettings
-from govgate_collectors.decision_logs.summary import build_data, report_malformed, timestamp
+from govgate_collectors.decision_logs.summary import (
+    build_data,
+    report_conflicts,
+    report_malformed,
+    timestamp,
+)
 from govgate_collectors.decision_logs.tally import PiiTally
 
 
@@ -30,7 +43,6 @@ def collect_from_repository(
     ctx: CollectContext, settings: DecisionLogSettings
 ) -> Iterable[Evidence]:
     """The summary of every log file `settings.paths` matches, then one item per file."""
-    found = list(ctx.iter_files(settings.paths))
     logs = [
         LogFile(
             path=rel,
@@ -38,8 +50,10 @@ def collect_from_repository(
             rank=rank,
             size=absolute.stat().st_size,
             is_csv=rel.endswith((".csv", ".csv.gz")),
+            is_parquet=rel.lower().endswith(".parquet"),
+            profile=profile,
         )
-        for rank, (rel, absolute) in enumerate(found)
+        for rank, (rel, absolute, profile) in enumerate(_matched(ctx, settings))
     ]
     # Every byte is gone over twice: by the loader, then by the line pass.
     progress = ByteProgress(ctx.progress or terminal_progress(), sum(log.size for log in logs) * 2)
@@ -51,12 +65,15 @@ def collect_from_repository(
         progress.done()
     summary = groups[None]
     unreadable = [log for log in logs if log.read_error]
+    data = build_data(summary, settings, ctx.now, len(logs))
+    if any(log.is_parquet for log in logs):
+        data["not_computed"] = dict(PARQUET_NOT_COMPUTED)
     # The summary lists every log it covers (a refused file never reached `logs`); one
     # that could not be read is listed too, since the summary's problem comes from it.
     yield ctx.evidence(
         "decision_log.summary",
-        subject=", ".join(settings.paths),
-        data=build_data(summary, settings, ctx.now, len(logs)),
+        subject=", ".join(settings.all_paths()),
+        data=data,
         path=logs[0].path if len(logs) == 1 else None,
         dated=timestamp(summary.totals.get("last_ts")),
         # A summary that left a file out is partial: rules reading it must not pass.
@@ -71,6 +88,8 @@ def collect_from_repository(
         group = groups[log.path]
         data = build_data(group, settings, ctx.now, 1)
         data["path"] = log.path
+        if log.is_parquet:
+            data["not_computed"] = dict(PARQUET_NOT_COMPUTED)
         yield ctx.evidence(
             "decision_log.file",
             subject=log.path,
@@ -79,6 +98,31 @@ def collect_from_repository(
             dated=timestamp(group.totals.get("last_ts")),
             problem=f"cannot read {log.path}: {log.read_error}" if log.read_error else None,
         )
+
+
+def _matched(
+    ctx: CollectContext, settings: DecisionLogSettings
+) -> list[tuple[str, Path, LogProfile]]:
+    """Every log file with how it is written: a `logs` entry's profile for the files its paths
+    match (the first entry that matches), the collector's own for the other files of `paths`."""
+    found: dict[str, tuple[Path, LogProfile]] = {}
+    for paths, profile in settings.logs:
+        for rel, absolute in ctx.iter_files(paths):
+            found.setdefault(rel, (absolute, profile))
+    for rel, absolute in ctx.iter_files(settings.paths):
+        found.setdefault(rel, (absolute, settings.profile))
+    return [(rel, absolute, profile) for rel, (absolute, profile) in sorted(found.items())]
+
+
+#: What a summary that read Parquet files cannot say, and why (the lake's reasons).
+PARQUET_NOT_COMPUTED = {
+    "malformed.first.line": "Parquet rows have no line numbers",
+    "counts.first.line": "Parquet rows have no line numbers",
+    "hash_chain.verified": (
+        "prev_hash is the sha256 of the previous JSONL line's bytes; Parquet rows have no such "
+        "bytes, so the chain of a Parquet file cannot be verified"
+    ),
+}
 
 
 class ByteProgress:
@@ -118,10 +162,12 @@ def _load(
     def on_bytes(done: int) -> None:
         progress.report(min(done, size), label)
 
-    log.via_lines = via_lines or log.is_csv
+    log.via_lines = via_lines or log.is_csv or log.is_parquet
     log.blank_lines, log.blank_count, log.pii = [], 0, PiiTally()
     try:
-        if log.is_csv:
+        if log.is_parquet:
+            loader.load_parquet(log)
+        elif log.is_csv:
             loader.load_lines(log, csv_rows(log.absolute, log, on_bytes))
         elif via_lines:
             loader.load_lines(log, jsonl_rows(log.absolute, on_bytes))
@@ -158,12 +204,14 @@ def _summarise(
 ) -> dict[str | None, Group]:
     for log in logs:
         _load(ctx, loader, log, progress, via_lines=settings.jsonl_reader == "python")
+    loader.mark_repeats()
     groups = aggregate(loader, settings, logs, ctx.now)
     reload = _line_passes(ctx, loader, logs, groups, progress)
     if reload:
         for log in reload:
             loader.drop(log)
             _load(ctx, loader, log, progress, via_lines=True)
+        loader.mark_repeats()
         groups = aggregate(loader, settings, logs, ctx.now)
         # Files loaded line by line carry their own line numbers: no second reload.
         _line_passes(ctx, loader, logs, groups, progress)
@@ -190,6 +238,12 @@ def _line_passes(
             None if first_ord is None else int(first_ord),
             None if first_line is None else int(first_line),
         )
+    # Both records of each listed conflict need their lines, whichever file they are in.
+    conflict_rows: dict[str, set[int]] = {}
+    for group in groups.values():
+        for _, first, other in group.conflicts:
+            for path, ordinal, _ in (first, other):
+                conflict_rows.setdefault(path, set()).add(ordinal)
     reload: list[LogFile] = []
     for log in logs:
         group = groups[log.path]
@@ -198,9 +252,17 @@ def _line_passes(
         group.links, group.broken = links, broken
         group.chained = links > 0
         group.first_break_ord, group.first_break_line = first_ord, first_line
+        if log.is_parquet:
+            # prev_hash is the sha256 of a JSONL line's bytes: Parquet rows have none.
+            group.links, group.broken, group.chained = 0, 0, False
+            group.first_break_ord = group.first_break_line = None
+            continue
         if log.is_csv or log.read_error:
             continue
         wanted = {o for o, _, _ in group.malformed_rows}
+        wanted.update(o for rows in group.samples.values() for o, _ in rows)
+        wanted.update(o for _, rows in group.causes.values() for o, _ in rows)
+        wanted.update(conflict_rows.get(log.path, ()))
         if first_ord is not None:
             wanted.add(first_ord)
         samples = {} if log.via_lines else loader.sample_hashes(log)
@@ -262,6 +324,13 @@ def _finish_groups(
                 lines.of(group.first_break_ord, group.first_break_line),
             )
         group.add_chain_to(summary)
+        extra: dict[str, tuple[int, list[int | None]]] = {
+            "blank line": (log.blank_count, list(log.blank_lines)),
+        }
+        if log.read_error:
+            extra["cannot read the file"] = (1, [None])
+        resolve_lines(group, log.path, lines.of, extra)
+        roll_up_lines(summary, group)
         group.pii.add(per_file_pii[log.path])
         group.pii.add(log.pii)
         if log.line_pass is not None:
@@ -270,6 +339,14 @@ def _finish_groups(
         summary_listed.extend(group.malformed_listed)
         report_malformed(ctx, log.path, group, entries)
     summary.malformed_listed = summary_listed[:MAX_MALFORMED_LISTED]
+    numbers = {log.path: _LineNumbers(log) for log in logs}
+
+    def line_of(path: str, ordinal: int, known: int | None) -> int | None:
+        return numbers[path].of(ordinal, known) if path in numbers else known
+
+    for group in groups.values():
+        resolve_conflicts(group, line_of)
+    report_conflicts(ctx, summary)
 
 
 def _candidate_pii(loader: DuckDBDecisionLogLoader, logs: list[LogFile]) -> dict[str, PiiTally]:

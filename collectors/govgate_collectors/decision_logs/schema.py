@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from govgate.support.pii import PII_TYPES
+from govgate_collectors.decision_logs.queries import MAX_SAMPLE_LINES, SAMPLE_CONDITIONS
 from govgate_collectors.decision_logs.record import (
     MAX_DUPLICATES_LISTED,
     MAX_MALFORMED_LISTED,
     MAX_PII_SAMPLES,
     RECORD_FIELD_NAMES,
 )
+from govgate_collectors.decision_logs.timestamps import SETTING_VALUES, TIMESTAMP_FORMATS
 
 _COUNT = {"type": "integer", "minimum": 0}
 _SHARE_OR_NULL = {"type": ["number", "null"], "minimum": 0, "maximum": 1}
@@ -132,7 +134,58 @@ def _summary_schema(per_file: bool) -> dict[str, Any]:
         "type": "object",
         "additionalProperties": {"type": "string"},
     }
+    # Counts with their denominators and first lines (optional, so that evidence written by
+    # an older collector still validates).
+    schema["properties"].update(_counted_properties())
     return schema
+
+
+_LINES = {"type": "array", "maxItems": MAX_SAMPLE_LINES, "items": _LOCATION}
+
+
+def _counted_properties() -> dict[str, Any]:
+    where = {"oneOf": [_LOCATION]}
+    return {
+        "conflicts": _object(
+            {
+                "count": _COUNT,
+                "first": {
+                    "type": "array",
+                    "maxItems": MAX_DUPLICATES_LISTED,
+                    "items": _object(
+                        {"decision_id": {"type": "string"}, "first": where, "differs": where}
+                    ),
+                },
+            }
+        ),
+        "timestamps": _object(
+            {
+                "formats": _object({name: _COUNT for name in TIMESTAMP_FORMATS}),
+                "timezone": {"type": "string"},
+                "timestamp_format": {"enum": list(SETTING_VALUES)},
+                "without_offset": _COUNT,
+                "latest_future": {"type": ["string", "null"]},
+            }
+        ),
+        "counts": _object(
+            {
+                name: _object(
+                    {
+                        "count": _COUNT,
+                        "of": {"const": of},
+                        "of_count": _COUNT,
+                        "first": _LINES,
+                    }
+                )
+                for name, of, _ in SAMPLE_CONDITIONS
+            }
+        ),
+        "malformed_causes": {
+            "type": "array",
+            "maxItems": MAX_MALFORMED_LISTED,
+            "items": _object({"cause": {"type": "string"}, "count": _COUNT, "first": _LINES}),
+        },
+    }
 
 
 SUMMARY_SCHEMA = _summary_schema(per_file=False)

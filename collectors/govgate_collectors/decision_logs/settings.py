@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from govgate.api import CollectContext
 from govgate.support.errors import CollectorError
+from govgate_collectors.decision_logs.profiles import (
+    CATALOGUE_PROFILE,
+    FIELDS_SCHEMA,
+    LogProfile,
+    check_fields,
+)
 from govgate_collectors.decision_logs.record import (
     DEFAULT_REQUIRED_FIELDS,
     FIELD_BIT,
     RECORD_FIELD_NAMES,
 )
+from govgate_collectors.decision_logs.timestamps import SETTING_VALUES
 
 DEFAULT_PATHS = (
     "logs/decisions/**/*.jsonl",
     "logs/decisions/**/*.jsonl.gz",
     "logs/decisions/**/*.csv",
     "logs/decisions/**/*.csv.gz",
+    "logs/decisions/**/*.parquet",
 )
 DEFAULT_RETENTION_MAX_DAYS = 1825
 DEFAULT_GAP_HOURS = 24.0
@@ -50,6 +58,30 @@ SETTINGS_SCHEMA: dict[str, Any] = {
         "memory_limit": {"type": "string", "pattern": r"^\d+(?:\.\d+)?\s*(?:[KMGT]i?B)$"},
         "threads": {"type": "integer", "minimum": 1},
         "jsonl_reader": {"enum": ["duckdb", "python"]},
+        "timezone": {
+            "type": "string",
+            "description": "IANA zone that timestamps without an offset are read in (UTC)",
+        },
+        "timestamp_format": {
+            "enum": list(SETTING_VALUES),
+            "description": "auto (recognise each value) or the one format timestamps use",
+        },
+        "fields": FIELDS_SCHEMA,
+        "logs": {
+            "type": "array",
+            "description": "logs written differently: their own paths, fields and timestamps",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["paths"],
+                "properties": {
+                    "paths": _STRINGS,
+                    "fields": FIELDS_SCHEMA,
+                    "timezone": {"type": "string"},
+                    "timestamp_format": {"enum": list(SETTING_VALUES)},
+                },
+            },
+        },
     },
 }
 
@@ -67,6 +99,16 @@ class DecisionLogSettings:
     threads: int
     #: "duckdb" (default) or "python": split JSONL lines in Python (slower; for diagnosis).
     jsonl_reader: str = "duckdb"
+    #: IANA zone for timestamps without an offset; `auto` or one format (timestamps.py).
+    timezone: str = "UTC"
+    timestamp_format: str = "auto"
+    #: How the logs matched by `paths` are written, and the logs written otherwise (`logs`).
+    profile: LogProfile = CATALOGUE_PROFILE
+    logs: tuple[tuple[tuple[str, ...], LogProfile], ...] = ()
+
+    def all_paths(self) -> list[str]:
+        """Every glob read: `paths`, then each `logs` entry's."""
+        return [*self.paths, *(p for paths, _ in self.logs for p in paths)]
 
     @classmethod
     def from_context(cls, ctx: CollectContext) -> DecisionLogSettings:
@@ -110,6 +152,7 @@ class DecisionLogSettings:
         memory = str(raw.get("memory_limit", "256MB"))
         if not re.fullmatch(r"\d+(?:\.\d+)?\s*(?:[KMGT]i?B)", memory):
             raise fail("memory_limit", f"{memory!r} is not a size such as 256MB or 1GB")
+        profile = _profile(raw, "", CATALOGUE_PROFILE)
         return cls(
             paths=string_list("paths", DEFAULT_PATHS),
             high_risk_types=string_list("high_risk_types", declared_high),
@@ -119,4 +162,63 @@ class DecisionLogSettings:
             memory_limit=memory,
             threads=threads,
             jsonl_reader=reader,
+            timezone=profile.timezone,
+            timestamp_format=profile.timestamp_format,
+            profile=profile,
+            logs=_logs(raw.get("logs"), profile),
         )
+
+
+def _fail(key: str, message: str) -> CollectorError:
+    return CollectorError(f"govgate.yaml collectors.decision_logs.{key}: {message}")
+
+
+def _profile(raw: Mapping[str, Any], where: str, default: LogProfile) -> LogProfile:
+    """`fields`, `timestamp_format` and `timezone` of the collector or of one `logs` entry
+    (`where` is its key prefix, such as `logs[0].`), with `default` for what is not set."""
+    zone = raw.get("timezone", default.timezone)
+    if not isinstance(zone, str) or not _known_zone(zone):
+        raise _fail(
+            f"{where}timezone", f"{zone!r} is not an IANA time zone (such as UTC or Europe/Berlin)"
+        )
+    ts_format = raw.get("timestamp_format", default.timestamp_format)
+    if ts_format not in SETTING_VALUES:
+        raise _fail(
+            f"{where}timestamp_format", f"{ts_format!r} is not one of {', '.join(SETTING_VALUES)}"
+        )
+    if "fields" in raw:
+        fields, problem = check_fields(raw.get("fields"))
+        if problem:
+            raise _fail(f"{where}fields", problem)
+    else:
+        fields = dict(default.mapping)
+    return LogProfile.of(fields, str(ts_format), zone)
+
+
+def _logs(raw: Any, default: LogProfile) -> tuple[tuple[tuple[str, ...], LogProfile], ...]:
+    """`logs`: logs written differently, each with its own paths and profile."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise _fail("logs", "must be a list of {paths, fields, timestamp_format, timezone}")
+    entries = []
+    for index, entry in enumerate(raw):
+        if not isinstance(entry, dict) or not entry.get("paths"):
+            raise _fail(f"logs[{index}]", "needs paths: the globs of the logs it describes")
+        paths = entry["paths"]
+        paths = [paths] if isinstance(paths, str) else paths
+        if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+            raise _fail(f"logs[{index}].paths", "must be a list of strings")
+        entries.append((tuple(paths), _profile(entry, f"logs[{index}].", default)))
+    return tuple(entries)
+
+
+def _known_zone(name: str) -> bool:
+    """True for a zone the standard library's tz database knows (DuckDB and Spark do too)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

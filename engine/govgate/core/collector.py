@@ -51,6 +51,9 @@ class EvidenceKind:
     declared_in: str = ""
     #: What to install when no collector of this name is present, e.g. "pip install govgate-mlflow".
     install_hint: str | None = None
+    #: The data is a summary (counts, shares, masked samples; never records or file contents)
+    #: that the result document carries in full, so a reader needs no locker export.
+    summary: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ benchmarks all go through `run_check`, so there is one definition of a run.
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -343,6 +344,7 @@ def _evidence_manifest(
     cites it and, when a rule limits its age, when it goes stale."""
     used = {ref["digest"] for f in findings for ref in f.evidence}
     expiry = _expiry_limits(policy_set)
+    summaries = {name for name, kind in policy_set.kinds.items() if kind.summary}
     manifest: list[dict[str, Any]] = []
     for item in sorted(evidence.all(), key=lambda e: (e.kind, e.subject, e.digest)):
         entry: dict[str, Any] = {
@@ -358,8 +360,25 @@ def _evidence_manifest(
         expires = _expires(item, expiry.get(item.kind))
         if expires is not None:
             entry["expires"] = expires
+        if item.kind in summaries:
+            entry.update(_summary_data(item.data))
         manifest.append(entry)
     return manifest
+
+
+#: The largest summary the result carries (as compact JSON); a larger one is left to the locker.
+MAX_SUMMARY_BYTES = 64 * 1024
+
+
+def _summary_data(data: Any) -> dict[str, Any]:
+    """`data` of a summary kind for the manifest (masked with the whole result), or why not."""
+    size = len(json.dumps(data, separators=(",", ":"), default=str))
+    if size > MAX_SUMMARY_BYTES:
+        return {
+            "data_omitted": f"{size} bytes, more than the {MAX_SUMMARY_BYTES} a result carries; "
+            "see govgate locker export"
+        }
+    return {"data": data}
 
 
 def _pack_cache_dir(options: CheckOptions, root: Path, config: Config) -> Path | None:

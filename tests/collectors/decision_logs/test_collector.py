@@ -80,13 +80,18 @@ def test_a_log_with_every_real_defect_is_summarised_exactly(tmp_path: Path) -> N
     # Nothing personal leaves the collector.
     assert b"jane.doe" not in json.dumps([e.to_json() for e in [summary, *files.values()]]).encode()
     # Each malformed line is a diagnostic with its line number.
+    # ... and line 8, the same decision id as line 1 with other content, is a conflict.
     assert [(d.line, d.level) for d in ctx.diagnostics] == [
         (3, "warning"),
         (5, "warning"),
         (7, "warning"),
         (10, "warning"),
         (11, "warning"),
+        (8, "warning"),
     ]
+    assert data["conflicts"]["count"] == 1
+    assert data["conflicts"]["first"][0]["first"]["line"] == 1
+    assert data["conflicts"]["first"][0]["differs"]["line"] == 8
     file_item = files["logs/decisions/2026-03.jsonl"]
     assert file_item.data["path"] == "logs/decisions/2026-03.jsonl"
     assert file_item.data["records"] == 6

@@ -64,3 +64,99 @@ def test_bad_settings_fail_the_collector_with_the_key(
     with pytest.raises(CollectorError, match=message) as raised:
         run(tmp_path, settings)
     assert "collectors.decision_logs." in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "line", "expected"),
+    [
+        (
+            "    path: logs/x.jsonl\n",
+            6,
+            "decision_logs.path: unknown key 'path'; did you mean 'paths'?",
+        ),
+        (
+            "    logs:\n      - paths: [a.jsonl]\n        field: {decision_id: id}\n",
+            8,
+            "decision_logs.logs[0].field: unknown key 'field'; did you mean 'fields'?",
+        ),
+    ],
+)
+def test_a_misspelled_decision_logs_key_is_exit_2_naming_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, section: str, line: int, expected: str
+) -> None:
+    from click.testing import CliRunner
+
+    from govgate.cli.main import main
+
+    (tmp_path / "govgate.yaml").write_text(
+        "version: 1\nsystem: {name: s, risk: high}\npacks: [audit-trail]\n"
+        "collectors:\n  decision_logs:\n" + section
+    )
+    monkeypatch.chdir(tmp_path)
+
+    result = CliRunner().invoke(main, ["check", "--no-cache"])
+
+    assert result.exit_code == 2
+    assert f"govgate.yaml:{line}: $.collectors.{expected}" in result.output
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"decision_id": "id", "timestamp": "id"}, "'id' is named for two fields"),
+        ({"decision_id": "a..b"}, "is not a field name or dotted path"),
+    ],
+)
+def test_a_fields_mapping_that_cannot_be_read_one_way_is_refused(
+    tmp_path: Path, fields: dict[str, str], message: str
+) -> None:
+    write(tmp_path, "logs/decisions/a.jsonl", b"{}\n")
+    with pytest.raises(CollectorError, match=message):
+        run(tmp_path, {"fields": fields})
+
+
+def test_a_csv_log_is_read_through_fields_with_nested_headers(tmp_path: Path) -> None:
+    content = (
+        "id,ts,meta.type,meta.tier,review.by,review.act,why\n"
+        "d-1,1772355600000,credit_decision,high,rev-1,approve,income;tenure\n"
+        "d-2,2026-03-01 10:00:00,credit_decision,high,,,\n"
+        "d-3,2026-03-01T11:00:00Z,marketing_offer,minimal,,,offer\n"
+    )
+    write(tmp_path, "logs/decisions/a.csv", content.encode())
+    fields = {
+        "decision_id": "id",
+        "timestamp": "ts",
+        "decision_type": "meta.type",
+        "risk_tier": "meta.tier",
+        "human_review.reviewer_id": "review.by",
+        "human_review.action": "review.act",
+        "reasons": "why",
+    }
+
+    data, _, _, _ = run(tmp_path, {"fields": fields})
+
+    assert data["records"] == 3
+    assert data["malformed"]["count"] == 0
+    assert data["high_risk"]["records"] == 2
+    assert data["high_risk"]["reviewed_share"] == 0.5
+    assert data["timestamps"]["formats"]["epoch_ms"] == 1
+    assert data["timestamps"]["formats"]["space_local"] == 1
+    assert data["counts"]["missing_reasons"]["first"] == [
+        {"path": "logs/decisions/a.csv", "line": 3}
+    ]
+
+
+def test_a_file_matched_by_two_logs_entries_is_read_the_first_ones_way(tmp_path: Path) -> None:
+    item = {"id": "d-1", "ts": "2026-03-01T09:00:00Z"}
+    write(tmp_path, "logs/decisions/a.jsonl", (json.dumps(item) + "\n").encode())
+    first = {
+        "paths": ["logs/decisions/a.jsonl"],
+        "fields": {"decision_id": "id", "timestamp": "ts"},
+    }
+    second = {"paths": ["logs/decisions/*.jsonl"]}
+
+    data, _, _, _ = run(tmp_path, {"logs": [first, second]})
+    swapped, _, _, _ = run(tmp_path, {"logs": [second, first]})
+
+    assert data["field_coverage"]["decision_id"] == 1.0
+    assert swapped["field_coverage"]["decision_id"] == 0.0

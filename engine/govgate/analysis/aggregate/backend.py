@@ -18,6 +18,8 @@ from govgate.support.formats import tabular_format
 NAMED_PARAMETER = re.compile(r"'(?:[^']|'')*'|(?<![:\w]):([A-Za-z_]\w*)")
 
 T = TypeVar("T")
+#: A JSON key a path may name without quotes.
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class AggregationError(CollectorError):
@@ -137,6 +139,11 @@ class SqlDialect:
         """Seconds since the epoch (DOUBLE) of an ISO date-time text; NULL when it is not one."""
         return f"epoch(TRY_CAST({text} AS {self.timestamp_type}))"
 
+    def local_epoch(self, text: str, zone: str) -> str:
+        """Seconds since the epoch of a date-time text without an offset (`YYYY-MM-DD
+        HH:MM:SS[.f]`) read as wall-clock time in the IANA zone `zone` (a marker or literal)."""
+        return f"epoch(timezone({zone}, TRY_CAST({text} AS TIMESTAMP)))"
+
     def contains(self, list_param: str, expr: str) -> str:
         """True when the list parameter holds `expr`."""
         return f"list_contains({list_param}, {expr})"
@@ -155,6 +162,27 @@ class SqlDialect:
     def json_valid(self, text: str) -> str:
         """True when `text` is one valid JSON value."""
         return f"json_valid({text})"
+
+    def json_path(self, segments: Sequence[str]) -> str:
+        """A JSON path (`$.a.b`) to a nested key; a key that is not a plain name is quoted."""
+        return "$" + "".join(
+            f".{name}" if _PLAIN_KEY.match(name) else '."' + name.replace('"', '\\"') + '"'
+            for name in segments
+        )
+
+    def object_keys(self, json_text: str, paths: Sequence[str]) -> str:
+        """A list with, for each of `paths` (`$`, `$.a`), the keys of the JSON object there in
+        order and with repeats (NULL or empty when there is none). The document is parsed once."""
+        listed = ", ".join(f"'{path}'" for path in paths)
+        return f"json_keys({json_text}, [{listed}])"
+
+    def list_item(self, list_expr: str, position: int) -> str:
+        """The `position`-th (1-based) item of a list; NULL past its end."""
+        return f"{list_expr}[{position}]"
+
+    def first_repeated(self, list_expr: str) -> str:
+        """The first element of a list that occurs earlier in it too (NULL when none)."""
+        return f"list_filter({list_expr}, lambda k, i: list_position({list_expr}, k) < i)[1]"
 
     def json_fields(self, keys: str, paths: Sequence[str], paths_param: str) -> str:
         """CTEs `parsed` and `fields` over `src` (keys, json, raw_sha, pre_problem).

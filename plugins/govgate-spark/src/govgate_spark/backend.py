@@ -78,6 +78,13 @@ class SparkDialect(SqlDialect):
     def epoch(self, text: str) -> str:
         return f"(CAST(unix_micros(TRY_CAST({text} AS TIMESTAMP)) AS DOUBLE) / 1e6)"
 
+    def local_epoch(self, text: str, zone: str) -> str:
+        # The session's zone is UTC: to_utc_timestamp reads the wall clock in `zone`.
+        return (
+            f"(CAST(unix_micros(to_utc_timestamp(TRY_CAST({text} AS TIMESTAMP), {zone})) "
+            "AS DOUBLE) / 1e6)"
+        )
+
     def contains(self, list_param: str, expr: str) -> str:
         # An empty list parameter has no element type; the cast gives it one.
         return f"array_contains(CAST({list_param} AS ARRAY<STRING>), {expr})"
@@ -93,6 +100,32 @@ class SparkDialect(SqlDialect):
 
     def json_valid(self, text: str) -> str:
         return f"(try_parse_json({text}) IS NOT NULL)"
+
+    def json_path(self, segments: Sequence[str]) -> str:
+        # Bracket notation for a key that is not a plain name (`$["@timestamp"]`); the path
+        # is put in a single-quoted SQL literal.
+        return "$" + "".join(
+            f".{name}" if name.isidentifier() else '["' + name.replace('"', "") + '"]'
+            for name in segments
+        )
+
+    def object_keys(self, json_text: str, paths: Sequence[str]) -> str:
+        # The variant parser keeps one value of a repeated key; the JSON text keeps them all.
+        lists = [
+            f"json_object_keys({json_text})"
+            if path == "$"
+            else f"json_object_keys(get_json_object({json_text}, '{path}'))"
+            for path in paths
+        ]
+        return f"array({', '.join(lists)})"
+
+    def list_item(self, list_expr: str, position: int) -> str:
+        return f"element_at({list_expr}, {position})"
+
+    def first_repeated(self, list_expr: str) -> str:
+        # `filter`'s index is 0-based, array_position's 1-based; element_at of an empty
+        # array is NULL (ANSI mode is off in the session).
+        return f"element_at(filter({list_expr}, (k, i) -> array_position({list_expr}, k) <= i), 1)"
 
     def json_fields(self, keys: str, paths: Sequence[str], paths_param: str) -> str:
         # try_variant_get with the `variant` type keeps each value's JSON type, and to_json
