@@ -156,6 +156,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govgate.cli.locker",
     "govgate.cli.plugins",
     "govgate.cli.policy",
+    "govgate.cli.report",
     "govgate.cli.schema",
 )
 
