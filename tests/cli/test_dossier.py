@@ -455,7 +455,8 @@ def test_a_clean_run_is_not_flagged(rendered: Rendered) -> None:
     assert "HEAD is now" not in rendered.html_run.stderr
 
 
-def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_warns(
+@pytest.mark.slow
+def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_refuses_it(
     example_repo: Callable[[str], Path], tmp_path: Path
 ) -> None:
     repo = example_repo("loan-approval")
@@ -474,17 +475,28 @@ def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_warns(
     recorded = json.loads(invoke("locker", "show", "1", "--repo", repo).stdout)
     assert recorded["record"]["result"]["target"]["dirty"] is True
 
-    again = invoke("dossier", repo, "--out", out, "--html")  # from the locker's run 1
-    assert "uncommitted changes present at the time of the run" in cover(again)
+    # The latest run was dirty: by default the dossier refuses to pass it off as the commit.
+    again = invoke("dossier", repo, "--out", out, "--html")
+    assert again.exit_code == 2
+    (line,) = again.stderr.splitlines()
+    assert line.startswith(
+        "govgate: error: the latest recorded run #1 was made with uncommitted changes to "
+        "tracked files, so it does not show commit "
+    )
+    assert "use --fresh for a dossier of the current state, or --from-run 1" in line
+    chosen = invoke("dossier", repo, "--out", out, "--html", "--from-run", "1")
+    assert "uncommitted changes present at the time of the run" in cover(chosen)
+    assert "locker run #1" in cover(chosen)
     assert (
         "govgate: warning: run #1 was made with uncommitted changes to tracked files, so it "
         "did not check commit"
-    ) in again.stderr
-    assert "(there are uncommitted changes now too)" in again.stderr
-    assert "use --fresh" in again.stderr
+    ) in chosen.stderr
+    assert "(there are uncommitted changes now too)" in chosen.stderr
 
     git(repo, "commit", "-q", "-am", "edit oversight")  # HEAD moves, the tree is clean
     moved = invoke("dossier", repo, "--out", out, "--html")
+    assert moved.exit_code == 2 and "but HEAD is" in moved.stderr
+    moved = invoke("dossier", repo, "--out", out, "--html", "--from-run", "latest")
     cover(moved)
     assert "warning: run #1 was made with uncommitted changes" in moved.stderr
     assert "(there are uncommitted changes now too)" not in moved.stderr
@@ -502,3 +514,27 @@ def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_warns(
         "run #2; use --fresh"
     ) in later.stderr
     assert "HEAD is now" not in later.stderr
+
+
+@pytest.mark.slow
+def test_a_run_on_another_branch_is_refused_not_described(
+    example_repo: Callable[[str], Path], tmp_path: Path
+) -> None:
+    repo = example_repo("loan-approval")
+    git(repo, "checkout", "-q", "-b", "feature/refunds")
+    (repo / "docs" / "privacy_notice.md").unlink()
+    git(repo, "commit", "-q", "-am", "refunds: no notice yet")
+    assert invoke("check", repo).exit_code == 1  # recorded as run 1, on the feature branch
+    git(repo, "checkout", "-q", "-")
+    out = tmp_path / "main.html"
+    refused = invoke("dossier", repo, "--out", out, "--html")
+    assert refused.exit_code == 2
+    assert not out.exists()
+    (line,) = refused.stderr.splitlines()
+    assert "run #1 checked commit" in line and "on branch feature/refunds" in line
+    assert "--fresh" in line and "--from-run 1" in line
+    fresh = invoke("dossier", repo, "--out", out, "--html", "--fresh")
+    assert fresh.exit_code == 0, fresh.stderr
+    assert "locker run #2" in out.read_text(encoding="utf-8")
+    mixed = invoke("dossier", repo, "--out", out, "--from-run", "1", "--fresh")
+    assert mixed.exit_code == 2 and "cannot go with --fresh" in mixed.stderr

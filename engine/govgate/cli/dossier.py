@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from govgate.cli.common import plugin_options
-from govgate.support.errors import ExitCode, InputError, InputErrors
+from govgate.support.errors import ExitCode, InputError, InputErrors, UsageError
 
 if TYPE_CHECKING:
     from govgate.core.config import Config
@@ -115,6 +115,13 @@ def register(main: click.Group) -> None:
     is_flag=True,
     help="Run a check now (recorded in the locker) instead of using the latest recorded run.",
 )
+@click.option(
+    "--from-run",
+    "from_run",
+    metavar="SEQ",
+    help="Describe this recorded check run (a number, `latest` or a hash prefix), even when "
+    "it is not of the current commit.",
+)
 @click.pass_context
 def render(
     ctx: click.Context,
@@ -126,18 +133,26 @@ def render(
     prepared_by: str | None,
     no_cache: bool,
     fresh: bool,
+    from_run: str | None,
 ) -> None:
     """Write the audit dossier of the repository at PATH.
 
     The dossier reports the evidence locker's latest `govgate check` run; when there is none
-    (or with --fresh, or --pack), it runs a check first and records it. It documents a failing
-    gate rather than failing itself: the exit code is 0 when the file was written.
+    (or with --fresh, or --pack), it runs a check first and records it. When the latest run is
+    not of the current commit, or was made with uncommitted changes, it refuses (exit 2)
+    rather than describe it as the current state: use --fresh, or --from-run to choose a
+    run. It documents a failing gate rather than failing itself: the exit code is 0 when the
+    file was written.
     """
     from govgate.outputs.dossier import render_dossier
 
     progress = TerminalProgress(sys.stderr, "dossier")
     try:
-        inp = _dossier_input(ctx, path, packs, prepared_by, no_cache, fresh, progress)
+        if from_run is not None and (fresh or packs):
+            raise UsageError(
+                "--from-run describes a recorded run; it cannot go with --fresh or --pack"
+            )
+        inp = _dossier_input(ctx, path, packs, prepared_by, no_cache, fresh, progress, from_run)
         report = render_dossier(inp, out, html=as_html, templates=templates, progress=progress)
     finally:
         progress.close()
@@ -166,8 +181,10 @@ def _dossier_input(
     no_cache: bool,
     fresh: bool,
     progress: TerminalProgress,
+    from_run: str | None = None,
 ) -> DossierInput:
-    """From the locker's latest check run, or from a check run now (and recorded)."""
+    """From the locker's latest check run (refused when stale), the run `from_run` names, or
+    a check run now (and recorded)."""
     from govgate.core.config import load_config
     from govgate.locker import latest_check_run
     from govgate.outputs.dossier import dossier_input_from_outcome, dossier_input_from_run
@@ -175,7 +192,12 @@ def _dossier_input(
 
     root = path.resolve()
     config = load_config(root)
-    latest = None if fresh or packs else latest_check_run(root, config, with_evidence=True)
+    if from_run is not None:
+        latest: LatestCheck | None = _chosen_run(root, config, from_run)
+    else:
+        latest = None if fresh or packs else latest_check_run(root, config, with_evidence=True)
+        if latest is not None:
+            _refuse_stale(root, latest)
     if latest is not None:
         policy_set = _run_policy_set(ctx, config, latest.result)
         _announce_recorded_run(root, latest)
@@ -195,6 +217,53 @@ def _dossier_input(
         )
     )
     return dossier_input_from_outcome(outcome, prepared_by=prepared_by)
+
+
+def _chosen_run(root: Path, config: Config, ref: str) -> LatestCheck:
+    """The check run `--from-run` names, with the evidence it cited (checked by digest)."""
+    from govgate.locker import EvidenceLocker, LatestCheck, locker_path
+
+    stored = locker_path(root, config)
+    if not stored.is_file():
+        raise UsageError(f"--from-run {ref}: {root} has no evidence locker yet")
+    with EvidenceLocker.open(stored, create=False) as locker:
+        seq = locker.resolve_run(ref)
+        shown = locker.show(seq)
+        record = shown.get("record") or {}
+        result = record.get("result")
+        if record.get("command") != "check" or not isinstance(result, dict):
+            raise UsageError(
+                f"--from-run {ref}: run #{seq} is not a recorded `govgate check` run with its "
+                "result (see `govgate locker ls`)"
+            )
+        evidence = tuple(locker.run_evidence(seq))
+    run = {**result.get("run", {}), "id": shown["id"], "hash": shown["hash"]}
+    return LatestCheck(seq, shown["hash"], {**result, "run": run}, evidence)
+
+
+def _refuse_stale(root: Path, latest: LatestCheck) -> None:
+    """A UsageError (exit 2) when the latest run does not show the current commit as
+    committed: made on another commit (another branch's run included) or with uncommitted
+    changes. A dossier of it would pass for the current state."""
+    from govgate.core.result import git_target
+
+    target = latest.result.get("target") or {}
+    now = git_target(root)
+    commit, head = target.get("commit"), now.get("commit")
+    seq = latest.seq
+    how = f"use --fresh for a dossier of the current state, or --from-run {seq} for that run"
+    if commit and head and commit != head:
+        on = f" on branch {target['branch']}" if target.get("branch") else ""
+        here = f" on branch {now['branch']}" if now.get("branch") else ""
+        raise UsageError(
+            f"the latest recorded run #{seq} checked commit {str(commit)[:10]}{on}, but HEAD is "
+            f"{str(head)[:10]}{here}; {how}"
+        )
+    if target.get("dirty"):
+        raise UsageError(
+            f"the latest recorded run #{seq} was made with uncommitted changes to tracked files, "
+            f"so it does not show commit {str(commit or 'unknown')[:10]} as committed; {how}"
+        )
 
 
 def _run_policy_set(ctx: click.Context, config: Config, result: dict[str, Any]) -> PolicySet | None:
