@@ -366,25 +366,53 @@ def verify_dossier_file(
     recorded_run: RecordedRun | None = None,
     fmt: str = "text",
 ) -> int:
-    """Verify a dossier and print the outcome; `govgate verify X.pdf` can call this."""
+    """Verify a dossier (PDF or HTML) or a report, and print the outcome."""
     from govgate.outputs.dossier.verify import verify_dossier
+    from govgate.outputs.dossier.verify_html import verify_html
+    from govgate.outputs.embedded import document_type
 
+    if document_type(pdf) == "html":
+        return print_verification(verify_html(pdf, root, recorded_run=recorded_run), fmt)
     return print_verification(verify_dossier(pdf, root, recorded_run=recorded_run), fmt)
 
 
+def refuse_unknown_document(path: Path) -> None:
+    """A UsageError (one line, exit 2) unless the file is, by its content, a PDF or HTML."""
+    from govgate.outputs.embedded import document_type
+
+    try:
+        kind = document_type(path)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if kind not in ("pdf", "html"):
+        what = (
+            "an SQLite file (a locker? `govgate verify` checks it)"
+            if kind == "sqlite"
+            else ("neither PDF nor HTML")
+        )
+        raise UsageError(
+            f"{path}: is {what}, so not a govgate dossier or report; nothing was verified"
+        )
+
+
 def verify_dossier_and_run(pdf: Path, fmt: str) -> int:
-    """The dossier's own checks, plus the recorded run where its locker is at hand.
+    """The document's own checks, plus the recorded run where its locker is at hand.
 
     The embedded result names the repository and the locker run it was written from; when
     that locker is at hand, the embedded result and evidence must be the ones it recorded.
-    Both `govgate dossier verify` and `govgate verify X.pdf` come here, so the command the
-    dossier's "How to verify" page names runs the full check.
+    Both `govgate dossier verify` and `govgate verify FILE` come here, so the command the
+    dossier's "How to verify" page names runs the full check. What the file is comes from its
+    content (a PDF, an HTML dossier or report), never from its name.
     """
     from govgate.core.config import find_config, load_config
     from govgate.locker import EvidenceLocker, locker_path
     from govgate.outputs.dossier.verify import RecordedRun, embedded_result
+    from govgate.outputs.dossier.verify_html import embedded_html_result
+    from govgate.outputs.embedded import document_type
 
-    result = embedded_result(pdf)
+    refuse_unknown_document(pdf)
+    html = document_type(pdf) == "html"
+    result = embedded_html_result(pdf) if html else embedded_result(pdf)
     root: Path | None = None
     recorded: RecordedRun | None = None
     run_id = (result or {}).get("run", {}).get("id")
@@ -409,7 +437,8 @@ def verify_dossier_and_run(pdf: Path, fmt: str) -> int:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def verify(file: Path, fmt: str) -> None:
-    """Check that a dossier's embedded result and manifest are the ones it was written with.
+    """Check that a dossier's (PDF or HTML) or a report's embedded result and manifest are the
+    ones it was written with.
 
     Exit 0 when every check passes, 1 when any fails (an attachment was edited, a digest is
     missing, the manifest and the result disagree, or the locker run it names recorded

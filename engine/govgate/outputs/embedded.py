@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from govgate.core.evidence import sha256_digest
 
@@ -71,3 +72,22 @@ def embedded_files(text: str) -> list[EmbeddedFile]:
             data = None
         found.append(EmbeddedFile(name, recorded, data))
     return found
+
+
+#: How each kind of file `govgate verify` takes begins (after any BOM or whitespace for HTML).
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def document_type(path: Path) -> str:
+    """What a file is by its first bytes, never by its name: `pdf`, `html`, `sqlite` (a
+    locker, or meant to be one) or `other`. OSError when it cannot be read."""
+    with path.open("rb") as handle:
+        head = handle.read(1024)
+    if b"%PDF-" in head:
+        return "pdf"  # PDF readers accept the header anywhere in the first kilobyte
+    if head.startswith(_SQLITE_HEADER):
+        return "sqlite"
+    text = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    return "other"

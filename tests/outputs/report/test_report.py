@@ -116,3 +116,31 @@ def test_production_ready_beside_a_failing_gate_is_explained(
     assert ('id="disagree"' in html) is explained
     if explained:
         assert "another pack has a failing finding that blocks the gate" in html
+
+
+def test_verify_checks_the_report_untouched_and_after_one_changed_byte(
+    three_runs: ThreeRuns,
+    tmp_path: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    import base64
+
+    verified = run_cli("verify", three_runs.report)
+    assert verified.exit_code == 0, verified.stderr
+    assert "ok    govgate HTML document: an HTML report written by govgate" in verified.stderr
+    assert "ok    recorded run 3: the embedded result and evidence match" in verified.stderr
+    text = three_runs.report.read_text(encoding="utf-8")
+    found = re.search(r'data-name="govgate-result.json" data-sha256="[^"]*">([^<]*)<', text)
+    assert found
+    data = bytearray(base64.b64decode(found.group(1)))
+    at = data.index(b'"gate": "fail"') + 9
+    data[at] = ord("p")  # "fail" becomes "pail": one byte
+    forged = tmp_path / "forged.html"
+    forged.write_text(
+        text.replace(found.group(1), base64.b64encode(bytes(data)).decode("ascii")),
+        encoding="utf-8",
+    )
+    failed = run_cli("verify", forged)
+    assert failed.exit_code == 1
+    assert "FAIL  attachment govgate-result.json: sha256 is" in failed.stderr
+    assert failed.stderr.splitlines()[-1] == f"{forged}: NOT verified (1 check(s) failed)"
