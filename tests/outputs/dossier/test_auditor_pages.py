@@ -17,16 +17,30 @@ from govgate.outputs.dossier import DossierInput, bar_chart, render_dossier
 
 
 @pytest.fixture(scope="module")
-def example_pdf_text(example_input: DossierInput, tmp_path_factory: pytest.TempPathFactory) -> str:
-    import pypdfium2 as pdfium
-
+def example_pdf(example_input: DossierInput, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("auditor") / "dossier.pdf"
     render_dossier(example_input, out)
-    doc = pdfium.PdfDocument(str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def example_pdf_text(example_pdf: Path) -> str:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(example_pdf))
     try:
         return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
     finally:
         doc.close()
+
+
+@pytest.mark.slow
+def test_the_embedded_files_name_tree_is_sorted(example_pdf: Path) -> None:
+    from pypdf import PdfReader
+
+    tree = PdfReader(str(example_pdf)).trailer["/Root"]["/Names"]["/EmbeddedFiles"]
+    keys = [str(k) for k in tree["/Names"][::2]]
+    assert sorted(keys) == keys == ["govgate-evidence-manifest.json", "govgate-result.json"]
 
 
 def _broken_somewhere(value: str, text: str, allowed: str = "") -> list[str]:
