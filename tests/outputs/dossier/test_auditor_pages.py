@@ -24,14 +24,19 @@ def example_pdf(example_input: DossierInput, tmp_path_factory: pytest.TempPathFa
 
 
 @pytest.fixture(scope="module")
-def example_pdf_text(example_pdf: Path) -> str:
+def example_pdf_pages(example_pdf: Path) -> list[str]:
     import pypdfium2 as pdfium
 
     doc = pdfium.PdfDocument(str(example_pdf))
     try:
-        return "\n".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+        return [doc[i].get_textpage().get_text_range() for i in range(len(doc))]
     finally:
         doc.close()
+
+
+@pytest.fixture(scope="module")
+def example_pdf_text(example_pdf_pages: list[str]) -> str:
+    return "\n".join(example_pdf_pages)
 
 
 @pytest.mark.slow
