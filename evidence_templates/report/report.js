@@ -5,13 +5,14 @@
   var form = document.getElementById("filters");
   if (!form) { return; }
   form.hidden = false;
-  var fields = ["search", "framework", "status", "severity", "since"].map(function (name) {
+  var fields = ["search", "framework", "status", "severity", "since", "owner"].map(function (name) {
     return document.getElementById("f-" + name);
   });
   var count = document.getElementById("f-count");
   var requirements = Array.prototype.slice.call(document.querySelectorAll("article.req"));
   var headings = Array.prototype.slice.call(document.querySelectorAll("h3.fw"));
-  function matches(el, search, framework, status, severity, since) {
+  function matches(el, search, framework, status, severity, since, owner) {
+    if (owner && (el.dataset.owners || "").split(" | ").indexOf(owner) < 0) { return false; }
     if (framework && el.dataset.framework !== framework) { return false; }
     if (status && el.dataset.status !== status) { return false; }
     if (severity && (" " + el.dataset.severity + " ").indexOf(" " + severity + " ") < 0) { return false; }
@@ -28,7 +29,7 @@
     var search = v[0].trim().toLowerCase();
     var shown = 0;
     requirements.forEach(function (el) {
-      var ok = matches(el, search, v[1], v[2], v[3], v[4]);
+      var ok = matches(el, search, v[1], v[2], v[3], v[4], v[5]);
       el.classList.toggle("is-hidden", !ok);
       if (ok) { shown += 1; }
     });

@@ -199,7 +199,7 @@ def _dossier_input(
         if latest is not None:
             _refuse_stale(root, latest)
     if latest is not None:
-        policy_set = _run_policy_set(ctx, config, latest.result)
+        policy_set = run_policy_set(ctx, config, latest.result)
         _announce_recorded_run(root, latest)
         return dossier_input_from_run(
             latest.result, latest.evidence, policy_set, root, prepared_by=prepared_by
@@ -266,7 +266,7 @@ def _refuse_stale(root: Path, latest: LatestCheck) -> None:
         )
 
 
-def _run_policy_set(ctx: click.Context, config: Config, result: dict[str, Any]) -> PolicySet | None:
+def run_policy_set(ctx: click.Context, config: Config, result: dict[str, Any]) -> PolicySet | None:
     """The packs of a recorded run loaded now, or None (said on stderr) when they changed
     since the run: today's rule texts and owners must not pass for the run's."""
     from govgate.core.evidence import utc_now

@@ -34,7 +34,8 @@ def register(main: click.Group) -> None:
     metavar="NAME",
     help="Who prepares the report [default: git user.name of the repository].",
 )
-def report(path: Path, out: Path, prepared_by: str | None) -> None:
+@click.pass_context
+def report(ctx: click.Context, path: Path, out: Path, prepared_by: str | None) -> None:
     """Write one self-contained HTML report of the repository's recorded check runs.
 
     It shows the latest run at a glance (gate, readiness, requirements by framework, top
@@ -42,6 +43,7 @@ def report(path: Path, out: Path, prepared_by: str | None) -> None:
     its controls, rules, findings and evidence and back. It loads nothing from the network.
     `govgate verify report.html` checks the result and manifest it embeds.
     """
+    from govgate.cli.dossier import run_policy_set
     from govgate.core.config import find_config, load_config
     from govgate.locker import locker_path
     from govgate.outputs.dossier import git_user_name
@@ -50,8 +52,16 @@ def report(path: Path, out: Path, prepared_by: str | None) -> None:
     root = path.resolve()
     config = load_config(root) if find_config(root) else None
     checks, evidence = recorded_checks(locker_path(root, config))
+    # Control owners come from the packs, not the result: shown only when the packs are the
+    # ones the latest run used (run_policy_set says on stderr when they are not).
+    policy_set = run_policy_set(ctx, config, checks[-1].result) if config is not None else None
+    owners = (
+        {cid: c.owner for cid, c in policy_set.controls.items() if c.owner}
+        if policy_set is not None
+        else None
+    )
     who = prepared_by or git_user_name(root) or "not stated (use --prepared-by)"
-    written = write_report(checks, evidence, out, prepared_by=who)
+    written = write_report(checks, evidence, out, prepared_by=who, owners=owners)
     if str(out) != "-":
         click.echo(
             f"wrote {out} ({written.runs} recorded run(s), {written.size // 1024 or 1} KiB)",

@@ -140,6 +140,12 @@ def test_the_status_filter_shows_only_unmet_requirements(page: Page, three_runs:
     assert {visible.nth(i).get_attribute("data-status") for i in range(unmet)} == {"not_met"}
     assert page.page.locator("#f-count").inner_text() == f"{unmet} of {total} requirements shown"
     page.page.select_option("#f-status", "")
+    page.page.select_option("#f-owner", "Privacy Office")
+    owned = page.page.locator("article.req:visible")
+    assert owned.count() > 0
+    for i in range(owned.count()):
+        assert "(owner: Privacy Office)" in owned.nth(i).inner_text()
+    page.page.select_option("#f-owner", "")
     page.page.select_option("#f-since", "2")
     changed = page.page.locator("article.req:visible")
     assert changed.count() == page.page.locator("#changes tbody tr").count()

@@ -144,3 +144,22 @@ def test_verify_checks_the_report_untouched_and_after_one_changed_byte(
     assert failed.exit_code == 1
     assert "FAIL  attachment govgate-result.json: sha256 is" in failed.stderr
     assert failed.stderr.splitlines()[-1] == f"{forged}: NOT verified (1 check(s) failed)"
+
+
+def test_top_risks_name_the_owner_of_their_control(three_runs: ThreeRuns) -> None:
+    import yaml
+
+    owners = {}
+    for pack in (Path(__file__).resolve().parents[3] / "policies").glob("*/pack.yaml"):
+        for control in yaml.safe_load(pack.read_text(encoding="utf-8")).get("controls") or []:
+            if isinstance(control, dict) and control.get("owner"):
+                owners[str(control["id"])] = str(control["owner"])
+    html = three_runs.report.read_text(encoding="utf-8")
+    table = html.split("<h3>Top risks</h3>", 1)[1].split("</table>", 1)[0]
+    rows = table.split("<tr>")[2:]
+    assert rows
+    for row in rows:
+        rule = re.search(r'href="#rule-([^"]+)"', row)
+        assert rule
+        control = rule.group(1).split(".")[0]
+        assert f"<td>{owners[control]}</td></tr>" in unescape(row)

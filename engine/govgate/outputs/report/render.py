@@ -3,7 +3,7 @@ script and charts inline, and the latest run's result and evidence manifest embe
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
@@ -37,7 +37,11 @@ def _templates() -> Path:
 
 
 def render_report(
-    checks: Sequence[RecordedCheck], evidence: Sequence[Evidence], *, prepared_by: str
+    checks: Sequence[RecordedCheck],
+    evidence: Sequence[Evidence],
+    *,
+    prepared_by: str,
+    owners: Mapping[str, str] | None = None,
 ) -> tuple[str, tuple[DossierAttachment, DossierAttachment]]:
     """The report's HTML and the two files it embeds (the latest run's result and manifest)."""
     from jinja2 import FileSystemLoader, StrictUndefined
@@ -49,7 +53,7 @@ def render_report(
     attachments = build_attachments(
         DossierInput(latest.result, None, tuple(evidence), generated_at, prepared_by)
     )
-    view = report_view(checks)
+    view = report_view(checks, owners)
     folder = _templates()
     env = SandboxedEnvironment(
         loader=FileSystemLoader(str(folder)),
@@ -92,9 +96,11 @@ def write_report(
     out: Path,
     *,
     prepared_by: str,
+    owners: Mapping[str, str] | None = None,
 ) -> ReportWritten:
-    """Render the report and write it to `out` atomically (or to stdout for `-`)."""
-    html, attachments = render_report(checks, evidence, prepared_by=prepared_by)
+    """Render the report and write it to `out` atomically (or to stdout for `-`); `owners`
+    maps control ids to their owners (None when the run's packs cannot say)."""
+    html, attachments = render_report(checks, evidence, prepared_by=prepared_by, owners=owners)
     payload = html.encode("utf-8")
     write_payload(payload, out, "the report", "--out")
     return ReportWritten(out, len(payload), len(checks), attachments)

@@ -21,20 +21,39 @@ def anchor(prefix: str, value: Any) -> str:
     return f"{prefix}-{text}"
 
 
-def report_view(checks: Sequence[RecordedCheck]) -> dict[str, Any]:
-    """Everything the template shows, from the recorded runs (oldest first)."""
+def report_view(
+    checks: Sequence[RecordedCheck], owners: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Everything the template shows, from the recorded runs (oldest first); `owners` maps
+    control ids to owners (None: not known for this run)."""
     results = [
         mask_document(c.result, (c.result.get("system") or {}).get("jurisdictions")) for c in checks
     ]
     latest = results[-1]
-    return {
+    known = dict(owners or {})
+    view: dict[str, Any] = {
         "overview": overview(latest),
         "history": history(checks, results),
         "changes": status_changes(checks, results),
         "tree": drill_down(latest),
         "evidence": evidence_index(latest),
         "fairness": fairness_groups(latest),
+        "owners_known": owners is not None,
     }
+    for risk in view["overview"]["risks"]:
+        risk["owner"] = known.get(str(risk["control"]), "")
+    for framework in view["tree"]:
+        for requirement in framework["requirements"]:
+            named = {
+                known[str(c.get("id"))]
+                for c in requirement["controls"]
+                if str(c.get("id")) in known
+            }
+            requirement["owners"] = " | ".join(sorted(named))
+            for control in requirement["controls"]:
+                control["owner"] = known.get(str(control.get("id")), "")
+    view["owner_names"] = sorted(set(known.values()))
+    return view
 
 
 def overview(result: Mapping[str, Any]) -> dict[str, Any]:
