@@ -163,3 +163,27 @@ def test_top_risks_name_the_owner_of_their_control(three_runs: ThreeRuns) -> Non
         assert rule
         control = rule.group(1).split(".")[0]
         assert f"<td>{owners[control]}</td></tr>" in unescape(row)
+
+
+def test_decision_log_volume_and_reviewer_coverage_per_run(three_runs: ThreeRuns) -> None:
+    from govgate.locker import EvidenceLocker
+
+    with EvidenceLocker.snapshot(three_runs.repo / ".govgate" / "locker.db") as locker:
+        per_run = [
+            [e.data for e in locker.run_evidence(seq) if e.kind == "decision_log.summary"]
+            for seq in (1, 2, 3)
+        ]
+    html = three_runs.report.read_text(encoding="utf-8")
+    rows = [row.split() for row in _rows(html, "decision-log-trend")]
+    assert len(rows) == 3
+    for seq, (row, summaries) in enumerate(zip(rows, per_run, strict=True), start=1):
+        (data,) = summaries
+        high = data["high_risk"]
+        share = 100 * high["with_reviewer"] / high["records"]
+        assert row == [
+            f"#{seq}",
+            f"{data['records']:,}",
+            f"{high['records']:,}",
+            f"{high['with_reviewer']:,}",
+            f"{share:.1f}%",
+        ]

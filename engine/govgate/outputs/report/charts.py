@@ -116,3 +116,39 @@ def impact_bars(groups: Sequence[Mapping[str, Any]]) -> str:
         f'<text x="{line_x:.1f}" y="{height - 1}" text-anchor="middle" font-size="11">0.8</text>'
     )
     return _svg(body, "Impact ratio per group against the four-fifths line", height)
+
+
+def coverage_trend(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Decision-log records per run as bars, and the reviewer coverage of high-risk decisions
+    as a line on a 0-100 % scale (its own axis on the right)."""
+    if not rows:
+        return ""
+    top = max(int(r["records"]) for r in rows) or 1
+    plot = HEIGHT - 2 * PAD
+    width = min(40.0, (WIDTH - 2 * PAD) / len(rows) * 0.5)
+    body = []
+    points = []
+    for index, row in enumerate(rows):
+        x = _x(index, len(rows))
+        h = plot * int(row["records"]) / top
+        body.append(
+            f'<rect x="{x - width / 2:.1f}" y="{HEIGHT - PAD - h:.1f}" width="{width:.1f}" '
+            f'height="{h:.1f}" fill="#8aa7cf"/>'
+            f'<text x="{x:.1f}" y="{HEIGHT - PAD + 16}" text-anchor="middle" font-size="12">'
+            f"#{row['seq']}</text>"
+        )
+        if row.get("share") is not None:
+            points.append((x, HEIGHT - PAD - plot * float(row["share"]), float(row["share"])))
+    if points:
+        body.append(
+            f'<polyline fill="none" stroke="{COLOURS["fail"]}" stroke-width="2" points="'
+            + " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in points)
+            + '"/>'
+        )
+        for x, y, share in points:
+            body.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{COLOURS["fail"]}"/>'
+                f'<text x="{x:.1f}" y="{y - 9:.1f}" text-anchor="middle" font-size="12">'
+                f"{100 * share:.1f}%</text>"
+            )
+    return _svg(body, "Decision-log records and reviewer coverage per recorded run")

@@ -73,6 +73,7 @@ def render_report(
         "charts": {
             "readiness": Markup(charts.readiness_trend(view["history"])),  # noqa: S704
             "outcomes": Markup(charts.outcome_bars(view["history"])),  # noqa: S704
+            "decision_logs": Markup(charts.coverage_trend(view["decision_logs"])),  # noqa: S704
             "fairness": [
                 Markup(charts.impact_bars(chart["groups"]))  # noqa: S704
                 for chart in view["fairness"]

@@ -38,6 +38,7 @@ def report_view(
         "tree": drill_down(latest),
         "evidence": evidence_index(latest),
         "fairness": fairness_groups(latest),
+        "decision_logs": decision_log_trend(checks),
         "owners_known": owners is not None,
     }
     for risk in view["overview"]["risks"]:
@@ -257,6 +258,28 @@ def fairness_groups(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 }
             )
     return charts
+
+
+def decision_log_trend(checks: Sequence[RecordedCheck]) -> list[dict[str, Any]]:
+    """Per run that cited decision-log summaries: records, high-risk records and how many of
+    them name a reviewer (summed over the run's summaries)."""
+    rows = []
+    for check in checks:
+        if not check.decision_logs:
+            continue
+        totals = {"records": 0, "high": 0, "reviewed": 0}
+        for summary in check.decision_logs:
+            high = summary.get("high_risk") or {}
+            totals["records"] += _count(summary.get("records"))
+            totals["high"] += _count(high.get("records"))
+            totals["reviewed"] += _count(high.get("with_reviewer"))
+        share = totals["reviewed"] / totals["high"] if totals["high"] else None
+        rows.append({"seq": check.seq, **totals, "share": share})
+    return rows
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def counts_by(rows: Sequence[Mapping[str, Any]], key: str) -> Counter[str]:
