@@ -4,7 +4,7 @@ supports). Every value comes from masked result documents; the template escapes 
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -280,8 +280,3 @@ def decision_log_trend(checks: Sequence[RecordedCheck]) -> list[dict[str, Any]]:
 
 def _count(value: Any) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def counts_by(rows: Sequence[Mapping[str, Any]], key: str) -> Counter[str]:
-    """How many rows have each value of `key` (the filters' option lists)."""
-    return Counter(str(r.get(key)) for r in rows)
