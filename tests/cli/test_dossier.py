@@ -592,11 +592,17 @@ def test_verify_goes_by_content_not_by_name(rendered: Rendered, tmp_path: Path) 
     assert as_locker.exit_code == 0 and "locker OK" in as_locker.output
     notes = tmp_path / "notes.html"
     notes.write_text("just some notes\n", encoding="utf-8")
-    for command in (("verify",), ("dossier", "verify")):
-        refused = invoke(*command, notes)
-        assert refused.exit_code == 2
-        (line,) = refused.stderr.splitlines()
-        assert line.startswith(f"govgate: error: {notes}: is ") and "nothing was verified" in line
+    refused = invoke("dossier", "verify", notes)
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        f"govgate: error: {notes}: is neither PDF nor HTML, so not a govgate dossier or report; "
+        "nothing was verified\n"
+    )
+    refused = invoke("verify", notes)  # neither PDF nor HTML: checked as a locker, which it is not
+    assert refused.exit_code == 2
+    (line,) = refused.stderr.splitlines()
+    assert line.startswith(f"govgate: error: {notes}: is not an evidence locker")
+    assert line.endswith("a dossier (PDF or HTML) or a report")
     page = tmp_path / "page.html"
     page.write_text("<!DOCTYPE html><html><body>hello</body></html>", encoding="utf-8")
     other = invoke("dossier", "verify", page)

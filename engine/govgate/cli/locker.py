@@ -133,15 +133,11 @@ def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path 
     if path.is_file():
         # What the file is comes from its content, never its name: a dossier.html must not be
         # taken for a locker, nor a locker renamed .pdf for a dossier.
-        kind = _document_type(path)
-        if kind in ("pdf", "html"):
+        # Anything else is checked as a locker, whose verifier says in one line what a file
+        # that is no locker is, and fails a damaged one (a header cut short) as damaged.
+        if _document_type(path) in ("pdf", "html"):
             _verify_dossier(path, fmt)
             return
-        if kind != "sqlite":
-            raise UsageError(
-                f"{path}: is not a govgate dossier (PDF or HTML), an HTML report or a locker "
-                "(an SQLite file); nothing was verified"
-            )
         report = _verify_locker_file(path, held)
     elif (path / "manifest.json").is_file() and not (path / "govgate.yaml").is_file():
         report = verify_export(path, witnesses=held)
