@@ -187,3 +187,19 @@ def test_decision_log_volume_and_reviewer_coverage_per_run(three_runs: ThreeRuns
             f"{high['with_reviewer']:,}",
             f"{share:.1f}%",
         ]
+
+
+def test_the_report_reads_the_locker_without_writing_to_it(
+    three_runs: ThreeRuns,
+    tmp_path: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    folder = three_runs.repo / ".govgate"
+    before = {p.name: p.read_bytes() for p in folder.glob("locker.db*")}
+    done = run_cli("report", three_runs.repo, "--out", tmp_path / "again.html")
+    assert done.exit_code == 0, done.stderr
+    after = {p.name: p.read_bytes() for p in folder.glob("locker.db*")}
+    # SQLite's shared-memory index (-shm) is where every reader takes its read mark.
+    assert {n: b for n, b in after.items() if n != "locker.db-shm"} == {
+        n: b for n, b in before.items() if n != "locker.db-shm"
+    }
