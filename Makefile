@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 DEMO_VENV ?= .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
 
-.PHONY: demo test test-fast lint typecheck unit wheel-smoke packs venv clean java
+.PHONY: demo test test-fast lint typecheck unit wheel-smoke packs venv clean java chromium
 
 venv: $(STAMP)
 
@@ -60,7 +60,15 @@ java:
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
-unit: $(STAMP) java
+# The report's browser tests drive Debian's chromium through Playwright (never a downloaded
+# browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "no chromium on PATH: installing Debian's chromium for the report's browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+unit: $(STAMP) java chromium
 	$(BIN)/pytest -q -p no:cacheprovider tests $(addsuffix /tests,$(PLUGINS))
 
 # The fast lane while working: every test but those marked slow (Spark and MLflow, PDF

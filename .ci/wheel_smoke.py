@@ -68,6 +68,9 @@ def commands(example: Path, work: Path) -> list[tuple[list[str], int]]:
         (["dossier", "verify", str(work / "dossier.pdf")], 0),
         (["verify", str(work / "dossier.pdf")], 0),
         (["dossier", str(example), "--html", "--out", str(work / "dossier.html")], 0),
+        (["verify", str(work / "dossier.html")], 0),
+        (["report", str(example), "--out", str(work / "report.html")], 0),
+        (["verify", str(work / "report.html")], 0),
         (
             [
                 "fairness",

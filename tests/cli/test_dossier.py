@@ -265,7 +265,10 @@ def test_html_is_self_contained_and_escapes_repository_markup(rendered: Rendered
     assert rendered.html_run.exit_code == 0, rendered.html_run.stderr
     html = rendered.html.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(&#34;dossier&#34;)&lt;/script&gt;" in html
-    assert "<script" not in html
+    # The only scripts are the two embedded files, of a type no browser runs.
+    scripts = re.findall(r"<script[^>]*>", html)
+    inert = '<script type="application/vnd.govgate.attachment+json" data-name="govgate-'
+    assert len(scripts) == 2 and all(tag.startswith(inert) for tag in scripts)
     assert '<img src="file:' not in html
     assert "<link" not in html
     assert 'href="http' not in html and 'src="http' not in html
@@ -387,8 +390,16 @@ def test_verify_of_a_file_that_is_not_a_dossier(tmp_path: Path) -> None:
     text = tmp_path / "notes.pdf"
     text.write_text("not a pdf at all\n", encoding="utf-8")
     run = invoke("dossier", "verify", text)
-    assert run.exit_code == 1
-    assert "FAIL  readable PDF: cannot be read as a PDF" in run.stderr
+    assert run.exit_code == 2  # by its content it is neither PDF nor HTML: one line says so
+    assert run.stderr == (
+        f"govgate: error: {text}: is neither PDF nor HTML, so not a govgate dossier or report; "
+        "nothing was verified\n"
+    )
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.7\n" + b"garbage\n" * 20)
+    broken = invoke("dossier", "verify", damaged)
+    assert broken.exit_code == 1
+    assert "FAIL  readable PDF: cannot be read as a PDF" in broken.stderr
     absent = invoke("dossier", "verify", tmp_path / "absent.pdf")
     assert absent.exit_code == 2
 
@@ -455,7 +466,8 @@ def test_a_clean_run_is_not_flagged(rendered: Rendered) -> None:
     assert "HEAD is now" not in rendered.html_run.stderr
 
 
-def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_warns(
+@pytest.mark.slow
+def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_refuses_it(
     example_repo: Callable[[str], Path], tmp_path: Path
 ) -> None:
     repo = example_repo("loan-approval")
@@ -474,17 +486,28 @@ def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_warns(
     recorded = json.loads(invoke("locker", "show", "1", "--repo", repo).stdout)
     assert recorded["record"]["result"]["target"]["dirty"] is True
 
-    again = invoke("dossier", repo, "--out", out, "--html")  # from the locker's run 1
-    assert "uncommitted changes present at the time of the run" in cover(again)
+    # The latest run was dirty: by default the dossier refuses to pass it off as the commit.
+    again = invoke("dossier", repo, "--out", out, "--html")
+    assert again.exit_code == 2
+    (line,) = again.stderr.splitlines()
+    assert line.startswith(
+        "govgate: error: the latest recorded run #1 was made with uncommitted changes to "
+        "tracked files, so it does not show commit "
+    )
+    assert "use --fresh for a dossier of the current state, or --from-run 1" in line
+    chosen = invoke("dossier", repo, "--out", out, "--html", "--from-run", "1")
+    assert "uncommitted changes present at the time of the run" in cover(chosen)
+    assert "locker run #1" in cover(chosen)
     assert (
         "govgate: warning: run #1 was made with uncommitted changes to tracked files, so it "
         "did not check commit"
-    ) in again.stderr
-    assert "(there are uncommitted changes now too)" in again.stderr
-    assert "use --fresh" in again.stderr
+    ) in chosen.stderr
+    assert "(there are uncommitted changes now too)" in chosen.stderr
 
     git(repo, "commit", "-q", "-am", "edit oversight")  # HEAD moves, the tree is clean
     moved = invoke("dossier", repo, "--out", out, "--html")
+    assert moved.exit_code == 2 and "but HEAD is" in moved.stderr
+    moved = invoke("dossier", repo, "--out", out, "--html", "--from-run", "latest")
     cover(moved)
     assert "warning: run #1 was made with uncommitted changes" in moved.stderr
     assert "(there are uncommitted changes now too)" not in moved.stderr
@@ -502,3 +525,86 @@ def test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_warns(
         "run #2; use --fresh"
     ) in later.stderr
     assert "HEAD is now" not in later.stderr
+
+
+@pytest.mark.slow
+def test_a_run_on_another_branch_is_refused_not_described(
+    example_repo: Callable[[str], Path], tmp_path: Path
+) -> None:
+    repo = example_repo("loan-approval")
+    git(repo, "checkout", "-q", "-b", "feature/refunds")
+    (repo / "docs" / "privacy_notice.md").unlink()
+    git(repo, "commit", "-q", "-am", "refunds: no notice yet")
+    assert invoke("check", repo).exit_code == 1  # recorded as run 1, on the feature branch
+    git(repo, "checkout", "-q", "-")
+    out = tmp_path / "main.html"
+    refused = invoke("dossier", repo, "--out", out, "--html")
+    assert refused.exit_code == 2
+    assert not out.exists()
+    (line,) = refused.stderr.splitlines()
+    assert "run #1 checked commit" in line and "on branch feature/refunds" in line
+    assert "--fresh" in line and "--from-run 1" in line
+    fresh = invoke("dossier", repo, "--out", out, "--html", "--fresh")
+    assert fresh.exit_code == 0, fresh.stderr
+    assert "locker run #2" in out.read_text(encoding="utf-8")
+    mixed = invoke("dossier", repo, "--out", out, "--from-run", "1", "--fresh")
+    assert mixed.exit_code == 2 and "cannot go with --fresh" in mixed.stderr
+
+
+def _one_byte_changed_in_embedded_result(source: Path, target: Path) -> None:
+    """A copy of an HTML document whose embedded result differs by one byte (its recorded
+    digest left as it was): what an edit of the result by hand looks like."""
+    import base64
+
+    text = source.read_text(encoding="utf-8")
+    found = re.search(r'data-name="govgate-result.json" data-sha256="[^"]*">([^<]*)<', text)
+    assert found
+    data = bytearray(base64.b64decode(found.group(1)))
+    at = data.index(b'"gate": "')
+    data[at + 9] = ord("p") if data[at + 9] != ord("p") else ord("f")
+    forged = base64.b64encode(bytes(data)).decode("ascii")
+    target.write_text(text.replace(found.group(1), forged), encoding="utf-8")
+
+
+def test_verify_knows_an_html_dossier_by_its_content(rendered: Rendered, tmp_path: Path) -> None:
+    for command in (("verify",), ("dossier", "verify")):
+        verified = invoke(*command, rendered.html)
+        assert verified.exit_code == 0, verified.stderr
+        assert "ok    govgate HTML document: an HTML dossier written by govgate" in verified.stderr
+        assert "ok    recorded run 1: the embedded result and evidence match" in verified.stderr
+        assert "pdf header" not in verified.stderr.lower()
+    forged = tmp_path / "forged.html"
+    _one_byte_changed_in_embedded_result(rendered.html, forged)
+    for command in (("verify",), ("dossier", "verify")):
+        failed = invoke(*command, forged)
+        assert failed.exit_code == 1
+        assert "FAIL  attachment govgate-result.json: sha256 is" in failed.stderr
+        assert f"{forged}: NOT verified (" in failed.stderr.splitlines()[-1]
+
+
+def test_verify_goes_by_content_not_by_name(rendered: Rendered, tmp_path: Path) -> None:
+    renamed = tmp_path / "dossier.html"
+    shutil.copyfile(rendered.pdf, renamed)  # a PDF under an HTML name is still a PDF
+    assert "ok    readable PDF" in invoke("verify", renamed).stderr
+    locker = tmp_path / "locker.pdf"
+    shutil.copyfile(rendered.repo / ".govgate" / "locker.db", locker)
+    as_locker = invoke("verify", locker)
+    assert as_locker.exit_code == 0 and "locker OK" in as_locker.output
+    notes = tmp_path / "notes.html"
+    notes.write_text("just some notes\n", encoding="utf-8")
+    refused = invoke("dossier", "verify", notes)
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        f"govgate: error: {notes}: is neither PDF nor HTML, so not a govgate dossier or report; "
+        "nothing was verified\n"
+    )
+    refused = invoke("verify", notes)  # neither PDF nor HTML: checked as a locker, which it is not
+    assert refused.exit_code == 2
+    (line,) = refused.stderr.splitlines()
+    assert line.startswith(f"govgate: error: {notes}: is not an evidence locker")
+    assert line.endswith("a dossier (PDF or HTML) or a report")
+    page = tmp_path / "page.html"
+    page.write_text("<!DOCTYPE html><html><body>hello</body></html>", encoding="utf-8")
+    other = invoke("dossier", "verify", page)
+    assert other.exit_code == 1
+    assert "FAIL  govgate HTML document: no govgate document marker" in other.stderr

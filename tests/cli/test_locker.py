@@ -444,7 +444,7 @@ def test_a_corrupt_or_foreign_locker_is_refused_and_never_overwritten(
         assert result.exit_code == 2, result.output
         assert lines[0].endswith(
             "`govgate verify` checks a repository folder, a locker file, a locker export "
-            "folder or a dossier PDF"
+            "folder, a dossier (PDF or HTML) or a report"
         )
     assert path.read_bytes() == before
     assert not path.with_name("locker.db-wal").exists() or kind == "truncated"
@@ -976,8 +976,8 @@ def test_verify_of_a_file_or_device_that_is_no_locker(run_cli, repo) -> None:
     assert passwd.exit_code == 2
     assert passwd.stderr.strip() == (
         "govgate: error: /etc/passwd: is not an evidence locker (not an SQLite database); "
-        "`govgate verify` checks a repository folder, a locker file, a locker export folder "
-        "or a dossier PDF"
+        "`govgate verify` checks a repository folder, a locker file, a locker export folder, "
+        "a dossier (PDF or HTML) or a report"
     )
     for device in ("/dev/null", "/dev/zero"):
         shown = run_cli("verify", device)

@@ -32,6 +32,8 @@ from hostile.harness import (
     validate_outputs,
 )
 
+from govgate.outputs.embedded import EMBED_TYPE
+
 #: Peak RSS the check may reach with a 2 GB file, 50 MB lines and a 120 MB gzip in the
 #: repository: a generous bound, far below the file sizes it would take to buffer them.
 MEMORY_BOUND_MB = 1024
@@ -227,10 +229,16 @@ class _Elements(HTMLParser):
 def _live_markup(html: str) -> list[tuple[str, dict[str, str | None]]]:
     parser = _Elements()
     parser.feed(html)
+    # The HTML dossier's embedded files are <script> elements of a type no browser runs.
+    inert = {"type": EMBED_TYPE}
     return [
         (tag, attrs)
         for tag, attrs in parser.tags
-        if tag in ("script", "img", "iframe") or any(k.startswith("on") for k in attrs)
+        if (
+            tag in ("script", "img", "iframe")
+            and not (tag == "script" and inert.items() <= attrs.items())
+        )
+        or any(k.startswith("on") for k in attrs)
     ]
 
 

@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from govgate.cli.common import plugin_options
-from govgate.support.errors import ExitCode, InputError, InputErrors
+from govgate.support.errors import ExitCode, InputError, InputErrors, UsageError
 
 if TYPE_CHECKING:
     from govgate.core.config import Config
@@ -115,6 +115,13 @@ def register(main: click.Group) -> None:
     is_flag=True,
     help="Run a check now (recorded in the locker) instead of using the latest recorded run.",
 )
+@click.option(
+    "--from-run",
+    "from_run",
+    metavar="SEQ",
+    help="Describe this recorded check run (a number, `latest` or a hash prefix), even when "
+    "it is not of the current commit.",
+)
 @click.pass_context
 def render(
     ctx: click.Context,
@@ -126,18 +133,26 @@ def render(
     prepared_by: str | None,
     no_cache: bool,
     fresh: bool,
+    from_run: str | None,
 ) -> None:
     """Write the audit dossier of the repository at PATH.
 
     The dossier reports the evidence locker's latest `govgate check` run; when there is none
-    (or with --fresh, or --pack), it runs a check first and records it. It documents a failing
-    gate rather than failing itself: the exit code is 0 when the file was written.
+    (or with --fresh, or --pack), it runs a check first and records it. When the latest run is
+    not of the current commit, or was made with uncommitted changes, it refuses (exit 2)
+    rather than describe it as the current state: use --fresh, or --from-run to choose a
+    run. It documents a failing gate rather than failing itself: the exit code is 0 when the
+    file was written.
     """
     from govgate.outputs.dossier import render_dossier
 
     progress = TerminalProgress(sys.stderr, "dossier")
     try:
-        inp = _dossier_input(ctx, path, packs, prepared_by, no_cache, fresh, progress)
+        if from_run is not None and (fresh or packs):
+            raise UsageError(
+                "--from-run describes a recorded run; it cannot go with --fresh or --pack"
+            )
+        inp = _dossier_input(ctx, path, packs, prepared_by, no_cache, fresh, progress, from_run)
         report = render_dossier(inp, out, html=as_html, templates=templates, progress=progress)
     finally:
         progress.close()
@@ -166,8 +181,10 @@ def _dossier_input(
     no_cache: bool,
     fresh: bool,
     progress: TerminalProgress,
+    from_run: str | None = None,
 ) -> DossierInput:
-    """From the locker's latest check run, or from a check run now (and recorded)."""
+    """From the locker's latest check run (refused when stale), the run `from_run` names, or
+    a check run now (and recorded)."""
     from govgate.core.config import load_config
     from govgate.locker import latest_check_run
     from govgate.outputs.dossier import dossier_input_from_outcome, dossier_input_from_run
@@ -175,9 +192,14 @@ def _dossier_input(
 
     root = path.resolve()
     config = load_config(root)
-    latest = None if fresh or packs else latest_check_run(root, config, with_evidence=True)
+    if from_run is not None:
+        latest: LatestCheck | None = _chosen_run(root, config, from_run)
+    else:
+        latest = None if fresh or packs else latest_check_run(root, config, with_evidence=True)
+        if latest is not None:
+            _refuse_stale(root, latest)
     if latest is not None:
-        policy_set = _run_policy_set(ctx, config, latest.result)
+        policy_set = run_policy_set(ctx, config, latest.result)
         _announce_recorded_run(root, latest)
         return dossier_input_from_run(
             latest.result, latest.evidence, policy_set, root, prepared_by=prepared_by
@@ -197,7 +219,54 @@ def _dossier_input(
     return dossier_input_from_outcome(outcome, prepared_by=prepared_by)
 
 
-def _run_policy_set(ctx: click.Context, config: Config, result: dict[str, Any]) -> PolicySet | None:
+def _chosen_run(root: Path, config: Config, ref: str) -> LatestCheck:
+    """The check run `--from-run` names, with the evidence it cited (checked by digest)."""
+    from govgate.locker import EvidenceLocker, LatestCheck, locker_path
+
+    stored = locker_path(root, config)
+    if not stored.is_file():
+        raise UsageError(f"--from-run {ref}: {root} has no evidence locker yet")
+    with EvidenceLocker.open(stored, create=False) as locker:
+        seq = locker.resolve_run(ref)
+        shown = locker.show(seq)
+        record = shown.get("record") or {}
+        result = record.get("result")
+        if record.get("command") != "check" or not isinstance(result, dict):
+            raise UsageError(
+                f"--from-run {ref}: run #{seq} is not a recorded `govgate check` run with its "
+                "result (see `govgate locker ls`)"
+            )
+        evidence = tuple(locker.run_evidence(seq))
+    run = {**result.get("run", {}), "id": shown["id"], "hash": shown["hash"]}
+    return LatestCheck(seq, shown["hash"], {**result, "run": run}, evidence)
+
+
+def _refuse_stale(root: Path, latest: LatestCheck) -> None:
+    """A UsageError (exit 2) when the latest run does not show the current commit as
+    committed: made on another commit (another branch's run included) or with uncommitted
+    changes. A dossier of it would pass for the current state."""
+    from govgate.core.result import git_target
+
+    target = latest.result.get("target") or {}
+    now = git_target(root)
+    commit, head = target.get("commit"), now.get("commit")
+    seq = latest.seq
+    how = f"use --fresh for a dossier of the current state, or --from-run {seq} for that run"
+    if commit and head and commit != head:
+        on = f" on branch {target['branch']}" if target.get("branch") else ""
+        here = f" on branch {now['branch']}" if now.get("branch") else ""
+        raise UsageError(
+            f"the latest recorded run #{seq} checked commit {str(commit)[:10]}{on}, but HEAD is "
+            f"{str(head)[:10]}{here}; {how}"
+        )
+    if target.get("dirty"):
+        raise UsageError(
+            f"the latest recorded run #{seq} was made with uncommitted changes to tracked files, "
+            f"so it does not show commit {str(commit or 'unknown')[:10]} as committed; {how}"
+        )
+
+
+def run_policy_set(ctx: click.Context, config: Config, result: dict[str, Any]) -> PolicySet | None:
     """The packs of a recorded run loaded now, or None (said on stderr) when they changed
     since the run: today's rule texts and owners must not pass for the run's."""
     from govgate.core.evidence import utc_now
@@ -297,25 +366,53 @@ def verify_dossier_file(
     recorded_run: RecordedRun | None = None,
     fmt: str = "text",
 ) -> int:
-    """Verify a dossier and print the outcome; `govgate verify X.pdf` can call this."""
+    """Verify a dossier (PDF or HTML) or a report, and print the outcome."""
     from govgate.outputs.dossier.verify import verify_dossier
+    from govgate.outputs.dossier.verify_html import verify_html
+    from govgate.outputs.embedded import document_type
 
+    if document_type(pdf) == "html":
+        return print_verification(verify_html(pdf, root, recorded_run=recorded_run), fmt)
     return print_verification(verify_dossier(pdf, root, recorded_run=recorded_run), fmt)
 
 
+def refuse_unknown_document(path: Path) -> None:
+    """A UsageError (one line, exit 2) unless the file is, by its content, a PDF or HTML."""
+    from govgate.outputs.embedded import document_type
+
+    try:
+        kind = document_type(path)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read ({error.strerror or error})") from None
+    if kind not in ("pdf", "html"):
+        what = (
+            "an SQLite file (a locker? `govgate verify` checks it)"
+            if kind == "sqlite"
+            else ("neither PDF nor HTML")
+        )
+        raise UsageError(
+            f"{path}: is {what}, so not a govgate dossier or report; nothing was verified"
+        )
+
+
 def verify_dossier_and_run(pdf: Path, fmt: str) -> int:
-    """The dossier's own checks, plus the recorded run where its locker is at hand.
+    """The document's own checks, plus the recorded run where its locker is at hand.
 
     The embedded result names the repository and the locker run it was written from; when
     that locker is at hand, the embedded result and evidence must be the ones it recorded.
-    Both `govgate dossier verify` and `govgate verify X.pdf` come here, so the command the
-    dossier's "How to verify" page names runs the full check.
+    Both `govgate dossier verify` and `govgate verify FILE` come here, so the command the
+    dossier's "How to verify" page names runs the full check. What the file is comes from its
+    content (a PDF, an HTML dossier or report), never from its name.
     """
     from govgate.core.config import find_config, load_config
     from govgate.locker import EvidenceLocker, locker_path
     from govgate.outputs.dossier.verify import RecordedRun, embedded_result
+    from govgate.outputs.dossier.verify_html import embedded_html_result
+    from govgate.outputs.embedded import document_type
 
-    result = embedded_result(pdf)
+    refuse_unknown_document(pdf)
+    html = document_type(pdf) == "html"
+    result = embedded_html_result(pdf) if html else embedded_result(pdf)
     root: Path | None = None
     recorded: RecordedRun | None = None
     run_id = (result or {}).get("run", {}).get("id")
@@ -340,7 +437,8 @@ def verify_dossier_and_run(pdf: Path, fmt: str) -> int:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def verify(file: Path, fmt: str) -> None:
-    """Check that a dossier's embedded result and manifest are the ones it was written with.
+    """Check that a dossier's (PDF or HTML) or a report's embedded result and manifest are the
+    ones it was written with.
 
     Exit 0 when every check passes, 1 when any fails (an attachment was edited, a digest is
     missing, the manifest and the result disagree, or the locker run it names recorded

@@ -128,12 +128,16 @@ def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path 
     if kind is not None and kind != "a directory":
         raise UsageError(
             f"{path}: is {kind}, not a regular file; `govgate verify` checks a repository "
-            "folder, a locker file, a locker export folder or a dossier PDF"
+            "folder, a locker file, a locker export folder, a dossier (PDF or HTML) or a report"
         )
-    if path.is_file() and path.suffix.lower() == ".pdf":
-        _verify_dossier(path, fmt)
-        return
     if path.is_file():
+        # What the file is comes from its content, never its name: a dossier.html must not be
+        # taken for a locker, nor a locker renamed .pdf for a dossier.
+        # Anything else is checked as a locker, whose verifier says in one line what a file
+        # that is no locker is, and fails a damaged one (a header cut short) as damaged.
+        if _document_type(path) in ("pdf", "html"):
+            _verify_dossier(path, fmt)
+            return
         report = _verify_locker_file(path, held)
     elif (path / "manifest.json").is_file() and not (path / "govgate.yaml").is_file():
         report = verify_export(path, witnesses=held)
@@ -143,6 +147,15 @@ def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path 
     sys.exit(int(ExitCode.OK if report.ok else ExitCode.GATE_FAILED))
 
 
+def _document_type(path: Path) -> str:
+    from govgate.outputs.embedded import document_type
+
+    try:
+        return document_type(path)
+    except OSError as error:
+        raise UsageError(f"{path}: cannot be read ({error.strerror or error})") from None
+
+
 def _verify_locker_file(path: Path, witnesses: list[Witness]) -> VerifyReport:
     from govgate.locker import verify_locker_file
 
@@ -150,7 +163,7 @@ def _verify_locker_file(path: Path, witnesses: list[Witness]) -> VerifyReport:
 
 
 def _verify_dossier(path: Path, fmt: str) -> None:
-    """`govgate verify DOSSIER.pdf`: the same checks as `govgate dossier verify`."""
+    """`govgate verify DOSSIER.pdf` (or .html, or a report): as `govgate dossier verify`."""
     from govgate.cli.dossier import verify_dossier_and_run
 
     sys.exit(verify_dossier_and_run(path, fmt))

@@ -175,6 +175,7 @@ COMMANDS: dict[str, str] = {
     "locker": "govgate.cli.locker",
     "plugins": "govgate.cli.plugins",
     "policy": "govgate.cli.policy",
+    "report": "govgate.cli.report",
     "schema": "govgate.cli.schema",
     "trace": "govgate.cli.graph",
     "verify": "govgate.cli.locker",

@@ -37,7 +37,7 @@ def test_rich_sections_show_the_collected_evidence(rich_input: DossierInput) -> 
     assert "Demographic parity difference" in html and "0.180" in html
     assert "Intersection: sex×age" in html
     # decision logs, attestations, git approvals, model card
-    assert "120345" in html and "0.973" in html
+    assert "120,345" in html and "0.973" in html  # records with a thousands separator
     assert "Dana Sponsor" in html and "Executive sponsor" in html
     assert "Pat Approver" in html and "(unsigned)" in html
     assert "Loan scoring model" in html and "812 words" in html

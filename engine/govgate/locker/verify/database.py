@@ -39,7 +39,7 @@ def verify_locker_file(
         if not exc.damaged:
             raise UsageError(
                 f"{exc.shown}: {exc.why}; `govgate verify` checks a repository folder, a "
-                "locker file, a locker export folder or a dossier PDF"
+                "locker file, a locker export folder, a dossier (PDF or HTML) or a report"
             ) from exc
         report = VerifyReport(source=display_path(path))
         report.problems.append(VerifyProblem(None, None, f"the locker {exc.why}"))

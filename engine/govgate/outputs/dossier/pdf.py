@@ -208,7 +208,9 @@ def _pdf_attachments(
             relationship=a.relationship,
             url_fetcher=fetcher,
         )
-        for a in attachments
+        # In name order: WeasyPrint writes the embedded files' name tree in the order given,
+        # and a PDF name tree's keys must be sorted (ISO 32000-1, 7.9.6; qpdf warns otherwise).
+        for a in sorted(attachments, key=lambda a: a.name.encode("utf-8"))
     ]
 
 

@@ -17,11 +17,20 @@ from govgate.support.paths import links_leaving
 
 if TYPE_CHECKING:
     from jinja2 import Environment
+    from markupsafe import Markup
 
 
 def template_root() -> Path:
     """The shipped template folder (`govgate.evidence_templates`)."""
     return Path(str(files("govgate.evidence_templates")))
+
+
+def breakable_path(value: object) -> Markup:
+    """`value` escaped, with a line-break opportunity after each `/`: a long path wraps
+    between its segments, never letter by letter."""
+    from markupsafe import Markup, escape
+
+    return Markup(str(escape(value)).replace("/", "/<wbr>"))  # noqa: S704
 
 
 def template_environment(guard: TemplateUrlGuard, templates: Path | None = None) -> Environment:
@@ -45,6 +54,7 @@ def template_environment(guard: TemplateUrlGuard, templates: Path | None = None)
         lstrip_blocks=True,
     )
     env.filters["short"] = short_digest
+    env.filters["path"] = breakable_path
 
     def asset(name: str) -> str:
         found = guard.find_asset(name)

@@ -291,7 +291,9 @@ def embedded_result(pdf_path: Path) -> dict[str, Any] | None:
     from pypdf.errors import PyPdfError
 
     try:
-        copies = PdfReader(str(pdf_path), strict=False).attachments.get(RESULT_ATTACHMENT) or []
+        with _pypdf_notes([]):  # what pypdf says about a damaged file, verification reports
+            reader = PdfReader(str(pdf_path), strict=False)
+            copies = reader.attachments.get(RESULT_ATTACHMENT) or []
         document = json.loads(copies[0]) if copies else None
     except (OSError, PyPdfError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -334,7 +336,7 @@ def _verify(
         if recorded_run is not None:
             report.skip(f"recorded run {recorded_run.run_id}", "an attachment did not verify")
         return
-    _check_contents(report, contents, root, recorded_run)
+    check_contents(report, contents, root, recorded_run)
 
 
 def _read_pdf(report: DossierVerification) -> Any:
@@ -455,7 +457,7 @@ def _check_printed_digests(report: DossierVerification, reader: Any) -> None:
     )
 
 
-def _check_contents(
+def check_contents(
     report: DossierVerification,
     contents: Mapping[str, bytes],
     root: Path | None,

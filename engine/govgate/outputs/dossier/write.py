@@ -12,6 +12,7 @@ from govgate.outputs.dossier.guard import FetchRecord
 from govgate.outputs.dossier.inputs import DossierInput
 from govgate.outputs.dossier.pdf import ProgressCallback, write_pdf
 from govgate.outputs.dossier.render import render_html, template_root
+from govgate.outputs.embedded import embed_tag, kind_tag
 from govgate.support.destinations import write_payload
 
 
@@ -43,6 +44,19 @@ def write_atomically(path: Path, payload: bytes) -> None:
     write_payload(payload, path, "the dossier", "--out")
 
 
+def with_embedded_files(html: str, attachments: tuple[DossierAttachment, ...], kind: str) -> str:
+    """The HTML with govgate's document marker in its head and the attachments embedded
+    before `</body>`, so `govgate verify` recognises and checks it. Added here, not by a
+    template: a custom `dossier.html` cannot leave them out."""
+    head = html.find("<head>")
+    marker = kind_tag(kind)
+    if head >= 0:
+        html = html[: head + 6] + "\n" + marker + html[head + 6 :]
+    files = ("" if head >= 0 else marker) + "".join(embed_tag(a.name, a.data) for a in attachments)
+    end = html.rfind("</body>")
+    return html[:end] + files + html[end:] if end >= 0 else html + files
+
+
 def render_dossier(
     inp: DossierInput,
     out: Path,
@@ -59,7 +73,7 @@ def render_dossier(
     )
     timings["html"] = time.perf_counter() - started
     if html:
-        payload = source.encode("utf-8")
+        payload = with_embedded_files(source, attachments, "dossier").encode("utf-8")
         write_atomically(out, payload)
         return DossierReport(
             out, "html", len(payload), None, list(attachments), guard.records, seconds=timings

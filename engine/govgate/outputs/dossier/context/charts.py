@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from govgate.outputs.dossier.context.values import display_rate
@@ -47,6 +47,8 @@ def bar_chart(
         }
         for value, label in lines
     ]
+    for bar in bars:
+        _clear_of_lines(bar, drawn_lines)
     return {
         "title": title,
         "width": CHART_WIDTH,
@@ -60,6 +62,18 @@ def bar_chart(
         "ticks": ticks,
         "lines": drawn_lines,
     }
+
+
+#: Room a bar's value text takes (SVG units): "0.93" or "undefined" at the chart's font size.
+VALUE_TEXT_WIDTH = 30
+
+
+def _clear_of_lines(bar: dict[str, Any], lines: Sequence[Mapping[str, Any]]) -> None:
+    """Move a bar's value text right of a threshold line it would otherwise be drawn over."""
+    width = VALUE_TEXT_WIDTH + (30 if bar["below"] else 0) + (40 if bar["excluded"] else 0)
+    for line in lines:
+        if bar["value_x"] - 3 <= line["x"] <= bar["value_x"] + width:
+            bar["value_x"] = round(line["x"] + 4, 2)
 
 
 def _bar(

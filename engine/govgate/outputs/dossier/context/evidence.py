@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from govgate.outputs.dossier.attachments import evidence_manifest
+from govgate.outputs.dossier.context.decision_logs import decision_log_page
 from govgate.outputs.dossier.context.values import data_tree, where
 from govgate.outputs.dossier.inputs import DossierInput
 
@@ -22,6 +23,7 @@ def decision_logs_context(inp: DossierInput) -> list[dict[str, Any]]:
             "collector": f"{item.collector} {item.collector_version}",
             "problem": item.problem,
             "data": data_tree(item.data) if item.data is not None else None,
+            "page": decision_log_page(item.data) if item.data is not None else None,
         }
         for item in sorted(inp.evidence, key=lambda e: e.subject)
         if item.kind == DECISION_LOG_KIND

@@ -110,7 +110,9 @@ def _aggregates(raw: Mapping[str, Any]) -> list[dict[str, str]]:
             "overall": display_rate(overall[key]) if key in overall else "—",
         }
         for key, label in AGGREGATES
-        if key in between or key in overall
+        # A metric no data defines (the LL144 scoring rates when no score was logged) is
+        # left out rather than printed as a row of "undefined".
+        if between.get(key) is not None or overall.get(key) is not None
     ]
 
 

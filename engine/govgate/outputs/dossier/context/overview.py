@@ -40,6 +40,9 @@ def cover_context(inp: DossierInput) -> dict[str, Any]:
         "system_name": system.get("name") or "unnamed system",
         "system_version": system.get("version"),
         "owner": system.get("owner"),
+        "risk": system.get("risk"),
+        "role": system.get("role"),
+        "run_id": (result.get("run") or {}).get("id"),
         "commit": target.get("commit"),
         "branch": target.get("branch"),
         # True: the run checked a working tree with uncommitted changes, not the commit.
