@@ -157,6 +157,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govgate.cli.plugins",
     "govgate.cli.policy",
     "govgate.cli.schema",
+    "govgate.cli.verify",
 )
 
 
