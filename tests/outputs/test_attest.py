@@ -258,6 +258,12 @@ def test_bad_keys_stop_the_run_before_it_starts(keys, make_repo, run_cli, tmp_pa
     alone = run_cli("check", repo.path, "--no-locker", "--attest", tmp_path / "att.json")
     assert alone.exit_code == 2
     assert "--attest needs --key KEY" in alone.stderr
+    attest(run_cli, repo.path, keys["ed"][0], tmp_path)
+    keyless = run_cli("verify", tmp_path / "att.json")
+    assert keyless.exit_code == 2
+    assert (
+        "an attestation is verified with its signer's public key: give --key PUB" in keyless.stderr
+    )
     (tmp_path / "x.json").write_text("{}")
     private = run_cli("verify", tmp_path / "x.json", "--key", keys["ed"][0])
     assert private.exit_code == 2

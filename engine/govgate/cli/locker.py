@@ -108,8 +108,34 @@ def collect(ctx: click.Context, path: Path, packs: tuple[str, ...], no_cache: bo
     type=click.Path(path_type=Path, dir_okay=False),
     help="A file of witnesses, one RUN:HASH per line.",
 )
-def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path | None) -> None:
-    """Verify the locker of the repository at PATH (or a locker file, or an export folder).
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(path_type=Path),
+    help="An attestation's signer's public key (PEM or OpenSSH .pub): PATH is checked with it.",
+)
+@click.option(
+    "--result",
+    "result_path",
+    type=click.Path(path_type=Path),
+    help="With --key: the result document (--format json) the attestation must have signed.",
+)
+@click.option(
+    "--require-pass",
+    is_flag=True,
+    help="With --key: exit 1 unless the signed verdict is a pass of every pack on a clean commit.",
+)
+def verify(
+    path: Path,
+    fmt: str,
+    witnesses: tuple[str, ...],
+    witness_file: Path | None,
+    key_path: Path | None,
+    result_path: Path | None,
+    require_pass: bool,
+) -> None:
+    """Verify the locker of the repository at PATH (or a locker file, an export folder, a
+    dossier PDF, or with --key a signed attestation).
 
     Recomputes every evidence digest, every run record and the hash chain, and looks for the
     traces deleted runs leave; exit 1 naming the first run and item that do not match, exit 0
@@ -133,6 +159,10 @@ def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path 
     if path.is_file() and path.suffix.lower() == ".pdf":
         _verify_dossier(path, fmt)
         return
+    from govgate.cli.signatures import is_envelope, verify_attestation_file
+
+    if key_path is not None or (path.is_file() and is_envelope(path)):
+        sys.exit(verify_attestation_file(path, key_path, result_path, require_pass))
     if path.is_file():
         report = _verify_locker_file(path, held)
     elif (path / "manifest.json").is_file() and not (path / "govgate.yaml").is_file():

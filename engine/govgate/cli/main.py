@@ -157,7 +157,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "govgate.cli.plugins",
     "govgate.cli.policy",
     "govgate.cli.schema",
-    "govgate.cli.verify",
 )
 
 
