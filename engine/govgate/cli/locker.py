@@ -125,6 +125,13 @@ def collect(ctx: click.Context, path: Path, packs: tuple[str, ...], no_cache: bo
     is_flag=True,
     help="With --key: exit 1 unless the signed verdict is a pass of every pack on a clean commit.",
 )
+@click.option(
+    "--ca",
+    "trust",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A dossier PDF must be signed by a certificate issued under this one (repeatable).",
+)
 def verify(
     path: Path,
     fmt: str,
@@ -133,6 +140,7 @@ def verify(
     key_path: Path | None,
     result_path: Path | None,
     require_pass: bool,
+    trust: tuple[Path, ...],
 ) -> None:
     """Verify the locker of the repository at PATH (or a locker file, an export folder, a
     dossier PDF, or with --key a signed attestation).
@@ -157,7 +165,7 @@ def verify(
             "folder, a locker file, a locker export folder or a dossier PDF"
         )
     if path.is_file() and path.suffix.lower() == ".pdf":
-        _verify_dossier(path, fmt)
+        _verify_dossier(path, fmt, list(trust))
         return
     from govgate.cli.signatures import is_envelope, verify_attestation_file
 
@@ -179,11 +187,14 @@ def _verify_locker_file(path: Path, witnesses: list[Witness]) -> VerifyReport:
     return verify_locker_file(path, witnesses=witnesses)
 
 
-def _verify_dossier(path: Path, fmt: str) -> None:
-    """`govgate verify DOSSIER.pdf`: the same checks as `govgate dossier verify`."""
+def _verify_dossier(path: Path, fmt: str, trust: list[Path]) -> None:
+    """`govgate verify DOSSIER.pdf`: its signatures, then the checks of `govgate dossier verify`."""
     from govgate.cli.dossier import verify_dossier_and_run
+    from govgate.cli.signatures import report_pdf_signatures
 
-    sys.exit(verify_dossier_and_run(path, fmt))
+    signed = report_pdf_signatures(path, trust)
+    contents = verify_dossier_and_run(path, fmt)
+    sys.exit(max(contents, signed))
 
 
 def _print_report(report: VerifyReport, fmt: str) -> None:

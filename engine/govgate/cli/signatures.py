@@ -66,3 +66,30 @@ def verify_attestation_file(
         )
         return int(ExitCode.GATE_FAILED)
     return int(ExitCode.OK)
+
+
+def report_pdf_signatures(pdf: Path, trust: list[Path]) -> int:
+    """Print each signature of a dossier on stderr (signer, and what holds); the exit code:
+    1 when one fails, or when `trust` is given and none chains to it (an unsigned dossier
+    included), else 0. Without `trust`, an unsigned dossier is said to be unsigned."""
+    from govgate.outputs.pdfsign import pdf_signatures
+
+    signatures = pdf_signatures(pdf, trust)
+    if not signatures:
+        click.echo(
+            "signature  none: nothing in the file says who produced it"
+            + ("; --ca asks for a signed dossier" if trust else ""),
+            err=True,
+        )
+        return int(ExitCode.GATE_FAILED if trust else ExitCode.OK)
+    for signature in signatures:
+        trusted = {True: "; chains to --ca", False: "", None: "; signer not checked (no --ca)"}
+        verdict = "ok  " if signature.ok else "FAIL"
+        click.echo(
+            f"{verdict} signature {signature.name} by {signature.signer} at "
+            f"{signature.signed_at or 'an unstated time'} (the signer's clock)"
+            f"{trusted[signature.trusted]}"
+            + "".join(f"; {problem}" for problem in signature.problems),
+            err=True,
+        )
+    return int(ExitCode.OK if all(s.ok for s in signatures) else ExitCode.GATE_FAILED)
