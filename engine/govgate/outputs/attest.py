@@ -78,7 +78,7 @@ def build_statement(result: dict[str, Any], scope: dict[str, Any]) -> dict[str, 
                 "id": w.get("id"),
                 "rule": w.get("rule"),
                 "status": w.get("status"),
-                "level": w.get("level"),
+                "level": (w.get("approval") or {}).get("level"),
                 "used": w.get("used"),
             }
             for w in result["waivers"]
