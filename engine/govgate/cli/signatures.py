@@ -74,7 +74,10 @@ def report_pdf_signatures(pdf: Path, trust: list[Path]) -> int:
     included), else 0. Without `trust`, an unsigned dossier is said to be unsigned."""
     from govgate.outputs.pdfsign import pdf_signatures
 
-    signatures = pdf_signatures(pdf, trust)
+    signatures, problem = pdf_signatures(pdf, trust)
+    if problem is not None:
+        click.echo(f"FAIL signature: {problem}", err=True)
+        return int(ExitCode.GATE_FAILED)
     if not signatures:
         click.echo(
             "signature  none: nothing in the file says who produced it"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from govgate.support.destinations import write_payload
-from govgate.support.errors import UsageError
+from govgate.support.errors import UsageError, describe_exception
 from govgate.support.signing import PASSPHRASE_ENV
 
 #: The signature field govgate adds (invisible: PDF/A allows it without an appearance).
@@ -126,10 +126,11 @@ class PdfSignature:
         return self.intact and self.valid and self.whole_file and self.trusted is not False
 
 
-def pdf_signatures(pdf: Path, trust: list[Path]) -> list[PdfSignature]:
+def pdf_signatures(pdf: Path, trust: list[Path]) -> tuple[list[PdfSignature], str | None]:
     """The PDF's signatures, each checked: the signed bytes unchanged (intact), the signature
     mathematically valid, nothing but signatures appended after it, and, given trust roots,
-    the signer's certificate chaining to one of them (offline: no revocation lookups)."""
+    the signer's certificate chaining to one of them (offline: no revocation lookups). The
+    second value says why the file or a signature could not be checked at all."""
     with _quiet_pyhanko():
         from pyhanko.keys import load_cert_from_pemder
         from pyhanko.pdf_utils.reader import PdfFileReader
@@ -144,11 +145,22 @@ def pdf_signatures(pdf: Path, trust: list[Path]) -> list[PdfSignature]:
             raise UsageError(f"--ca {path}: not a readable PEM or DER certificate ({exc})") from exc
     # Explicit roots, even none: never the operating system's trust list, never the network.
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    reader = PdfFileReader(io.BytesIO(pdf.read_bytes()), strict=False)
-    found = []
-    for embedded in reader.embedded_signatures:
-        with _quiet_pyhanko():
-            status = validate_pdf_signature(embedded, context)
+    found: list[PdfSignature] = []
+    try:
+        embedded_signatures = PdfFileReader(
+            io.BytesIO(pdf.read_bytes()), strict=False
+        ).embedded_signatures
+    except Exception as exc:  # a third-party parser on a file from anyone: any failure is "no"
+        return found, f"the file cannot be read as a PDF ({describe_exception(exc)})"
+    for embedded in embedded_signatures:
+        try:
+            with _quiet_pyhanko():
+                status = validate_pdf_signature(embedded, context)
+        except Exception as exc:
+            return (
+                found,
+                f"signature {embedded.field_name} cannot be checked ({describe_exception(exc)})",
+            )
         level = status.modification_level
         # ENTIRE_FILE: nothing after the signature; otherwise only changes pyHanko's diff
         # policy classes as LTA updates or form filling may follow, and govgate adds neither.
@@ -181,4 +193,4 @@ def pdf_signatures(pdf: Path, trust: list[Path]) -> list[PdfSignature]:
                 problems=problems,
             )
         )
-    return found
+    return found, None
