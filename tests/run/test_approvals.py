@@ -193,8 +193,9 @@ def test_a_team_handle_resolves_through_the_teams_file_only(gated, run_cli, keys
 def test_the_severity_setting_decides_what_needs_a_verified_approval(gated, run_cli) -> None:
     gated.write({"governance/waivers.yaml": waiver_file("maria@example.com", rule="G-1.owner")})
     commit(gated, "waive the owner")
-    _, result, _ = check(run_cli, gated)
+    _, result, text = check(run_cli, gated)
     assert finding(result, "G-1.owner")["status"] == "waived"  # medium: below the default high
+    assert "waiver W-1 by m***@e***.com (self-reported) until 2027-06-01" in text
     gated.write(
         {"govgate.yaml": CONFIG.replace("teams.yaml}", "teams.yaml, require_verified: medium}")}
     )
