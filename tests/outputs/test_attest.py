@@ -244,8 +244,18 @@ def test_bad_keys_stop_the_run_before_it_starts(keys, make_repo, run_cli, tmp_pa
     openssl(
         "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", str(tmp_path / "p384.pem")
     )
+    openssl(
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:1024",
+        "-out",
+        str(tmp_path / "rsa.pem"),
+    )
     cases = {
         (tmp_path / "p384.pem"): "ECDSA key on secp384r1",
+        (tmp_path / "rsa.pem"): "key; govgate signs with Ed25519 or ECDSA P-256 only",
         keys["ed"][1]: "is a public key; signing needs the private key",
         (tmp_path / "missing.pem"): "cannot read it",
     }
@@ -305,3 +315,36 @@ def test_the_examples_attestation_verifies_and_a_changed_byte_fails(
     assert run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1]).exit_code == 1
     with pytest.raises(VerificationError):
         sslib_verify(tmp_path / "att.json", keys["ed"][1])
+
+
+def test_an_encrypted_key_needs_its_passphrase(make_repo, run_cli, tmp_path, monkeypatch) -> None:
+    repo = gated(make_repo)
+    key = tmp_path / "locked.pem"
+    openssl(
+        "genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", "pass:s3cret", "-out", str(key)
+    )
+    openssl(
+        "pkey",
+        "-in",
+        str(key),
+        "-passin",
+        "pass:s3cret",
+        "-pubout",
+        "-out",
+        str(tmp_path / "locked.pub"),
+    )
+    refused = attest(run_cli, repo.path, key, tmp_path)
+    assert refused.exit_code == 2
+    assert "GOVGATE_KEY_PASSPHRASE" in refused.stderr
+    monkeypatch.setenv("GOVGATE_KEY_PASSPHRASE", "s3cret")
+    assert attest(run_cli, repo.path, key, tmp_path).exit_code == 0
+    assert run_cli("verify", tmp_path / "att.json", "--key", tmp_path / "locked.pub").exit_code == 0
+
+
+def test_require_pass_refuses_a_verdict_of_some_packs(keys, make_repo, run_cli, tmp_path) -> None:
+    repo = gated(make_repo)
+    partial = attest(run_cli, repo.path, keys["ed"][0], tmp_path, "--pack", "./packs/gates")
+    assert partial.exit_code == 0
+    verified = run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1], "--require-pass")
+    assert "warning: only some packs were run: ./packs/gates" in verified.stdout
+    assert verified.exit_code == 1
