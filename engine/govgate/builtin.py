@@ -65,6 +65,7 @@ def govgate_evidence_kinds() -> Sequence[EvidenceKind]:
 
 @hookimpl
 def govgate_reporters() -> Sequence[Reporter]:
+    from govgate.outputs.reporters.cyclonedx import CycloneDxReporter
     from govgate.outputs.reporters.github import GithubReporter
     from govgate.outputs.reporters.json_report import JsonReporter
     from govgate.outputs.reporters.junit import JunitReporter
@@ -81,6 +82,7 @@ def govgate_reporters() -> Sequence[Reporter]:
         MarkdownReporter(),
         GithubReporter(),
         OscalReporter(),
+        CycloneDxReporter(),
     ]
 
 
