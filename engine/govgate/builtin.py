@@ -71,6 +71,7 @@ def govgate_reporters() -> Sequence[Reporter]:
     from govgate.outputs.reporters.junit import JunitReporter
     from govgate.outputs.reporters.markdown import MarkdownReporter
     from govgate.outputs.reporters.oscal import OscalReporter
+    from govgate.outputs.reporters.oscal_poam import OscalPoamReporter
     from govgate.outputs.reporters.sarif import SarifReporter
     from govgate.outputs.reporters.text import TextReporter
 
@@ -83,6 +84,7 @@ def govgate_reporters() -> Sequence[Reporter]:
         GithubReporter(),
         OscalReporter(),
         CycloneDxReporter(),
+        OscalPoamReporter(),
     ]
 
 

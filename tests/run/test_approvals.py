@@ -196,6 +196,11 @@ def test_the_severity_setting_decides_what_needs_a_verified_approval(gated, run_
     _, result, text = check(run_cli, gated)
     assert finding(result, "G-1.owner")["status"] == "waived"  # medium: below the default high
     assert "waiver W-1 by m***@e***.com (self-reported) until 2027-06-01" in text
+    oscal = json.loads(run_cli("check", gated.path, "--no-locker", "--format", "oscal").stdout)
+    (risk,) = oscal["assessment-results"]["results"][0]["risks"]
+    assert {"name": "approval", "value": "self-reported"} in [
+        {k: p[k] for k in ("name", "value")} for p in risk["props"]
+    ]
     gated.write(
         {"govgate.yaml": CONFIG.replace("teams.yaml}", "teams.yaml, require_verified: medium}")}
     )
