@@ -250,6 +250,11 @@ def test_a_key_that_does_not_match_the_certificate_stops_before_rendering(
     assert code == 2
     assert "an --html dossier cannot carry it" in err
     code, _, err = invoke(
+        "dossier", repo.path, "--out", "-", "--sign", one["key"], "--cert", one["cert"]
+    )
+    assert code == 2
+    assert "--out must name a regular file, not a stream" in err
+    code, _, err = invoke(
         "dossier", repo.path, "--out", pdf, "--sign", one["cert"], "--cert", one["cert"]
     )
     assert code == 2

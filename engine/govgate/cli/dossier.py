@@ -148,7 +148,7 @@ def render(
     """
     from govgate.outputs.dossier import render_dossier
 
-    signer = _signer(sign_key, cert, as_html)
+    signer = _signer(sign_key, cert, as_html, out)
     progress = TerminalProgress(sys.stderr, "dossier")
     try:
         inp = _dossier_input(ctx, path, packs, prepared_by, no_cache, fresh, progress)
@@ -177,7 +177,7 @@ def render(
     sys.exit(int(ExitCode.OK))
 
 
-def _signer(sign_key: Path | None, cert: Path | None, as_html: bool) -> Any:
+def _signer(sign_key: Path | None, cert: Path | None, as_html: bool, out: Path) -> Any:
     """The PDF signer of --sign/--cert, loaded before anything is rendered; None unsigned."""
     if sign_key is None and cert is None:
         return None
@@ -188,6 +188,13 @@ def _signer(sign_key: Path | None, cert: Path | None, as_html: bool) -> Any:
         )
     if as_html:
         raise UsageError("--sign signs the PDF dossier; an --html dossier cannot carry it")
+    from govgate.support.destinations import destination_kind
+
+    if destination_kind(out, "--out") != "file":
+        raise UsageError(
+            f"--out {out}: --sign appends the signature to the written file, so --out must "
+            "name a regular file, not a stream"
+        )
     from govgate.outputs.pdfsign import load_pdf_signer
 
     return load_pdf_signer(sign_key, cert)
