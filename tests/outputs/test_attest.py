@@ -161,6 +161,13 @@ def test_the_statement_binds_commit_result_packs_and_evidence(
     assert verified.exit_code == 0
     assert "verdict: FAIL" in verified.stdout
     assert "result document: matches the signed digest" in verified.stdout
+    named = run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1], "--commit", head[:12])
+    assert named.exit_code == 0
+    repo.write({"gates.yaml": PASSING}).commit("a later commit")
+    later = repo.git("rev-parse", "HEAD").strip()
+    old = run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1], "--commit", later)
+    assert old.exit_code == 1
+    assert f"the attestation names commit {head}; it is not a verdict of that commit" in old.stderr
 
 
 def test_the_locker_head_is_signed(keys, make_repo, run_cli, tmp_path) -> None:

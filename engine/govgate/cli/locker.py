@@ -126,6 +126,13 @@ def collect(ctx: click.Context, path: Path, packs: tuple[str, ...], no_cache: bo
     help="With --key: exit 1 unless the signed verdict is a pass of every pack on a clean commit.",
 )
 @click.option(
+    "--commit",
+    "expected_commit",
+    metavar="SHA",
+    help="With --key: the commit the attestation must name (an old verdict of another commit "
+    "fails).",
+)
+@click.option(
     "--ca",
     "trust",
     multiple=True,
@@ -140,6 +147,7 @@ def verify(
     key_path: Path | None,
     result_path: Path | None,
     require_pass: bool,
+    expected_commit: str | None,
     trust: tuple[Path, ...],
 ) -> None:
     """Verify the locker of the repository at PATH (or a locker file, an export folder, a
@@ -170,7 +178,9 @@ def verify(
     from govgate.cli.signatures import is_envelope, verify_attestation_file
 
     if key_path is not None or (path.is_file() and is_envelope(path)):
-        sys.exit(verify_attestation_file(path, key_path, result_path, require_pass))
+        sys.exit(
+            verify_attestation_file(path, key_path, result_path, require_pass, expected_commit)
+        )
     if path.is_file():
         report = _verify_locker_file(path, held)
     elif (path / "manifest.json").is_file() and not (path / "govgate.yaml").is_file():

@@ -33,11 +33,16 @@ def is_envelope(path: Path) -> bool:
 
 
 def verify_attestation_file(
-    file: Path, key_path: Path | None, result_path: Path | None, require_pass: bool
+    file: Path,
+    key_path: Path | None,
+    result_path: Path | None,
+    require_pass: bool,
+    expected_commit: str | None = None,
 ) -> int:
     """Check an attestation, print what it says; the exit code: 0 only when the signature
-    holds, the result document (if given) is the one signed, and with `require_pass` the
-    signed verdict is a pass of every pack on a clean commit."""
+    holds, the result document (if given) is the one signed, the commit (if given) is the one
+    it names, and with `require_pass` the signed verdict is a pass of every pack on a clean
+    commit."""
     if key_path is None:
         raise UsageError(
             f"{file}: an attestation is verified with its signer's public key: give --key PUB"
@@ -58,6 +63,16 @@ def verify_attestation_file(
     if verified.result_matches is False:
         click.echo(f"govgate: {result_path}: is not the result document that was signed", err=True)
         return int(ExitCode.GATE_FAILED)
+    if expected_commit is not None:
+        named = str((verified.predicate.get("target") or {}).get("commit") or "")
+        wanted = expected_commit.strip().lower()
+        if len(wanted) < 7 or not named.startswith(wanted):
+            click.echo(
+                f"govgate: --commit {expected_commit}: the attestation names commit "
+                f"{named or 'none'}; it is not a verdict of that commit (give 7+ hex digits)",
+                err=True,
+            )
+            return int(ExitCode.GATE_FAILED)
     if require_pass and (verified.predicate["verdict"] != "pass" or verified.warnings):
         click.echo(
             "govgate: --require-pass: the signed verdict is not a pass of every pack on a clean "
