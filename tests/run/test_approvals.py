@@ -270,3 +270,16 @@ def test_the_repositorys_config_cannot_choose_the_verifying_program(gated, run_c
     code, result, _ = check(run_cli, gated)
     assert code == 1
     assert result["waivers"][0]["approval"]["level"] == "self-reported"
+
+
+def test_an_unreadable_allowed_signers_line_stops_the_run(gated, run_cli, keys) -> None:
+    gated.write(
+        {
+            ".github/allowed_signers": signers(keys, "maria") + "dpo@example.com\n",
+            "governance/waivers.yaml": waiver_file("maria@example.com"),
+        }
+    )
+    commit(gated, "waive alpha", keys["maria"])
+    result = run_cli("check", gated.path, "--no-locker")
+    assert result.exit_code == 2
+    assert ".github/allowed_signers:2: has no key" in result.stderr

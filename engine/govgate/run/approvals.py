@@ -157,7 +157,15 @@ def approval_levels(
         for waiver in matched:
             waiver.approval = _unverified(why)
         return
-    signers, _ = parse_allowed_signers(settings.signers_text)
+    signers, problems = parse_allowed_signers(settings.signers_text)
+    if problems:  # a line that lists nobody is never skipped in silence
+        line, problem = problems[0]
+        more = f" (and {len(problems) - 1} more lines)" if len(problems) > 1 else ""
+        raise ConfigError(
+            str(settings.allowed_signers),
+            line,
+            f"{problem}{more}; fix or remove the line (format: principals [options] key)",
+        )
     repo = Repository.find(root)
     if repo is None:
         for waiver in matched:
