@@ -283,3 +283,13 @@ def test_an_unreadable_allowed_signers_line_stops_the_run(gated, run_cli, keys) 
     result = run_cli("check", gated.path, "--no-locker")
     assert result.exit_code == 2
     assert ".github/allowed_signers:2: has no key" in result.stderr
+
+
+def test_a_path_outside_the_repository_is_refused(gated, run_cli, tmp_path) -> None:
+    (tmp_path / "elsewhere").write_text("maria@example.com ssh-ed25519 AAAA\n")
+    gated.write({"govgate.yaml": CONFIG.replace(".github/allowed_signers", "../elsewhere")})
+    gated.write({"governance/waivers.yaml": waiver_file("maria@example.com")})
+    commit(gated, "keys from elsewhere")
+    result = run_cli("check", gated.path, "--no-locker")
+    assert result.exit_code == 2
+    assert "approvals: ../elsewhere is outside the repository" in result.stderr

@@ -63,6 +63,13 @@ def _read(root: Path, relpath: str, trusted: tuple[Repository, str] | None) -> s
         data = repo.read(commit, relpath)
     else:
         path = root / relpath
+        if root.resolve() not in path.resolve().parents:
+            raise ConfigError(
+                "govgate.yaml",
+                None,
+                f"approvals: {relpath} is outside the repository; keep it in the repository "
+                f"(under CODEOWNERS), or give a file from outside in {SIGNERS_ENV}",
+            )
         data = path.read_bytes() if path.is_file() else None
     return data.decode("utf-8-sig", "replace") if data is not None else None
 
