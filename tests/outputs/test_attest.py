@@ -295,6 +295,12 @@ def test_the_environment_gives_attest_and_key_in_ci(
     monkeypatch.setenv("GOVGATE_SIGNING_KEY", str(keys["ec"][0]))
     assert run_cli("check", repo.path, "--no-locker").exit_code == 0
     assert run_cli("verify", tmp_path / "ci.json", "--key", keys["ec"][1]).exit_code == 0
+    # a key in the environment alone (a developer's shell, a hook run) changes nothing
+    monkeypatch.delenv("GOVGATE_ATTEST")
+    assert run_cli("check", repo.path, "--no-locker").exit_code == 0
+    explicit = run_cli("check", repo.path, "--no-locker", "--key", keys["ec"][0])
+    assert explicit.exit_code == 2
+    assert "--key signs an attestation: give --attest FILE too" in explicit.stderr
 
 
 @pytest.mark.slow

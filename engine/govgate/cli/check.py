@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from govgate.cli.common import (
     SEVERITY_CHOICES,
@@ -125,6 +126,8 @@ def check(
     output_kind(output)
     if output_dir is not None:
         check_output_dir(output_dir)
+    if attest is None and ctx.get_parameter_source("key_path") == ParameterSource.ENVIRONMENT:
+        key_path = None  # a key in the environment waits for an --attest; a hook run ignores it
     signing_key = _signing_key(attest, key_path)
     registry = get_registry(plugin_options(ctx))
     unknown = [f for f in wanted if f not in registry.reporters]
@@ -158,7 +161,10 @@ def check(
             "policies_from": policies_from,
         }
         write_payload(
-            attest_run(result, scope, signing_key).encode("utf-8"), attest, "the attestation"
+            attest_run(result, scope, signing_key).encode("utf-8"),
+            attest,
+            "the attestation",
+            "--attest",
         )
     sys.exit(int(ExitCode.OK if result["gate"] == "pass" else ExitCode.GATE_FAILED))
 
