@@ -259,3 +259,23 @@ def test_a_key_that_does_not_match_the_certificate_stops_before_rendering(
     )
     assert code == 2
     assert "not a readable PEM or DER private key" in err
+
+
+def test_without_pyhanko_signing_is_refused_and_a_ca_check_fails(
+    make_repo, tmp_path, monkeypatch
+) -> None:
+    import govgate.outputs.pdfsign as pdfsign
+
+    monkeypatch.setattr(pdfsign, "pyhanko_missing", lambda: True)
+    one = make_ca(tmp_path, "one")
+    repo = make_repo({"govgate.yaml": "system: {name: x, risk: high}\npacks: [gdpr]\n"})
+    pdf = tmp_path / "d.pdf"
+    code, _, err = invoke(
+        "dossier", repo.path, "--out", pdf, "--sign", one["key"], "--cert", one["cert"]
+    )
+    assert code == 2
+    assert "--sign needs pyHanko, which is not installed; install it with" in err
+    pdf.write_bytes(b"%PDF-1.7\n")
+    code, _, err = invoke("verify", pdf, "--ca", one["ca"])
+    assert code == 1
+    assert "FAIL signature: not checked, pyHanko is not installed" in err

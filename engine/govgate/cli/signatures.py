@@ -87,8 +87,15 @@ def report_pdf_signatures(pdf: Path, trust: list[Path]) -> int:
     """Print each signature of a dossier on stderr (signer, and what holds); the exit code:
     1 when one fails, or when `trust` is given and none chains to it (an unsigned dossier
     included), else 0. Without `trust`, an unsigned dossier is said to be unsigned."""
-    from govgate.outputs.pdfsign import pdf_signatures
+    from govgate.outputs.pdfsign import INSTALL_HINT, pdf_signatures, pyhanko_missing
 
+    if pyhanko_missing():  # what cannot be checked is said, and fails when it was asked for
+        click.echo(
+            f"{'FAIL' if trust else 'skip'} signature: not checked, pyHanko is not installed; "
+            f"{INSTALL_HINT}",
+            err=True,
+        )
+        return int(ExitCode.GATE_FAILED if trust else ExitCode.OK)
     signatures, problem = pdf_signatures(pdf, trust)
     if problem is not None:
         click.echo(f"FAIL signature: {problem}", err=True)

@@ -39,9 +39,22 @@ def _quiet_pyhanko() -> Iterator[None]:
         logger.setLevel(level)
 
 
+#: What to install when pyHanko is missing (it is the optional `sign` extra).
+INSTALL_HINT = "install it with `pip install 'govgate[sign]'`"
+
+
+def pyhanko_missing() -> bool:
+    """Whether pyHanko (the `sign` extra) is not installed."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyhanko") is None
+
+
 def load_pdf_signer(key: Path, cert: Path) -> Any:
     """A pyHanko signer from a PEM/DER private key and its certificate; checked before the
     dossier is rendered, so a wrong key costs no rendering. Usage errors name the file."""
+    if pyhanko_missing():
+        raise UsageError(f"--sign needs pyHanko, which is not installed; {INSTALL_HINT}")
     with _quiet_pyhanko():
         from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
         from pyhanko.sign.signers import SimpleSigner
