@@ -4,6 +4,7 @@ last changed it is signed by a key listed for its approver."""
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 from collections.abc import Callable
@@ -166,6 +167,15 @@ def test_the_same_waiver_signed_by_the_listed_key_waives_it(gated, run_cli, keys
     ).stdout.split()[1]
     assert approval["key"] == fingerprint
     assert f"(verified: commit {sha[:10]} signed by {fingerprint})" in text
+    # a signed attestation of the run records the level too
+    attested = run_cli(
+        "check", gated.path, "--no-locker", "--attest", gated.path.parent / "att.json",
+        "--key", keys["maria"],
+    )  # fmt: skip
+    assert attested.exit_code == 0
+    envelope = json.loads((gated.path.parent / "att.json").read_text())
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    assert statement["predicate"]["waivers"][0]["level"] == "verified"
     # a later unsigned edit of the same waiver is what counts now
     gated.write({"governance/waivers.yaml": waiver_file("maria@example.com", expires="2027-09-01")})
     commit(gated, "extend the waiver")
