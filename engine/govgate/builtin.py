@@ -65,11 +65,13 @@ def govgate_evidence_kinds() -> Sequence[EvidenceKind]:
 
 @hookimpl
 def govgate_reporters() -> Sequence[Reporter]:
+    from govgate.outputs.reporters.cyclonedx import CycloneDxReporter
     from govgate.outputs.reporters.github import GithubReporter
     from govgate.outputs.reporters.json_report import JsonReporter
     from govgate.outputs.reporters.junit import JunitReporter
     from govgate.outputs.reporters.markdown import MarkdownReporter
     from govgate.outputs.reporters.oscal import OscalReporter
+    from govgate.outputs.reporters.oscal_poam import OscalPoamReporter
     from govgate.outputs.reporters.sarif import SarifReporter
     from govgate.outputs.reporters.text import TextReporter
 
@@ -81,6 +83,8 @@ def govgate_reporters() -> Sequence[Reporter]:
         MarkdownReporter(),
         GithubReporter(),
         OscalReporter(),
+        CycloneDxReporter(),
+        OscalPoamReporter(),
     ]
 
 

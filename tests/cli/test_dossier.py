@@ -87,6 +87,8 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
             "  description: Scores consumer credit applications",
             f"  description: '{HOSTILE} Scores consumer credit applications",
         ).replace("approve / refer / decline.", "approve / refer / decline.'")
+        # The waivers below apply without a signed commit (docs/signing.md has that rule).
+        text += "approvals: {require_verified: none}\n"
         config.write_text(text, encoding="utf-8")
         # Front matter as model-card tools write it: a list of mappings holding lists.
         card = repo / "docs" / "model_card.md"

@@ -143,7 +143,9 @@ def registry_with_probe(behaviour: str) -> Any:
 def repo(make_repo: Callable[..., RepoBuilder]) -> RepoBuilder:
     return make_repo(
         {
-            "govgate.yaml": "system: {name: d, risk: high}\npacks: [./packs/p]\n",
+            # approvals: waivers apply without a signed commit here (tests/run/test_approvals.py)
+            "govgate.yaml": "system: {name: d, risk: high}\npacks: [./packs/p]\n"
+            "approvals: {require_verified: none}\n",
             "packs/p/pack.yaml": PACK,
             "oversight.yaml": OVERSIGHT,
         }

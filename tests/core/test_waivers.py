@@ -52,7 +52,12 @@ rules:
     message: "group {item.name} is not monitored"
     remediation: "monitor {item.name}"
 """
-CONFIG = "system: {name: lender, risk: high}\npacks: [./packs/lending]\n"
+# These tests are about code owners, dates and formats: a waiver applies without a signed
+# commit here. Approvals bound to keys have their own tests (tests/run/test_approvals.py).
+CONFIG = (
+    "system: {name: lender, risk: high}\npacks: [./packs/lending]\n"
+    "approvals: {require_verified: none}\n"
+)
 RATES = "gap: 0.25\ngroups:\n  - {name: a, monitored: true}\n"
 OWNERS = "# governance records need the compliance team\n/governance/ @acme/compliance\n"
 TODAY = date.today()
@@ -263,7 +268,7 @@ def test_a_waiver_longer_than_the_maximum_is_refused_and_the_maximum_is_configur
     repo.write({"govgate.yaml": CONFIG + "waiver_max_days: 0\n"})
     invalid = run_cli("check", repo.path)
     assert invalid.exit_code == 2
-    assert "govgate.yaml:3: $.waiver_max_days: 0 is less than the minimum of 1" in invalid.stderr
+    assert "govgate.yaml:4: $.waiver_max_days: 0 is less than the minimum of 1" in invalid.stderr
 
 
 def test_an_unused_waiver_is_reported(
@@ -352,7 +357,7 @@ def test_waiver_and_config_errors_are_identical_with_and_without_the_cache(
     warm, cold = run_cli("check", repo.path), run_cli("check", repo.path, "--no-cache")
     assert warm.exit_code == cold.exit_code == 2
     assert warm.stderr == cold.stderr
-    assert "govgate.yaml:3: $.fail_onn: unknown key 'fail_onn'; did you mean 'fail_on'?" in (
+    assert "govgate.yaml:4: $.fail_onn: unknown key 'fail_onn'; did you mean 'fail_on'?" in (
         warm.stderr
     )
     assert len(list((marks / "config").iterdir())) == 1  # ...invalid ones never are

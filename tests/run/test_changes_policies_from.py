@@ -39,7 +39,11 @@ rules:
     message: "the approval-rate gap is {actual}, above {param.max_gap}"
     remediation: "reduce the gap in {source.path}, or record a justified waiver"
 """
-CONFIG = "system: {name: lender, risk: high}\npacks: [./packs/fairness-lite]\n"
+# A waiver applies here without a signed commit: tests/run/test_approvals.py covers that.
+CONFIG = (
+    "system: {name: lender, risk: high}\npacks: [./packs/fairness-lite]\n"
+    "approvals: {require_verified: none}\n"
+)
 RATES = "gap: 0.25\n"
 
 

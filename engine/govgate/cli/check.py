@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from click.core import ParameterSource
 
 from govgate.cli.common import (
     SEVERITY_CHOICES,
@@ -15,6 +16,7 @@ from govgate.cli.common import (
     plugin_options,
     write_output,
 )
+from govgate.support.destinations import write_payload
 from govgate.support.errors import (
     ExitCode,
     PluginError,
@@ -25,6 +27,7 @@ from govgate.support.errors import (
 
 if TYPE_CHECKING:
     from govgate.core.plugins import Registry
+    from govgate.support.signing import SigningKey
 
 
 def register(main: click.Group) -> None:
@@ -73,6 +76,19 @@ def register(main: click.Group) -> None:
     metavar="REF",
     help="Evaluate with the packs, parameters and waivers as they are at REF.",
 )
+@click.option(
+    "--attest",
+    type=click.Path(path_type=Path),
+    envvar="GOVGATE_ATTEST",
+    help="Write a signed in-toto attestation of the verdict here (needs --key).",
+)
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(path_type=Path),
+    envvar="GOVGATE_SIGNING_KEY",
+    help="Private key (Ed25519 or ECDSA P-256, PEM or OpenSSH) that signs --attest.",
+)
 @click.option("--no-cache", is_flag=True, help="Collect everything again.")
 @click.option("--no-locker", is_flag=True, help="Do not record this run in the evidence locker.")
 @click.option("-q", "--quiet", is_flag=True, help="Hook mode: only what fails, and the gate line.")
@@ -89,6 +105,8 @@ def check(
     base_ref: str | None,
     new_only: bool,
     policies_from: str | None,
+    attest: Path | None,
+    key_path: Path | None,
     no_cache: bool,
     no_locker: bool,
     quiet: bool,
@@ -108,6 +126,9 @@ def check(
     output_kind(output)
     if output_dir is not None:
         check_output_dir(output_dir)
+    if attest is None and ctx.get_parameter_source("key_path") == ParameterSource.ENVIRONMENT:
+        key_path = None  # a key in the environment waits for an --attest; a hook run ignores it
+    signing_key = _signing_key(attest, key_path)
     registry = get_registry(plugin_options(ctx))
     unknown = [f for f in wanted if f not in registry.reporters]
     if unknown:
@@ -130,7 +151,39 @@ def check(
     text = TextReporter(colour=sys.stderr.isatty(), verbose=verbose, brief=quiet).render(result)
     click.echo(text, err=True, nl=False)
     _write_formats(registry, result, wanted, output, output_dir)
+    if attest is not None and signing_key is not None:
+        from govgate.outputs.attest import attest as attest_run
+
+        scope = {
+            "packs": list(packs),
+            "base": base_ref,
+            "new_only": new_only,
+            "policies_from": policies_from,
+        }
+        write_payload(
+            attest_run(result, scope, signing_key).encode("utf-8"),
+            attest,
+            "the attestation",
+            "--attest",
+        )
     sys.exit(int(ExitCode.OK if result["gate"] == "pass" else ExitCode.GATE_FAILED))
+
+
+def _signing_key(attest: Path | None, key_path: Path | None) -> SigningKey | None:
+    """The key that signs --attest, loaded before the run: a bad key stops it before any work
+    rather than after a verdict that then cannot be signed."""
+    if attest is None and key_path is None:
+        return None
+    if attest is None:
+        raise UsageError("--key signs an attestation: give --attest FILE too")
+    if key_path is None:
+        raise UsageError(
+            "--attest needs --key KEY (a private Ed25519 or ECDSA P-256 key; docs/signing.md)"
+        )
+    output_kind(attest, "--attest")
+    from govgate.support.signing import load_signing_key
+
+    return load_signing_key(key_path)
 
 
 def _write_formats(

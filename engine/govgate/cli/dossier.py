@@ -109,6 +109,17 @@ def register(main: click.Group) -> None:
     metavar="NAME",
     help="Who prepares the dossier [default: git user.name of the repository].",
 )
+@click.option(
+    "--sign",
+    "sign_key",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Sign the PDF (PAdES) with this private key (PEM or DER); needs --cert.",
+)
+@click.option(
+    "--cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The X.509 certificate of the --sign key, shown as the signer.",
+)
 @click.option("--no-cache", is_flag=True, help="Collect everything again (with --fresh).")
 @click.option(
     "--fresh",
@@ -131,6 +142,8 @@ def render(
     as_html: bool,
     templates: Path | None,
     prepared_by: str | None,
+    sign_key: Path | None,
+    cert: Path | None,
     no_cache: bool,
     fresh: bool,
     from_run: str | None,
@@ -146,6 +159,7 @@ def render(
     """
     from govgate.outputs.dossier import render_dossier
 
+    signer = _signer(sign_key, cert, as_html, out)
     progress = TerminalProgress(sys.stderr, "dossier")
     try:
         if from_run is not None and (fresh or packs):
@@ -156,6 +170,11 @@ def render(
         report = render_dossier(inp, out, html=as_html, templates=templates, progress=progress)
     finally:
         progress.close()
+    if signer is not None:
+        from govgate.outputs.pdfsign import sign_pdf
+
+        sign_pdf(out, signer)
+        click.echo(f"signed {out} as {signer.signing_cert.subject.human_friendly}", err=True)
     for record in report.refused:
         click.echo(f"govgate: warning: not loaded: {record.url} ({record.reason})", err=True)
     shown = sorted({w for w in report.warnings if "HarfBuzz" not in w})
@@ -171,6 +190,29 @@ def render(
     score = f"; readiness {readiness['score']}/{readiness['of']}" if readiness else ""
     click.echo(f"gate: {str(result.get('gate')).upper()}{score}", err=True)
     sys.exit(int(ExitCode.OK))
+
+
+def _signer(sign_key: Path | None, cert: Path | None, as_html: bool, out: Path) -> Any:
+    """The PDF signer of --sign/--cert, loaded before anything is rendered; None unsigned."""
+    if sign_key is None and cert is None:
+        return None
+    if sign_key is None or cert is None:
+        raise UsageError(
+            "--sign KEY and --cert CERT go together: the key signs, the certificate "
+            "names the signer"
+        )
+    if as_html:
+        raise UsageError("--sign signs the PDF dossier; an --html dossier cannot carry it")
+    from govgate.support.destinations import destination_kind
+
+    if destination_kind(out, "--out") != "file":
+        raise UsageError(
+            f"--out {out}: --sign appends the signature to the written file, so --out must "
+            "name a regular file, not a stream"
+        )
+    from govgate.outputs.pdfsign import load_pdf_signer
+
+    return load_pdf_signer(sign_key, cert)
 
 
 def _dossier_input(

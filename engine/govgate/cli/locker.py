@@ -108,8 +108,50 @@ def collect(ctx: click.Context, path: Path, packs: tuple[str, ...], no_cache: bo
     type=click.Path(path_type=Path, dir_okay=False),
     help="A file of witnesses, one RUN:HASH per line.",
 )
-def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path | None) -> None:
-    """Verify the locker of the repository at PATH (or a locker file, or an export folder).
+@click.option(
+    "--key",
+    "key_path",
+    type=click.Path(path_type=Path),
+    help="An attestation's signer's public key (PEM or OpenSSH .pub): PATH is checked with it.",
+)
+@click.option(
+    "--result",
+    "result_path",
+    type=click.Path(path_type=Path),
+    help="With --key: the result document (--format json) the attestation must have signed.",
+)
+@click.option(
+    "--require-pass",
+    is_flag=True,
+    help="With --key: exit 1 unless the signed verdict is a pass of every pack on a clean commit.",
+)
+@click.option(
+    "--commit",
+    "expected_commit",
+    metavar="SHA",
+    help="With --key: the commit the attestation must name (an old verdict of another commit "
+    "fails).",
+)
+@click.option(
+    "--ca",
+    "trust",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="A dossier PDF must be signed by a certificate issued under this one (repeatable).",
+)
+def verify(
+    path: Path,
+    fmt: str,
+    witnesses: tuple[str, ...],
+    witness_file: Path | None,
+    key_path: Path | None,
+    result_path: Path | None,
+    require_pass: bool,
+    expected_commit: str | None,
+    trust: tuple[Path, ...],
+) -> None:
+    """Verify the locker of the repository at PATH (or a locker file, an export folder, a
+    dossier PDF, or with --key a signed attestation).
 
     Recomputes every evidence digest, every run record and the hash chain, and looks for the
     traces deleted runs leave; exit 1 naming the first run and item that do not match, exit 0
@@ -130,13 +172,21 @@ def verify(path: Path, fmt: str, witnesses: tuple[str, ...], witness_file: Path 
             f"{path}: is {kind}, not a regular file; `govgate verify` checks a repository "
             "folder, a locker file, a locker export folder, a dossier (PDF or HTML) or a report"
         )
+    from govgate.cli.signatures import is_envelope, verify_attestation_file
+
+    if key_path is not None or (
+        path.is_file() and _document_type(path) not in ("pdf", "html") and is_envelope(path)
+    ):
+        sys.exit(
+            verify_attestation_file(path, key_path, result_path, require_pass, expected_commit)
+        )
     if path.is_file():
         # What the file is comes from its content, never its name: a dossier.html must not be
         # taken for a locker, nor a locker renamed .pdf for a dossier.
         # Anything else is checked as a locker, whose verifier says in one line what a file
         # that is no locker is, and fails a damaged one (a header cut short) as damaged.
         if _document_type(path) in ("pdf", "html"):
-            _verify_dossier(path, fmt)
+            _verify_dossier(path, fmt, list(trust))
             return
         report = _verify_locker_file(path, held)
     elif (path / "manifest.json").is_file() and not (path / "govgate.yaml").is_file():
@@ -162,11 +212,23 @@ def _verify_locker_file(path: Path, witnesses: list[Witness]) -> VerifyReport:
     return verify_locker_file(path, witnesses=witnesses)
 
 
-def _verify_dossier(path: Path, fmt: str) -> None:
-    """`govgate verify DOSSIER.pdf` (or .html, or a report): as `govgate dossier verify`."""
+def _verify_dossier(path: Path, fmt: str, trust: list[Path]) -> None:
+    """`govgate verify DOSSIER.pdf` (or .html, or a report): a PDF's signatures, then the
+    checks of `govgate dossier verify`."""
     from govgate.cli.dossier import verify_dossier_and_run
+    from govgate.cli.signatures import report_pdf_signatures
 
-    sys.exit(verify_dossier_and_run(path, fmt))
+    if _document_type(path) == "pdf":
+        signed = report_pdf_signatures(path, trust)
+    else:  # an HTML dossier or report carries no signature: asked for one, it fails
+        if trust:
+            click.echo(
+                "FAIL signature: an HTML document carries no signature; --ca asks for a signed PDF dossier",
+                err=True,
+            )
+        signed = int(ExitCode.GATE_FAILED if trust else ExitCode.OK)
+    contents = verify_dossier_and_run(path, fmt)
+    sys.exit(max(contents, signed))
 
 
 def _print_report(report: VerifyReport, fmt: str) -> None:

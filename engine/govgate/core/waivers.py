@@ -17,6 +17,7 @@ from typing import Any
 from govgate.core.collector import glob_to_regex
 from govgate.core.config import ValidationMarks, read_yaml_bytes
 from govgate.core.findings import Finding
+from govgate.core.policy import severity_rank
 from govgate.support.errors import InputError, InputErrors
 from govgate.support.yamlload import load_yaml_file
 
@@ -41,6 +42,9 @@ class Waiver:
     #: Why the waiver does not apply at all (too long, approved in the future...), or None.
     refused: str | None = None
     used: int = 0
+    #: How far the approval is proven: {"level": "verified" | "self-reported", ...}
+    #: (govgate.run.approvals); None when nobody asked.
+    approval: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     #: The entry as written in the file (to tell a waiver a change added or edited).
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -68,6 +72,7 @@ class Waiver:
             "refused": self.refused,
             "used": self.used,
             "source": {"path": self.file, "line": self.line},
+            **({"approval": self.approval} if self.approval is not None else {}),
             **self.extra,
         }
 
@@ -163,8 +168,16 @@ def load_waivers(
     return waivers
 
 
-def apply_waivers(findings: list[Finding], waivers: list[Waiver], now: datetime) -> None:
-    """Mark matching failed findings as waived, or say why a matching waiver did not apply."""
+def apply_waivers(
+    findings: list[Finding],
+    waivers: list[Waiver],
+    now: datetime,
+    verified_from: int | None = None,
+) -> None:
+    """Mark matching failed findings as waived, or say why a matching waiver did not apply.
+
+    `verified_from` (a severity rank): a finding at or above it is waived only by a waiver
+    whose approval is verified; a self-reported one stays failing and says why."""
     today = now.date()
     for finding in findings:
         if finding.status != "fail":
@@ -175,6 +188,14 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], now: datetime)
             waiver.used += 1
             state = waiver.status(today)
             record = {**waiver.to_json(today), "underlying_status": finding.status}
+            if state == "active" and _unproven(waiver, finding, verified_from):
+                finding.waiver = record
+                reason = (waiver.approval or {}).get("reason", "its approval is not verified")
+                finding.message += (
+                    f" (waiver {waiver.id} is self-reported: {reason}; a {finding.severity} "
+                    "finding is waived only by an approval in a commit signed by its approver)"
+                )
+                break
             if state == "active":
                 finding.status = "waived"
                 finding.waiver = record
@@ -187,3 +208,10 @@ def apply_waivers(findings: list[Finding], waivers: list[Waiver], now: datetime)
             else:
                 finding.message += f" (waiver {waiver.id} refused: {waiver.refused})"
             break
+
+
+def _unproven(waiver: Waiver, finding: Finding, verified_from: int | None) -> bool:
+    """Whether `finding` is too severe for `waiver`'s approval, which is not verified."""
+    if verified_from is None or severity_rank(finding.severity) < verified_from:
+        return False
+    return (waiver.approval or {}).get("level") != "verified"

@@ -33,6 +33,7 @@ from govgate.core.result import (
 from govgate.core.rollup import roll_up
 from govgate.core.settings import SettingsSchemas
 from govgate.core.waivers import DEFAULT_MAX_DAYS, Waiver, apply_waivers, load_waivers
+from govgate.run.approvals import ApprovalSettings, approval_levels, load_approval_settings
 from govgate.run.collect import Collection, CollectorCache, collect_evidence
 from govgate.support.dates import to_datetime
 from govgate.support.errors import GovgateError, UsageError
@@ -242,8 +243,20 @@ def _waive(
     )
     if review is not None:
         review.check_waiver_approvals(waivers, policies.waivers)
-    apply_waivers(findings, waivers, now)
+    settings = _approval_settings(policies, review)
+    approval_levels(policies.root, waivers, findings, settings)
+    apply_waivers(findings, waivers, now, settings.threshold())
     return waivers
+
+
+def _approval_settings(policies: Config, review: ChangeReview | None) -> ApprovalSettings:
+    """`approvals:` and its files as the trusted side has them under --base (a change cannot
+    list its own key or lower the severity that needs a signed approval), else as written."""
+    if review is None:
+        return load_approval_settings(policies.raw.get("approvals") or {}, policies.root)
+    raw = policies.raw if review.policies_from is not None else review.config_before
+    trusted = (review.repo, review.trusted_commit, review.trusted_ref)
+    return load_approval_settings(raw.get("approvals") or {}, policies.root, trusted)
 
 
 def _mark_new(

@@ -102,3 +102,18 @@ def test_not_applicable_controls_are_one_table_with_their_reasons(
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html_of(na_input)))
     assert "Not applicable to this system (1 control)" in text
     assert reason in text
+
+
+def test_the_exceptions_register_shows_how_far_each_approval_is_proven(
+    example_input: DossierInput,
+) -> None:
+    result = copy.deepcopy(example_input.result)
+    base = {"id": "W-9", "rule": "HO-1.gate-configured", "justification": "j", "approver": "A"}
+    base |= {"approved": "2026-11-01", "expires": "2027-01-01", "status": "active", "used": 1}
+    result["waivers"] = [
+        {**base, "approval": {"level": "verified", "commit": "a" * 40, "key": "SHA256:abc"}},
+        {**base, "id": "W-8", "approval": {"level": "self-reported", "reason": "not signed"}},
+    ]
+    text = text_of(html_of(dataclasses.replace(example_input, result=result)))
+    assert "verified: commit aaaaaaaaaa signed by SHA256:abc" in text
+    assert "self-reported: not signed" in text

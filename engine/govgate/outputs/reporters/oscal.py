@@ -392,6 +392,7 @@ class _Builder:
                 ("approved", waiver.get("approved")),
                 ("expires", waiver.get("expires")),
                 ("waiver-status", state),
+                ("approval", (waiver.get("approval") or {}).get("level")),
                 ("ticket", waiver.get("ticket")),
                 (
                     "waiver-source",

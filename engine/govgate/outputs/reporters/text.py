@@ -164,7 +164,7 @@ class TextReporter(Reporter):
             lines.append(
                 "       "
                 + one_line(
-                    f"waiver {waiver['id']} by {waiver['approver']} until "
+                    f"waiver {waiver['id']} by {waiver['approver']}{_approval(waiver)} until "
                     f"{waiver['expires']}: {waiver['justification']}"
                 )
             )
@@ -265,3 +265,15 @@ class TextReporter(Reporter):
             + f" (fail-on {result['fail_on']})"
         )
         return lines
+
+
+def _approval(waiver: dict[str, Any]) -> str:
+    """How far the waiver's approval is proven: ` (verified: signed by KEY)` or
+    ` (self-reported)`; nothing for results of versions that did not say."""
+    approval = waiver.get("approval")
+    if not isinstance(approval, dict):
+        return ""
+    if approval.get("level") == "verified":
+        commit = str(approval.get("commit"))[:10]
+        return f" (verified: commit {commit} signed by {approval.get('key')})"
+    return " (self-reported)"

@@ -5,7 +5,8 @@ program (fsmonitor, hooks, filters, textconv, external diff, pager are all switc
 `command` runs git and reads objects; beside it `history` (the last change of each file),
 `materialize` (a commit's tree or the index written out as plain files, through no filter),
 `state` (HEAD read from `.git` files without running git, for the collector cache), `config`
-(which filter drivers a repository configures) and `codeowners` (the one CODEOWNERS reader).
+(which filter drivers a repository configures), `codeowners` (the one CODEOWNERS reader) and
+`signatures` (SSH commit signatures checked against an allowed-signers file).
 """
 
 from govgate.support.git.command import (

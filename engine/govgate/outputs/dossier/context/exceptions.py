@@ -36,6 +36,7 @@ def exceptions_context(inp: DossierInput) -> list[dict[str, Any]]:
                 "scope": _scope(waiver),
                 "justification": waiver.get("justification"),
                 "approver": waiver.get("approver"),
+                "approval": _approval(waiver.get("approval")),
                 "approved": waiver.get("approved"),
                 "expires": waiver.get("expires"),
                 "status": waiver.get("status"),
@@ -50,6 +51,16 @@ def exceptions_context(inp: DossierInput) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _approval(approval: Any) -> str | None:
+    """How far the approval is proven (docs/signing.md); None for results that did not say."""
+    if not isinstance(approval, Mapping):
+        return None
+    if approval.get("level") == "verified":
+        commit = str(approval.get("commit"))[:10]
+        return f"verified: commit {commit} signed by {approval.get('key')}"
+    return f"self-reported: {approval.get('reason') or 'no signed approval'}"
 
 
 def _committed_by(path: str, entry: Mapping[str, Any] | None, failed: str | None = None) -> str:
