@@ -223,7 +223,7 @@ def _verify_dossier(path: Path, fmt: str, trust: list[Path]) -> None:
     else:  # an HTML dossier or report carries no signature: asked for one, it fails
         if trust:
             click.echo(
-                "FAIL signature: an HTML document carries no signature; --ca asks for a signed PDF dossier",
+                "FAIL signature: an HTML file is never signed; --ca asks for a signed PDF",
                 err=True,
             )
         signed = int(ExitCode.GATE_FAILED if trust else ExitCode.OK)
