@@ -11,7 +11,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from conftest import CliResult, RepoBuilder
+import yaml
+
+from conftest import REPO_ROOT, CliResult, RepoBuilder
 
 LOOSE_LLM_CONFIG = """\
 model: {provider: openai, name: gpt-4o, version: latest}
@@ -70,3 +72,127 @@ def test_owasp_llm_reads_config_llm_yaml_as_written(
     assert status["OL-01.scan[None]"] == "fail"
     assert status["OL-03.bom-complete[None]"] == "fail"
     assert result["gate"] == "fail" and result["exit_code"] == 1
+
+
+ANNEX_A = [
+    "A.2.2",
+    "A.2.3",
+    "A.2.4",
+    "A.3.2",
+    "A.3.3",
+    "A.4.2",
+    "A.4.3",
+    "A.4.4",
+    "A.4.5",
+    "A.4.6",
+    "A.5.2",
+    "A.5.3",
+    "A.5.4",
+    "A.5.5",
+    "A.6.1.2",
+    "A.6.1.3",
+    "A.6.2.2",
+    "A.6.2.3",
+    "A.6.2.4",
+    "A.6.2.5",
+    "A.6.2.6",
+    "A.6.2.7",
+    "A.6.2.8",
+    "A.7.2",
+    "A.7.3",
+    "A.7.4",
+    "A.7.5",
+    "A.7.6",
+    "A.8.2",
+    "A.8.3",
+    "A.8.4",
+    "A.8.5",
+    "A.9.2",
+    "A.9.3",
+    "A.9.4",
+    "A.10.2",
+    "A.10.3",
+    "A.10.4",
+]
+#: The NIST AI RMF core: subcategories per category of each function.
+RMF_CORE = {
+    "GOVERN": {1: 7, 2: 3, 3: 2, 4: 3, 5: 2, 6: 2},
+    "MAP": {1: 6, 2: 3, 3: 5, 4: 2, 5: 2},
+    "MEASURE": {1: 3, 2: 13, 3: 3, 4: 3},
+    "MANAGE": {1: 4, 2: 4, 3: 2, 4: 3},
+}
+
+
+def requirement_ids(pack: str) -> list[str]:
+    data = yaml.safe_load((REPO_ROOT / "policies" / pack / "pack.yaml").read_text())
+    return [r["id"] for r in data["requirements"]]
+
+
+def test_the_catalogues_are_complete() -> None:
+    assert requirement_ids("owasp-llm") == [f"OWASP-LLM{n:02d}" for n in range(1, 11)]
+    assert len(requirement_ids("nist-ai-600-1")) == 12
+    rmf = [
+        f"NIST-{function}-{category}.{sub}"
+        for function, categories in RMF_CORE.items()
+        for category, count in categories.items()
+        for sub in range(1, count + 1)
+    ]
+    assert len(rmf) == 72
+    assert requirement_ids("nist-ai-rmf") == rmf
+    assert requirement_ids("iso-42001") == ["ISO42001-6.1.3"] + [f"ISO42001-{a}" for a in ANNEX_A]
+
+
+def test_the_statement_of_applicability_is_read_as_written(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    entries = "".join(
+        f"  - id: {a}\n    applicable: true\n    reason: the credit model is built in house\n"
+        for a in ANNEX_A
+        if a != "A.8.5"
+    )
+    repo = make_repo(
+        {
+            "govgate.yaml": "version: 1\nsystem: {name: scorer, risk: high}\npacks: [iso-42001]\n",
+            "governance/statement_of_applicability.yaml": (
+                "approved_by: Management Board\napproval_date: '2026-11-02'\ncontrols:\n"
+                + entries
+                + "  - id: A.10.4\n    applicable: false\n    reason: ''\n"
+            ),
+        }
+    )
+    findings = [f for f in check(run_cli, repo)["findings"] if f["control"] == "AIMS-9"]
+    failed = {(f["rule"], f["item"]): f for f in findings if f["status"] == "fail"}
+    assert set(failed) == {
+        ("AIMS-9.soa-lists-control", "A.8.5"),
+        ("AIMS-9.soa-decided", "A.10.4"),
+        ("AIMS-9.soa-approved", "governance/statement_of_applicability.yaml"),
+    }
+    undecided = failed[("AIMS-9.soa-decided", "A.10.4")]
+    # Located at the empty reason: three header lines, 37 entries of three lines, then A.10.4.
+    assert undecided["location"] == {
+        "path": "governance/statement_of_applicability.yaml",
+        "line": 3 + 3 * 37 + 3,
+    }
+    assert "reason (empty)" in undecided["message"]
+    # A.10.4 is listed (twice) and decided once without a reason: listed, not decided.
+    assert (
+        "lists a control twice"
+        in failed[("AIMS-9.soa-approved", "governance/statement_of_applicability.yaml")]["message"]
+    )
+
+
+def test_art_53_is_unverified_until_gpai_provider_is_declared(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    system = "{name: assistant, risk: minimal, role: provider, llm: false%s}"
+    for declared, status in (("", "unverified"), (", gpai_provider: false", "not_applicable")):
+        repo = make_repo(
+            {"govgate.yaml": f"version: 1\nsystem: {system % declared}\npacks: [eu-ai-act]\n"}
+        )
+        result = check(run_cli, repo)
+        [art53] = [r for r in result["requirements"] if r["id"] == "AIA-53"]
+        assert art53["status"] == status
+        messages = {f["message"] for f in result["findings"] if f["control"] in ("EU-16", "EU-17")}
+        if not declared:
+            assert result["gate"] == "fail"
+            assert any("does not declare system.gpai_provider" in m for m in messages)
