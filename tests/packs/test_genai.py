@@ -68,8 +68,10 @@ def test_owasp_llm_reads_config_llm_yaml_as_written(
     assert "system.model_version is gpt-4o-2024-08-06" in pinned["message"]
     limits = findings["OL-10.limits[config/llm.yaml]"]
     assert limits["status"] == "fail" and "max_output (not set)" in limits["message"]
-    # No scan and no AI bill of materials: missing evidence is never a pass.
+    # No scan and no AI bill of materials: missing evidence is never a pass, and the finding
+    # names the collector that would produce it.
     assert status["OL-01.scan[None]"] == "fail"
+    assert "collector 'redteam'" in findings["OL-01.scan[None]"]["message"]
     assert status["OL-03.bom-complete[None]"] == "fail"
     assert result["gate"] == "fail" and result["exit_code"] == 1
 
