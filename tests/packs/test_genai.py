@@ -198,3 +198,21 @@ def test_art_53_is_unverified_until_gpai_provider_is_declared(
         if not declared:
             assert result["gate"] == "fail"
             assert any("does not declare system.gpai_provider" in m for m in messages)
+
+
+def test_owasp_scans_serve_art_15_only_when_both_packs_run(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    system = (
+        "system: {name: assistant, risk: high, role: provider, llm: true, gpai_provider: false,"
+        " model_version: v1}\nparams: {eu-ai-act: {assess_ahead: true}}\n"
+    )
+    for packs, controls in (
+        ("[owasp-llm, eu-ai-act]", ["OL-01", "OL-04", "EU-9"]),
+        ("[eu-ai-act]", ["EU-9"]),
+    ):
+        repo = make_repo({"govgate.yaml": f"version: 1\n{system}packs: {packs}\n"})
+        result = check(run_cli, repo)
+        [art15] = [r for r in result["requirements"] if r["id"] == "AIA-15"]
+        assert art15["controls"] == controls
+        assert art15["status"] == "not_met"
