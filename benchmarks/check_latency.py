@@ -2,11 +2,13 @@
 
 Copies examples/loan-approval into a throwaway git repository and prints, from one run:
 the median wall time of `python -c pass` (the interpreter's own start-up, the baseline), of a
-cold `govgate check` (no locker, no cache), of the warm pre-commit path (`check --quiet`,
-locker on, every collector a cache hit) and, when checkov is available, of `checkov --version`
-(another policy-as-code tool's start-up, for scale); their ratios; and the heavy modules the
-warm path imports, from `python -X importtime`, so an eager import shows up. Budgets: warm
-median under 0.25 s, cold under 1.5 s.
+cold `govgate check` (no locker, no cache), of the warm check (`check --quiet`, locker on,
+every collector a cache hit), of the commit hook itself (`hook run --stage pre-commit`: the
+staged files written out and checked, warm) and, when checkov is available, of
+`checkov --version` (another policy-as-code tool's start-up, for scale); their ratios; and the
+heavy modules the warm path imports, from `python -X importtime`, so an eager import shows
+up. Budgets: warm median at most 0.1 s and 9x the bare interpreter, cold at most 0.6 s.
+Wall times on a loaded machine are inflated; the CPU column and the ratios are steadier.
 
 checkov is looked up with `--checkov PATH`, then on PATH; `--install-checkov` pip-installs it
 into a temporary virtual environment first (a minute or two; needs the package index).
@@ -35,9 +37,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 #: Imports that must not be on the hook path unless something needs them (each costs every commit).
-HEAVY = ("networkx", "jsonschema", "duckdb", "weasyprint", "git", "jinja2")
-WARM_BUDGET = 0.25
-COLD_BUDGET = 1.5
+HEAVY = (
+    "networkx",
+    "jsonschema",
+    "duckdb",
+    "weasyprint",
+    "git",
+    "jinja2",
+    "phonenumbers",
+    "mlflow",
+    "pyspark",
+)
+WARM_BUDGET = 0.1
+WARM_RATIO_BUDGET = 9.0
+COLD_BUDGET = 0.6
 
 
 def govgate_command() -> list[str]:
@@ -178,6 +191,9 @@ def main() -> None:
         baseline, baseline_cpu = median_of([sys.executable, "-c", "pass"], repo, args.runs)
         cold, cold_cpu = median_of(cold_command, repo, args.runs)
         warm, warm_cpu = median_of(check, repo, args.runs)
+        hook = [*govgate, "hook", "run", "--stage", "pre-commit", str(repo)]
+        timed(hook, repo)  # the snapshot's own cache entries (its git fingerprint differs)
+        staged, staged_cpu = median_of(hook, repo, args.runs)
         checkov_times = median_of([checkov, "--version"], repo, args.runs) if checkov else None
         heavy_warm = heavy_imports(check, repo)
         heavy_cold = heavy_imports(cold_command, repo)
@@ -198,8 +214,15 @@ def main() -> None:
         f"{cold_cpu * 1000:8.1f} ms   budget {COLD_BUDGET:.2f} s: {verdict(cold, COLD_BUDGET)}"
     )
     print(
-        f"  warm pre-commit (check -q)      {warm * 1000:8.1f} ms   {warm / baseline:5.1f}x    "
-        f"{warm_cpu * 1000:8.1f} ms   budget {WARM_BUDGET:.2f} s: {verdict(warm, WARM_BUDGET)}"
+        f"  warm check (check -q)           {warm * 1000:8.1f} ms   {warm / baseline:5.1f}x    "
+        f"{warm_cpu * 1000:8.1f} ms   budget {WARM_BUDGET:.2f} s and "
+        f"{WARM_RATIO_BUDGET:.0f}x: {verdict(warm, WARM_BUDGET)}, "
+        f"{verdict(warm / baseline, WARM_RATIO_BUDGET)} by ratio"
+    )
+    print(
+        f"  commit hook (staged snapshot)   {staged * 1000:8.1f} ms   {staged / baseline:5.1f}x    "
+        f"{staged_cpu * 1000:8.1f} ms   (the snapshot costs {(staged - warm) * 1000:.1f} ms "
+        "over the warm check)"
     )
     if checkov_times is not None:
         seconds, cpu = checkov_times

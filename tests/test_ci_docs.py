@@ -85,7 +85,13 @@ def govgate_invocations() -> list[list[str]]:
 
 def test_every_yaml_block_parses_and_the_workflows_have_their_parts() -> None:
     blocks = yaml_blocks()
-    assert len(blocks) == 3  # the waiver file, the GitHub workflow, the GitLab job
+    assert len(blocks) == 4  # the pre-commit config, the waiver file, the workflows
+    [pre_commit] = [b for b in blocks if isinstance(b, dict) and "repos" in b]
+    manifest = yaml.safe_load((DOC.parent.parent / ".pre-commit-hooks.yaml").read_text())
+    published = {hook["id"] for hook in manifest}
+    [repo] = pre_commit["repos"]
+    assert {hook["id"] for hook in repo["hooks"]} <= published
+    assert re.fullmatch(r"[0-9a-f]{40}", str(repo["rev"]))  # a commit: there are no tags
     workflow = github_workflow()
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads `on` as true
     assert "pull_request" in triggers

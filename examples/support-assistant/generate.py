@@ -642,6 +642,42 @@ def junit_report(as_of: date) -> str:
     return text.replace(tmp, "/ci/workspace")
 
 
+# -- red-team scans ---------------------------------------------------------------------------
+
+#: Outputs garak, promptfoo and inspect-ai wrote (offline, against their test and mock models;
+#: tests/fixtures/redteam/make_outputs.py), and how many days before the story's date each
+#: scan ran. Only their timestamps move with --as-of, all by the same whole number of days, so
+#: everything else stays byte for byte what the tool wrote.
+REDTEAM_RUNS = {
+    "reports/redteam/garak/support-assistant.report.jsonl": 12,
+    "reports/redteam/promptfoo/results.json": 5,
+    "reports/redteam/inspect/prompt-injection.json": 30,
+}
+_STAMP = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})")
+
+
+def redated(text: str, days_before: int, as_of: date) -> str:
+    """TEXT with every timestamp moved so that its first one lies DAYS_BEFORE before AS_OF."""
+    first = _STAMP.search(text)
+    if first is None:
+        raise ValueError("a red-team output without a timestamp")
+    ran = date.fromisoformat(first.group(1))
+    shift = (as_of - timedelta(days=days_before)) - ran
+
+    def move(match: re.Match[str]) -> str:
+        day = date.fromisoformat(match.group(1)) + shift
+        return f"{day.isoformat()}T{match.group(2)}"
+
+    return _STAMP.sub(move, text)
+
+
+def redteam_files(as_of: date) -> dict[str, str]:
+    return {
+        rel: redated((HERE / rel).read_text(encoding="utf-8"), days, as_of)
+        for rel, days in REDTEAM_RUNS.items()
+    }
+
+
 # -- main -------------------------------------------------------------------------------------
 
 
@@ -651,7 +687,8 @@ def generate(out: Path, as_of: date) -> list[str]:
     written: list[str] = []
     for month in write_decision_logs(out, as_of, rng):
         written.append(f"logs/decisions/{month}.jsonl")
-    for rel, text in {**governance_files(as_of), **report_files(as_of)}.items():
+    files = {**governance_files(as_of), **report_files(as_of), **redteam_files(as_of)}
+    for rel, text in files.items():
         write_text(out, rel, text)
         written.append(rel)
     write_text(out, "reports/tests/prompt_injection.xml", junit_report(as_of))

@@ -76,3 +76,63 @@ def test_a_process_exit_raised_by_govgate_itself_keeps_its_code_or_is_a_bug() ->
     group.add_command(_command_raising(GeneratorExit(), own))
     bug = CliRunner().invoke(group, ["boom"])
     assert bug.exit_code == 3 and "internal error (a bug in govgate" in bug.stderr
+
+
+@pytest.mark.slow
+def test_a_warm_check_imports_nothing_it_does_not_use(make_repo, tmp_path: Path) -> None:
+    """The commit hook's path: no other command's module, no verifier, no heavy library."""
+    import os
+    import subprocess
+    import sys
+
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: quick, risk: minimal}\n",
+            "governance/oversight.yaml": "kill_switch: {enabled: true}\n",
+        }
+    )
+    listing = tmp_path / "modules.txt"
+    code = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(listing)!r}, 'w').write('\\n'.join(sys.modules)))\n"
+        "from govgate.cli.main import main\n"
+        f"main(['check', {str(repo.path)!r}, '-q'])\n"
+    )
+    for _ in range(2):  # the second run is warm: every collector a cache hit
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ)
+        )
+        assert done.returncode in (0, 1), done.stderr
+    imported = set(listing.read_text().split())
+    assert "govgate.cli.check" in imported  # the listing is real
+    unwanted = {
+        "govgate.cli.init",
+        "govgate.core.scaffold",
+        "govgate.cli.dossier",
+        "govgate.cli.graph",
+        "govgate.locker.verify",
+        "networkx",
+        "jsonschema",
+        "duckdb",
+        "weasyprint",
+        "jinja2",
+        "phonenumbers",
+        "mlflow",
+        "pyspark",
+    }
+    assert sorted(unwanted & imported) == []
+
+
+def test_every_command_is_named_with_the_module_that_adds_it() -> None:
+    import importlib
+
+    import click
+
+    from govgate.cli.main import COMMAND_MODULES, COMMANDS
+
+    added: dict[str, str] = {}
+    for module in COMMAND_MODULES:
+        group = click.Group()
+        importlib.import_module(module).register(group)
+        added.update(dict.fromkeys(group.commands, module))
+    assert added == COMMANDS

@@ -377,3 +377,17 @@ def test_waiver_longer_than_a_year_is_refused(repo: RepoBuilder) -> None:
     dpia = by_rule(run(repo.path))["C-2.dpia"][0]
     assert dpia["status"] == "fail"
     assert "waiver W1 refused: runs 730 days, longer than the allowed 365" in dpia["message"]
+
+
+def test_the_fix_for_missing_evidence_keeps_a_bracketed_article_whole() -> None:
+    # The qms kind is "Quality management system index (EU AI Act Art. 17)": the fix named
+    # it as "(Quality management system index (EU AI Act Art)" before.
+    from govgate.core.evaluate import _first_clause
+
+    assert _first_clause("Quality management system index (EU AI Act Art. 17)") == (
+        "Quality management system index (EU AI Act Art. 17)"
+    )
+    assert _first_clause("Oversight settings. One per system.") == "Oversight settings"
+    assert _first_clause("Records of processing (GDPR Art. 30). Kept by the DPO.") == (
+        "Records of processing (GDPR Art. 30)"
+    )

@@ -192,3 +192,29 @@ def test_config_errors_name_key_and_line(run_cli, make_repo, tmp_path: Path) -> 
     result = run_cli("check", empty, "--no-locker")
     assert result.exit_code == 2
     assert "govgate.yaml: not found; run `govgate init` to create one" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_warm_run_parses_no_pack_file_not_even_for_the_catalogue(make_repo, monkeypatch) -> None:
+    """readiness names requirements of packs this run does not load (NIST, ISO 42001): their
+    ids come from the validated-pack cache on a warm run, as the loaded packs' files do."""
+    import govgate.core.loader.read as read
+    import govgate.core.loader.requirements as requirements
+    from govgate.run.check import CheckOptions, run_check
+
+    repo = make_repo({"govgate.yaml": "system: {name: s, risk: high}\npacks: [readiness]\n"})
+    options = CheckOptions(root=repo.path)
+    cold = run_check(options)
+    assert "NIST-GOVERN-1.1" in {r for c in cold.policy_set.controls.values() for r in c.satisfies}
+    parsed: list[Path] = []
+    for module in (read, requirements):
+        real = module.load_yaml_file
+
+        def spy(file: Path, _real=real, **kwargs):
+            parsed.append(file)
+            return _real(file, **kwargs)
+
+        monkeypatch.setattr(module, "load_yaml_file", spy)
+    warm = run_check(options)
+    assert parsed == []
+    assert warm.policy_set.controls.keys() == cold.policy_set.controls.keys()

@@ -14,13 +14,17 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from govgate_collectors.aibom import AiBomCollector
+from govgate_collectors.redteam import RedteamCollector
+
+from govgate.core.collector import CollectContext, RepoFiles
 
 from conftest import EXAMPLES, git
 
@@ -269,3 +273,71 @@ def test_generate_reproduces_the_committed_files(tmp_path: Path) -> None:
     junit = (EXAMPLE / "reports/tests/prompt_injection.xml").read_text()
     assert 'tests="14"' in junit and 'failures="1"' in junit
     assert 'hostname="ci-runner"' in junit
+
+
+def collected(collector_cls: type[Any], root: Path) -> list[Any]:
+    collector = collector_cls()
+    ctx = CollectContext(
+        root=root,
+        collector=collector.name,
+        collector_version=collector.version,
+        kinds=list(collector.kinds),
+        settings={},
+        system={},
+        files=RepoFiles(root),
+    )
+    items = list(collector.collect(ctx))
+    assert ctx.diagnostics == []
+    return items
+
+
+def test_red_team_scans_say_which_owasp_llm_risks_are_covered(checked: Checked) -> None:
+    """garak, promptfoo and Inspect scanned the deployed model version (their real outputs,
+    redated with the story); together they cover six OWASP LLM risks and say nothing of four."""
+    scans = {item.data["tool"]: item for item in collected(RedteamCollector, checked.repo)}
+    assert sorted(scans) == ["garak", "inspect", "promptfoo"]
+    today = datetime.now(UTC).date()
+    for tool, days in (("garak", 12), ("promptfoo", 5), ("inspect", 30)):
+        item = scans[tool]
+        assert item.problem is None, item.problem
+        assert item.data["model_version"] == "2026.08.1"
+        assert item.data["date"].startswith((today - timedelta(days=days)).isoformat())
+    # The README's table: attacks that got through, of those made, per risk and tool.
+    through = {
+        tool: {risk: (c["failures"], c["attempts"]) for risk, c in item.data["categories"].items()}
+        for tool, item in scans.items()
+    }
+    assert through == {
+        "garak": {"LLM01": (8, 16), "LLM02": (0, 20), "LLM05": (10, 22)},
+        "promptfoo": {
+            "LLM01": (1, 2),
+            "LLM02": (1, 1),
+            "LLM06": (1, 1),
+            "LLM07": (0, 2),
+            "LLM09": (0, 1),
+        },
+        "inspect": {"LLM01": (2, 4)},
+    }
+    covered = sorted({c for item in scans.values() for c in item.data["covered"]})
+    assert covered == ["LLM01", "LLM02", "LLM05", "LLM06", "LLM07", "LLM09"]
+    not_covered = set.intersection(*(set(item.data["not_covered"]) for item in scans.values()))
+    assert sorted(not_covered) == ["LLM03", "LLM04", "LLM08", "LLM10"]
+
+
+def test_the_ai_bom_is_what_govgate_bom_writes_and_names_its_gap(checked: Checked) -> None:
+    from govgate.cli.main import main
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GOVGATE_DISABLE_PLUGIN_AUTOLOAD", "1")
+        run = CliRunner().invoke(main, ["bom", str(checked.repo)], catch_exceptions=False)
+    assert run.exit_code == 0, run.stderr
+    written = json.loads(run.stdout)
+    committed = json.loads((EXAMPLE / "bom" / "support-assistant.cdx.json").read_text())
+    for bom in (written, committed):
+        del bom["metadata"]["timestamp"]
+    assert written == committed
+    # A hosted model cannot be pinned by hash: the one gap, said and scored.
+    assert "the model card (docs/model_card.md) states no sha256" in run.stderr
+    [bom] = collected(AiBomCollector, checked.repo)
+    assert bom.data["missing"] == ["model acme-support-llm: hashes"]
+    assert bom.data["completeness"] == round(12 / 13, 4)

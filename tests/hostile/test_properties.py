@@ -819,11 +819,14 @@ evidence_items = st.lists(
 def locker_property(seen: Counter[str], items: list[Evidence]) -> None:
     from govgate.locker import RECORD_FORMAT, EvidenceLocker
 
+    # The run ends now: verify refuses evidence stored long after the newest run finished
+    # (what a deleted later run leaves), and rows are stored at the real time.
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     record = {
         "format": RECORD_FORMAT,
         "command": "check",
-        "started_at": "2026-06-01T12:00:00Z",
-        "finished_at": "2026-06-01T12:00:01Z",
+        "started_at": now,
+        "finished_at": now,
         "tool": {"name": "govgate", "version": "0"},
         "target": {"path": "/x"},
         "result": None,

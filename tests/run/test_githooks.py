@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,14 @@ import pytest
 from conftest import REPO_ROOT, RepoBuilder, git
 
 CONFIG = "system: {name: hooked, risk: high}\npacks: [./packs/p]\n"
+IDENTITY = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_NAME": "Dev",
+    "GIT_AUTHOR_EMAIL": "dev@example.invalid",
+    "GIT_COMMITTER_NAME": "Dev",
+    "GIT_COMMITTER_EMAIL": "dev@example.invalid",
+}
 PACK = """\
 pack: p
 version: 1.0.0
@@ -164,7 +173,11 @@ def test_pre_commit_framework_runs_the_published_hook(make_repo, tmp_path: Path)
         "GOVGATE_DISABLE_PLUGIN_AUTOLOAD": "1",
     }
     subprocess.run(
-        [str(pre_commit), "install"], cwd=repo.path, check=True, env=env, capture_output=True
+        [str(pre_commit), "install", "--hook-type", "pre-commit", "--hook-type", "pre-push"],
+        cwd=repo.path,
+        check=True,
+        env=env,
+        capture_output=True,
     )
     # Build the hook's environment once (pre-commit installs govgate from the snapshot).
     setup = subprocess.run(
@@ -207,3 +220,68 @@ def test_pre_commit_framework_runs_the_published_hook(make_repo, tmp_path: Path)
     )
     tested = commit(repo.path, "test the pack", env={"PRE_COMMIT_HOME": env["PRE_COMMIT_HOME"]})
     assert tested.returncode == 0, tested.stdout + tested.stderr
+    _framework_judges_the_staged_files(repo.path, env, tmp_path)
+
+
+def _framework_judges_the_staged_files(repo: Path, env: dict[str, str], tmp_path: Path) -> None:
+    """Through the framework too: the staged files on commit, the pushed commit on push."""
+    dpia = repo / "governance/dpia/hooked.md"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, env={**env, **IDENTITY}
+        )
+
+    # A fixture file of a pack test case (any extension) triggers the policy-test hook.
+    (repo / "packs/p/tests/fixtures").mkdir()
+    (repo / "packs/p/tests/fixtures/sample.csv").write_text("a,b\n1,2\n")
+    run("add", "packs/p/tests/fixtures/sample.csv")
+    fixture = run("commit", "-m", "a fixture")
+    assert fixture.returncode == 0, fixture.stdout + fixture.stderr
+    output = fixture.stdout + fixture.stderr
+    assert re.search(r"govgate policy test\.+Passed", output), output
+    # The DPIA's deletion staged while the file stays in the working tree (untracked, which
+    # the framework does not stash away): the commit would not hold a DPIA, so it is refused.
+    run("rm", "-q", "--cached", "governance/dpia/hooked.md")
+    refused = run("commit", "-m", "untrack the DPIA")
+    assert refused.returncode != 0 and "DP-1.present" in refused.stdout + refused.stderr
+    assert dpia.exists()
+    # The reverse: the DPIA deleted but not staged; an unrelated commit passes.
+    run("add", "governance/dpia/hooked.md")
+    dpia.unlink()
+    (repo / "notes.md").write_text("unrelated\n")
+    run("add", "notes.md")
+    accepted = run("commit", "-m", "unrelated")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    assert not dpia.exists()  # the framework put the unstaged deletion back
+    # pre-push through the framework judges the pushed commit (PRE_COMMIT_TO_REF).
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    run("remote", "add", "origin", str(remote))
+    run("commit", "-q", "--no-verify", "-am", "drop the DPIA (hooks skipped)")
+    dpia.parent.mkdir(parents=True, exist_ok=True)
+    dpia.write_text("# DPIA\n")  # back in the working tree only (untracked)
+    pushed = run("push", "origin", "main")
+    assert pushed.returncode != 0, pushed.stdout + pushed.stderr
+    assert "DP-1.present" in pushed.stdout + pushed.stderr
+
+
+def test_the_pre_commit_manifest_covers_fixtures_and_pins_honestly() -> None:
+    import yaml
+
+    manifest = (REPO_ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    hooks = {hook["id"]: hook for hook in yaml.safe_load(manifest)}
+    # Stage names pre-commit/pre-push exist from pre-commit 3.2 on.
+    assert all(h["minimum_pre_commit_version"] == "3.2.0" for h in hooks.values())
+    files = re.compile(hooks["govgate-policy-test"]["files"])
+    for path in (
+        "packs/p/pack.yaml",
+        "packs/p/tests/approves.yaml",
+        "packs/p/tests/fixtures/predictions.csv",
+        "sub/policies/bias/tests/case/logs/decisions.jsonl",
+    ):
+        assert files.search(path), path
+    assert not files.search("governance/oversight.yaml")
+    assert hooks["govgate-check"]["entry"] == "govgate hook run"
+    assert "rev: v" not in manifest  # there are no tags to pin
+    assert "commit sha" in manifest

@@ -6,7 +6,7 @@ in govgate, 130 a real Ctrl-C. They are govgate's alone: no plugin's SystemExit,
 pipe, ever turns a run into 0. Human text goes to stderr; the payload to stdout or --output.
 This module holds the group, its `-p` option and the mapping of errors to exit codes (errors
 are printed by `print_error` alone); each command group lives in a module of its own
-(COMMAND_MODULES).
+(COMMANDS), imported when its command runs.
 """
 
 from __future__ import annotations
@@ -96,7 +96,22 @@ class GovgateGroup(click.Group):
     The exit code is govgate's alone: a SystemExit from plugin or library code, a
     KeyboardInterrupt no Ctrl-C caused and any other BaseException fail the run (exit 1),
     and a broken pipe never turns a verdict into 0. A real Ctrl-C ends it with 130.
+
+    `lazy_commands` names, per command, the module whose `register` adds it: the module is
+    imported only when that command runs (or help lists it), so `govgate check` in a commit
+    hook never imports `init`'s templates, the dossier or the graph.
     """
+
+    lazy_commands: dict[str, str] = {}  # noqa: RUF012 - replaced per instance, never mutated
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = self.lazy_commands.get(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            importlib.import_module(module).register(self)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         watch_for_interrupts()
@@ -142,30 +157,30 @@ def main(ctx: click.Context, plugin_options: tuple[str, ...]) -> None:
     ctx.obj = {"plugin_options": plugin_options}
 
 
-#: Modules that add commands to `main`, one command or command group each (check, policy,
-#: locker, graph, ...). Each defines `register(main: click.Group) -> None` and keeps heavy
-#: imports inside its commands, so starting the CLI stays cheap.
-COMMAND_MODULES: tuple[str, ...] = (
-    "govgate.cli.check",
-    "govgate.cli.dossier",
-    "govgate.cli.explain",
-    "govgate.cli.fairness",
-    "govgate.cli.graph",
-    "govgate.cli.hooks",
-    "govgate.cli.init",
-    "govgate.cli.locker",
-    "govgate.cli.plugins",
-    "govgate.cli.policy",
-    "govgate.cli.schema",
-)
-
-
-def _register_command_modules() -> None:
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).register(main)
-
-
-_register_command_modules()
+#: Each command (or command group) and the module that adds it to `main`. Each module defines
+#: `register(main: click.Group) -> None` and keeps heavy imports inside its commands; it is
+#: imported only when one of its commands is asked for.
+COMMANDS: dict[str, str] = {
+    "bom": "govgate.cli.bom",
+    "check": "govgate.cli.check",
+    "collect": "govgate.cli.locker",
+    "coverage": "govgate.cli.graph",
+    "dossier": "govgate.cli.dossier",
+    "explain": "govgate.cli.explain",
+    "fairness": "govgate.cli.fairness",
+    "graph": "govgate.cli.graph",
+    "hook": "govgate.cli.hooks",
+    "impact": "govgate.cli.graph",
+    "init": "govgate.cli.init",
+    "locker": "govgate.cli.locker",
+    "plugins": "govgate.cli.plugins",
+    "policy": "govgate.cli.policy",
+    "schema": "govgate.cli.schema",
+    "trace": "govgate.cli.graph",
+    "verify": "govgate.cli.locker",
+}
+COMMAND_MODULES: tuple[str, ...] = tuple(sorted(set(COMMANDS.values())))
+main.lazy_commands = COMMANDS
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -225,6 +225,7 @@ def load_config(
     *,
     validated_cache: bool = False,
     settings_schemas: SettingsSchemas | None = None,
+    cache_root: Path | None = None,
 ) -> Config:
     """Load and validate `govgate.yaml` at the repository root.
 
@@ -232,6 +233,8 @@ def load_config(
     the locker's cache folder) is not validated against the schema again. `settings_schemas`
     (what the installed collectors and backends declare) checks their sections in the same
     pass; the schemas the file was checked against are part of what a mark stands for.
+    `cache_root` is the folder whose cache is used when `root` is a copy of it (a git hook's
+    snapshot of the staged files).
     """
     if not root.exists():
         raise ConfigError(str(root), None, "no such directory")
@@ -249,10 +252,11 @@ def load_config(
     loaded, content = read_yaml_bytes(file, file.name)
     if content is None:
         return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
-    key = cache_key(root)
+    home = cache_root or root
+    key = cache_key(home)
     if key is None:  # no key of ours: nothing cached can be trusted, validate
         return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
-    marks = ValidationMarks(marks_folder(root, loaded.data, "config"), "config", key)
+    marks = ValidationMarks(marks_folder(home, loaded.data, "config"), "config", key)
     marked = content + (settings_schemas.salt(loaded.data) if settings_schemas else b"")
     if marks.seen(marked):
         return config_from_loaded(
@@ -261,7 +265,7 @@ def load_config(
     config = config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     try:
         # the locker's folder, made as the locker makes it; None: nothing is cached this run
-        folder = cache_directory(root, config)
+        folder = cache_directory(home, config)
     except GovgateError:
         return config  # the locker reports it; a mark is only an optimisation
     if folder is not None:

@@ -636,8 +636,17 @@ def _failure_pointer(item_pointer: str | None, failure: LeafFailure | None) -> s
 
 
 def _first_clause(text: str) -> str:
-    """The first sentence of a kind's description, without its full stop."""
-    return text.split(". ")[0].rstrip(".")
+    """The first sentence of a kind's description, without its full stop: a full stop inside
+    brackets ("(EU AI Act Art. 17)") ends no sentence."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        elif char == "." and depth == 0 and text[index + 1 : index + 2] in (" ", ""):
+            return text[:index]
+    return text
 
 
 def _expected_at(kind: str, declared: EvidenceKind | None) -> str:

@@ -50,6 +50,8 @@ BUILTIN_PLUGINS = (
     "govgate_collectors.pii",
     "govgate_collectors.llm_usage",
     "govgate_collectors.placeholders",
+    "govgate_collectors.redteam",
+    "govgate_collectors.aibom",
 )
 
 

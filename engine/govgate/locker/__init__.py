@@ -29,6 +29,8 @@ folder live is govgate.core.config's knowledge (`locker_path`, `cache_directory`
 config already needs it.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from govgate.core.config import cache_directory, locker_path
 from govgate.locker.cache import CACHE_KEEP_PER_COLLECTOR
 from govgate.locker.chain import (
@@ -47,18 +49,46 @@ from govgate.locker.latest import LatestCheck, latest_check_run
 from govgate.locker.models import RecordedRun, RunSummary, Tombstone
 from govgate.locker.records import RECORD_FORMAT, build_run_record, citation
 from govgate.locker.schema import APPLICATION_ID, SCHEMA_VERSION
-from govgate.locker.verify import (
-    PRUNE_CLOCK_SLACK,
-    VerifyProblem,
-    VerifyReport,
-    Witness,
-    parse_witness,
-    read_witness_file,
-    run_list_text,
-    verify_chain,
-    verify_export,
-    verify_locker_file,
+
+if TYPE_CHECKING:
+    from govgate.locker.verify import (
+        PRUNE_CLOCK_SLACK,
+        VerifyProblem,
+        VerifyReport,
+        Witness,
+        parse_witness,
+        read_witness_file,
+        run_list_text,
+        verify_chain,
+        verify_export,
+        verify_locker_file,
+    )
+
+#: Names of `govgate.locker.verify`, imported on first use: every commit hook opens the
+#: locker, only `govgate verify` and the dossier check it.
+_VERIFY_NAMES = frozenset(
+    {
+        "PRUNE_CLOCK_SLACK",
+        "VerifyProblem",
+        "VerifyReport",
+        "Witness",
+        "parse_witness",
+        "read_witness_file",
+        "run_list_text",
+        "verify_chain",
+        "verify_export",
+        "verify_locker_file",
+    }
 )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _VERIFY_NAMES:
+        from govgate.locker import verify
+
+        return getattr(verify, name)
+    raise AttributeError(f"module 'govgate.locker' has no attribute {name!r}")
+
 
 __all__ = [
     "APPLICATION_ID",

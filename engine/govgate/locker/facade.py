@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from govgate.core.collector import Diagnostic
 from govgate.core.evidence import Evidence
@@ -26,8 +26,10 @@ from govgate.locker.models import RecordedRun, RunSummary, Tombstone
 from govgate.locker.opening import open_database, open_snapshot
 from govgate.locker.prune import prune
 from govgate.locker.store import record_run
-from govgate.locker.verify import VerifyReport, verify_locker
 from govgate.support.cachekey import CacheKey
+
+if TYPE_CHECKING:
+    from govgate.locker.verify import VerifyReport
 
 
 class EvidenceLocker:
@@ -139,6 +141,9 @@ class EvidenceLocker:
     # -- verifying and exporting -------------------------------------------------------------
     def verify(self) -> VerifyReport:
         """Recompute every evidence digest, every run record digest and the whole chain."""
+        # Imported here: every commit hook opens the locker, only `govgate verify` checks it.
+        from govgate.locker.verify import verify_locker
+
         return verify_locker(self._db)
 
     def export(self, directory: Path) -> dict[str, Any]:

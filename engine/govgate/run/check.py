@@ -62,6 +62,9 @@ class CheckOptions:
     policies_from: str | None = None
     param_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     progress: Any = None
+    #: The folder whose locker and caches the run uses, when it checks a copy of it: a git
+    #: hook checks the staged files written out elsewhere, with the repository's own locker.
+    home: Path | None = None
     #: Collect the sign-off record a dossier shows (`git.signoffs`) although no rule reads it.
     #: None: when the run is recorded in the locker, so a later dossier of it can show it.
     signoffs: bool | None = None
@@ -118,6 +121,7 @@ def run_check(
     config = load_config(
         root,
         validated_cache=options.use_cache and options.use_locker,
+        cache_root=options.home.resolve() if options.home is not None else None,
         settings_schemas=SettingsSchemas.of(registry.collectors, registry.backends),
     )
     if options.base_ref is None and options.policies_from is None:
@@ -139,13 +143,14 @@ def _run_check(
     now = options.now or utc_now()
     started = utc_now()
     root = config.root
+    home = options.home.resolve() if options.home is not None else root
     policies = policy_config or (review.policy_config if review is not None else None) or config
-    cache_dir = _pack_cache_dir(options, root, config)
+    cache_dir = _pack_cache_dir(options, home, config)
     policy_set = _load_policies(options, registry, policies, now, cache_dir, review)
     # The locker is opened before collecting, so a damaged one stops the run before any work.
     # If the run then fails, the unclosed connection is released with the object; nothing
     # was written, because the run and its cache entries are committed together at the end.
-    locker = open_locker(root, config) if options.use_locker else None
+    locker = open_locker(home, config) if options.use_locker else None
     cache = _collector_cache(options, config, locker, cache_factory)
     collection = _collect(
         options,
@@ -296,7 +301,8 @@ def _result(
     gate = gate_status(findings, fail_on, new_only=options.new_only)
     manifest = _evidence_manifest(collection.evidence, findings, policy_set)
     return build_result(
-        root=root,
+        # A hook's snapshot is named by the repository it was taken of, not its temporary copy.
+        root=options.home.resolve() if options.home is not None else root,
         target={**git_target(root), "prefix": git_prefix(root)},
         started_at=format_timestamp(started),
         finished_at=format_timestamp(utc_now()),

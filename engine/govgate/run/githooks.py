@@ -1,21 +1,38 @@
-"""Plain git hooks: `govgate hook install [--pre-push]` and `hook uninstall`.
+"""Git hooks: `govgate hook install [--pre-push]`, `hook uninstall`, and `hook run`, what
+both the plain hooks and the pre-commit framework (`.pre-commit-hooks.yaml`) call.
 
-For teams that do not use the pre-commit framework (which uses `.pre-commit-hooks.yaml` at the
-repository root instead). Installing is idempotent, respects `core.hooksPath`, and never loses
-a hook that was already there: it is kept beside ours and run first, and `uninstall` puts it
-back.
+`hook run` judges what git is about to record, never the working tree: the staged files for a
+commit, each pushed ref's new tip for a push. Installing is idempotent, respects
+`core.hooksPath`, and never loses a hook that was already there: it is kept beside ours and
+run first, and `uninstall` puts it back.
 """
 
 from __future__ import annotations
 
+import os
 import shlex
 import stat
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from govgate.run.snapshots import (
+    Snapshot,
+    commit_snapshot,
+    framework_pushed_ref,
+    pushed_refs,
+    repository_of,
+    staged_snapshot,
+)
 from govgate.support.errors import UsageError
+from govgate.support.git import Repository
 from govgate.support.git import hooks_dir as git_hooks_dir
+
+if TYPE_CHECKING:
+    from govgate.run.check import CheckOptions
 
 MARKER = "# managed by govgate (govgate hook uninstall removes it)"
 CHAINED_SUFFIX = ".govgate-chained"
@@ -40,19 +57,25 @@ def hooks_dir(repo: Path) -> Path:
     return folder
 
 
-def hook_script(hook: str) -> str:
-    """The shell script written for `hook`: run a chained hook first, then govgate."""
+def hook_script(hook: str, target: str = ".") -> str:
+    """The shell script written for `hook`: run a chained hook first, then `govgate hook run`
+    on `target` (relative to the top of the work tree, where git runs hooks)."""
     # The interpreter that installed the hook runs it: no PATH surprises in GUI git clients.
-    # pre-push receives `remote url` as arguments; it gates on everything, as CI will.
-    command = f"{shlex.quote(sys.executable)} -m govgate.cli.main check --quiet ."
+    command = (
+        f"{shlex.quote(sys.executable)} -m govgate.cli.main hook run --stage {hook} "
+        f"{shlex.quote(target)}"
+    )
+    chained = f'"$hook_dir/{hook}{CHAINED_SUFFIX}"'
+    head = f"#!/bin/sh\n{MARKER}\n" + 'hook_dir=$(dirname "$0")\n'
+    if hook != "pre-push":
+        return f'{head}if [ -x {chained} ]; then\n  {chained} "$@" || exit $?\nfi\nexec {command}\n'
+    # pre-push gets the pushed refs on stdin: read them once, hand both hooks a copy.
     return (
-        "#!/bin/sh\n"
-        f"{MARKER}\n"
-        'hook_dir=$(dirname "$0")\n'
-        f'if [ -x "$hook_dir/{hook}{CHAINED_SUFFIX}" ]; then\n'
-        f'  "$hook_dir/{hook}{CHAINED_SUFFIX}" "$@" || exit $?\n'
+        f"{head}refs=$(cat)\n"
+        f"if [ -x {chained} ]; then\n"
+        f'  printf \'%s\\n\' "$refs" | {chained} "$@" || exit $?\n'
         "fi\n"
-        f"exec {command}\n"
+        f"printf '%s\\n' \"$refs\" | {command}\n"
     )
 
 
@@ -66,27 +89,29 @@ def _is_ours(path: Path) -> bool:
 def install(repo: Path, hooks: tuple[str, ...] = ("pre-commit",)) -> list[HookChange]:
     folder = hooks_dir(repo)
     folder.mkdir(parents=True, exist_ok=True)
+    found = Repository.find(repo)
+    target = (found.prefix.rstrip("/") if found is not None else "") or "."
     changes = []
     for hook in hooks:
-        target = folder / hook
+        path = folder / hook
         chained = folder / f"{hook}{CHAINED_SUFFIX}"
         action = "installed"
-        if target.exists() or target.is_symlink():
-            if _is_ours(target):
+        if path.exists() or path.is_symlink():
+            if _is_ours(path):
                 action = "updated"
             elif chained.exists():
                 raise UsageError(
-                    f"{target}: a hook exists and {chained.name} is already taken; "
+                    f"{path}: a hook exists and {chained.name} is already taken; "
                     "merge them by hand, then run `govgate hook install` again"
                 )
             else:
-                target.rename(chained)  # keep the team's hook; ours runs it first
+                path.rename(chained)  # keep the team's hook; ours runs it first
                 action = "chained"
-        tmp = target.with_name(f".{hook}.govgate.tmp")
-        tmp.write_text(hook_script(hook), encoding="utf-8")
+        tmp = path.with_name(f".{hook}.govgate.tmp")
+        tmp.write_text(hook_script(hook, target), encoding="utf-8")
         tmp.chmod(tmp.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        tmp.replace(target)
-        changes.append(HookChange(hook, target, action))
+        tmp.replace(path)
+        changes.append(HookChange(hook, path, action))
     return changes
 
 
@@ -106,3 +131,61 @@ def uninstall(repo: Path, hooks: tuple[str, ...] = HOOK_NAMES) -> list[HookChang
         else:
             changes.append(HookChange(hook, target, "removed"))
     return changes
+
+
+@dataclass(frozen=True)
+class HookVerdict:
+    """One judged snapshot: what it was (`label`) and its result document."""
+
+    label: str
+    result: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.result["gate"] == "pass")
+
+
+def hook_stage(stage: str | None) -> str:
+    """The stage to judge: as given, else pre-push when the pre-commit framework names a
+    pushed commit (PRE_COMMIT_TO_REF), else pre-commit."""
+    if stage is not None:
+        return stage
+    return "pre-push" if framework_pushed_ref(os.environ) is not None else "pre-commit"
+
+
+def snapshots(
+    stage: str, target: Path, read_stdin: Callable[[], str]
+) -> Iterator[AbstractContextManager[Snapshot]]:
+    """What `stage` judges: the staged files, or each pushed ref's new tip (the pre-commit
+    framework's one ref from its environment, else git's lines on stdin)."""
+    if stage == "pre-commit":
+        yield staged_snapshot(target)
+        return
+    if stage != "pre-push":
+        raise UsageError(f"--stage {stage}: expected pre-commit or pre-push")
+    framework = framework_pushed_ref(os.environ)
+    pushed = [framework] if framework is not None else pushed_refs(read_stdin())
+    seen: set[str] = set()
+    for ref in pushed:
+        commit = repository_of(target).commit_of(ref.local_commit)
+        if commit is None:
+            raise UsageError(f"pre-push: {ref.local_commit} is not a commit in this repository")
+        if commit not in seen:  # two refs at one commit: one check
+            seen.add(commit)
+            yield commit_snapshot(target, replace(ref, local_commit=commit))
+
+
+def run_hook(
+    stage: str, target: Path, options: CheckOptions, read_stdin: Callable[[], str]
+) -> list[HookVerdict]:
+    """Check every snapshot `stage` judges with `options`, each with the target's locker."""
+    from govgate.run.check import get_registry, run_check
+
+    registry = get_registry(options.plugin_options)
+    verdicts = []
+    for opened in snapshots(stage, target.resolve(), read_stdin):
+        with opened as snapshot:
+            checked = replace(options, root=snapshot.root, home=snapshot.home)
+            outcome = run_check(checked, registry=registry)
+            verdicts.append(HookVerdict(snapshot.label, outcome.result))
+    return verdicts

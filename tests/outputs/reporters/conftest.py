@@ -187,8 +187,8 @@ controls:
 """
 
 
-def check(path: Path) -> dict[str, Any]:
-    outcome = run_check(CheckOptions(root=path, now=NOW, use_locker=False, use_cache=False))
+def check(path: Path, now: datetime = NOW) -> dict[str, Any]:
+    outcome = run_check(CheckOptions(root=path, now=now, use_locker=False, use_cache=False))
     return outcome.result
 
 
@@ -261,7 +261,9 @@ def scenario(
     def build(name: str) -> dict[str, Any]:
         if name == "loan":
             path = example_repo("loan-approval")
-            return with_commit(check(path), path, RepoBuilder(path))
+            # Checked at the real time: the copy is committed now and its files dated by that
+            # commit, and a date after the run's clock is an error, never evidence of freshness.
+            return with_commit(check(path, datetime.now(UTC)), path, RepoBuilder(path))
         if name == "empty":
             repo = make_repo(
                 {

@@ -113,3 +113,18 @@ def test_a_worktree_filled_from_blobs_is_clean_and_goes_away(
     remove_worktree(found, tree)
     assert not tree.exists()
     assert repo.git("worktree", "list", "--porcelain").count("worktree ") == 1
+
+
+def test_the_index_keeps_the_mtime_it_recorded(
+    make_repo: Callable[..., RepoBuilder], tmp_path: Path
+) -> None:
+    import os
+
+    repo = make_repo({"report.xml": "<testsuite/>\n"})
+    stamp = 1_577_934_245_123_456_789  # 2020-01-02, when the report was written and staged
+    os.utime(repo.path / "report.xml", ns=(stamp, stamp))
+    repo.git("add", "report.xml")
+    os.utime(repo.path / "report.xml", ns=(stamp + 10**12, stamp + 10**12))  # touched since
+    out = tmp_path / "index"
+    materialize_index(Git(repo.path), out)
+    assert (out / "report.xml").stat().st_mtime_ns == stamp

@@ -64,4 +64,6 @@ def load_policy_set(
     )
     loaded_packs = read_packs(names, registry, config, problems, cache_dir)
     problems.raise_if_any()
-    return compile_policy_set(loaded_packs, registry, config, problems, now, param_overrides or {})
+    return compile_policy_set(
+        loaded_packs, registry, config, problems, now, param_overrides or {}, cache_dir
+    )

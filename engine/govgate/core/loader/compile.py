@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from govgate.core.collector import EvidenceKind
@@ -30,12 +31,14 @@ def compile_policy_set(
     problems: Problems,
     now: datetime,
     param_overrides: dict[str, dict[str, Any]],
+    cache_dir: Path | None = None,
 ) -> PolicySet:
-    """The PolicySet of the packs read, or InputErrors listing every problem found."""
+    """The PolicySet of the packs read, or InputErrors listing every problem found.
+    `cache_dir` is the validated-pack cache, for installed packs read only for their ids."""
     packs, params = _compile_packs(loaded_packs, registry, config, problems, param_overrides)
     kinds = _compile_kinds(loaded_packs, registry, config, problems)
     requirements = compile_requirements(loaded_packs, params, registry, now, problems)
-    controls = compile_controls(loaded_packs, requirements, registry, problems)
+    controls = compile_controls(loaded_packs, requirements, registry, problems, cache_dir)
     rules = compile_rules(loaded_packs, params, kinds, controls, registry, now, problems)
     problems.raise_if_any()
     policy_set = PolicySet(

@@ -35,7 +35,7 @@ def read_packs(
     cache_dir: Path | None,
 ) -> dict[str, PackFiles]:
     """The named packs and every pack they `use`, by pack name; problems go to `problems`."""
-    reader = _DocumentReader(config, problems, cache_dir)
+    reader = DocumentReader(config, problems, cache_dir)
     loaded: dict[str, PackFiles] = {}
     queue = resolve_pack_folders(names, registry, config)
     while queue:
@@ -64,7 +64,7 @@ def read_packs(
     return loaded
 
 
-class _DocumentReader:
+class DocumentReader:
     """Parses and schema-checks pack files, through the validated-pack cache when there is one."""
 
     def __init__(self, config: Config | None, problems: Problems, cache_dir: Path | None) -> None:

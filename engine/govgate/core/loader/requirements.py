@@ -12,7 +12,7 @@ from govgate.core.conditions import Env
 from govgate.core.loader.expressions import compile_cond, system_only
 from govgate.core.loader.files import pack_files
 from govgate.core.loader.problems import Problems
-from govgate.core.loader.read import PackFiles
+from govgate.core.loader.read import DocumentReader, PackFiles
 from govgate.core.plugins import Registry
 from govgate.core.policy import Control, Origin, Requirement
 from govgate.support.errors import InputError
@@ -87,6 +87,7 @@ def compile_controls(
     requirements: dict[str, Requirement],
     registry: Registry,
     problems: Problems,
+    cache_dir: Path | None = None,
 ) -> dict[str, Control]:
     """Every control by id, with the requirements its `mappings` add.
 
@@ -94,7 +95,7 @@ def compile_controls(
     (readiness → GDPR-35 without the gdpr pack): the link is kept for the graph, the
     requirement is simply out of this run's scope. An id no pack declares is a typo.
     """
-    catalog = _Catalog(registry, {pf.folder for pf in loaded_packs.values()})
+    catalog = _Catalog(registry, {pf.folder for pf in loaded_packs.values()}, cache_dir)
     controls: dict[str, Control] = {}
     for name, pf in loaded_packs.items():
         for doc in pf.documents:
@@ -167,28 +168,42 @@ class _Catalog:
     """Requirement ids declared by installed packs that this run did not load.
 
     Read only when a reference cannot be resolved from the loaded packs, so a normal run never
-    pays for parsing every installed pack.
+    pays for parsing every installed pack; read through the validated-pack cache when the run
+    has one, so a warm run that needs it does not parse those packs either.
     """
 
-    def __init__(self, registry: Registry, loaded_folders: set[Path]) -> None:
+    def __init__(
+        self, registry: Registry, loaded_folders: set[Path], cache_dir: Path | None = None
+    ) -> None:
         self.registry = registry
         self.loaded_folders = loaded_folders
+        self.cache_dir = cache_dir
         self._ids: set[str] | None = None
 
     def ids(self) -> set[str]:
         if self._ids is None:
             found: set[str] = set()
+            # Its problems go nowhere: a broken pack is reported when it is enabled, not here.
+            reader = DocumentReader(None, Problems(), self.cache_dir)
             for folder in self.registry.packs.values():
                 if folder in self.loaded_folders:
                     continue
                 for file in pack_files(folder):
-                    try:
-                        data = load_yaml_file(file).data or {}
-                    except InputError:
-                        data = {}  # a broken pack is reported when it is enabled, not here
+                    data = self._data(reader, file)
                     requirements = data.get("requirements") if isinstance(data, dict) else None
                     for raw in requirements or []:
                         if isinstance(raw, dict) and isinstance(raw.get("id"), str):
                             found.add(raw["id"])
             self._ids = found
         return self._ids
+
+    def _data(self, reader: DocumentReader, file: Path) -> Any:
+        """The file's data; {} when it cannot be read. Without a cache it is only parsed (no
+        schema check, which the cache needs before it keeps a file)."""
+        if self.cache_dir is not None:
+            doc = reader.read(file, builtin=True)
+            return (doc.data if doc is not None else None) or {}
+        try:
+            return load_yaml_file(file).data or {}
+        except InputError:
+            return {}
