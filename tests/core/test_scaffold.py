@@ -63,6 +63,7 @@ def test_init_then_check_lists_precisely_what_is_missing(make_repo, run_cli) -> 
         "owner": "",
         "risk": "high",
         "role": "provider_and_deployer",
+        "gpai_provider": False,
         "jurisdictions": ["EU"],
     }
 

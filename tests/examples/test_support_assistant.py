@@ -38,7 +38,8 @@ EXPECTED_STATUSES = {
     # EU AI Act: a limited-risk chatbot owes literacy, classification and transparency only.
     "AIA-4": "not_met",  # 3 of 40 support agents are not trained yet
     "AIA-6": "met",
-    "AIA-50": "met",
+    "AIA-50": "met",  # disclosed, human contact, answers marked machine-readably (config/llm.yaml)
+    "AIA-53": "not_applicable",  # uses a hosted model; provides no general-purpose model
     # The high-risk chapter does not apply to a limited-risk system.
     **dict.fromkeys(HIGH_RISK_ONLY.split(" "), "not_applicable"),
     # GDPR

@@ -363,8 +363,14 @@ class Facts:
     jurisdictions: Seen | None = None
 
     def system(self, name: str) -> dict[str, Any]:
-        """The system these facts declare (the role as the template writes it)."""
-        system: dict[str, Any] = {"name": name, "risk": self.risk, "role": "provider_and_deployer"}
+        """The system these facts declare (the role and gpai_provider as the template writes
+        them: both are defaults with a TODO the user confirms)."""
+        system: dict[str, Any] = {
+            "name": name,
+            "risk": self.risk,
+            "role": "provider_and_deployer",
+            "gpai_provider": False,
+        }
         for key in ("llm", "owner", "jurisdictions"):
             seen = getattr(self, key)
             if seen is not None:
