@@ -148,8 +148,9 @@ PREFILTER_PATTERN = "|".join(
     (
         r"[A-Za-z0-9._%+-]@[A-Za-z0-9]",  # e-mail
         r"(?:^|[^\w-])\d{3}-\d{2}-\d{4}(?:$|[^\w-])",  # SSN
-        # Trailing boundaries matter here: UUIDs and hex digests are full of digit runs.
-        r"(?:^|[^\w-])\d(?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
+        # Trailing boundaries matter here: UUIDs and hex digests are full of digit runs. Every
+        # card number starts with 2 to 6 (_CARD_PREFIX), epoch milliseconds (17...) never do.
+        r"(?:^|[^\w-])[2-6](?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
         r"(?:^|[^A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?:$|[^A-Za-z0-9])",  # IBAN
         r"(?:^|[^\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:$|[^\w.]|\.$|\.[^\w])",  # IPv4
         # A valid IPv6 address has "::" or eight groups; clock times ("12:30:00") have neither.
