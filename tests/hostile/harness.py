@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -513,7 +514,7 @@ def run_govgate(
     The timeout is a hang detector, not a speed check: a child still running then is killed
     and reported as `timed_out`.
     """
-    argv = [sys.executable, "-m", "govgate.cli.main", *map(str, args)]
+    command = [sys.executable, "-m", "govgate.cli.main", *map(str, args)]
     full_env = {**os.environ, "GOVGATE_DISABLE_PLUGIN_AUTOLOAD": "1", "NO_COLOR": "1"}
     if autoload:  # entry-point discovery on, as on a user's machine
         del full_env["GOVGATE_DISABLE_PLUGIN_AUTOLOAD"]
@@ -522,24 +523,36 @@ def run_govgate(
     with (
         _temp_file() as out,
         _temp_file() as err,
+        tempfile.NamedTemporaryFile() as peak,
     ):
+        # Through a small launcher: Linux records a process's peak RSS from the memory it was
+        # forked with, so a child forked from a large pytest process would report pytest's.
+        argv = [sys.executable, "-c", _LAUNCHER, peak.name, *command]
         proc = subprocess.Popen(
-            argv, stdout=out, stderr=err, cwd=cwd, env=full_env, preexec_fn=preexec_fn
+            argv,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            env=full_env,
+            preexec_fn=preexec_fn,
+            start_new_session=True,
         )
         timed_out = threading.Event()
 
         def kill() -> None:
             timed_out.set()
             with _suppress():
-                os.kill(proc.pid, signal.SIGKILL)
+                os.killpg(proc.pid, signal.SIGKILL)
 
         timer = threading.Timer(timeout, kill)
         timer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            _, status, _usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
         proc.returncode = os.waitstatus_to_exitcode(status)
+        peak.seek(0)
+        peak_kb = int(peak.read().decode() or 0)
         seconds = time.monotonic() - started
         out.seek(0)
         err.seek(0)
@@ -551,9 +564,26 @@ def run_govgate(
         stdout,
         stderr,
         seconds,
-        usage.ru_maxrss / 1024,  # Linux reports kilobytes
+        peak_kb / 1024,  # Linux reports kilobytes
         timed_out.is_set(),
     )
+
+
+#: Forks and runs argv[2:], waits for it with wait4 and writes its peak RSS (KB) to argv[1];
+#: exits as the command did (the same code, or killed by the same signal).
+_LAUNCHER = """
+import os, signal, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as peak:
+    peak.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+os._exit(os.waitstatus_to_exitcode(status))
+"""
 
 
 class _temp_file:
