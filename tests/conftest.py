@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from gates_pack import FAILING, gates_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
@@ -185,6 +186,24 @@ def make_repo(tmp_path: Path) -> Callable[..., RepoBuilder]:
         if init and commit:
             builder.commit("initial")
         return builder
+
+    return build
+
+
+@pytest.fixture
+def gates_repo(make_repo: Callable[..., RepoBuilder]) -> Callable[..., RepoBuilder]:
+    """Factory: a committed repository of the "gates" test pack (tests/gates_pack.py),
+    gates_repo(gates=FAILING, owned=False, config=CONFIG, files={more files})."""
+
+    def build(
+        gates: str = FAILING,
+        *,
+        owned: bool = False,
+        config: str | None = None,
+        files: dict[str, str | bytes] | None = None,
+    ) -> RepoBuilder:
+        made = gates_files(gates, owned=owned, **({"config": config} if config else {}))
+        return make_repo({**made, **(files or {})})
 
     return build
 
