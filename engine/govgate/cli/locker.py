@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from govgate.cli.common import plugin_options
+from govgate.cli.common import key_option, plugin_options
 from govgate.support.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -108,12 +108,7 @@ def collect(ctx: click.Context, path: Path, packs: tuple[str, ...], no_cache: bo
     type=click.Path(path_type=Path, dir_okay=False),
     help="A file of witnesses, one RUN:HASH per line.",
 )
-@click.option(
-    "--key",
-    "key_path",
-    type=click.Path(path_type=Path),
-    help="An attestation's signer's public key (PEM or OpenSSH .pub): PATH is checked with it.",
-)
+@key_option("An attestation's signer's public key (PEM or OpenSSH .pub): PATH is checked with it.")
 @click.option(
     "--result",
     "result_path",
