@@ -54,3 +54,22 @@ def test_check_pairs_attest_and_key_whichever_is_missing(
     assert keyless.exit_code == 2
     assert "--attest needs --key KEY (a private Ed25519 or ECDSA P-256 key" in keyless.stderr
     assert not (tmp_path / "att.json").exists()
+
+
+@pytest.mark.parametrize(
+    "option", [("--require-pass",), ("--result", "govgate.json"), ("--commit", "abcdef1")]
+)
+def test_verify_refuses_a_signed_verdict_check_without_the_key(
+    option: tuple[str, ...],
+    gates_repo: Callable[..., RepoBuilder],
+    run_cli: Callable[..., CliResult],
+) -> None:
+    repo = gates_repo(PASSING)
+    assert run_cli("check", repo.path).exit_code == 0  # a locker with a passing run
+    assert run_cli("verify", repo.path).exit_code == 0
+    refused = run_cli("verify", repo.path, *option)
+    assert refused.exit_code == 2, refused.output  # not the locker's exit 0 read as a pass
+    assert refused.stderr.strip() == (
+        f"govgate: error: {option[0]} checks a signed attestation: give --key PUB (its "
+        "signer's public key) too"
+    )

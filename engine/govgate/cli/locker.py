@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from govgate.cli.common import key_option, plugin_options
+from govgate.cli.common import key_option, plugin_options, refuse_without
 from govgate.support.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -157,6 +157,14 @@ def verify(
     from govgate.core.config import not_a_file
     from govgate.locker import parse_witness, read_witness_file, verify_export
 
+    # Checks of a signed verdict asked for without the key that checks it would otherwise be
+    # dropped, and a locker's exit 0 read as the pass --require-pass asked for.
+    refuse_without(
+        "--key",
+        key_path,
+        {"--result": result_path, "--require-pass": require_pass, "--commit": expected_commit},
+        "{option} checks a signed attestation: give --key PUB (its signer's public key) too",
+    )
     held = [parse_witness(text, "--witness") for text in witnesses]
     if witness_file is not None:
         held += read_witness_file(witness_file)
