@@ -256,6 +256,10 @@ def test_the_bom_is_dated_by_its_commit_so_two_runs_write_the_same_bytes(
     assert one == (repo.path / "two.cdx.json").read_bytes()
     assert json.loads(one)["metadata"]["timestamp"] == "2026-03-04T03:06:07Z"
     assert "no timestamp" not in first.stderr
+    repo.write({"docs/model_card.md": MODEL_CARD.replace("1.4.0", "1.5.0")})  # not committed
+    edited = json.loads(run_cli("-p", "no:mlflow", "bom", repo.path).stdout)
+    assert edited["metadata"]["timestamp"] == "2026-03-04T03:06:07Z"
+    assert edited["components"][0]["version"] == "1.5.0"
 
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # a reproducible build's own date
     pinned = json.loads(run_cli("-p", "no:mlflow", "bom", repo.path).stdout)
