@@ -520,8 +520,13 @@ def test_rule_needing_an_uninstalled_plugin_names_the_collector_and_the_install(
     assert finding["status"] == "fail"
     assert finding["message"] == (
         "evidence kind 'mlflow.registered_models' is produced by collector 'mlflow', "
-        "which is not installed (pip install govgate-mlflow)"
+        "which is not installed"
     )
+    assert finding["remediation"] == "pip install govgate-mlflow"
+    # The report says how to install it once, on its fix line.
+    text = run_cli("-p", "no:mlflow", "check", repo, "--no-locker").stderr
+    assert text.count("pip install govgate-mlflow") == 1
+    assert "       fix: pip install govgate-mlflow\n" in text
     runs = json.loads(result.stdout)["collectors"]
     assert [(r["name"], r["status"]) for r in runs] == [("mlflow", "missing")]
 
