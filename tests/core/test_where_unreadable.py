@@ -5,7 +5,6 @@ scan the filter still selects."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +30,7 @@ rules:
     remediation: "run the prompt-injection probes"
 """
 CONFIG = "system: {name: bot, risk: limited, llm: true}\npacks: [./packs/injection]\n"
+FILES = {"govgate.yaml": CONFIG, "packs/injection/pack.yaml": PACK}
 
 
 def cut_report() -> str:
@@ -48,13 +48,7 @@ def findings(run_cli: Callable[..., CliResult], repo: RepoBuilder) -> tuple[int,
 def test_an_unreadable_scan_is_named_not_missing(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
 ) -> None:
-    repo = make_repo(
-        {
-            "govgate.yaml": CONFIG,
-            "packs/injection/pack.yaml": PACK,
-            "reports/redteam/new.report.jsonl": cut_report(),
-        }
-    )
+    repo = make_repo({**FILES, "reports/redteam/new.report.jsonl": cut_report()})
     code, (finding,) = findings(run_cli, repo)
     assert code == 1
     assert finding["status"] == "fail"
@@ -70,19 +64,14 @@ def test_an_unreadable_scan_is_named_not_missing(
 def test_a_broken_new_scan_beside_a_good_old_one_fails_the_rule(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
 ) -> None:
+    old = (GARAK / "support-assistant-1.4.0.report.jsonl").read_text()
     repo = make_repo(
         {
-            "govgate.yaml": CONFIG,
-            "packs/injection/pack.yaml": PACK,
-            "reports/redteam/old.report.jsonl": "",
+            **FILES,
+            "reports/redteam/old.report.jsonl": old,
             "reports/redteam/new.report.jsonl": cut_report(),
         }
     )
-    shutil.copyfile(
-        GARAK / "support-assistant-1.4.0.report.jsonl",
-        repo.path / "reports/redteam/old.report.jsonl",
-    )
-    repo.commit("scans")
     code, found = findings(run_cli, repo)
     assert code == 1
     by_status = sorted((f["status"], f["location"]["path"]) for f in found)
