@@ -1,6 +1,6 @@
 """A rule's `where:` over evidence that could not be read (a red-team scan cut short): the finding
-names the file and its problem and fails, never "missing evidence", never a pass by an older
-scan the filter still selects."""
+names the file and its problem and fails, never "missing evidence" (never a pass by an older
+scan the filter still selects: tests/hostile/test_unreadable_evidence.py)."""
 
 from __future__ import annotations
 
@@ -59,23 +59,3 @@ def test_an_unreadable_scan_is_named_not_missing(
     )
     assert finding["location"] == {"path": "reports/redteam/new.report.jsonl", "line": 6}
     assert finding["remediation"] == "fix the file so it matches the documented format"
-
-
-def test_a_broken_new_scan_beside_a_good_old_one_fails_the_rule(
-    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
-) -> None:
-    old = (GARAK / "support-assistant-1.4.0.report.jsonl").read_text()
-    repo = make_repo(
-        {
-            **FILES,
-            "reports/redteam/old.report.jsonl": old,
-            "reports/redteam/new.report.jsonl": cut_report(),
-        }
-    )
-    code, found = findings(run_cli, repo)
-    assert code == 1
-    by_status = sorted((f["status"], f["location"]["path"]) for f in found)
-    assert by_status == [
-        ("fail", "reports/redteam/new.report.jsonl"),
-        ("pass", "reports/redteam/old.report.jsonl"),
-    ]
