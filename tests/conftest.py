@@ -7,14 +7,16 @@ the defects real repositories have when a test needs them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from gates_pack import FAILING, gates_files
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO_ROOT / "examples"
@@ -29,7 +31,6 @@ SLOW_BY_NAME = frozenset(
         "test_writes_a_pdf_and_says_what_it_embedded",
         "test_text_holds_every_requirement_of_the_enabled_packs",
         "test_custom_templates_override_partials_and_remote_urls_are_refused",
-        "test_a_dirty_working_tree_is_flagged_and_the_locker_dossier_warns",
         "test_second_dossier_reports_the_locker_run_and_verify_compares_with_it",
         "test_verify_passes_then_fails_on_an_altered_attachment",
         "test_repository_content_is_literal_text_and_nothing_outside_was_fetched",
@@ -76,10 +77,34 @@ SLOW_FIXTURES = frozenset({"rendered", "rich_pdf", "made"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    collected = set()
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if getattr(item, "originalname", None) in SLOW_BY_NAME or fixtures & SLOW_FIXTURES:
+        name = getattr(item, "originalname", None)
+        collected.add(name)
+        if name in SLOW_BY_NAME or fixtures & SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+    check_slow_names(SLOW_BY_NAME - collected)
+
+
+_TEST_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def (test_\w+)\(", re.MULTILINE)
+
+
+def check_slow_names(not_collected: Iterable[str], root: Path = REPO_ROOT / "tests") -> None:
+    """Stop the session at collection when a SLOW_BY_NAME entry names no test: a renamed test
+    would silently join the fast lane. A test this run did not collect (a run of one file, say)
+    is looked for in every test module under `root`."""
+    missing = set(not_collected)
+    if not missing:
+        return
+    for module in root.rglob("test_*.py"):
+        missing -= set(_TEST_DEF.findall(module.read_text(encoding="utf-8")))
+        if not missing:
+            return
+    raise pytest.UsageError(
+        f"tests/conftest.py SLOW_BY_NAME names {', '.join(sorted(missing))}, but no test of "
+        "that name exists: remove the entry, or mark the renamed test @pytest.mark.slow"
+    )
 
 
 @dataclass
@@ -185,6 +210,24 @@ def make_repo(tmp_path: Path) -> Callable[..., RepoBuilder]:
         if init and commit:
             builder.commit("initial")
         return builder
+
+    return build
+
+
+@pytest.fixture
+def gates_repo(make_repo: Callable[..., RepoBuilder]) -> Callable[..., RepoBuilder]:
+    """Factory: a committed repository of the "gates" test pack (tests/gates_pack.py),
+    gates_repo(gates=FAILING, owned=False, config=CONFIG, files={more files})."""
+
+    def build(
+        gates: str = FAILING,
+        *,
+        owned: bool = False,
+        config: str | None = None,
+        files: dict[str, str | bytes] | None = None,
+    ) -> RepoBuilder:
+        made = gates_files(gates, owned=owned, **({"config": config} if config else {}))
+        return make_repo({**made, **(files or {})})
 
     return build
 

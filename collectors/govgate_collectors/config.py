@@ -26,6 +26,16 @@ MAX_CONFIG_BYTES = 8 * 1024 * 1024
 _SECRET_KEY = re.compile(
     r"(pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential)", re.IGNORECASE
 )
+#: Words of a key that names a count or a limit (`max_tokens`, `token_limit`,
+#: `tokens_per_minute`, `password_min_length`, `maxOutputTokens`): a number or a boolean under
+#: it is a setting, not a secret, even when the key also says token or password, so a rule on a
+#: token limit can read it.
+_LIMIT_WORDS = frozenset(
+    {"max", "min", "limit", "limits", "budget", "count", "num", "per", "quota", "rate", "size"}
+    | {"length", "window", "age", "days", "ttl", "timeout", "tpm", "rpm"}
+)
+_KEY_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_PLAIN_NUMBER = re.compile(r"\s*[+-]?\d+(\.\d+)?\s*")
 REDACTED = "<redacted>"
 
 
@@ -162,22 +172,38 @@ def _unreadable_env_line(statement: str, line: int) -> str:
     return f"not a KEY=VALUE line; {ignored}"
 
 
-def redact_secrets(value: Any) -> Any:
-    """Replace values under secret-looking keys; mask personal data everywhere else."""
+def redact_secrets(value: Any, *, secret: bool = False) -> Any:
+    """Replace values under secret-looking keys (every leaf of a list or mapping under one too);
+    mask personal data everywhere else. `secret`: `value` sits under such a key."""
     if isinstance(value, dict):
         return {
-            redact_text(str(key)): (
-                REDACTED
-                if _SECRET_KEY.search(str(key))
-                and isinstance(v, (str, int, float))
-                and v not in ("", None)
-                else redact_secrets(v)
-            )
-            for key, v in value.items()
+            redact_text(str(key)): _redact_under(str(key), v, secret) for key, v in value.items()
         }
     if isinstance(value, list):
-        return [redact_secrets(v) for v in value]
+        return [redact_secrets(v, secret=secret) for v in value]
+    if secret and value is not None and value != "":
+        return REDACTED
     return redact_json(value)
+
+
+def _redact_under(key: str, value: Any, secret: bool) -> Any:
+    """The value of `key`: a secret-looking key hides what it holds, unless it names a count or
+    a limit and holds a number or a boolean (a .env file writes the number as text)."""
+    if not secret and _SECRET_KEY.search(key):
+        secret = not _names_a_limit(key, value)
+    return redact_secrets(value, secret=secret)
+
+
+def _names_a_limit(key: str, value: Any) -> bool:
+    """Whether `value` is a number or boolean setting that `key` names as a count or a limit.
+    A number written as text (all of a .env file) needs a limit word: "tokens" alone does not
+    make `API_TOKENS=123456` a count."""
+    words = {word.lower() for word in _KEY_WORDS.findall(key)}
+    if isinstance(value, (int, float)):  # bool included
+        return bool(words & _LIMIT_WORDS) or "tokens" in words
+    if isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value):
+        return bool(words & _LIMIT_WORDS)
+    return False
 
 
 def config_format(path: str) -> str | None:

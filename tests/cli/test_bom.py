@@ -232,3 +232,43 @@ def test_a_collector_that_fails_stops_the_bom(
     assert result.exit_code == 2
     assert "collector 'mlflow' failed, so the BOM would miss what it knows" in result.stderr
     assert result.stdout == ""
+
+
+def test_the_bom_is_dated_by_its_commit_so_two_runs_write_the_same_bytes(
+    make_repo: Callable[..., RepoBuilder],
+    run_cli: Callable[..., CliResult],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = make_repo({"govgate.yaml": GOVGATE_YAML, "docs/model_card.md": MODEL_CARD}, commit=False)
+    undated = run_cli("-p", "no:mlflow", "bom", repo.path)  # no commit yet: no date to give
+    assert undated.exit_code == 0, undated.stderr  # valid CycloneDX 1.6 all the same
+    assert "timestamp" not in json.loads(undated.stdout)["metadata"]
+    assert (
+        "govgate bom: no commit dates the BOM and SOURCE_DATE_EPOCH is not set; "
+        "it carries no timestamp"
+    ) in undated.stderr
+    when = "2026-03-04T05:06:07+02:00"
+    repo.commit("model card", env={"GIT_COMMITTER_DATE": when, "GIT_AUTHOR_DATE": when})
+    first = run_cli("-p", "no:mlflow", "bom", repo.path, "-o", repo.path / "one.cdx.json")
+    second = run_cli("-p", "no:mlflow", "bom", repo.path, "-o", repo.path / "two.cdx.json")
+    assert (first.exit_code, second.exit_code) == (0, 0), first.stderr
+    one = (repo.path / "one.cdx.json").read_bytes()
+    assert one == (repo.path / "two.cdx.json").read_bytes()
+    assert json.loads(one)["metadata"]["timestamp"] == "2026-03-04T03:06:07Z"
+    assert "no timestamp" not in first.stderr
+    repo.write({"docs/model_card.md": MODEL_CARD.replace("1.4.0", "1.5.0")})  # not committed
+    edited = json.loads(run_cli("-p", "no:mlflow", "bom", repo.path).stdout)
+    assert edited["metadata"]["timestamp"] == "2026-03-04T03:06:07Z"
+    assert edited["components"][0]["version"] == "1.5.0"
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")  # a reproducible build's own date
+    pinned = json.loads(run_cli("-p", "no:mlflow", "bom", repo.path).stdout)
+    assert pinned["metadata"]["timestamp"] == "2023-11-14T22:13:20Z"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "2026-03-04")
+    refused = run_cli("-p", "no:mlflow", "bom", repo.path)
+    assert refused.exit_code == 2
+    assert refused.stdout == ""
+    assert (
+        "SOURCE_DATE_EPOCH='2026-03-04': not a whole number of seconds since 1970-01-01 UTC"
+        in refused.stderr
+    )

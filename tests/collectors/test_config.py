@@ -191,6 +191,82 @@ def test_secrets_and_personal_data_never_leave_the_collector(make_repo) -> None:
     assert items[0].data["contact"] == "j***@e***.com"
 
 
+LLM_SETTINGS = """\
+model:
+  max_output_tokens: 512
+  maxTokens: 4096
+  token_limit: 8000
+  tokens_per_minute: 90000
+  password_min_length: 12
+  token_rate_limit: true
+  api_token: "123456"
+  github_token: 123456
+  secret_key: s3cr3t-v4lue
+  password: true
+  use_api_key: false
+  credentials: {user: svc-bot, region: eu-west-1, max_age: 90}
+  max_tokens: sk-live-9f8e7d
+"""
+LLM_ENV = "MAX_OUTPUT_TOKENS=512\nAPI_TOKENS=123456\nOPENAI_API_KEY=sk-live-abc\n"
+
+
+def test_limits_named_by_token_keys_are_read_and_secrets_stay_hidden(make_repo) -> None:
+    repo = make_repo({"llm.yaml": LLM_SETTINGS, "llm.env": LLM_ENV})
+    items, _ = collect(repo.path, ["llm.yaml", "llm.env"])
+    data = {item.subject: item.data for item in items}
+    assert data["llm.yaml"]["model"] == {
+        # numbers and booleans under a key naming a count or a limit are settings
+        "max_output_tokens": 512,
+        "maxTokens": 4096,
+        "token_limit": 8000,
+        "tokens_per_minute": 90000,
+        "password_min_length": 12,
+        "token_rate_limit": True,
+        # a secret stays hidden, however numeric it looks, and so does all under credentials
+        "api_token": "<redacted>",
+        "github_token": "<redacted>",
+        "secret_key": "<redacted>",
+        "password": "<redacted>",
+        "use_api_key": "<redacted>",
+        "credentials": {"user": "<redacted>", "region": "<redacted>", "max_age": "<redacted>"},
+        "max_tokens": "<redacted>",  # text that is no number is never a limit
+    }
+    # .env writes every value as text: a number under a limit key is still read as written
+    assert data["llm.env"] == {
+        "MAX_OUTPUT_TOKENS": "512",
+        "API_TOKENS": "<redacted>",
+        "OPENAI_API_KEY": "<redacted>",
+    }
+    blob = canonical_json([item.data for item in items]).decode()
+    for raw in ("123456", "s3cr3t-v4lue", "svc-bot", "sk-live"):
+        assert raw not in blob
+
+
+def test_a_rule_on_a_token_limit_sees_the_number(make_repo, run_cli) -> None:
+    pack = (
+        "pack: llm\nversion: 1.0.0\ntitle: LLM limits\n"
+        "evidence_kinds:\n  llm_settings: {collector: config, paths: [llm.yaml]}\n"
+        "requirements:\n  - {id: L-1, title: Bounded output, source: {framework: T, ref: '1'}}\n"
+        "controls:\n  - {id: LC-1, title: Output is bounded, satisfies: [L-1]}\n"
+        "rules:\n  - id: LC-1.max\n    control: LC-1\n    severity: high\n"
+        "    evidence: llm_settings\n"
+        "    assert: {path: model.max_output_tokens, op: le, value: 1024}\n"
+        "    message: 'max_output_tokens is {actual}'\n    remediation: lower it\n"
+    )
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: bot, risk: limited}\npacks: [./packs/llm]\n",
+            "packs/llm/pack.yaml": pack,
+            "llm.yaml": LLM_SETTINGS,
+        }
+    )
+    assert run_cli("check", repo.path, "--no-locker").exit_code == 0
+    repo.write({"llm.yaml": LLM_SETTINGS.replace("512", "4096")})
+    failed = run_cli("check", repo.path, "--no-locker")
+    assert failed.exit_code == 1
+    assert "max_output_tokens is 4096" in failed.stderr
+
+
 def test_symlink_leaving_the_repository_is_refused(make_repo, tmp_path) -> None:
     outside = tmp_path / "outside.yaml"
     outside.write_text("secret: 1\n")

@@ -244,6 +244,12 @@ def statuses(result: CliResult) -> dict[str, str]:
 
 
 @pytest.fixture
+def acme_plugin(install_plugin: Callable[..., Installed], autoload: None) -> Installed:
+    """The full plugin installed, autoload on."""
+    return full_plugin(install_plugin)
+
+
+@pytest.fixture
 def acme_repo(make_repo: Callable[..., Any]) -> Path:
     repo = make_repo(
         {
@@ -267,6 +273,23 @@ def readme_repo(make_repo: Callable[..., Any]) -> Path:
         }
     )
     return repo.path
+
+
+@pytest.fixture
+def check_with_plugin(
+    install_plugin: Callable[..., Installed],
+    run_cli: Callable[..., CliResult],
+    autoload: None,
+    readme_repo: Path,
+) -> Callable[..., CliResult]:
+    """Install a plugin from its source, autoload on, and run `govgate check OPTIONS` on the
+    README repository."""
+
+    def check(source: str, *options: str) -> CliResult:
+        install_plugin(source)
+        return run_cli("check", readme_repo, *options)
+
+    return check
 
 
 # -- documentation and coverage of every hook -------------------------------------------------
@@ -304,76 +327,83 @@ def test_full_plugin_contributes_through_every_hook(
 # -- a plugin that is broken fails the run, naming itself --------------------------------------
 
 
-def test_plugin_that_fails_to_import_fails_the_run(
-    install_plugin: Callable[..., Installed],
-    run_cli: Callable[..., CliResult],
-    autoload: None,
-    readme_repo: Path,
-) -> None:
-    install_plugin("import acme_internal_sdk  # not installed on this machine\n")
-    result = run_cli("check", readme_repo)
-    assert result.exit_code == 1
-    assert (
-        "govgate: error: plugin 'acme' (distribution acme-govgate 1.2.3) failed to import: "
-        "ModuleNotFoundError: No module named 'acme_internal_sdk'"
-    ) in result.stderr
-    assert "Traceback" not in result.stderr
-    assert run_cli("plugins").exit_code == 1  # listing plugins must not hide it either
-
-
-def test_misspelled_hook_fails_the_run_naming_the_plugin(
-    install_plugin: Callable[..., Installed],
-    run_cli: Callable[..., CliResult],
-    autoload: None,
-    readme_repo: Path,
-) -> None:
-    install_plugin(
+BROKEN_PLUGINS = [
+    pytest.param(
+        "import acme_internal_sdk  # not installed on this machine\n",
+        (),
+        (
+            "govgate: error: plugin 'acme' (distribution acme-govgate 1.2.3) failed to import: "
+            "ModuleNotFoundError: No module named 'acme_internal_sdk'",
+        ),
+        id="fails-to-import",
+    ),
+    pytest.param(
         """
         from govgate import hookimpl
 
         @hookimpl
         def govgate_colectors():
             return []
-        """
-    )
-    result = run_cli("check", readme_repo)
-    assert result.exit_code == 1
-    assert "govgate: error: plugin 'acme' is invalid" in result.stderr
-    assert "govgate_colectors" in result.stderr
-
-
-def test_plugin_raising_in_a_hook_fails_the_run_naming_it(
-    install_plugin: Callable[..., Installed],
-    run_cli: Callable[..., CliResult],
-    autoload: None,
-    readme_repo: Path,
-) -> None:
-    install_plugin(
+        """,
+        (),
+        ("govgate: error: plugin 'acme' is invalid", "govgate_colectors"),
+        id="misspelled-hook",
+    ),
+    pytest.param(
         """
         from govgate import hookimpl
 
         @hookimpl
         def govgate_collectors():
             raise RuntimeError("licence server unreachable")
+        """,
+        (),
+        ("plugin 'acme' failed in govgate_collectors: RuntimeError: licence server unreachable",),
+        id="raises-in-a-hook",
+    ),
+    # The hook returns a generator: reading it runs plugin code after the hook returned.
+    pytest.param(
         """
-    )
-    result = run_cli("check", readme_repo)
+        import sys
+        from govgate import hookimpl
+
+        def _reporters():
+            sys.exit(0)
+            yield
+
+        @hookimpl
+        def govgate_reporters():
+            return _reporters()
+        """,
+        ("--no-locker",),
+        ("plugin 'acme' failed in govgate_reporters: SystemExit(0)",),
+        id="exits-half-way-through-its-result",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "options", "messages"), BROKEN_PLUGINS)
+def test_a_broken_plugin_fails_the_run_naming_itself(
+    source: str,
+    options: tuple[str, ...],
+    messages: tuple[str, ...],
+    check_with_plugin: Callable[..., CliResult],
+    run_cli: Callable[..., CliResult],
+) -> None:
+    result = check_with_plugin(source, *options)
     assert result.exit_code == 1
-    assert (
-        "plugin 'acme' failed in govgate_collectors: RuntimeError: licence server unreachable"
-    ) in result.stderr
+    for message in messages:
+        assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert run_cli("plugins").exit_code == 1  # listing plugins must not hide it either
 
 
 # -- a working plugin's collector, operator, pack and reporter in a real run ------------------
 
 
 def test_pack_uses_the_plugins_collector_operator_and_reporter(
-    install_plugin: Callable[..., Installed],
-    run_cli: Callable[..., CliResult],
-    autoload: None,
-    acme_repo: Path,
+    acme_plugin: Installed, run_cli: Callable[..., CliResult], acme_repo: Path
 ) -> None:
-    full_plugin(install_plugin)
     passing = run_cli("check", acme_repo, "--format", "json", "--no-locker")
     assert passing.exit_code == 0, passing.stderr
     assert statuses(passing) == {"ACME-1.version": "pass", "ACME-2.replicas": "pass"}
@@ -490,19 +520,20 @@ def test_rule_needing_an_uninstalled_plugin_names_the_collector_and_the_install(
     assert finding["status"] == "fail"
     assert finding["message"] == (
         "evidence kind 'mlflow.registered_models' is produced by collector 'mlflow', "
-        "which is not installed (pip install govgate-mlflow)"
+        "which is not installed"
     )
+    assert finding["remediation"] == "pip install govgate-mlflow"
+    # The report says how to install it once, on its fix line.
+    text = run_cli("-p", "no:mlflow", "check", repo, "--no-locker").stderr
+    assert text.count("pip install govgate-mlflow") == 1
+    assert "       fix: pip install govgate-mlflow\n" in text
     runs = json.loads(result.stdout)["collectors"]
     assert [(r["name"], r["status"]) for r in runs] == [("mlflow", "missing")]
 
 
 def test_pack_naming_the_install_hint_still_loads_when_the_plugin_is_installed(
-    install_plugin: Callable[..., Installed],
-    run_cli: Callable[..., CliResult],
-    autoload: None,
-    acme_repo: Path,
+    acme_plugin: Installed, run_cli: Callable[..., CliResult], acme_repo: Path
 ) -> None:
-    full_plugin(install_plugin)
     (acme_repo / "policies" / "own").mkdir(parents=True)
     (acme_repo / "policies" / "own" / "pack.yaml").write_text(
         ACME_PACK.replace("pack: acme-release", "pack: own").replace(
@@ -523,41 +554,12 @@ def test_pack_naming_the_install_hint_still_loads_when_the_plugin_is_installed(
 # -- plugin code never decides the exit code, nor a verdict by breaking its contract ----------
 
 
-def test_a_hook_whose_result_exits_half_way_fails_the_run_naming_it(
-    install_plugin: Callable[..., Installed],
-    run_cli: Callable[..., CliResult],
-    autoload: None,
-    readme_repo: Path,
-) -> None:
-    # The hook returns a generator: reading it runs plugin code after the hook returned.
-    install_plugin(
-        """
-        import sys
-        from govgate import hookimpl
-
-        def _reporters():
-            sys.exit(0)
-            yield
-
-        @hookimpl
-        def govgate_reporters():
-            return _reporters()
-        """
-    )
-    result = run_cli("check", readme_repo, "--no-locker")
-    assert result.exit_code == 1
-    assert "plugin 'acme' failed in govgate_reporters: SystemExit(0)" in result.stderr
-
-
 @pytest.mark.parametrize("filename", ["../../escape.txt", "sub/name.txt", "", "..", None])
 def test_a_reporter_file_name_must_stay_inside_the_output_folder(
     filename: str | None,
-    install_plugin: Callable[..., Installed],
-    run_cli: Callable[..., CliResult],
-    autoload: None,
-    readme_repo: Path,
+    check_with_plugin: Callable[..., CliResult],
 ) -> None:
-    install_plugin(
+    result = check_with_plugin(
         f"""
         from govgate import hookimpl
         from govgate.core.reporter import Reporter
@@ -572,38 +574,37 @@ def test_a_reporter_file_name_must_stay_inside_the_output_folder(
         @hookimpl
         def govgate_reporters():
             return [Escaping()]
-        """
+        """,
+        "--no-locker",
     )
-    result = run_cli("check", readme_repo, "--no-locker")
     assert result.exit_code == 1
     assert "plugin 'acme': output format 'escaping' has filename" in result.stderr
     assert "it must be a plain file name (written inside --output-dir)" in result.stderr
 
 
 def test_a_broken_operator_in_where_is_an_error_not_a_dropped_item(
-    install_plugin: Callable[..., Installed],
-    run_cli: Callable[..., CliResult],
-    autoload: None,
-    readme_repo: Path,
+    check_with_plugin: Callable[..., CliResult], readme_repo: Path
 ) -> None:
     # A `where` filter drops items it cannot compare; an operator returning "false" (a
     # truthy string) must not silently drop them all, leaving a not-applicable rule.
-    install_plugin(
-        """
-        from govgate import hookimpl
-
-        @hookimpl
-        def govgate_operators():
-            return {"is_readme": lambda actual, expected: "false"}
-        """
-    )
     pack = README_PACK.replace(
         "    evidence: readme_file\n",
         "    evidence: {kind: readme_file, where: {path: count, op: is_readme, value: 1}}\n"
         "    on_missing: not_applicable\n",
     )
     (readme_repo / "policies" / "readme" / "pack.yaml").write_text(pack, encoding="utf-8")
-    result = run_cli("check", readme_repo, "--no-locker", "--format", "json")
+    result = check_with_plugin(
+        """
+        from govgate import hookimpl
+
+        @hookimpl
+        def govgate_operators():
+            return {"is_readme": lambda actual, expected: "false"}
+        """,
+        "--no-locker",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 1, result.stderr
     (finding,) = json.loads(result.stdout)["findings"]
     assert finding["status"] == "error"

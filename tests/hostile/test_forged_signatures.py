@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from run.test_approvals import PACK, TEAMS, commit, signers, waiver_file
+from gates_pack import OWNED_PACK as PACK
+from run.test_approvals import TEAMS, commit, signers, waiver_file
 
 from conftest import git
 

@@ -5,6 +5,7 @@ newest run, and heads in meta that the runs and tombstones no longer produce."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -56,6 +57,20 @@ def delete_newest_run_thoroughly(repo: RepoBuilder, *, cache_too: bool) -> None:
         )
 
 
+def pruned_run_one(
+    notes_repo: Callable[..., RepoBuilder], monkeypatch: pytest.MonkeyPatch
+) -> RepoBuilder:
+    """Two runs, the first recorded 40 days ago, then pruned at 30 days: run 1 is a tombstone."""
+    repo = notes_repo()
+    registry = registry_with(fresh_collector())
+    with recorded_ago(monkeypatch, timedelta(days=40)):
+        check(repo, registry)
+    check(repo, registry)
+    with open_locker(repo) as locker:
+        assert locker.prune(30) is not None
+    return repo
+
+
 def test_evidence_only_a_deleted_run_cited_is_named(notes_repo) -> None:
     repo = four_runs(notes_repo)  # each run saw another notes/b.txt
     delete_newest_run_thoroughly(repo, cache_too=True)
@@ -95,13 +110,7 @@ def test_a_cache_entry_stored_after_the_newest_run_is_named(
 def test_index_rows_of_a_missing_or_a_pruned_run_are_named(
     notes_repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = notes_repo()
-    registry = registry_with(fresh_collector())
-    with recorded_ago(monkeypatch, timedelta(days=40)):
-        check(repo, registry)
-    check(repo, registry)
-    with open_locker(repo) as locker:
-        assert locker.prune(30) is not None
+    repo = pruned_run_one(notes_repo, monkeypatch)
     assert problems_of(repo) == []
     with db(repo) as conn:
         digest = conn.execute("SELECT digest FROM evidence LIMIT 1").fetchone()[0]
@@ -117,13 +126,7 @@ def test_index_rows_of_a_missing_or_a_pruned_run_are_named(
 def test_a_tombstone_head_in_meta_that_the_tombstones_do_not_produce(
     notes_repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = notes_repo()
-    registry = registry_with(fresh_collector())
-    with recorded_ago(monkeypatch, timedelta(days=40)):
-        check(repo, registry)
-    check(repo, registry)
-    with open_locker(repo) as locker:
-        assert locker.prune(30) is not None
+    repo = pruned_run_one(notes_repo, monkeypatch)
     with db(repo) as conn:
         conn.execute("UPDATE meta SET value = '0' WHERE key = 'tombstone_count'")
     (problem,) = problems_of(repo)
@@ -134,13 +137,7 @@ def test_a_tombstone_head_in_meta_that_the_tombstones_do_not_produce(
 def test_a_tombstone_whose_evidence_removed_is_not_a_count_fails(
     notes_repo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    repo = notes_repo()
-    registry = registry_with(fresh_collector())
-    with recorded_ago(monkeypatch, timedelta(days=40)):
-        check(repo, registry)
-    check(repo, registry)
-    with open_locker(repo) as locker:
-        assert locker.prune(30) is not None
+    repo = pruned_run_one(notes_repo, monkeypatch)
     with db(repo) as conn:  # resealed consistently: only the value itself gives it away
         (text,) = conn.execute("SELECT document FROM tombstones").fetchone()
         document = {**json.loads(text), "evidence_removed": -3}

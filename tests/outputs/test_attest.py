@@ -13,37 +13,12 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
+from gates_pack import FAILING, PASSING
 from securesystemslib.dsse import Envelope
 from securesystemslib.exceptions import VerificationError
 from securesystemslib.signer import SSlibKey
 
-from conftest import CliResult, RepoBuilder
-
-PACK = """\
-pack: gates
-version: 1.0.0
-title: Release gates
-evidence_kinds:
-  gate_list:
-    collector: config
-    paths: [gates.yaml]
-requirements:
-  - {id: T-1, title: Gates are enabled, source: {framework: Test, ref: "1"}}
-controls:
-  - {id: G-1, title: Every gate is enabled, satisfies: [T-1]}
-rules:
-  - id: G-1.enabled
-    control: G-1
-    severity: high
-    evidence: gate_list
-    for_each: gates
-    assert: {path: enabled, op: eq, value: true}
-    message: "gate {item.name} is disabled"
-    remediation: "set enabled: true for {item.name} in {source.path}"
-"""
-CONFIG = "system: {name: gated, risk: high}\npacks: [./packs/gates]\n"
-PASSING = "gates:\n  - {name: alpha, enabled: true}\n"
-FAILING = "gates:\n  - {name: alpha, enabled: false}\n"
+from conftest import CliResult
 
 
 def openssl(*args: str) -> None:
@@ -75,10 +50,6 @@ def keys(tmp_path: Path) -> dict[str, tuple[Path, Path]]:
     )
     made["ssh"] = (folder / "ssh", folder / "ssh.pub")
     return made
-
-
-def gated(make_repo: Callable[..., RepoBuilder], gates: str = PASSING) -> RepoBuilder:
-    return make_repo({"govgate.yaml": CONFIG, "packs/gates/pack.yaml": PACK, "gates.yaml": gates})
 
 
 def sslib_verify(envelope_file: Path, public_file: Path) -> dict[str, Any]:
@@ -114,9 +85,9 @@ def attest(
 
 @pytest.mark.parametrize("kind", ["ed", "ec", "ssh"])
 def test_each_key_kind_signs_and_both_verifiers_accept(
-    kind, keys, make_repo, run_cli, tmp_path
+    kind, keys, gates_repo, run_cli, tmp_path
 ) -> None:
-    repo = gated(make_repo)
+    repo = gates_repo(PASSING)
     private, public = keys[kind]
     assert attest(run_cli, repo.path, private, tmp_path).exit_code == 0
     verified = run_cli("verify", tmp_path / "att.json", "--key", public)
@@ -128,9 +99,9 @@ def test_each_key_kind_signs_and_both_verifiers_accept(
 
 
 def test_the_statement_binds_commit_result_packs_and_evidence(
-    keys, make_repo, run_cli, tmp_path
+    keys, gates_repo, run_cli, tmp_path
 ) -> None:
-    repo = gated(make_repo, FAILING)
+    repo = gates_repo(FAILING)
     head = repo.git("rev-parse", "HEAD").strip()
     assert attest(run_cli, repo.path, keys["ed"][0], tmp_path).exit_code == 1  # the gate fails
     statement = sslib_verify(tmp_path / "att.json", keys["ed"][1])
@@ -170,8 +141,8 @@ def test_the_statement_binds_commit_result_packs_and_evidence(
     assert f"the attestation names commit {head}; it is not a verdict of that commit" in old.stderr
 
 
-def test_the_locker_head_is_signed(keys, make_repo, run_cli, tmp_path) -> None:
-    repo = gated(make_repo)
+def test_the_locker_head_is_signed(keys, gates_repo, run_cli, tmp_path) -> None:
+    repo = gates_repo(PASSING)
     result = run_cli(
         "check", repo.path, "--attest", tmp_path / "att.json", "--key", keys["ed"][0],
         "--format", "json", "-o", tmp_path / "govgate.json",
@@ -182,8 +153,8 @@ def test_the_locker_head_is_signed(keys, make_repo, run_cli, tmp_path) -> None:
     assert predicate["locker"] == {"run": run["id"], "head": run["hash"]}
 
 
-def test_one_changed_payload_byte_fails_both_verifiers(keys, make_repo, run_cli, tmp_path) -> None:
-    repo = gated(make_repo, FAILING)
+def test_one_changed_payload_byte_fails_both_verifiers(keys, gates_repo, run_cli, tmp_path) -> None:
+    repo = gates_repo(FAILING)
     attest(run_cli, repo.path, keys["ec"][0], tmp_path)
     att = tmp_path / "att.json"
     original = att.read_text()
@@ -201,8 +172,8 @@ def test_one_changed_payload_byte_fails_both_verifiers(keys, make_repo, run_cli,
             sslib_verify(att, keys["ec"][1])
 
 
-def test_another_key_or_another_result_is_refused(keys, make_repo, run_cli, tmp_path) -> None:
-    repo = gated(make_repo)
+def test_another_key_or_another_result_is_refused(keys, gates_repo, run_cli, tmp_path) -> None:
+    repo = gates_repo(PASSING)
     attest(run_cli, repo.path, keys["ed"][0], tmp_path)
     other = run_cli("verify", tmp_path / "att.json", "--key", keys["ssh"][1])
     assert other.exit_code == 1
@@ -215,9 +186,9 @@ def test_another_key_or_another_result_is_refused(keys, make_repo, run_cli, tmp_
 
 
 def test_require_pass_refuses_a_failing_verdict_and_a_dirty_tree(
-    keys, make_repo, run_cli, tmp_path
+    keys, gates_repo, run_cli, tmp_path
 ) -> None:
-    repo = gated(make_repo, FAILING)
+    repo = gates_repo(FAILING)
     attest(run_cli, repo.path, keys["ed"][0], tmp_path)
     failing = run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1], "--require-pass")
     assert failing.exit_code == 1
@@ -235,8 +206,8 @@ def test_require_pass_refuses_a_failing_verdict_and_a_dirty_tree(
     assert clean.exit_code == 0, clean.output
 
 
-def test_a_new_only_verdict_says_so(keys, make_repo, run_cli, tmp_path) -> None:
-    repo = gated(make_repo, FAILING)
+def test_a_new_only_verdict_says_so(keys, gates_repo, run_cli, tmp_path) -> None:
+    repo = gates_repo(FAILING)
     repo.git("checkout", "-q", "-b", "pr")
     repo.write({"README.md": "docs\n"}).commit("docs")
     result = attest(run_cli, repo.path, keys["ed"][0], tmp_path, "--base", "main", "--new-only")
@@ -246,8 +217,8 @@ def test_a_new_only_verdict_says_so(keys, make_repo, run_cli, tmp_path) -> None:
     assert verified.exit_code == 1
 
 
-def test_bad_keys_stop_the_run_before_it_starts(keys, make_repo, run_cli, tmp_path) -> None:
-    repo = gated(make_repo)
+def test_bad_keys_stop_the_run_before_it_starts(keys, gates_repo, run_cli, tmp_path) -> None:
+    repo = gates_repo(PASSING)
     openssl(
         "ecparam", "-name", "secp384r1", "-genkey", "-noout", "-out", str(tmp_path / "p384.pem")
     )
@@ -288,9 +259,9 @@ def test_bad_keys_stop_the_run_before_it_starts(keys, make_repo, run_cli, tmp_pa
 
 
 def test_the_environment_gives_attest_and_key_in_ci(
-    keys, make_repo, run_cli, tmp_path, monkeypatch
+    keys, gates_repo, run_cli, tmp_path, monkeypatch
 ) -> None:
-    repo = gated(make_repo)
+    repo = gates_repo(PASSING)
     monkeypatch.setenv("GOVGATE_ATTEST", str(tmp_path / "ci.json"))
     monkeypatch.setenv("GOVGATE_SIGNING_KEY", str(keys["ec"][0]))
     assert run_cli("check", repo.path, "--no-locker").exit_code == 0
@@ -330,8 +301,8 @@ def test_the_examples_attestation_verifies_and_a_changed_byte_fails(
         sslib_verify(tmp_path / "att.json", keys["ed"][1])
 
 
-def test_an_encrypted_key_needs_its_passphrase(make_repo, run_cli, tmp_path, monkeypatch) -> None:
-    repo = gated(make_repo)
+def test_an_encrypted_key_needs_its_passphrase(gates_repo, run_cli, tmp_path, monkeypatch) -> None:
+    repo = gates_repo(PASSING)
     key = tmp_path / "locked.pem"
     openssl(
         "genpkey", "-algorithm", "ed25519", "-aes-256-cbc", "-pass", "pass:s3cret", "-out", str(key)
@@ -354,8 +325,8 @@ def test_an_encrypted_key_needs_its_passphrase(make_repo, run_cli, tmp_path, mon
     assert run_cli("verify", tmp_path / "att.json", "--key", tmp_path / "locked.pub").exit_code == 0
 
 
-def test_require_pass_refuses_a_verdict_of_some_packs(keys, make_repo, run_cli, tmp_path) -> None:
-    repo = gated(make_repo)
+def test_require_pass_refuses_a_verdict_of_some_packs(keys, gates_repo, run_cli, tmp_path) -> None:
+    repo = gates_repo(PASSING)
     partial = attest(run_cli, repo.path, keys["ed"][0], tmp_path, "--pack", "./packs/gates")
     assert partial.exit_code == 0
     verified = run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1], "--require-pass")

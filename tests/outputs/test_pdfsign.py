@@ -14,31 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from gates_pack import FAILING, gates_files
 
-from conftest import git
-
-PACK = """\
-pack: gates
-version: 1.0.0
-title: Release gates
-evidence_kinds:
-  gate_list:
-    collector: config
-    paths: [gates.yaml]
-requirements:
-  - {id: T-1, title: Gates are enabled, source: {framework: Test, ref: "1"}}
-controls:
-  - {id: G-1, title: Every gate is enabled, satisfies: [T-1]}
-rules:
-  - id: G-1.enabled
-    control: G-1
-    severity: high
-    evidence: gate_list
-    for_each: gates
-    assert: {path: enabled, op: eq, value: true}
-    message: "gate {item.name} is disabled"
-    remediation: "set enabled: true for {item.name} in {source.path}"
-"""
+from conftest import RepoBuilder, git
 
 
 def _name(common: str) -> x509.Name:
@@ -115,15 +93,9 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         mp.setenv("GOVGATE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
         base = tmp_path_factory.mktemp("signed")
         repo = base / "repo"
-        (repo / "packs/gates").mkdir(parents=True)
-        (repo / "packs/gates/pack.yaml").write_text(PACK)
-        (repo / "govgate.yaml").write_text(
-            "system: {name: gated, risk: high}\npacks: [./packs/gates]\n"
-        )
-        (repo / "gates.yaml").write_text("gates:\n  - {name: alpha, enabled: false}\n")
+        repo.mkdir()
         git(repo, "init", "-q", "-b", "main")
-        git(repo, "add", "-A")
-        git(repo, "commit", "-q", "-m", "gates")
+        RepoBuilder(repo).write(gates_files(FAILING)).commit("gates")
         files = make_ca(base, "good")
         pdf = base / "dossier.pdf"
         code, _, err = invoke(

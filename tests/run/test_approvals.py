@@ -12,44 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gates_pack import CONFIG as GATES_CONFIG
 
 from conftest import CliResult, RepoBuilder, git
 
-PACK = """\
-pack: gates
-version: 1.0.0
-title: Release gates
-evidence_kinds:
-  gate_list:
-    collector: config
-    paths: [gates.yaml]
-requirements:
-  - {id: T-1, title: Gates are enabled, source: {framework: Test, ref: "1"}}
-controls:
-  - {id: G-1, title: Every gate is enabled, satisfies: [T-1]}
-rules:
-  - id: G-1.enabled
-    control: G-1
-    severity: high
-    evidence: gate_list
-    for_each: gates
-    assert: {path: enabled, op: eq, value: true}
-    message: "gate {item.name} is disabled"
-    remediation: "set enabled: true for {item.name} in {source.path}"
-  - id: G-1.owner
-    control: G-1
-    severity: medium
-    evidence: gate_list
-    for_each: gates
-    assert: {path: owner, op: exists}
-    message: "gate {item.name} has no owner"
-    remediation: "name an owner for {item.name}"
-"""
-CONFIG = """\
-system: {name: gated, risk: high}
-packs: [./packs/gates]
+CONFIG = (
+    GATES_CONFIG
+    + """\
 approvals: {allowed_signers: .github/allowed_signers, teams: .github/teams.yaml}
 """
+)
 TEAMS = "teams:\n  '@acme/compliance': [maria@example.com]\n"
 
 
@@ -90,16 +62,9 @@ def commit(repo: RepoBuilder, message: str, key: Path | None = None) -> str:
 
 
 @pytest.fixture
-def gated(make_repo: Callable[..., RepoBuilder], keys: dict[str, Path]) -> RepoBuilder:
-    return make_repo(
-        {
-            "govgate.yaml": CONFIG,
-            "packs/gates/pack.yaml": PACK,
-            "gates.yaml": "gates:\n  - {name: alpha, enabled: false}\n",
-            ".github/allowed_signers": signers(keys, "maria", "dpo"),
-            ".github/teams.yaml": TEAMS,
-        }
-    )
+def gated(gates_repo: Callable[..., RepoBuilder], keys: dict[str, Path]) -> RepoBuilder:
+    files = {".github/allowed_signers": signers(keys, "maria", "dpo"), ".github/teams.yaml": TEAMS}
+    return gates_repo(owned=True, config=CONFIG, files=files)
 
 
 def check(

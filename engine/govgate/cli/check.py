@@ -12,8 +12,10 @@ from click.core import ParameterSource
 from govgate.cli.common import (
     SEVERITY_CHOICES,
     check_output_dir,
+    key_option,
     output_kind,
     plugin_options,
+    refuse_without,
     write_output,
 )
 from govgate.support.destinations import write_payload
@@ -82,12 +84,9 @@ def register(main: click.Group) -> None:
     envvar="GOVGATE_ATTEST",
     help="Write a signed in-toto attestation of the verdict here (needs --key).",
 )
-@click.option(
-    "--key",
-    "key_path",
-    type=click.Path(path_type=Path),
+@key_option(
+    "Private key (Ed25519 or ECDSA P-256, PEM or OpenSSH) that signs --attest.",
     envvar="GOVGATE_SIGNING_KEY",
-    help="Private key (Ed25519 or ECDSA P-256, PEM or OpenSSH) that signs --attest.",
 )
 @click.option("--no-cache", is_flag=True, help="Collect everything again.")
 @click.option("--no-locker", is_flag=True, help="Do not record this run in the evidence locker.")
@@ -172,14 +171,20 @@ def check(
 def _signing_key(attest: Path | None, key_path: Path | None) -> SigningKey | None:
     """The key that signs --attest, loaded before the run: a bad key stops it before any work
     rather than after a verdict that then cannot be signed."""
-    if attest is None and key_path is None:
+    refuse_without(
+        "--attest",
+        attest,
+        {"--key": key_path},
+        "--key signs an attestation: give --attest FILE too",
+    )
+    refuse_without(
+        "--key",
+        key_path,
+        {"--attest": attest},
+        "--attest needs --key KEY (a private Ed25519 or ECDSA P-256 key; docs/signing.md)",
+    )
+    if attest is None or key_path is None:
         return None
-    if attest is None:
-        raise UsageError("--key signs an attestation: give --attest FILE too")
-    if key_path is None:
-        raise UsageError(
-            "--attest needs --key KEY (a private Ed25519 or ECDSA P-256 key; docs/signing.md)"
-        )
     output_kind(attest, "--attest")
     from govgate.support.signing import load_signing_key
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -10,6 +12,30 @@ from govgate.support.destinations import destination_kind, write_payload
 from govgate.support.errors import UsageError
 
 SEVERITY_CHOICES = click.Choice(["critical", "high", "medium", "low", "info"])
+
+_Command = TypeVar("_Command", bound=Callable[..., object])
+
+
+def key_option(help: str, *, envvar: str | None = None) -> Callable[[_Command], _Command]:
+    """`--key PATH` (parameter `key_path`): the private key `check --attest` signs with, or the
+    public key `verify` checks an attestation with; the file is read by the command itself."""
+    return click.option(
+        "--key", "key_path", type=click.Path(path_type=Path), envvar=envvar, help=help
+    )
+
+
+def refuse_without(
+    anchor: str, anchor_value: object, dependents: Mapping[str, object], why: str
+) -> None:
+    """Options that only mean something beside option `anchor`: when it has no value, the first
+    of `dependents` (option name -> value; None, False or empty when not given) that has one
+    is a usage error saying `why` ("{option}" names it), rather than an option silently
+    ignored: a `--require-pass` nobody checks must not read as a pass."""
+    if anchor_value is not None:
+        return
+    for option, value in dependents.items():
+        if value is not None and value is not False and value != ():
+            raise UsageError(why.format(option=option, anchor=anchor))
 
 
 def plugin_options(ctx: click.Context) -> tuple[str, ...]:

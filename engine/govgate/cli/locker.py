@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from govgate.cli.common import plugin_options
+from govgate.cli.common import key_option, plugin_options, refuse_without
 from govgate.support.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -108,12 +108,7 @@ def collect(ctx: click.Context, path: Path, packs: tuple[str, ...], no_cache: bo
     type=click.Path(path_type=Path, dir_okay=False),
     help="A file of witnesses, one RUN:HASH per line.",
 )
-@click.option(
-    "--key",
-    "key_path",
-    type=click.Path(path_type=Path),
-    help="An attestation's signer's public key (PEM or OpenSSH .pub): PATH is checked with it.",
-)
+@key_option("An attestation's signer's public key (PEM or OpenSSH .pub): PATH is checked with it.")
 @click.option(
     "--result",
     "result_path",
@@ -162,6 +157,14 @@ def verify(
     from govgate.core.config import not_a_file
     from govgate.locker import parse_witness, read_witness_file, verify_export
 
+    # Checks of a signed verdict asked for without the key that checks it would otherwise be
+    # dropped, and a locker's exit 0 read as the pass --require-pass asked for.
+    refuse_without(
+        "--key",
+        key_path,
+        {"--result": result_path, "--require-pass": require_pass, "--commit": expected_commit},
+        "{option} checks a signed attestation: give --key PUB (its signer's public key) too",
+    )
     held = [parse_witness(text, "--witness") for text in witnesses]
     if witness_file is not None:
         held += read_witness_file(witness_file)

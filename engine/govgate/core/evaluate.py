@@ -184,10 +184,10 @@ class Evaluator:
                 )
             ]
         try:
-            items = self._select(rule)
+            items, unreadable = self._select(rule)
         except OperatorError as exc:  # a broken operator in `where` drops no item silently
             return [self._finding(rule, "error", f"cannot evaluate where: {exc}")]
-        if not items:
+        if not items and not unreadable:
             if rule.on_missing == "not_applicable":
                 reason = f"no {kind} evidence at {_expected_at(kind, declared)}"
                 return [
@@ -203,7 +203,7 @@ class Evaluator:
                     remediation=self._render_remediation(rule, None, {}),
                 )
             ]
-        findings: list[Finding] = []
+        findings = [self._unreadable(rule, item) for item in unreadable]
         for item in items:
             findings.extend(self._evaluate_item(rule, item, params))
         return findings
@@ -294,24 +294,42 @@ class Evaluator:
                 remediation = f"add {shown} to {item.subject} (`govgate explain {rule.id}`)"
         return self._finding(rule, "fail", message, evidence=item, remediation=remediation)
 
-    def _select(self, rule: Rule) -> list[Evidence]:
+    def _select(self, rule: Rule) -> tuple[list[Evidence], list[Evidence]]:
+        """The items the rule checks, and the unreadable ones its `where` cannot judge."""
         items = list(self.evidence.by_kind.get(rule.evidence.kind, []))
         if rule.evidence.subject:
             regex = glob_to_regex(rule.evidence.subject)
             items = [e for e in items if regex.match(e.subject)]
+        unreadable: list[Evidence] = []
         if rule.evidence.where is not None:
             kept = []
             for item in items:
                 try:
-                    held, _ = rule.evidence.where.evaluate(self._root(item, None, rule))
+                    held, failed = rule.evidence.where.evaluate(self._root(item, None, rule))
                 except OperatorError:
                     raise
                 except ConditionEvalError:
-                    held = False
+                    held, failed = False, []
                 if held:
                     kept.append(item)
+                elif item.problem is not None and (
+                    not failed or any(leaf.actual is None for leaf in failed)
+                ):
+                    # A file that could not be read lacks the values `where` reads: dropping
+                    # it would leave "missing evidence", or let an older item speak for it.
+                    unreadable.append(item)
             items = kept
-        return items
+        return items, unreadable
+
+    def _unreadable(self, rule: Rule, item: Evidence) -> Finding:
+        return self._finding(
+            rule,
+            "fail",
+            f"{item.subject}: could not be read, so `where` cannot tell whether this rule "
+            f"checks it: {item.problem}",
+            evidence=item,
+            remediation="fix the file so it matches the documented format",
+        )
 
     def _root(self, item: Evidence, element: Any, rule: Rule, has_element: bool = False) -> Any:
         data = item.data

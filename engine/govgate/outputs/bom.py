@@ -187,8 +187,11 @@ def _dataset(item: Evidence, missing: list[str]) -> dict[str, Any]:
     return component
 
 
-def build_ml_bom(system: Mapping[str, Any], evidence: list[Evidence], now: datetime) -> MlBom:
-    """The ML-BOM of one system from its model cards, datasheets and MLflow registry."""
+def build_ml_bom(
+    system: Mapping[str, Any], evidence: list[Evidence], timestamp: datetime | None
+) -> MlBom:
+    """The ML-BOM of one system from its model cards, datasheets and MLflow registry, dated
+    `timestamp` (left out when None: the metadata field is optional)."""
     missing: list[str] = []
     models: list[dict[str, Any]] = []
     datasets: list[dict[str, Any]] = []
@@ -224,7 +227,7 @@ def build_ml_bom(system: Mapping[str, Any], evidence: list[Evidence], now: datet
         "specVersion": "1.6",
         "version": 1,
         "metadata": {
-            "timestamp": format_timestamp(now),
+            **({"timestamp": format_timestamp(timestamp)} if timestamp is not None else {}),
             "tools": {
                 "components": [{"type": "application", "name": "govgate", "version": __version__}]
             },

@@ -365,10 +365,11 @@ class _Collecting:
             if declared is None:
                 continue  # the loader already refused undeclared kinds
             if declared.collector not in self.registry.collectors:
-                hint = f" ({declared.install_hint})" if declared.install_hint else ""
+                # The kind's install hint is the finding's remediation (the fix line), so the
+                # message leaves it out: printed once.
                 self.evidence.unavailable_kinds[name] = (
                     f"evidence kind '{name}' is produced by collector '{declared.collector}', "
-                    f"which is not installed{hint}"
+                    "which is not installed"
                 )
                 self.collection.runs.append(
                     CollectorRun(

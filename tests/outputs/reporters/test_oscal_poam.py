@@ -7,40 +7,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from gates_pack import FAILING
 from trestle.oscal.poam import PlanOfActionAndMilestones
 
 from conftest import CliResult, RepoBuilder
 
-PACK = """\
-pack: gates
-version: 1.0.0
-title: Release gates
-evidence_kinds:
-  gate_list:
-    collector: config
-    paths: [gates.yaml]
-requirements:
-  - {id: T-1, title: Gates are enabled, source: {framework: Test, ref: "1"}}
-controls:
-  - {id: G-1, title: Every gate is enabled and owned, satisfies: [T-1]}
-rules:
-  - id: G-1.enabled
-    control: G-1
-    severity: high
-    evidence: gate_list
-    for_each: gates
-    assert: {path: enabled, op: eq, value: true}
-    message: "gate {item.name} is disabled"
-    remediation: "set enabled: true for {item.name} in {source.path}"
-  - id: G-1.owner
-    control: G-1
-    severity: medium
-    evidence: gate_list
-    for_each: gates
-    assert: {path: owner, op: exists}
-    message: "gate {item.name} has no owner"
-    remediation: "name an owner for {item.name}"
-"""
 WAIVERS = """\
 waivers:
   - id: W-1
@@ -63,16 +34,9 @@ def poam(
 
 
 def test_open_and_waived_findings_become_poam_items(
-    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+    gates_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
 ) -> None:
-    repo = make_repo(
-        {
-            "govgate.yaml": "system: {name: gated, risk: high}\npacks: [./packs/gates]\n",
-            "packs/gates/pack.yaml": PACK,
-            "gates.yaml": "gates:\n  - {name: alpha, enabled: false}\n",
-            "governance/waivers.yaml": WAIVERS,
-        }
-    )
+    repo = gates_repo(FAILING, owned=True, files={"governance/waivers.yaml": WAIVERS})
     document, result = poam(run_cli, repo)
     listed = [f for f in result["findings"] if f["status"] in ("fail", "error", "waived")]
     assert len(document["poam-items"]) == len(listed) == 2
@@ -97,15 +61,9 @@ def test_open_and_waived_findings_become_poam_items(
 
 
 def test_a_run_with_nothing_open_says_so(
-    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+    gates_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
 ) -> None:
-    repo = make_repo(
-        {
-            "govgate.yaml": "system: {name: gated, risk: high}\npacks: [./packs/gates]\n",
-            "packs/gates/pack.yaml": PACK,
-            "gates.yaml": "gates:\n  - {name: alpha, enabled: true, owner: ann}\n",
-        }
-    )
+    repo = gates_repo("gates:\n  - {name: alpha, enabled: true, owner: ann}\n", owned=True)
     document, _ = poam(run_cli, repo)
     (item,) = document["poam-items"]
     assert item["title"] == "No open findings and no waived findings in this run"
