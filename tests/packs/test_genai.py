@@ -216,30 +216,3 @@ def test_owasp_scans_serve_art_15_only_when_both_packs_run(
         [art15] = [r for r in result["requirements"] if r["id"] == "AIA-15"]
         assert art15["controls"] == controls
         assert art15["status"] == "not_met"
-
-
-def test_owasp_llm_on_the_support_assistant_reads_the_real_scans(
-    example_repo: Callable[[str], Any], run_cli: Callable[..., CliResult]
-) -> None:
-    """The example's garak, promptfoo and Inspect outputs, its ML-BOM and config/llm.yaml,
-    judged by the OWASP LLM pack: settings and BOM pass, the scans of the test generators fail
-    on what got through or on too few attempts."""
-    path = example_repo("support-assistant")
-    config = (path / "govgate.yaml").read_text(encoding="utf-8")
-    config = config.replace("  - readiness\n", "  - readiness\n  - owasp-llm\n", 1)
-    # The scans are committed once; the example must not go stale while the tests age.
-    config = config.replace("params:\n", "params:\n  owasp-llm: {redteam_max_age: 3650d}\n", 1)
-    (path / "govgate.yaml").write_text(config, encoding="utf-8")
-    RepoBuilder(path).commit("enable owasp-llm")
-    done = run_cli("check", path, "--no-locker", "--format", "json")
-    result = json.loads(done.stdout)
-    statuses = {r["id"]: r["status"] for r in result["requirements"] if r["id"].startswith("OWASP")}
-    met = ["OWASP-LLM03", "OWASP-LLM04", "OWASP-LLM06", "OWASP-LLM08", "OWASP-LLM10"]
-    assert statuses == {rid: "met" if rid in met else "not_met" for rid in statuses}
-    assert len(statuses) == 10
-    garak = [
-        f
-        for f in result["findings"]
-        if f["rule"] == "OL-01.scan" and "garak" in f["item"] and f["status"] == "fail"
-    ]
-    assert garak and "attack_success_rate (0.5)" in garak[0]["message"]
