@@ -8,58 +8,19 @@ quietly leaves controls out or decides one twice. Each fails its rule, at its fi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from conftest import CliResult, RepoBuilder
+from genai_files import ANNEX_A, SOA_PATH, check_json, statement_of_applicability, statuses
 
-ANNEX_A_BUT_TWO = [
-    "A.2.2",
-    "A.2.3",
-    "A.2.4",
-    "A.3.2",
-    "A.3.3",
-    "A.4.2",
-    "A.4.3",
-    "A.4.4",
-    "A.4.5",
-    "A.4.6",
-    "A.5.2",
-    "A.5.3",
-    "A.5.4",
-    "A.6.1.2",
-    "A.6.1.3",
-    "A.6.2.2",
-    "A.6.2.3",
-    "A.6.2.4",
-    "A.6.2.5",
-    "A.6.2.6",
-    "A.6.2.7",
-    "A.6.2.8",
-    "A.7.2",
-    "A.7.3",
-    "A.7.4",
-    "A.7.5",
-    "A.7.6",
-    "A.8.2",
-    "A.8.3",
-    "A.8.4",
-    "A.9.2",
-    "A.9.3",
-    "A.9.4",
-    "A.10.2",
-    "A.10.3",
-    "A.10.4",
-    "A.10.4",
-]  # A.5.5 and A.8.5 left out, A.10.4 decided twice
+#: A.5.5 and A.8.5 left out, A.10.4 decided twice.
+ANNEX_A_BUT_TWO = [a for a in ANNEX_A if a not in ("A.5.5", "A.8.5")] + ["A.10.4"]
 
 
 def test_genai_evidence_that_only_looks_complete_fails(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult], reliability
 ) -> None:
-    soa = "approved_by: Board\napproval_date: '2026-11-02'\ncontrols:\n" + "".join(
-        f"  - {{id: {a}, applicable: true, reason: in scope}}\n" for a in ANNEX_A_BUT_TWO
-    )
+    soa = statement_of_applicability(ANNEX_A_BUT_TWO)
     repo = make_repo(
         {
             "govgate.yaml": (
@@ -76,22 +37,21 @@ def test_genai_evidence_that_only_looks_complete_fails(
                 "data_sources: []\n"
                 "limits: {requests_per_minute: 20, max_input: 4000, max_output: 600}\n"
             ),
-            "governance/statement_of_applicability.yaml": soa,
+            SOA_PATH: soa,
         }
     )
-    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
-    result = json.loads(done.stdout)
-    status = {(f["rule"], f["item"]): f["status"] for f in result["findings"]}
+    result = check_json(run_cli, repo.path)
+    status = statuses(result)
     looks_complete = {
         ("OL-03.model-pinned", "config/llm.yaml"),
         ("OL-06.tools-least-privilege", "config/llm.yaml"),
         ("EU-13.machine-readable-marking", "config/llm.yaml"),
         ("AIMS-9.soa-lists-control", "A.5.5"),
         ("AIMS-9.soa-lists-control", "A.8.5"),
-        ("AIMS-9.soa-approved", "governance/statement_of_applicability.yaml"),
+        ("AIMS-9.soa-approved", SOA_PATH),
     }
     assert {key: status.get(key) for key in looks_complete} == dict.fromkeys(looks_complete, "fail")
-    assert done.exit_code == 1 and result["gate"] == "fail"
+    assert result["exit_code"] == 1 and result["gate"] == "fail"
     # A wildcard inside a permission is refused too.
     repo.write(
         {
@@ -101,12 +61,12 @@ def test_genai_evidence_that_only_looks_complete_fails(
             )
         }
     ).commit("a narrower-looking wildcard")
-    again = json.loads(run_cli("check", repo.path, "--no-locker", "--format", "json").stdout)
+    again = check_json(run_cli, repo.path)
     [tool] = [f for f in again["findings"] if f["rule"] == "OL-06.tools-least-privilege"]
     assert tool["status"] == "fail" and tool["item"] == "export"
     reliability.record(
         "genai-looks-complete",
         "version LATEST, tools unsaid, marking 'none', SoA missing two controls and deciding one"
         f" twice, a permission 'orders:*': {len(looks_complete) + 1} rules fail, gate fail,"
-        f" exit {done.exit_code}",
+        f" exit {result['exit_code']}",
     )

@@ -7,13 +7,13 @@ Applicability) reaches the rules as written and what the user reads about it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import yaml
 
 from conftest import REPO_ROOT, CliResult, RepoBuilder
+from genai_files import ANNEX_A, SOA_PATH, check_json, statement_of_applicability
 
 LOOSE_LLM_CONFIG = """\
 model: {provider: openai, name: gpt-4o, version: latest}
@@ -26,13 +26,6 @@ system_prompt: {confidential: false}
 data_sources: []
 limits: {requests_per_minute: 60, max_input: 4000}
 """
-
-
-def check(run_cli: Callable[..., CliResult], repo: RepoBuilder) -> dict[str, Any]:
-    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
-    result: dict[str, Any] = json.loads(done.stdout)
-    result["exit_code"] = done.exit_code
-    return result
 
 
 def by_rule(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -53,7 +46,7 @@ def test_owasp_llm_reads_config_llm_yaml_as_written(
             "config/llm.yaml": LOOSE_LLM_CONFIG,
         }
     )
-    result = check(run_cli, repo)
+    result = check_json(run_cli, repo.path)
     findings = by_rule(result)
     status = {key: f["status"] for key, f in findings.items()}
     assert status["OL-02.output-filtered[config/llm.yaml]"] == "fail"
@@ -76,46 +69,6 @@ def test_owasp_llm_reads_config_llm_yaml_as_written(
     assert result["gate"] == "fail" and result["exit_code"] == 1
 
 
-ANNEX_A = [
-    "A.2.2",
-    "A.2.3",
-    "A.2.4",
-    "A.3.2",
-    "A.3.3",
-    "A.4.2",
-    "A.4.3",
-    "A.4.4",
-    "A.4.5",
-    "A.4.6",
-    "A.5.2",
-    "A.5.3",
-    "A.5.4",
-    "A.5.5",
-    "A.6.1.2",
-    "A.6.1.3",
-    "A.6.2.2",
-    "A.6.2.3",
-    "A.6.2.4",
-    "A.6.2.5",
-    "A.6.2.6",
-    "A.6.2.7",
-    "A.6.2.8",
-    "A.7.2",
-    "A.7.3",
-    "A.7.4",
-    "A.7.5",
-    "A.7.6",
-    "A.8.2",
-    "A.8.3",
-    "A.8.4",
-    "A.8.5",
-    "A.9.2",
-    "A.9.3",
-    "A.9.4",
-    "A.10.2",
-    "A.10.3",
-    "A.10.4",
-]
 #: The NIST AI RMF core: subcategories per category of each function.
 RMF_CORE = {
     "GOVERN": {1: 7, 2: 3, 3: 2, 4: 3, 5: 2, 6: 2},
@@ -147,40 +100,33 @@ def test_the_catalogues_are_complete() -> None:
 def test_the_statement_of_applicability_is_read_as_written(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
 ) -> None:
-    entries = "".join(
-        f"  - id: {a}\n    applicable: true\n    reason: the credit model is built in house\n"
-        for a in ANNEX_A
-        if a != "A.8.5"
+    soa = statement_of_applicability(
+        [a for a in ANNEX_A if a != "A.8.5"],
+        reason="the credit model is built in house",
+        tail="  - id: A.10.4\n    applicable: false\n    reason: ''\n",
     )
     repo = make_repo(
         {
             "govgate.yaml": "version: 1\nsystem: {name: scorer, risk: high}\npacks: [iso-42001]\n",
-            "governance/statement_of_applicability.yaml": (
-                "approved_by: Management Board\napproval_date: '2026-11-02'\ncontrols:\n"
-                + entries
-                + "  - id: A.10.4\n    applicable: false\n    reason: ''\n"
-            ),
+            SOA_PATH: soa,
         }
     )
-    findings = [f for f in check(run_cli, repo)["findings"] if f["control"] == "AIMS-9"]
+    findings = [f for f in check_json(run_cli, repo.path)["findings"] if f["control"] == "AIMS-9"]
     failed = {(f["rule"], f["item"]): f for f in findings if f["status"] == "fail"}
     assert set(failed) == {
         ("AIMS-9.soa-lists-control", "A.8.5"),
         ("AIMS-9.soa-decided", "A.10.4"),
-        ("AIMS-9.soa-approved", "governance/statement_of_applicability.yaml"),
+        ("AIMS-9.soa-approved", SOA_PATH),
     }
     undecided = failed[("AIMS-9.soa-decided", "A.10.4")]
     # Located at the empty reason: three header lines, 37 entries of three lines, then A.10.4.
     assert undecided["location"] == {
-        "path": "governance/statement_of_applicability.yaml",
+        "path": SOA_PATH,
         "line": 3 + 3 * 37 + 3,
     }
     assert "reason (empty)" in undecided["message"]
     # A.10.4 is listed (twice) and decided once without a reason: listed, not decided.
-    assert (
-        "lists a control twice"
-        in failed[("AIMS-9.soa-approved", "governance/statement_of_applicability.yaml")]["message"]
-    )
+    assert "lists a control twice" in failed[("AIMS-9.soa-approved", SOA_PATH)]["message"]
 
 
 def test_art_53_is_unverified_until_gpai_provider_is_declared(
@@ -191,7 +137,7 @@ def test_art_53_is_unverified_until_gpai_provider_is_declared(
         repo = make_repo(
             {"govgate.yaml": f"version: 1\nsystem: {system % declared}\npacks: [eu-ai-act]\n"}
         )
-        result = check(run_cli, repo)
+        result = check_json(run_cli, repo.path)
         [art53] = [r for r in result["requirements"] if r["id"] == "AIA-53"]
         assert art53["status"] == status
         messages = {f["message"] for f in result["findings"] if f["control"] in ("EU-16", "EU-17")}
@@ -212,7 +158,7 @@ def test_owasp_scans_serve_art_15_only_when_both_packs_run(
         ("[eu-ai-act]", ["EU-9"]),
     ):
         repo = make_repo({"govgate.yaml": f"version: 1\n{system}packs: {packs}\n"})
-        result = check(run_cli, repo)
+        result = check_json(run_cli, repo.path)
         [art15] = [r for r in result["requirements"] if r["id"] == "AIA-15"]
         assert art15["controls"] == controls
         assert art15["status"] == "not_met"
