@@ -40,6 +40,9 @@ EXPECTED_STATUSES = {
     "AIA-6": "met",
     "AIA-50": "met",  # disclosed, human contact, answers marked machine-readably (config/llm.yaml)
     "AIA-53": "not_applicable",  # uses a hosted model; provides no general-purpose model
+    "AIA-50-3": "not_applicable",  # reads no emotions, sorts nobody by biometric data
+    "AIA-50-4": "not_applicable",  # no deep fakes, nothing published to inform the public
+    "AIA-55": "not_applicable",  # no general-purpose model, so none with systemic risk
     # The high-risk chapter does not apply to a limited-risk system.
     **dict.fromkeys(HIGH_RISK_ONLY.split(" "), "not_applicable"),
     # GDPR

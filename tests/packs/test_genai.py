@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import yaml
 
 from conftest import REPO_ROOT, CliResult, RepoBuilder
@@ -162,3 +163,94 @@ def test_owasp_scans_serve_art_15_only_when_both_packs_run(
         [art15] = [r for r in result["requirements"] if r["id"] == "AIA-15"]
         assert art15["controls"] == controls
         assert art15["status"] == "not_met"
+
+
+@pytest.mark.slow  # three checks of three repositories
+def test_art_50_3_50_4_and_55_apply_only_by_declared_facts(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    """Undeclared, the deployer's Art. 50(3)/(4) duties and Art. 55 are unverified (the gate
+    fails, naming the fact to declare); declared false, not applicable; declared true, judged
+    on the notice and the systemic-risk document as written."""
+    notice = (
+        "# About our assistant\n\n## You are talking to an AI\n\nAn AI answers.\n\n"
+        "## Emotion recognition\n\nThe assistant infers frustration from your messages.\n"
+    )
+
+    def requirements(labels: str, files: dict[str, str] | None = None) -> dict[str, Any]:
+        system = (
+            "system: {name: assistant, risk: limited, role: provider_and_deployer, llm: true,"
+            f" gpai_provider: true, labels: {{{labels}}}}}\n"
+        )
+        repo = make_repo(
+            {"govgate.yaml": f"version: 1\n{system}packs: [eu-ai-act]\n", **(files or {})}
+        )
+        result = check_json(run_cli, repo.path)
+        wanted = ("AIA-50-3", "AIA-50-4", "AIA-53", "AIA-55")
+        found = {r["id"]: r["status"] for r in result["requirements"] if r["id"] in wanted}
+        return {"statuses": found, "result": result}
+
+    undeclared = requirements("")
+    assert undeclared["statuses"] == {
+        "AIA-50-3": "unverified",
+        "AIA-50-4": "unverified",
+        "AIA-53": "not_met",  # the copyright policy and training summary are owed regardless
+        "AIA-55": "unverified",
+    }
+    assert undeclared["result"]["gate"] == "fail"
+    errors = " ".join(
+        f["remediation"] for f in undeclared["result"]["findings"] if f["status"] == "error"
+    )
+    for fact in ("emotion_recognition", "deep_fakes", "gpai_open_source", "gpai_systemic_risk"):
+        assert f"declare system.labels.{fact} in govgate.yaml (true or false)" in errors
+
+    none = requirements(
+        "emotion_recognition: false, biometric_categorisation: false, deep_fakes: false,"
+        " public_interest_text: false, gpai_open_source: true, gpai_systemic_risk: false"
+    )
+    assert none["statuses"] == {
+        "AIA-50-3": "not_applicable",
+        "AIA-50-4": "not_applicable",
+        "AIA-53": "not_met",
+        "AIA-55": "not_applicable",
+    }
+    exempt = {
+        f["rule"]: f["reason"]
+        for f in none["result"]["findings"]
+        if f["control"] == "EU-16" and f["status"] == "not_applicable"
+    }
+    assert len(exempt) == 3
+    assert all(
+        reason.startswith("Art. 53(2) exempts a model released") for reason in exempt.values()
+    )
+
+    declared = requirements(
+        "emotion_recognition: true, biometric_categorisation: false, deep_fakes: true,"
+        " public_interest_text: false, gpai_open_source: true, gpai_systemic_risk: true",
+        {
+            "docs/transparency_notice.md": notice,
+            "docs/gpai/systemic_risk.md": (
+                "---\nowner: Head of Model Risk\nlast_updated: '2020-01-01'\n---\n"
+                "# Systemic risk\n\n## Model evaluation\n\nRed-teamed.\n\n"
+                "## Cybersecurity\n\nWeights encrypted at rest.\n"
+            ),
+        },
+    )
+    assert declared["statuses"] == {
+        "AIA-50-3": "met",  # the notice's Emotion recognition section
+        "AIA-50-4": "not_met",  # it says nothing of deep fakes
+        "AIA-53": "not_met",  # systemic risk: the open-source exemption does not hold
+        "AIA-55": "not_met",
+    }
+    failed = {
+        f["rule"]: f["message"]
+        for f in declared["result"]["findings"]
+        if f["status"] == "fail" and f["control"] in ("EU-19", "EU-20")
+    }
+    assert set(failed) == {
+        "EU-19.deep-fakes-disclosed",
+        "EU-20.systemic-risk-measures",
+        "EU-20.systemic-risk-current",
+    }
+    assert "risks" in failed["EU-20.systemic-risk-measures"]
+    assert "incidents" in failed["EU-20.systemic-risk-measures"]
