@@ -317,6 +317,18 @@ who: Tom Berger
 role: Head of Support Platform
 date: "{d(-30)}"
 """,
+        "governance/attestations/supplier-review.yaml": f"""\
+id: ATT-SUPPLIER-2026
+topic: supplier_review
+statement: >
+  Procurement and the DPO reviewed the hosted model provider's terms of service, data
+  processing addendum (no training on our prompts or answers, EU data residency) and its
+  output-ownership and copyright indemnity clauses for acme-support-llm, and the licence of
+  the help-centre articles the assistant retrieves (our own content).
+who: Jonas Weber
+role: Head of Procurement
+date: "{d(-60)}"
+""",
         "governance/attestations/executive-sponsor.yaml": f"""\
 id: ATT-SPONSOR
 topic: executive_sponsor

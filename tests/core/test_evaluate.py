@@ -393,3 +393,66 @@ def test_the_fix_for_missing_evidence_keeps_a_bracketed_article_whole() -> None:
     assert _first_clause("Records of processing (GDPR Art. 30). Kept by the DPO.") == (
         "Records of processing (GDPR Art. 30)"
     )
+
+
+WHERE_PACK = """\
+pack: w
+version: 1.0.0
+title: Where test pack
+requirements:
+  - {id: W-R, title: Probed, source: {framework: T, ref: "1"}}
+controls:
+  - {id: W-1, title: Probed, satisfies: [W-R]}
+rules:
+  - id: W-1.required
+    control: W-1
+    severity: high
+    evidence: {kind: probe.data, where: {path: ok, op: eq, value: false}}
+    none_selected: "no probe of {system.name} reports a failure to check"
+    assert: {path: ok, op: eq, value: false}
+    message: x
+    remediation: run a failing probe
+  - id: W-1.optional
+    control: W-1
+    severity: high
+    evidence: {kind: probe.data, where: {path: ok, op: eq, value: false}}
+    on_missing: not_applicable
+    none_selected: "no probe of {system.name} reports a failure to check"
+    assert: {path: ok, op: eq, value: false}
+    message: x
+    remediation: y
+  - id: W-1.unsaid
+    control: W-1
+    severity: high
+    evidence: {kind: probe.data, where: {path: ok, op: eq, value: false}}
+    assert: {path: ok, op: eq, value: false}
+    message: x
+    remediation: y
+"""
+
+
+def test_a_where_that_keeps_no_item_says_why_in_the_rules_own_words(
+    make_repo: Callable[..., RepoBuilder],
+) -> None:
+    """The collector produced evidence, but none the rule reads: "produced no probe.data"
+    would be false. The rule's none_selected sentence says what is missing instead, as the
+    failure or (on_missing: not_applicable) as the reason."""
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: d, risk: high}\npacks: [./packs/w]\n",
+            "packs/w/pack.yaml": WHERE_PACK,
+        }
+    )
+    found = {rid: fs[0] for rid, fs in by_rule(run(repo.path)).items()}
+    required = found["W-1.required"]
+    assert required["status"] == "fail"
+    assert required["message"] == "missing evidence: no probe of d reports a failure to check"
+    assert required["remediation"] == "run a failing probe"
+    optional = found["W-1.optional"]
+    assert optional["status"] == "not_applicable"
+    assert optional["reason"] == "no probe of d reports a failure to check"
+    # Without a sentence of its own, the rule keeps the generic message.
+    assert (
+        found["W-1.unsaid"]["message"]
+        == "missing evidence: collector 'probe' produced no probe.data"
+    )

@@ -40,6 +40,9 @@ EXPECTED_STATUSES = {
     "AIA-6": "met",
     "AIA-50": "met",  # disclosed, human contact, answers marked machine-readably (config/llm.yaml)
     "AIA-53": "not_applicable",  # uses a hosted model; provides no general-purpose model
+    "AIA-50-3": "not_applicable",  # reads no emotions, sorts nobody by biometric data
+    "AIA-50-4": "not_applicable",  # no deep fakes, nothing published to inform the public
+    "AIA-55": "not_applicable",  # no general-purpose model, so none with systemic risk
     # The high-risk chapter does not apply to a limited-risk system.
     **dict.fromkeys(HIGH_RISK_ONLY.split(" "), "not_applicable"),
     # GDPR
@@ -93,6 +96,30 @@ EXPECTED_STATUSES = {
     "READY-12": "not_met",  # the base64-smuggled instruction gets past the input guard
     "NIST-MEASURE-2.8": "not_met",
     "ISO42001-A.6.2.8": "partial",
+    # OWASP LLM Top 10: the scans in reports/redteam/, config/llm.yaml and the AI-BOM.
+    "OWASP-LLM01": "not_met",  # injections got through in all three scans (8/16, 1/2, 2/4)
+    "OWASP-LLM02": "not_met",  # promptfoo's personal-data test leaked (garak's 20 held)
+    "OWASP-LLM03": "met",  # model pinned to 2026.08.1 as deployed; the BOM scores 12 of 13
+    "OWASP-LLM04": "met",  # the one retrieval source has an origin and a sha256
+    "OWASP-LLM05": "not_met",  # garak's SQL echo: 10 of 22 got through
+    "OWASP-LLM06": "not_met",  # tools are narrow, yet promptfoo's excessive-agency test got through
+    "OWASP-LLM07": "not_met",  # not covered: two prompt-extraction attempts are too few to count
+    "OWASP-LLM08": "met",  # retrieval filters by the customer's access and vets its articles
+    "OWASP-LLM09": "not_met",  # not covered: one misinformation test is too few to count
+    "OWASP-LLM10": "met",  # requests per minute, input and output tokens are limited
+    # NIST AI 600-1: the OWASP controls, plus its own (filter, marking, attestations, eval).
+    "GAI-CBRN": "met",  # output.content_filter: true
+    "GAI-CONFABULATION": "not_met",  # only OL-09: no misinformation scan counts
+    "GAI-HARMFUL-CONTENT": "met",
+    "GAI-PRIVACY": "partial",  # retrieval is controlled (OL-08), but a leak got through (OL-02)
+    "GAI-ENVIRONMENT": "not_met",  # nobody has estimated energy and emissions
+    "GAI-BIAS": "not_met",  # the evaluation has no per-group (per-language) comparison
+    "GAI-HUMAN-AI": "partial",  # disclosed with human contact, but the agency attack got through
+    "GAI-INFO-INTEGRITY": "met",  # answers are marked AI-generated
+    "GAI-INFO-SECURITY": "partial",  # settings hold, scans show injections and output handling
+    "GAI-IP": "met",  # the supplier-review attestation (terms, DPA, licences)
+    "GAI-OBSCENE": "met",
+    "GAI-VALUE-CHAIN": "met",  # pinned model, BOM, traced source, supplier review
 }
 
 
@@ -225,6 +252,16 @@ def test_each_gap_says_what_is_wrong_and_where(checked: Checked) -> None:
         "GD-13.prompt-injection-tested",
         "GD-6.files-without-pii",
         "GD-6.logs-without-pii",
+        "GP-3.environmental-impact",  # no estimate of energy and emissions
+        "GP-4.evaluated-per-group",  # the evaluation is not split by group or language
+        "OL-01.scan",  # garak: 8 of 16 injections got through
+        "OL-01.scan",  # Inspect: 2 of 4
+        "OL-01.scan",  # promptfoo: 1 of 2
+        "OL-02.scan",  # promptfoo's personal-data test leaked
+        "OL-05.scan",  # garak's SQL echo
+        "OL-06.scan",  # promptfoo's excessive-agency test got through
+        "OL-07.scan",  # no scan with enough prompt-extraction attempts
+        "OL-09.scan",  # no scan with enough misinformation attempts
         "RD-12.adversarial-tested",
         "RD-12.prompt-injection-tested",
     ]
@@ -341,3 +378,74 @@ def test_the_ai_bom_is_what_govgate_bom_writes_and_names_its_gap(checked: Checke
     [bom] = collected(AiBomCollector, checked.repo)
     assert bom.data["missing"] == ["model acme-support-llm: hashes"]
     assert bom.data["completeness"] == round(12 / 13, 4)
+
+
+def owasp_grid(printed: str) -> dict[str, str]:
+    """The OWASP LLM block of the text report: risk id → its mark (✓ ✗ ◐ ? –)."""
+    lines = printed.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("OWASP Top 10 for LLM"))
+    block = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("  ") or line.startswith("  not met for want"):
+            break
+        block.append(line)
+    cells = " ".join(block).split()
+    return dict(zip(cells[1::2], cells[0::2], strict=True))
+
+
+def test_the_check_names_covered_and_uncovered_owasp_llm_risks(checked: Checked) -> None:
+    """What `govgate check` prints for each of the ten risks: met on evidence, failing on a
+    named scan at its file, or not covered for want of evidence, with what would cover it."""
+    printed = checked.stderr
+    marks = owasp_grid(printed)
+    assert marks == {
+        **dict.fromkeys(("OWASP-LLM03", "OWASP-LLM04", "OWASP-LLM08", "OWASP-LLM10"), "✓"),
+        **dict.fromkeys(
+            ("OWASP-LLM01", "OWASP-LLM02", "OWASP-LLM05", "OWASP-LLM06", "OWASP-LLM07"), "✗"
+        ),
+        "OWASP-LLM09": "✗",
+    }
+    assert "  not met for want of evidence: OWASP-LLM07, OWASP-LLM09\n" in printed
+
+    # Failing: the scan that shows it, where it is, and how many attacks got through.
+    garak = "reports/redteam/garak/support-assistant.report.jsonl"
+    promptfoo = "reports/redteam/promptfoo/results.json"
+    failing = {
+        (f["rule"], f["location"]["path"])
+        for f in checked.result["findings"]
+        if f["status"] == "fail" and f["rule"].startswith("OL-") and f["location"]
+    }
+    assert failing == {
+        ("OL-01.scan", garak),
+        ("OL-01.scan", "reports/redteam/inspect/prompt-injection.json"),
+        ("OL-01.scan", promptfoo),
+        ("OL-02.scan", promptfoo),
+        ("OL-05.scan", garak),
+        ("OL-06.scan", promptfoo),
+    }
+    assert f"FAIL   high     OL-05.scan  {garak}:132" in printed
+    scan = "{} scan of 2026.08.1 ({})".format
+    assert (
+        "attack_success_rate (0.5)"
+        in checked.finding("OL-01.scan", scan("garak", garak))["message"]
+    )
+    agency = checked.finding("OL-06.scan", scan("promptfoo", promptfoo))["message"]
+    assert "does not show excessive agency (LLM06) under control" in agency
+    assert "attack_success_rate (1)" in agency
+
+    # Not covered: promptfoo tried two prompt extractions and one false claim, too few to
+    # count; the fix names the scans that would cover the risk.
+    for rule, risk, cover in (
+        ("OL-07.scan", "system-prompt leakage (LLM07)", "promptfoo (prompt-extraction plugin)"),
+        ("OL-09.scan", "misinformation (LLM09)", "Inspect (truthfulqa, simpleqa)"),
+    ):
+        finding = checked.finding(rule)
+        assert finding["message"].startswith(f"missing evidence: no red-team scan tests {risk}")
+        assert finding["evidence"] == [] and finding["location"] is None
+        assert cover in finding["remediation"]
+        assert cover in " ".join(printed.split())
+
+    # Covered by settings and the BOM, and said so where no scan tests them.
+    for rule in ("OL-03.model-pinned", "OL-03.bom-complete", "OL-08.retrieval-controlled"):
+        assert checked.finding(rule)["status"] == "pass"
+    assert checked.finding("OL-10.scan")["reason"].endswith("the configured limits answer for it")

@@ -7,13 +7,14 @@ Applicability) reaches the rules as written and what the user reads about it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import yaml
 
 from conftest import REPO_ROOT, CliResult, RepoBuilder
+from genai_files import ANNEX_A, SOA_PATH, check_json, statement_of_applicability
 
 LOOSE_LLM_CONFIG = """\
 model: {provider: openai, name: gpt-4o, version: latest}
@@ -26,13 +27,6 @@ system_prompt: {confidential: false}
 data_sources: []
 limits: {requests_per_minute: 60, max_input: 4000}
 """
-
-
-def check(run_cli: Callable[..., CliResult], repo: RepoBuilder) -> dict[str, Any]:
-    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
-    result: dict[str, Any] = json.loads(done.stdout)
-    result["exit_code"] = done.exit_code
-    return result
 
 
 def by_rule(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -53,7 +47,7 @@ def test_owasp_llm_reads_config_llm_yaml_as_written(
             "config/llm.yaml": LOOSE_LLM_CONFIG,
         }
     )
-    result = check(run_cli, repo)
+    result = check_json(run_cli, repo.path)
     findings = by_rule(result)
     status = {key: f["status"] for key, f in findings.items()}
     assert status["OL-02.output-filtered[config/llm.yaml]"] == "fail"
@@ -76,46 +70,6 @@ def test_owasp_llm_reads_config_llm_yaml_as_written(
     assert result["gate"] == "fail" and result["exit_code"] == 1
 
 
-ANNEX_A = [
-    "A.2.2",
-    "A.2.3",
-    "A.2.4",
-    "A.3.2",
-    "A.3.3",
-    "A.4.2",
-    "A.4.3",
-    "A.4.4",
-    "A.4.5",
-    "A.4.6",
-    "A.5.2",
-    "A.5.3",
-    "A.5.4",
-    "A.5.5",
-    "A.6.1.2",
-    "A.6.1.3",
-    "A.6.2.2",
-    "A.6.2.3",
-    "A.6.2.4",
-    "A.6.2.5",
-    "A.6.2.6",
-    "A.6.2.7",
-    "A.6.2.8",
-    "A.7.2",
-    "A.7.3",
-    "A.7.4",
-    "A.7.5",
-    "A.7.6",
-    "A.8.2",
-    "A.8.3",
-    "A.8.4",
-    "A.8.5",
-    "A.9.2",
-    "A.9.3",
-    "A.9.4",
-    "A.10.2",
-    "A.10.3",
-    "A.10.4",
-]
 #: The NIST AI RMF core: subcategories per category of each function.
 RMF_CORE = {
     "GOVERN": {1: 7, 2: 3, 3: 2, 4: 3, 5: 2, 6: 2},
@@ -147,40 +101,33 @@ def test_the_catalogues_are_complete() -> None:
 def test_the_statement_of_applicability_is_read_as_written(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
 ) -> None:
-    entries = "".join(
-        f"  - id: {a}\n    applicable: true\n    reason: the credit model is built in house\n"
-        for a in ANNEX_A
-        if a != "A.8.5"
+    soa = statement_of_applicability(
+        [a for a in ANNEX_A if a != "A.8.5"],
+        reason="the credit model is built in house",
+        tail="  - id: A.10.4\n    applicable: false\n    reason: ''\n",
     )
     repo = make_repo(
         {
             "govgate.yaml": "version: 1\nsystem: {name: scorer, risk: high}\npacks: [iso-42001]\n",
-            "governance/statement_of_applicability.yaml": (
-                "approved_by: Management Board\napproval_date: '2026-11-02'\ncontrols:\n"
-                + entries
-                + "  - id: A.10.4\n    applicable: false\n    reason: ''\n"
-            ),
+            SOA_PATH: soa,
         }
     )
-    findings = [f for f in check(run_cli, repo)["findings"] if f["control"] == "AIMS-9"]
+    findings = [f for f in check_json(run_cli, repo.path)["findings"] if f["control"] == "AIMS-9"]
     failed = {(f["rule"], f["item"]): f for f in findings if f["status"] == "fail"}
     assert set(failed) == {
         ("AIMS-9.soa-lists-control", "A.8.5"),
         ("AIMS-9.soa-decided", "A.10.4"),
-        ("AIMS-9.soa-approved", "governance/statement_of_applicability.yaml"),
+        ("AIMS-9.soa-approved", SOA_PATH),
     }
     undecided = failed[("AIMS-9.soa-decided", "A.10.4")]
     # Located at the empty reason: three header lines, 37 entries of three lines, then A.10.4.
     assert undecided["location"] == {
-        "path": "governance/statement_of_applicability.yaml",
+        "path": SOA_PATH,
         "line": 3 + 3 * 37 + 3,
     }
     assert "reason (empty)" in undecided["message"]
     # A.10.4 is listed (twice) and decided once without a reason: listed, not decided.
-    assert (
-        "lists a control twice"
-        in failed[("AIMS-9.soa-approved", "governance/statement_of_applicability.yaml")]["message"]
-    )
+    assert "lists a control twice" in failed[("AIMS-9.soa-approved", SOA_PATH)]["message"]
 
 
 def test_art_53_is_unverified_until_gpai_provider_is_declared(
@@ -191,7 +138,7 @@ def test_art_53_is_unverified_until_gpai_provider_is_declared(
         repo = make_repo(
             {"govgate.yaml": f"version: 1\nsystem: {system % declared}\npacks: [eu-ai-act]\n"}
         )
-        result = check(run_cli, repo)
+        result = check_json(run_cli, repo.path)
         [art53] = [r for r in result["requirements"] if r["id"] == "AIA-53"]
         assert art53["status"] == status
         messages = {f["message"] for f in result["findings"] if f["control"] in ("EU-16", "EU-17")}
@@ -212,34 +159,98 @@ def test_owasp_scans_serve_art_15_only_when_both_packs_run(
         ("[eu-ai-act]", ["EU-9"]),
     ):
         repo = make_repo({"govgate.yaml": f"version: 1\n{system}packs: {packs}\n"})
-        result = check(run_cli, repo)
+        result = check_json(run_cli, repo.path)
         [art15] = [r for r in result["requirements"] if r["id"] == "AIA-15"]
         assert art15["controls"] == controls
         assert art15["status"] == "not_met"
 
 
-def test_owasp_llm_on_the_support_assistant_reads_the_real_scans(
-    example_repo: Callable[[str], Any], run_cli: Callable[..., CliResult]
+@pytest.mark.slow  # three checks of three repositories
+def test_art_50_3_50_4_and_55_apply_only_by_declared_facts(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
 ) -> None:
-    """The example's garak, promptfoo and Inspect outputs, its ML-BOM and config/llm.yaml,
-    judged by the OWASP LLM pack: settings and BOM pass, the scans of the test generators fail
-    on what got through or on too few attempts."""
-    path = example_repo("support-assistant")
-    config = (path / "govgate.yaml").read_text(encoding="utf-8")
-    config = config.replace("  - readiness\n", "  - readiness\n  - owasp-llm\n", 1)
-    # The scans are committed once; the example must not go stale while the tests age.
-    config = config.replace("params:\n", "params:\n  owasp-llm: {redteam_max_age: 3650d}\n", 1)
-    (path / "govgate.yaml").write_text(config, encoding="utf-8")
-    RepoBuilder(path).commit("enable owasp-llm")
-    done = run_cli("check", path, "--no-locker", "--format", "json")
-    result = json.loads(done.stdout)
-    statuses = {r["id"]: r["status"] for r in result["requirements"] if r["id"].startswith("OWASP")}
-    met = ["OWASP-LLM03", "OWASP-LLM04", "OWASP-LLM06", "OWASP-LLM08", "OWASP-LLM10"]
-    assert statuses == {rid: "met" if rid in met else "not_met" for rid in statuses}
-    assert len(statuses) == 10
-    garak = [
-        f
-        for f in result["findings"]
-        if f["rule"] == "OL-01.scan" and "garak" in f["item"] and f["status"] == "fail"
-    ]
-    assert garak and "attack_success_rate (0.5)" in garak[0]["message"]
+    """Undeclared, the deployer's Art. 50(3)/(4) duties and Art. 55 are unverified (the gate
+    fails, naming the fact to declare); declared false, not applicable; declared true, judged
+    on the notice and the systemic-risk document as written."""
+    notice = (
+        "# About our assistant\n\n## You are talking to an AI\n\nAn AI answers.\n\n"
+        "## Emotion recognition\n\nThe assistant infers frustration from your messages.\n"
+    )
+
+    def requirements(labels: str, files: dict[str, str] | None = None) -> dict[str, Any]:
+        system = (
+            "system: {name: assistant, risk: limited, role: provider_and_deployer, llm: true,"
+            f" gpai_provider: true, labels: {{{labels}}}}}\n"
+        )
+        repo = make_repo(
+            {"govgate.yaml": f"version: 1\n{system}packs: [eu-ai-act]\n", **(files or {})}
+        )
+        result = check_json(run_cli, repo.path)
+        wanted = ("AIA-50-3", "AIA-50-4", "AIA-53", "AIA-55")
+        found = {r["id"]: r["status"] for r in result["requirements"] if r["id"] in wanted}
+        return {"statuses": found, "result": result}
+
+    undeclared = requirements("")
+    assert undeclared["statuses"] == {
+        "AIA-50-3": "unverified",
+        "AIA-50-4": "unverified",
+        "AIA-53": "not_met",  # the copyright policy and training summary are owed regardless
+        "AIA-55": "unverified",
+    }
+    assert undeclared["result"]["gate"] == "fail"
+    errors = " ".join(
+        f["remediation"] for f in undeclared["result"]["findings"] if f["status"] == "error"
+    )
+    for fact in ("emotion_recognition", "deep_fakes", "gpai_open_source", "gpai_systemic_risk"):
+        assert f"declare system.labels.{fact} in govgate.yaml (true or false)" in errors
+
+    none = requirements(
+        "emotion_recognition: false, biometric_categorisation: false, deep_fakes: false,"
+        " public_interest_text: false, gpai_open_source: true, gpai_systemic_risk: false"
+    )
+    assert none["statuses"] == {
+        "AIA-50-3": "not_applicable",
+        "AIA-50-4": "not_applicable",
+        "AIA-53": "not_met",
+        "AIA-55": "not_applicable",
+    }
+    exempt = {
+        f["rule"]: f["reason"]
+        for f in none["result"]["findings"]
+        if f["control"] == "EU-16" and f["status"] == "not_applicable"
+    }
+    assert len(exempt) == 3
+    assert all(
+        reason.startswith("Art. 53(2) exempts a model released") for reason in exempt.values()
+    )
+
+    declared = requirements(
+        "emotion_recognition: true, biometric_categorisation: false, deep_fakes: true,"
+        " public_interest_text: false, gpai_open_source: true, gpai_systemic_risk: true",
+        {
+            "docs/transparency_notice.md": notice,
+            "docs/gpai/systemic_risk.md": (
+                "---\nowner: Head of Model Risk\nlast_updated: '2020-01-01'\n---\n"
+                "# Systemic risk\n\n## Model evaluation\n\nRed-teamed.\n\n"
+                "## Cybersecurity\n\nWeights encrypted at rest.\n"
+            ),
+        },
+    )
+    assert declared["statuses"] == {
+        "AIA-50-3": "met",  # the notice's Emotion recognition section
+        "AIA-50-4": "not_met",  # it says nothing of deep fakes
+        "AIA-53": "not_met",  # systemic risk: the open-source exemption does not hold
+        "AIA-55": "not_met",
+    }
+    failed = {
+        f["rule"]: f["message"]
+        for f in declared["result"]["findings"]
+        if f["status"] == "fail" and f["control"] in ("EU-19", "EU-20")
+    }
+    assert set(failed) == {
+        "EU-19.deep-fakes-disclosed",
+        "EU-20.systemic-risk-measures",
+        "EU-20.systemic-risk-current",
+    }
+    assert "risks" in failed["EU-20.systemic-risk-measures"]
+    assert "incidents" in failed["EU-20.systemic-risk-measures"]

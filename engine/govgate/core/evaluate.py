@@ -188,18 +188,24 @@ class Evaluator:
         except OperatorError as exc:  # a broken operator in `where` drops no item silently
             return [self._finding(rule, "error", f"cannot evaluate where: {exc}")]
         if not items and not unreadable:
+            authored = self._none_selected_by_where(rule)
             if rule.on_missing == "not_applicable":
-                reason = f"no {kind} evidence at {_expected_at(kind, declared)}"
+                reason = authored or f"no {kind} evidence at {_expected_at(kind, declared)}"
                 return [
                     self._finding(
                         rule, "not_applicable", f"not applicable: {reason}", reason=reason
                     )
                 ]
+            missing = _missing_message(kind, declared, self.evidence.near_names.get(kind, []))
+            if authored and self.evidence.by_kind.get(kind):
+                # The collector produced evidence, but none the rule reads: "produced no X"
+                # would be false; the rule's own sentence says what is not there.
+                missing = f"missing evidence: {authored}"
             return [
                 self._finding(
                     rule,
                     "fail",
-                    _missing_message(kind, declared, self.evidence.near_names.get(kind, [])),
+                    missing,
                     remediation=self._render_remediation(rule, None, {}),
                 )
             ]
@@ -276,6 +282,16 @@ class Evaluator:
                 return f"the parameter params.{rule.pack}.{path[len('params.') :]} is empty"
             return f"{item.subject} lists no {path.removeprefix('data.')}"
         return f"nothing in {item.subject} matches the rule's selection ({rule.for_each_text})"
+
+    def _none_selected_by_where(self, rule: Rule) -> str | None:
+        """The rule's `none_selected` sentence when its evidence `where` (not a for_each)
+        is what it explains: there is no item to name, only govgate.yaml and the params."""
+        authored = rule.raw.get("none_selected")
+        if rule.evidence.where is None or rule.for_each is not None:
+            return None
+        if not isinstance(authored, str):
+            return None
+        return render(authored, self._values(rule, None, None, None, None))
 
     def _nothing_to_check(self, rule: Rule, item: Evidence) -> Finding:
         """A for_each whose list is not there at all: the file (or govgate.yaml) lacks it."""

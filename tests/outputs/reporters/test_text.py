@@ -166,6 +166,31 @@ def test_the_full_report_line_by_line() -> None:
     assert text.splitlines() == FULL_REPORT
 
 
+def test_requirements_not_met_only_for_want_of_evidence_are_named_under_their_grid() -> None:
+    """Missing evidence needs a scan or a document, a failing one needs a fix: the grid says
+    which is which. An error or one finding that cites evidence keeps a requirement off."""
+    result = base_result()
+    scanned = [{"kind": "genai.redteam", "digest": "sha256:ab", "subject": "scan.json"}]
+    result["findings"] += [
+        finding("L-7.scan", "fail", "medium", requirements=["L-7"]),
+        finding("L-7.config", "pass", "medium", requirements=["L-7"], evidence=scanned),
+        finding("L-9.scan", "fail", "medium", requirements=["L-9", "L-8"]),
+        finding("L-1.scan", "fail", "high", requirements=["L-1"], evidence=scanned),
+        finding("L-8.filter", "fail", "high", requirements=["L-8"], evidence=scanned),
+    ]
+    result["requirements"] += [
+        {"id": rid, "framework": "LLM", "status": status}
+        for rid, status in (("L-1", "not_met"), ("L-7", "partial"), ("L-8", "not_met"))
+    ] + [{"id": "L-9", "framework": "LLM", "status": "not_met"}]
+    result["frameworks"]["LLM"] = {"not_met": 3, "partial": 1}
+    lines = TextReporter().render(result).splitlines()
+    grid = lines.index("LLM: 3 not met, 1 partial")
+    assert lines[grid + 2] == "  not met for want of evidence: L-7, L-9"
+    # T-1 fails without evidence too, but one of its findings errored: not listed.
+    assert sum("want of evidence" in line for line in lines) == 1
+    assert "want of evidence" not in TextReporter(brief=True).render(result)
+
+
 def test_quiet_mode_prints_only_what_fails_and_the_gate() -> None:
     lines = TextReporter(brief=True).render(base_result()).splitlines()
     assert lines == [

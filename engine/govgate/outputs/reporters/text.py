@@ -215,6 +215,11 @@ class TextReporter(Reporter):
                 lines.append(
                     "  " + "   ".join(f"{c:<22}" for c in cells[start : start + 4]).rstrip()
                 )
+            uncovered = _without_evidence(reqs, result["findings"])
+            if uncovered:
+                # A gap in the evidence reads differently from evidence that shows a problem:
+                # the first needs a scan or a document, the second a fix.
+                lines.append(f"  not met for want of evidence: {', '.join(uncovered)}")
         lines.append("  (✓ met  ✗ not met  ◐ partial  ? unverified  – not applicable)")
         lines.append("")
         return lines
@@ -265,6 +270,25 @@ class TextReporter(Reporter):
             + f" (fail-on {result['fail_on']})"
         )
         return lines
+
+
+def _without_evidence(
+    requirements: list[dict[str, Any]], findings: list[dict[str, Any]]
+) -> list[str]:
+    """The requirements not met only because evidence is missing: each failing finding of
+    theirs cites no evidence at all (and none errored)."""
+    bad: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for finding in findings:
+        if finding["status"] in ("fail", "error"):
+            for req in finding.get("requirements") or []:
+                bad[req].append(finding)
+    return [
+        r["id"]
+        for r in requirements
+        if r["status"] in ("not_met", "partial")
+        and bad.get(r["id"])
+        and all(f["status"] == "fail" and not f.get("evidence") for f in bad[r["id"]])
+    ]
 
 
 def _approval(waiver: dict[str, Any]) -> str:
