@@ -64,6 +64,12 @@ def test_init_then_check_lists_precisely_what_is_missing(make_repo, run_cli) -> 
         "risk": "high",
         "role": "provider_and_deployer",
         "gpai_provider": False,
+        "labels": {
+            "emotion_recognition": False,
+            "biometric_categorisation": False,
+            "deep_fakes": False,
+            "public_interest_text": False,
+        },
         "jurisdictions": ["EU"],
     }
 

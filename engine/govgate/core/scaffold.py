@@ -280,6 +280,26 @@ def rules_that_may_apply(policy_set: PolicySet, system: Mapping[str, Any]) -> se
     return kept
 
 
+def _shared_document(
+    policy_set: PolicySet, kind: EvidenceKind, kinds: Sequence[EvidenceKind], name: str
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """The sections and front matter of KIND's document, with those of every other documents
+    kind read from the same file: init writes the file once, so it must ask for all of them
+    (a transparency notice answers Art. 50(1) and 50(3)-(4) alike)."""
+    target = concrete_path(kind.paths[0], name)
+    sections: list[tuple[str, str]] = []
+    fields: list[str] = []
+    for other in [kind, *kinds]:
+        if other.collector != kind.collector or not other.paths:
+            continue
+        if concrete_path(other.paths[0], name) != target:
+            continue
+        read = _front_matter_read(policy_set, other.name)
+        sections += [s for s in _sections(other) if s[0] not in {k for k, _ in sections}]
+        fields += [f for f in _front_matter_fields(other, read) if f not in fields]
+    return sections, fields
+
+
 def plan_files(
     policy_set: PolicySet,
     *,
@@ -335,13 +355,17 @@ def plan_files(
                 produced.append((kind_name, where))
             continue
         target = concrete_path(kind.paths[0], name)
+        if any(item.path == target for item in planned):
+            continue  # a kind sharing the file: its sections are in the one document written
         template = _kind_template(env, kind, target)
+        sharing = [policy_set.kinds[k] for k in kinds if k in policy_set.kinds]
+        sections, front_matter = _shared_document(policy_set, kind, sharing, name)
         content = env.get_template(template).render(
             **common,
             kind=kind.name,
             description=" ".join(kind.description.split()),
-            sections=_sections(kind),
-            front_matter=_front_matter_fields(kind, _front_matter_read(policy_set, kind.name)),
+            sections=sections,
+            front_matter=front_matter,
             schema_fields=_schema_fields(kind),
         )
         item = PlannedFile(target, content, kind_name, " ".join(kind.description.split()))
