@@ -8,6 +8,7 @@ the closest allowed name, so a typo never passes silently.
 from __future__ import annotations
 
 import json
+import sys
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -22,6 +23,36 @@ def load_schema(name: str) -> dict[str, Any]:
     text = files("govgate.support.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+#: Libraries jsonschema's format checkers use when installed, kept out of its import: govgate
+#: never checks `format`, and rfc3987_syntax (which `cyclonedx-python-lib[json-validation]`
+#: installs through jsonschema's format extra) builds about forty grammars as it is imported,
+#: over a second of every cold run.
+_UNUSED_FORMAT_LIBRARIES = ("rfc3987_syntax",)
+
+
+def validator_class() -> Any:
+    """jsonschema's Draft 2020-12 validator, imported without the format checkers' libraries.
+
+    Every govgate module that validates imports jsonschema through here, so whichever runs
+    first keeps those libraries out. They are hidden only while jsonschema loads: code that
+    imports one of them itself later gets it as usual. Validation is unchanged, since no
+    govgate validator is given a format checker (`format` is an annotation to them).
+    """
+    if "jsonschema" not in sys.modules:
+        hidden = [name for name in _UNUSED_FORMAT_LIBRARIES if name not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            for name in hidden:
+                if sys.modules.get(name, ...) is None:
+                    del sys.modules[name]
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator
 
 
 def json_path(parts: Any) -> str:
@@ -47,9 +78,7 @@ def schema_errors(
     loaded: LoadedYaml, schema: dict[str, Any], instance: Any = None
 ) -> list[tuple[int | None, str]]:
     """Every schema violation of `loaded.data` as (line, "json.path: message"), sorted by line."""
-    from jsonschema import Draft202012Validator  # heavy import, kept off the warm path
-
-    validator = Draft202012Validator(schema)
+    validator = validator_class()(schema)  # heavy import, kept off the warm path
     data = loaded.data if instance is None else instance
     found: list[tuple[int | None, str]] = []
     seen: set[tuple[int | None, str]] = set()
