@@ -4,6 +4,7 @@ module only when it renders, and each stand-in is the real format to whoever use
 from __future__ import annotations
 
 import importlib
+import json
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,22 @@ def test_every_built_in_format_is_registered_once() -> None:
         if "(Reporter):" in source:
             modules.add(path.stem)
     assert modules == {row[0] for row in BUILTIN_REPORTERS}
+
+
+def test_the_evidence_kinds_file_is_parsed_once_and_a_forged_copy_is_not_read(
+    _isolated_cache_key: Path,
+) -> None:
+    from govgate.builtin import builtin_evidence_kinds
+
+    parsed = builtin_evidence_kinds()
+    kept = sorted((_isolated_cache_key / "builtin" / "packs").glob("*.json"))
+    assert len(kept) == 1  # the parsed file was kept ...
+    assert builtin_evidence_kinds() == parsed  # ... and reading it back changes nothing
+    # An edited copy (a kind's paths moved), its MAC left as it was, is not read.
+    tag, _, body = kept[0].read_bytes().partition(b"\n")
+    stored = json.loads(body)
+    first = next(iter(stored["data"]["kinds"]))
+    stored["data"]["kinds"][first]["paths"] = ["nowhere/*"]
+    kept[0].write_bytes(tag + b"\n" + json.dumps(stored).encode())
+    assert builtin_evidence_kinds() == parsed
+    assert all(kind.paths != ("nowhere/*",) for kind in parsed)

@@ -38,10 +38,19 @@ def govgate_policy_packs() -> Sequence[Path]:
 
 def builtin_evidence_kinds() -> list[EvidenceKind]:
     """The path-bound kinds of policies/evidence-kinds.yaml (the packs' evidence layout)."""
+    from govgate.core.loader.cache import ValidatedPackCache
+    from govgate.support.cachekey import user_cache_dir
     from govgate.support.yamlload import load_yaml_file
 
     file = Path(str(files("govgate.policies"))) / KINDS_FILE
-    loaded = load_yaml_file(file, display=f"govgate/policies/{KINDS_FILE}")
+    display = f"govgate/policies/{KINDS_FILE}"
+    # Parsing this YAML with its line numbers costs every run ~10 ms: the parsed file is kept,
+    # named by an HMAC of its bytes under the user's cache key, and read back while unchanged.
+    parsed = ValidatedPackCache(user_cache_dir() / "builtin", {"parsed": KINDS_FILE})
+    loaded = parsed.get(file, display)
+    if loaded is None:
+        loaded = load_yaml_file(file, display=display)
+        parsed.put(file, loaded)
     kinds = []
     for name, decl in loaded.data["kinds"].items():
         kinds.append(
