@@ -25,34 +25,51 @@ def load_schema(name: str) -> dict[str, Any]:
     return schema
 
 
-#: Libraries jsonschema's format checkers use when installed, kept out of its import: govgate
-#: never checks `format`, and rfc3987_syntax (which `cyclonedx-python-lib[json-validation]`
-#: installs through jsonschema's format extra) builds about forty grammars as it is imported,
-#: over a second of every cold run.
-_UNUSED_FORMAT_LIBRARIES = ("rfc3987_syntax",)
+#: A library jsonschema's format checkers call, which it imports with jsonschema itself:
+#: rfc3987_syntax (installed with `cyclonedx-python-lib[json-validation]`, through jsonschema's
+#: format extra) builds about forty grammars as it is imported, over a second of every cold
+#: run, though only the `iri` and `iri-reference` formats use it.
+_DEFERRED_FORMAT_LIBRARY = "rfc3987_syntax"
 
 
 def validator_class() -> Any:
-    """jsonschema's Draft 2020-12 validator, imported without the format checkers' libraries.
+    """jsonschema's Draft 2020-12 validator, with rfc3987_syntax loaded only when used.
 
-    Every govgate module that validates imports jsonschema through here, so whichever runs
-    first keeps those libraries out. They are hidden only while jsonschema loads: code that
-    imports one of them itself later gets it as usual. Validation is unchanged, since no
-    govgate validator is given a format checker (`format` is an annotation to them).
+    Every govgate module that validates imports jsonschema through here. While jsonschema
+    loads, rfc3987_syntax is a stand-in whose `is_valid_syntax` imports the real library on its
+    first call, so the `iri` formats are checked exactly as before (the CycloneDX validators
+    the aibom collector and `govgate bom` use check them) and only a run that checks one pays
+    for the grammars. The stand-in is gone once jsonschema has loaded: code that imports the
+    library itself gets the real one.
     """
-    if "jsonschema" not in sys.modules:
-        hidden = [name for name in _UNUSED_FORMAT_LIBRARIES if name not in sys.modules]
-        for name in hidden:
-            sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+    if "jsonschema" not in sys.modules and _DEFERRED_FORMAT_LIBRARY not in sys.modules:
+        stand_in = _deferred_rfc3987_syntax()
+        sys.modules[_DEFERRED_FORMAT_LIBRARY] = stand_in
         try:
             import jsonschema  # noqa: F401
         finally:
-            for name in hidden:
-                if sys.modules.get(name, ...) is None:
-                    del sys.modules[name]
+            if sys.modules.get(_DEFERRED_FORMAT_LIBRARY) is stand_in:
+                del sys.modules[_DEFERRED_FORMAT_LIBRARY]
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator
+
+
+def _deferred_rfc3987_syntax() -> Any:
+    """A module that stands in for rfc3987_syntax while jsonschema imports from it."""
+    import importlib.util
+    import types
+
+    if importlib.util.find_spec(_DEFERRED_FORMAT_LIBRARY) is None:
+        return None  # not installed: jsonschema's import fails as it would without us
+    module = types.ModuleType(_DEFERRED_FORMAT_LIBRARY)
+
+    def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:
+        real = importlib.import_module(_DEFERRED_FORMAT_LIBRARY)
+        return real.is_valid_syntax(*args, **kwargs)
+
+    module.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
+    return module
 
 
 def json_path(parts: Any) -> str:
