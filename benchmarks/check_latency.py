@@ -152,8 +152,7 @@ def heavy_imports(command: list[str], cwd: Path) -> dict[str, float]:
         except ValueError:
             continue  # the header line
         top = name.split(".")[0]
-        # 0 µs: an import refused at once (govgate keeps rfc3987_syntax out of jsonschema's
-        # import by making it fail), so nothing was loaded.
+        # 0 µs: an import that failed at once (a module marked missing), nothing loaded.
         if top in HEAVY and name == top and micros > 0:
             found[top] = found.get(top, 0.0) + micros / 1e6
     return found
