@@ -358,10 +358,10 @@ class FairnessCollector(Collector):
 def _settings_problem(entry: Any, where: str) -> str | None:
     """The first way an `analyses` entry breaks ANALYSIS_SETTINGS_SCHEMA, or None."""
     # Imported here: the plugin is loaded on every run, jsonschema only when needed.
-    from jsonschema import Draft202012Validator
+    from govgate.support.schemas import validator_class
 
     errors = sorted(
-        Draft202012Validator(ANALYSIS_SETTINGS_SCHEMA).iter_errors(entry),
+        validator_class()(ANALYSIS_SETTINGS_SCHEMA).iter_errors(entry),
         key=lambda e: list(e.absolute_path),
     )
     if not errors:

@@ -80,7 +80,8 @@ def test_a_process_exit_raised_by_govgate_itself_keeps_its_code_or_is_a_bug() ->
 
 @pytest.mark.slow
 def test_a_warm_check_imports_nothing_it_does_not_use(make_repo, tmp_path: Path) -> None:
-    """The commit hook's path: no other command's module, no verifier, no heavy library."""
+    """The commit hook's path: no other command's module, no verifier, no output format it
+    does not write, no entry-point scan, no heavy library."""
     import os
     import subprocess
     import sys
@@ -111,6 +112,16 @@ def test_a_warm_check_imports_nothing_it_does_not_use(make_repo, tmp_path: Path)
         "govgate.cli.dossier",
         "govgate.cli.graph",
         "govgate.locker.verify",
+        # Output formats the run does not write (the hook prints text alone).
+        "govgate.outputs.reporters.json_report",
+        "govgate.outputs.reporters.sarif",
+        "govgate.outputs.reporters.junit",
+        "govgate.outputs.reporters.markdown",
+        "govgate.outputs.reporters.github",
+        "govgate.outputs.reporters.oscal",
+        "govgate.outputs.reporters.oscal_poam",
+        "govgate.outputs.reporters.cyclonedx",
+        "importlib.metadata",  # the entry-point scan is cached
         "networkx",
         "jsonschema",
         "duckdb",

@@ -23,6 +23,7 @@ import pluggy
 
 from govgate.core import hookspecs
 from govgate.core.collector import Collector, EvidenceKind
+from govgate.core.entrypoints import installed_plugins
 from govgate.core.reporter import Reporter
 from govgate.support.bounded import TIMEOUT_ENV, Overrun, run_bounded, timeout_setting
 from govgate.support.errors import (
@@ -122,8 +123,6 @@ class GovgatePluginManager(pluggy.PluginManager):
 
 def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManager:
     """The plugin manager with built-ins and (unless disabled) entry-point plugins loaded."""
-    from importlib.metadata import entry_points
-
     watch_for_interrupts()  # from here on plugin code runs: tell a real Ctrl-C from its own
     seconds = timeout_setting()
     blocked, explicit = _parse_plugin_options(plugin_options)
@@ -137,7 +136,7 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
         pm.register(importlib.import_module(module_name), name=module_name)
 
     autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip() in ("", "0", "false", "no")
-    available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    available = installed_plugins(ENTRY_POINT_GROUP)
     for wanted in explicit:
         if wanted not in available:
             known = ", ".join(sorted(available)) or "none installed"
@@ -147,8 +146,8 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
         if pm.is_blocked(name) or pm.get_plugin(name) is not None:
             continue
         entry_point = available[name]
-        dist = entry_point.dist
-        where = f"{dist.name} {dist.version}" if dist else "unknown distribution"
+        dist_name, dist_version = entry_point.dist_name, entry_point.dist_version
+        where = f"{dist_name} {dist_version}" if dist_name is not None else "unknown distribution"
         plugin = _import_plugin(name, where, entry_point.load, seconds)
         try:
             pm.register(plugin, name=name)
@@ -161,8 +160,8 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
                 f"plugin '{name}' (distribution {where}) cannot be registered: "
                 f"{describe_exception(exc)}"
             ) from exc
-        if dist is not None:
-            pm.distributions[name] = (dist.name, dist.version)
+        if dist_name is not None:
+            pm.distributions[name] = (dist_name, str(dist_version))
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:

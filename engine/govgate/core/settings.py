@@ -64,7 +64,9 @@ class SettingsSchemas:
 
     def check(self) -> None:
         """Refuse a plugin whose settings schema is not a JSON Schema, naming it."""
-        from jsonschema import Draft202012Validator
+        from govgate.support.schemas import validator_class
+
+        validator = validator_class()  # first: it decides how jsonschema is imported
         from jsonschema.exceptions import SchemaError
 
         named = [(f"collector '{n}'", s) for n, s in self.collectors.items()]
@@ -73,7 +75,7 @@ class SettingsSchemas:
             try:
                 if not isinstance(schema, Mapping):
                     raise SchemaError(f"{schema!r} is not a mapping")
-                Draft202012Validator.check_schema(schema)
+                validator.check_schema(schema)
             except SchemaError as exc:
                 raise PluginError(
                     f"{who} declares an invalid settings_schema: {exc.message}"

@@ -178,9 +178,9 @@ def validator_for(schema: Any) -> Any:
     """One compiled validator per schema object (schemas live as long as the registry)."""
     cached = _VALIDATORS.get(id(schema))
     if cached is None or cached[0] is not schema:
-        from jsonschema import Draft202012Validator
+        from govgate.support.schemas import validator_class
 
-        cached = (schema, Draft202012Validator(schema))
+        cached = (schema, validator_class()(schema))
         _VALIDATORS[id(schema)] = cached
     return cached[1]
 

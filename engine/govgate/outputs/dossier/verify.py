@@ -480,12 +480,10 @@ def check_contents(
 
 
 def _check_schema(report: DossierVerification, result: Any) -> None:
-    from jsonschema import Draft202012Validator
-
-    from govgate.support.schemas import load_schema
+    from govgate.support.schemas import load_schema, validator_class
 
     errors = sorted(
-        Draft202012Validator(load_schema("result")).iter_errors(result),
+        validator_class()(load_schema("result")).iter_errors(result),
         key=lambda e: list(e.absolute_path),
     )
     report.add(

@@ -8,6 +8,7 @@ the closest allowed name, so a typo never passes silently.
 from __future__ import annotations
 
 import json
+import sys
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -22,6 +23,53 @@ def load_schema(name: str) -> dict[str, Any]:
     text = files("govgate.support.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+#: A library jsonschema's format checkers call, which it imports with jsonschema itself:
+#: rfc3987_syntax (installed with `cyclonedx-python-lib[json-validation]`, through jsonschema's
+#: format extra) builds about forty grammars as it is imported, over a second of every cold
+#: run, though only the `iri` and `iri-reference` formats use it.
+_DEFERRED_FORMAT_LIBRARY = "rfc3987_syntax"
+
+
+def validator_class() -> Any:
+    """jsonschema's Draft 2020-12 validator, with rfc3987_syntax loaded only when used.
+
+    Every govgate module that validates imports jsonschema through here. While jsonschema
+    loads, rfc3987_syntax is a stand-in whose `is_valid_syntax` imports the real library on its
+    first call, so the `iri` formats are checked exactly as before (the CycloneDX validators
+    the aibom collector and `govgate bom` use check them) and only a run that checks one pays
+    for the grammars. The stand-in is gone once jsonschema has loaded: code that imports the
+    library itself gets the real one.
+    """
+    if "jsonschema" not in sys.modules and _DEFERRED_FORMAT_LIBRARY not in sys.modules:
+        stand_in = _deferred_rfc3987_syntax()
+        sys.modules[_DEFERRED_FORMAT_LIBRARY] = stand_in
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            if sys.modules.get(_DEFERRED_FORMAT_LIBRARY) is stand_in:
+                del sys.modules[_DEFERRED_FORMAT_LIBRARY]
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator
+
+
+def _deferred_rfc3987_syntax() -> Any:
+    """A module that stands in for rfc3987_syntax while jsonschema imports from it."""
+    import importlib.util
+    import types
+
+    if importlib.util.find_spec(_DEFERRED_FORMAT_LIBRARY) is None:
+        return None  # not installed: jsonschema's import fails as it would without us
+    module = types.ModuleType(_DEFERRED_FORMAT_LIBRARY)
+
+    def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:
+        real = importlib.import_module(_DEFERRED_FORMAT_LIBRARY)
+        return real.is_valid_syntax(*args, **kwargs)
+
+    module.is_valid_syntax = is_valid_syntax  # type: ignore[attr-defined]
+    return module
 
 
 def json_path(parts: Any) -> str:
@@ -47,9 +95,7 @@ def schema_errors(
     loaded: LoadedYaml, schema: dict[str, Any], instance: Any = None
 ) -> list[tuple[int | None, str]]:
     """Every schema violation of `loaded.data` as (line, "json.path: message"), sorted by line."""
-    from jsonschema import Draft202012Validator  # heavy import, kept off the warm path
-
-    validator = Draft202012Validator(schema)
+    validator = validator_class()(schema)  # heavy import, kept off the warm path
     data = loaded.data if instance is None else instance
     found: list[tuple[int | None, str]] = []
     seen: set[tuple[int | None, str]] = set()
