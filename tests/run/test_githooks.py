@@ -138,6 +138,8 @@ def _hook_repository(tmp_path: Path) -> tuple[Path, str]:
     ignore = shutil.ignore_patterns(
         ".git",
         ".venv",
+        ".venv-*",  # the demo's and the red-team tools' environments (make demo, make unit)
+        ".tools",  # promptfoo and its node_modules (make redteam-tools)
         "build",
         "*.egg-info",
         "__pycache__",
