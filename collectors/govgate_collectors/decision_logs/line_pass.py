@@ -13,7 +13,6 @@ from govgate_collectors.decision_logs.lines import (
     LINE_WHITESPACE,
     blank_line_indices,
     invalid_line_reason,
-    line_start,
     open_binary,
 )
 from govgate_collectors.decision_logs.record import MAX_MALFORMED_LISTED
@@ -126,22 +125,19 @@ class _LinePass:
             self.note_blank(self.line_no + index + 1)
         last_row = self.ordinal + newlines - len(blanks)
         target = self.next_target()
-        # Only the asked-for rows are looked at: row r is the (r - ordinal)-th non-blank line
-        # of this block, found from the previous one found (targets come in order).
-        at_index, at_position = 0, 0
-        mean_length = len(data) // max(newlines, 1)
-        while 0 <= target <= last_row:
-            index = target - self.ordinal - 1
-            for blank in blanks:
-                if blank <= index:
-                    index += 1
-                else:
-                    break
-            at_position = line_start(data, at_position, index - at_index, mean_length)
-            at_index = index
-            end = data.find(b"\n", at_position)
-            self.examine(data[at_position:end], self.line_no + index + 1, target, False)
-            target = self.next_target()
+        if 0 <= target <= last_row:
+            # Only the asked-for rows are looked at: row r is the (r - ordinal)-th
+            # non-blank piece of this block.
+            pieces = data[:-1].split(b"\n")
+            while 0 <= target <= last_row:
+                index = target - self.ordinal - 1
+                for blank in blanks:
+                    if blank <= index:
+                        index += 1
+                    else:
+                        break
+                self.examine(pieces[index], self.line_no + index + 1, target, False)
+                target = self.next_target()
         self.ordinal = last_row
         self.line_no += newlines
 

@@ -74,39 +74,6 @@ def blank_line_indices(data: bytes) -> list[int]:
     return found
 
 
-def line_start(data: bytes, position: int, lines: int, mean_length: int) -> int:
-    """Where the line `lines` lines after the one starting at `position` starts, in a block of
-    whole lines (each ending with a newline); `mean_length`: the block's mean line length.
-
-    Splitting an 8 MB block into its lines to read one of them cost a fifth of the line pass;
-    counting newlines (a C loop) over a span estimated from the mean line length, then halving
-    the span, finds the line in a few calls.
-    """
-    if lines <= 0:
-        return position
-    # Widen [low, high) until it holds the line's start: fewer than `lines` newlines lie in
-    # data[position:low], at least `lines` in data[position:high].
-    low, step = position, max(mean_length, 1) * lines
-    while True:
-        high = min(position + step, len(data))
-        if data.count(b"\n", position, high) >= lines:
-            break
-        if high == len(data):
-            raise ValueError("the block has fewer lines than asked for")
-        low, step = high, step * 2
-    below = data.count(b"\n", position, low)
-    while high - low > 64:
-        middle = (low + high) // 2
-        counted = below + data.count(b"\n", low, middle)
-        if counted >= lines:
-            high = middle
-        else:
-            low, below = middle, counted
-    for _ in range(lines - below):  # the last few newlines, one by one
-        low = data.find(b"\n", low) + 1
-    return low
-
-
 def line_for(ordinal: int, blank_lines_sorted: Sequence[int]) -> int:
     """Line number of the ordinal-th non-blank line given every blank line number before it."""
     line = ordinal + 1
