@@ -175,3 +175,27 @@ def test_a_log_rewritten_while_it_is_read_is_not_taken_for_a_re_emission(tmp_pat
         loader.close()
     assert [repeat for repeat, _ in flags] == [False, False, False]
     assert [same for _, same in flags] == [True, None, True]
+
+
+def test_repeats_and_conflicts_in_a_log_with_its_own_field_names(tmp_path: Path) -> None:
+    # The second reading of repeated ids must use the log's `fields:`: read with the
+    # catalogue's names, every field would be missing and every record would look alike.
+    def renamed(n: int, output: str) -> dict[str, object]:
+        return {
+            "id": f"d-{n}",
+            "ts": "2026-03-01T09:00:00Z",
+            "kind": "marketing_offer",
+            "result": output,
+        }
+
+    lines = [renamed(1, "approve"), renamed(2, "approve"), renamed(1, "approve")]
+    lines.append(renamed(2, "decline"))
+    write(tmp_path, A, b"".join(json.dumps(line).encode() + b"\n" for line in lines))
+    fields = {"decision_id": "id", "timestamp": "ts", "decision_type": "kind", "output": "result"}
+
+    data, _, _, _ = run(tmp_path, {"fields": fields})
+
+    assert data["records"] == 3
+    assert data["counts"]["repeated_record"]["first"] == [{"path": A, "line": 3}]
+    assert data["conflicts"]["count"] == 1
+    assert data["conflicts"]["first"][0]["differs"] == {"path": A, "line": 4}
