@@ -27,9 +27,11 @@ from govgate_collectors.decision_logs.settings import DecisionLogSettings
 
 
 @functools.cache
-def duckdb_normalise_sql(profile: LogProfile) -> str:
+def duckdb_normalise_sql(
+    profile: LogProfile, keys: tuple[str, ...] = ("file_id", "line"), content: bool = True
+) -> str:
     """The DuckDB loader's normalisation (see `normalise_sql`) for logs written one way."""
-    return normalise_sql(DuckDBBackend.dialect, profile=profile)
+    return normalise_sql(DuckDBBackend.dialect, keys, profile=profile, content=content)
 
 
 _READ_JSONL_SQL = """
@@ -37,6 +39,16 @@ SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
     CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
 FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
     compression = $compression)
+"""
+#: A JSONL file read again, only the rows whose content hash is wanted (`content_needed`),
+#: each with its ordinal: DuckDB's reader gives rows in file order (the line pass and
+#: `fill_content_hashes` check that with each row's sha256).
+_REREAD_JSONL_SQL = """
+SELECT ord, json, CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
+FROM (SELECT row_number() OVER () - 1 AS ord, json
+      FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
+          compression = $compression))
+WHERE ord IN (SELECT ord FROM content_needed WHERE file_id = $file_id)
 """
 _READ_PARQUET_SQL = """
 SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, CAST(to_json(t) AS VARCHAR) AS json,
@@ -89,6 +101,9 @@ class DuckDBDecisionLogLoader:
             "ON r.file_id = f.file_id"
         )
         self._next_id = 0
+        #: Files loaded by DuckDB's JSON reader, whose rows' content_hash is computed only
+        #: where a decision id occurs twice (`fill_content_hashes`).
+        self._lazy_content: dict[int, LogFile] = {}
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -127,6 +142,7 @@ class DuckDBDecisionLogLoader:
 
     def drop(self, log: LogFile) -> None:
         """Forget a file's rows (before it is loaded again another way)."""
+        self._lazy_content.pop(log.file_id, None)
         self.con.execute("DELETE FROM decision_rows WHERE file_id = $id", {"id": log.file_id})
         self.con.execute("DELETE FROM decision_files WHERE file_id = $id", {"id": log.file_id})
 
@@ -141,9 +157,10 @@ class DuckDBDecisionLogLoader:
         }
         sql = (
             f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_JSONL_SQL}), "
-            f"{duckdb_normalise_sql(log.profile)}"
+            f"{duckdb_normalise_sql(log.profile, content=False)}"
         )
         self._execute_watched(sql, params, on_progress)
+        self._lazy_content[file_id] = log
         self._finish(log)
 
     def load_parquet(self, log: LogFile) -> None:
@@ -222,9 +239,69 @@ class DuckDBDecisionLogLoader:
         flush()
         self._finish(log)
 
+    def fill_content_hashes(self) -> None:
+        """Compute content_hash where it decides something: for every usable record whose
+        decision id occurs twice or more (repeats and conflicts compare nothing else).
+
+        Files loaded by DuckDB's JSON reader are read once more for just those rows, through
+        the same normalisation, so the hash is the one an eager load would have computed. A row
+        read back must have the sha256 its first reading had; one that does not (or is not
+        found) gets its line's own sha256 instead: equal lines are equal records, and any other
+        difference is then reported as a conflict, never taken for a re-emission.
+        """
+        self.con.execute(
+            """
+CREATE OR REPLACE TEMP TABLE content_needed AS
+SELECT r.rowid AS rid, r.file_id, r.rowid - f.first_rowid AS ord, r.record_hash
+FROM decision_rows r JOIN decision_files f ON r.file_id = f.file_id
+WHERE r.problem IS NULL AND r.content_hash IS NULL AND r.decision_id IN (
+    SELECT decision_id FROM decision_rows WHERE problem IS NULL
+    GROUP BY decision_id HAVING COUNT(*) > 1)
+"""
+        )
+        file_ids = [
+            int(row[0])
+            for row in self.con.execute(
+                "SELECT DISTINCT file_id FROM content_needed ORDER BY file_id"
+            ).fetchall()
+        ]
+        for file_id in file_ids:
+            log = self._lazy_content.get(file_id)
+            if log is not None:
+                self._reread_content(file_id, log)
+        self.con.execute(
+            "UPDATE decision_rows SET content_hash = n.record_hash FROM content_needed n "
+            "WHERE decision_rows.rowid = n.rid AND decision_rows.content_hash IS NULL"
+        )
+        self.con.execute("DROP TABLE content_needed")
+
+    def _reread_content(self, file_id: int, log: LogFile) -> None:
+        sql = (
+            f"CREATE OR REPLACE TEMP TABLE content_found AS WITH src AS ({_REREAD_JSONL_SQL}), "
+            f"{duckdb_normalise_sql(log.profile, ('ord',))}"
+        )
+        self.con.execute(
+            sql,
+            {
+                **self._common_params(log.profile),
+                "file_id": file_id,
+                "path": str(log.absolute),
+                "compression": "gzip" if log.path.endswith(".gz") else "none",
+            },
+        )
+        self.con.execute(
+            "UPDATE decision_rows SET content_hash = x.content_hash "
+            "FROM content_needed n JOIN content_found x ON n.ord = x.ord "
+            "WHERE n.file_id = $file_id AND decision_rows.rowid = n.rid "
+            "AND x.record_hash = n.record_hash",
+            {"file_id": file_id},
+        )
+        self.con.execute("DROP TABLE content_found")
+
     def mark_repeats(self) -> None:
         """Flag exact re-emissions (same decision id and content as an earlier record of the
         file, or of all files in order), so each decision is counted once."""
+        self.fill_content_hashes()
         self.con.execute(
             "UPDATE decision_rows SET repeat_file = false, repeat_all = false "
             "WHERE repeat_file OR repeat_all"

@@ -293,6 +293,7 @@ def normalise_sql(
     keys: Sequence[str] = ("file_id", "line"),
     *,
     profile: LogProfile = CATALOGUE_PROFILE,
+    content: bool = True,
 ) -> str:
     """Normalise the relation `src` into DECISION_ROW_COLUMNS (with `keys` in front).
 
@@ -303,7 +304,9 @@ def normalise_sql(
     every check below is the same text for every engine. Parameters: `paths`,
     `high_risk_types`, `prefilter`, `timezone` (for timestamps without an offset).
     `profile`: the log's field names (`paths` must be `json_paths` of it) and its timestamp
-    format.
+    format. `content=False` leaves `content_hash` NULL: a second sha256 per row is a tenth of
+    the load, and only records whose decision id occurs twice need it (the DuckDB loader
+    computes it for those afterwards, with this same SQL).
     """
     key_list = ", ".join(keys)
     typed = ", ".join(f"{sql} AS {name}" for name, sql in _typed_values(dialect).items())
@@ -318,6 +321,8 @@ def normalise_sql(
     fields = dialect.json_fields(key_list, json_paths(dialect, profile), dialect.param("paths"))
     hex_digest = dialect.regex_full("prev_text", "'[0-9a-fA-F]{64}'")
     key_lists, items, repeats = _repeated_keys_sql(dialect, keyed)
+    content_sha = dialect.hash128(dialect.sha256_hex(_content_sql(dialect)))
+    content_hash = f"CASE WHEN json IS NOT NULL THEN {content_sha} END" if content else "NULL"
     ts_formats = (
         f"{format_code_sql(dialect, _c('timestamp'), timestamp_format)} AS ts_format, "
         f"{format_code_sql(dialect, _c('human_review.timestamp'), timestamp_format)} "
@@ -351,8 +356,7 @@ SELECT
             THEN {dialect.hash128("prev_text")}
         ELSE {dialect.hash128_zero()} END AS prev_hash,
     {dialect.hash128(record_sha)} AS record_hash,
-    CASE WHEN json IS NOT NULL THEN {dialect.hash128(dialect.sha256_hex(_content_sql(dialect)))} END
-        AS content_hash,
+    {content_hash} AS content_hash,
     CASE WHEN json IS NOT NULL AND {pii} THEN json END AS pii_text
 FROM typed
 """  # noqa: S608 - every piece is a module constant or the dialect's
