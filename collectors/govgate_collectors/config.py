@@ -18,7 +18,7 @@ from typing import Any
 
 from govgate.api import CollectContext, Collector, Evidence, hookimpl
 from govgate.support.errors import InputError
-from govgate.support.pii import redact_json, redact_text
+from govgate.support.pii import distinct_key, redact_json, redact_text
 from govgate.support.structured import ParseProblem, json_safe, long_integer_line, parse_json
 from govgate.support.yamlload import load_yaml_text, pointer_join
 
@@ -165,16 +165,17 @@ def _unreadable_env_line(statement: str, line: int) -> str:
 def redact_secrets(value: Any) -> Any:
     """Replace values under secret-looking keys; mask personal data everywhere else."""
     if isinstance(value, dict):
-        return {
-            redact_text(str(key)): (
+        out: dict[str, Any] = {}
+        for key, v in value.items():
+            # Keys that mask alike stay distinct entries: a rule over every entry sees each.
+            out[distinct_key(redact_text(str(key)), out)] = (
                 REDACTED
                 if _SECRET_KEY.search(str(key))
                 and isinstance(v, (str, int, float))
                 and v not in ("", None)
                 else redact_secrets(v)
             )
-            for key, v in value.items()
-        }
+        return out
     if isinstance(value, list):
         return [redact_secrets(v) for v in value]
     return redact_json(value)
