@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import date, timedelta
 
 import jsonschema
 
@@ -55,3 +56,86 @@ def test_exit_codes_are_the_same_whatever_the_format(run_cli, example_repo, tmp_
     unknown = run_cli("check", repo, "--format", "yaml")
     assert unknown.exit_code == 2
     assert "--format yaml: unknown format" in unknown.stderr
+
+
+DEPENDENT_PACK = """\
+pack: p
+version: 1.0.0
+title: Model card
+evidence_kinds:
+  card:
+    collector: config
+    paths: [card.yaml]
+requirements:
+  - {id: T-1, title: Card, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: C-1, title: Card complete, satisfies: [T-1]}
+rules:
+  - id: C-1.owner
+    control: C-1
+    severity: medium
+    evidence: card
+    assert: {path: owner, op: exists}
+    message: "no owner"
+    remediation: "add owner"
+  - id: C-1.intended-use
+    control: C-1
+    severity: SEVERITY
+    depends_on: [C-1.owner]
+    evidence: card
+    assert: {path: intended_use, op: exists}
+    message: "no intended use"
+    remediation: "add intended_use"
+"""
+SELF_REPORTED_WAIVER = """\
+waivers:
+  - id: W-1
+    rule: C-1.owner
+    justification: Owner is being appointed.
+    approver: 'someone@example.com'
+    approved: 'APPROVED'
+    expires: 'EXPIRES'
+"""
+
+
+def _dependent_repo(make_repo, severity: str, extra: dict[str, str] | None = None):
+    return make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/p]\n",
+            "packs/p/pack.yaml": DEPENDENT_PACK.replace("SEVERITY", severity),
+            "card.yaml": "name: m\n",
+            **(extra or {}),
+        }
+    ).path
+
+
+def test_a_critical_rule_skipped_behind_a_medium_failure_fails_the_gate(
+    make_repo, run_cli
+) -> None:
+    """The medium prerequisite is below fail-on; the critical rule it hides was never judged."""
+    result = run_cli("check", _dependent_repo(make_repo, "critical"), "--no-locker")
+
+    assert result.exit_code == 1
+    assert "SKIP   critical C-1.intended-use" in result.stderr
+    assert "skipped: prerequisite C-1.owner did not pass (fail)" in result.stderr
+    assert "gate: FAIL" in result.stderr
+
+
+def test_a_waiver_on_the_prerequisite_does_not_waive_its_dependents(make_repo, run_cli) -> None:
+    today = date.today()
+    waiver = SELF_REPORTED_WAIVER.replace("APPROVED", str(today - timedelta(days=1)))
+    waiver = waiver.replace("EXPIRES", str(today + timedelta(days=30)))
+    repo = _dependent_repo(make_repo, "critical", {"governance/waivers.yaml": waiver})
+
+    result = run_cli("check", repo, "--no-locker", "--format", "json")
+
+    document = json.loads(result.stdout)
+    statuses = {f["rule"]: f["status"] for f in document["findings"]}
+    assert statuses == {"C-1.owner": "waived", "C-1.intended-use": "skipped"}
+    assert result.exit_code == 1 and document["gate"] == "fail"
+
+
+def test_a_skipped_rule_below_fail_on_leaves_the_gate_to_the_others(make_repo, run_cli) -> None:
+    result = run_cli("check", _dependent_repo(make_repo, "low"), "--no-locker")
+
+    assert result.exit_code == 0 and "gate: PASS" in result.stderr

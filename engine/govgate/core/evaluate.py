@@ -228,7 +228,10 @@ class Evaluator:
                 s for s in ("error", "fail", "waived", "skipped", "not_applicable") if s in statuses
             )
             return self._finding(
-                rule, "skipped", f"skipped: prerequisite {dep} did not pass ({worst})"
+                rule,
+                "skipped",
+                f"skipped: prerequisite {dep} did not pass ({worst})",
+                remediation=f"make {dep} pass: {rule.id} is judged only once it does",
             )
         return None
 
