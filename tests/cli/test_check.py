@@ -109,9 +109,7 @@ def _dependent_repo(make_repo, severity: str, extra: dict[str, str] | None = Non
     ).path
 
 
-def test_a_critical_rule_skipped_behind_a_medium_failure_fails_the_gate(
-    make_repo, run_cli
-) -> None:
+def test_a_critical_rule_skipped_behind_a_medium_failure_fails_the_gate(make_repo, run_cli) -> None:
     """The medium prerequisite is below fail-on; the critical rule it hides was never judged."""
     result = run_cli("check", _dependent_repo(make_repo, "critical"), "--no-locker")
 
@@ -139,3 +137,52 @@ def test_a_skipped_rule_below_fail_on_leaves_the_gate_to_the_others(make_repo, r
     result = run_cli("check", _dependent_repo(make_repo, "low"), "--no-locker")
 
     assert result.exit_code == 0 and "gate: PASS" in result.stderr
+
+
+WHERE_PACK = """\
+pack: p
+version: 1.0.0
+title: Models
+evidence_kinds:
+  models:
+    collector: config
+    paths: [models/*.yaml]
+requirements:
+  - {id: T-1, title: Risky models reviewed, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: C-1, title: Models with risk score above 5 are reviewed, satisfies: [T-1]}
+rules:
+  - id: C-1.reviewed
+    control: C-1
+    severity: high
+    evidence:
+      kind: models
+      where: {path: risk_score, op: gt, value: 5}
+    assert: {path: reviewed, op: eq, value: true}
+    message: "{source.path} is not reviewed"
+    remediation: "review it"
+    on_missing: not_applicable
+"""
+
+
+def test_an_item_where_cannot_judge_is_an_error_not_dropped(make_repo, run_cli) -> None:
+    """`risk_score: "9"` is text: `gt 5` cannot judge it, and dropping the model let
+    on_missing: not_applicable pass the gate."""
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/p]\n",
+            "packs/p/pack.yaml": WHERE_PACK,
+            "models/a.yaml": 'risk_score: "9"\nreviewed: false\n',
+            "models/b.yaml": "risk_score: 7\nreviewed: true\n",
+        }
+    ).path
+
+    result = run_cli("check", repo, "--no-locker", "--format", "json")
+
+    assert result.exit_code == 1
+    findings = {f["location"]["path"]: f for f in json.loads(result.stdout)["findings"]}
+    assert findings["models/b.yaml"]["status"] == "pass"
+    assert findings["models/a.yaml"]["status"] == "error"
+    assert findings["models/a.yaml"]["message"] == (
+        "cannot evaluate where on models/a.yaml: risk_score gt: cannot compare '9' with 5 using gt"
+    )

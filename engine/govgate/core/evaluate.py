@@ -184,9 +184,13 @@ class Evaluator:
                 )
             ]
         try:
-            items = self._select(rule)
+            items, undecided = self._select(rule)
         except OperatorError as exc:  # a broken operator in `where` drops no item silently
             return [self._finding(rule, "error", f"cannot evaluate where: {exc}")]
+        if undecided:
+            return undecided + [
+                finding for item in items for finding in self._evaluate_item(rule, item, params)
+            ]
         if not items:
             if rule.on_missing == "not_applicable":
                 reason = f"no {kind} evidence at {_expected_at(kind, declared)}"
@@ -297,11 +301,14 @@ class Evaluator:
                 remediation = f"add {shown} to {item.subject} (`govgate explain {rule.id}`)"
         return self._finding(rule, "fail", message, evidence=item, remediation=remediation)
 
-    def _select(self, rule: Rule) -> list[Evidence]:
+    def _select(self, rule: Rule) -> tuple[list[Evidence], list[Finding]]:
+        """The items the rule checks, and an error for each item its `where` cannot judge (a
+        value of the wrong type: `risk_score: "9"` under `gt 5`), which is never dropped."""
         items = list(self.evidence.by_kind.get(rule.evidence.kind, []))
         if rule.evidence.subject:
             regex = glob_to_regex(rule.evidence.subject)
             items = [e for e in items if regex.match(e.subject)]
+        undecided: list[Finding] = []
         if rule.evidence.where is not None:
             kept = []
             for item in items:
@@ -309,12 +316,24 @@ class Evaluator:
                     held, _ = rule.evidence.where.evaluate(self._root(item, None, rule))
                 except OperatorError:
                     raise
-                except ConditionEvalError:
-                    held = False
+                except ConditionEvalError as exc:
+                    where = item.source.path or item.subject
+                    undecided.append(
+                        self._finding(
+                            rule,
+                            "error",
+                            f"cannot evaluate where on {where}: {exc}",
+                            evidence=item,
+                            remediation=f"write the value in {where} as the type `where` "
+                            "compares (a number without quotes, true or false), or fix the "
+                            f"rule's `where` (`govgate explain {rule.id}`)",
+                        )
+                    )
+                    continue
                 if held:
                     kept.append(item)
             items = kept
-        return items
+        return items, undecided
 
     def _root(self, item: Evidence, element: Any, rule: Rule, has_element: bool = False) -> Any:
         data = item.data
