@@ -141,8 +141,11 @@ _ADDRESS_WORDS = frozenset(
         "with", "the", "a", "an",
     }
 )  # fmt: skip
-# Card number prefixes of the major schemes (IIN ranges); other digit runs are not cards.
-_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5)|3(?:0[0-5]|[68])|35)")
+# Card number prefixes of the major schemes (IIN ranges); other digit runs are not cards. Visa
+# 4; Mastercard 51-55 and 22-27 (Mir 2200-2204); Amex 34, 37; Diners 300-305, 36, 38; JCB 35;
+# Maestro 50, 56-69; Discover 6011, 622126-622925, 644-649, 65; UnionPay 62, 81; RuPay 60, 65,
+# 81, 82, 508. Maestro alone takes every 5x and 6x.
+_CARD_PREFIX = re.compile(r"^(?:[456]|2[2-7]|3[4-8]|30[0-5]|8[12])")
 
 #: A superset of every `scan_text` match, in the regex dialect shared by RE2, Java and Python
 #: (no look-around: boundaries are consumed instead). A line it does not match holds no PII.
@@ -151,8 +154,8 @@ PREFILTER_PATTERN = "|".join(
         r"[A-Za-z0-9._%+-]@[A-Za-z0-9]",  # e-mail
         r"(?:^|[^\w-])\d{3}-\d{2}-\d{4}(?:$|[^\w-])",  # SSN
         # Trailing boundaries matter here: UUIDs and hex digests are full of digit runs. Every
-        # card number starts with 2 to 6 (_CARD_PREFIX), epoch milliseconds (17...) never do.
-        r"(?:^|[^\w-])[2-6](?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
+        # card number starts with 2 to 8 (_CARD_PREFIX), epoch milliseconds (17...) never do.
+        r"(?:^|[^\w-])[2-8](?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
         r"(?:^|[^A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?:$|[^A-Za-z0-9])",  # IBAN
         r"(?:^|[^\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:$|[^\w.]|\.$|\.[^\w])",  # IPv4
         # A valid IPv6 address has "::" or eight groups; clock times ("12:30:00") have neither.
