@@ -186,3 +186,34 @@ def test_an_item_where_cannot_judge_is_an_error_not_dropped(make_repo, run_cli) 
     assert findings["models/a.yaml"]["message"] == (
         "cannot evaluate where on models/a.yaml: risk_score gt: cannot compare '9' with 5 using gt"
     )
+
+
+def test_an_unusable_item_gets_a_fix_for_its_own_problem(make_repo, run_cli, tmp_path) -> None:
+    """Outside a git repository the fix is the rule's own, not the format sentence; a file that
+    does not parse is told to match its format."""
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "govgate.yaml").write_text("system: {name: s, risk: high}\npacks: [nist-ai-rmf]\n")
+
+    findings = json.loads(run_cli("check", folder, "--no-locker", "--format", "json").stdout)
+    (committed,) = [f for f in findings["findings"] if f["rule"] == "RMF-1.committed"]
+
+    assert committed["message"] == (
+        "governance files: not a git repository, so the history of governance files is unknown"
+    )
+    assert committed["remediation"].startswith("commit the governance files")
+
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/p]\n",
+            "packs/p/pack.yaml": WHERE_PACK.replace(
+                "      where: {path: risk_score, op: gt, value: 5}\n", ""
+            ),
+            "models/a.yaml": "risk_score: [9\n",
+        }
+    ).path
+    findings = json.loads(run_cli("check", repo, "--no-locker", "--format", "json").stdout)
+    (broken,) = findings["findings"]
+    assert broken["remediation"] == (
+        "fix models/a.yaml so it matches the documented format (`govgate explain C-1.reviewed`)"
+    )

@@ -375,7 +375,7 @@ class Evaluator:
                 "fail",
                 f"{item.subject}: {item.problem}",
                 evidence=item,
-                remediation="fix the file so it matches the documented format",
+                remediation=self._problem_remediation(rule, item),
             )
         if rule.when is not None and rule.when_needs_evidence:
             decided = self._applicability(rule, root, item)
@@ -384,6 +384,16 @@ class Evaluator:
         if rule.max_age is not None:
             return self._staleness(rule, item)
         return None
+
+    def _problem_remediation(self, rule: Rule, item: Evidence) -> str:
+        """What to do about an unusable item: its file's format, its file's reading, or (no
+        file: a repository that is not one) the rule's own remediation."""
+        path = item.source.path
+        if path is None:
+            return self._render_remediation(rule, None, {})
+        if (item.problem or "").startswith("cannot"):  # "cannot read ...": not its format
+            return f"make {path} a readable regular file inside the repository"
+        return f"fix {path} so it matches the documented format (`govgate explain {rule.id}`)"
 
     def _for_each(self, rule: Rule, item: Evidence, root: Any) -> list[Finding]:
         """One finding per element `for_each` selects (or one saying why there are none)."""
