@@ -217,3 +217,58 @@ def test_an_unusable_item_gets_a_fix_for_its_own_problem(make_repo, run_cli, tmp
     assert broken["remediation"] == (
         "fix models/a.yaml so it matches the documented format (`govgate explain C-1.reviewed`)"
     )
+
+
+YES_NO_PACK = """\
+pack: p
+version: 1.0.0
+title: Stop control
+evidence_kinds:
+  oversight:
+    collector: config
+    paths: [oversight.yaml]
+requirements:
+  - {id: T-1, title: A human can stop the system, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: C-1, title: The kill switch is on and nobody is profiled, satisfies: [T-1]}
+rules:
+  - id: C-1.enabled
+    control: C-1
+    severity: high
+    evidence: oversight
+    assert: {path: kill_switch.enabled, op: eq, value: true}
+    message: "the kill switch is disabled"
+    remediation: "set kill_switch.enabled: true"
+  - id: C-1.no-profiling
+    control: C-1
+    severity: high
+    evidence: oversight
+    assert: {path: profiling, op: ne, value: true}
+    message: "the system profiles people"
+    remediation: "stop profiling"
+"""
+
+
+def test_yes_and_no_are_text_and_a_rule_comparing_them_with_a_boolean_says_so(
+    make_repo, run_cli
+) -> None:
+    """Read as written, `yes` is no boolean: `profiling: yes` must not pass `ne true`."""
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/p]\n",
+            "packs/p/pack.yaml": YES_NO_PACK,
+            "oversight.yaml": "# who can stop it\nkill_switch:\n  enabled: yes\nprofiling: yes\n",
+        }
+    ).path
+
+    result = run_cli("check", repo, "--no-locker", "--format", "json")
+
+    assert result.exit_code == 1
+    findings = {f["rule"]: f for f in json.loads(result.stdout)["findings"]}
+    enabled, profiling = findings["C-1.enabled"], findings["C-1.no-profiling"]
+    assert (enabled["status"], profiling["status"]) == ("error", "error")
+    assert enabled["message"] == (
+        "cannot evaluate: kill_switch.enabled eq: 'yes' is text, not a boolean; write true"
+    )
+    assert enabled["location"] == {"path": "oversight.yaml", "line": 3}
+    assert profiling["location"] == {"path": "oversight.yaml", "line": 4}

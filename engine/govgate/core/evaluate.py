@@ -494,13 +494,15 @@ class Evaluator:
             line = _line_for(item, _failure_pointer(pointer, failed))
             return self._future_date(rule, item, exc.path, exc.value, line, label)
         except ConditionEvalError as exc:
+            # The line of the field that could not be judged (`enabled: yes`), when known.
+            read = LeafFailure(exc.field, "", None, None) if exc.field else None
             return self._finding(
                 rule,
                 "error",
                 f"cannot evaluate: {exc}",
                 evidence=item,
                 item=label,
-                line=_line_for(item, pointer),
+                line=_line_for(item, _failure_pointer(pointer, read)),
             )
         first = failures[0] if failures else None
         uncomputed = _not_computed(root, failures) if not held else None
