@@ -420,3 +420,54 @@ def test_a_change_may_tighten_fail_on_under_base(make_repo, run_cli) -> None:
     code, result, _ = json_result(run_cli, repo.path, "--base", "main")
 
     assert code == 1 and result["fail_on"] == "low" and result["diagnostics"] == []
+
+
+CARD_PACK = """\
+pack: p
+version: 1.0.0
+title: Model card
+evidence_kinds:
+  card:
+    collector: config
+    paths: [card.yaml]
+requirements:
+  - {id: T-1, title: Card, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: C-1, title: Card complete, satisfies: [T-1]}
+rules:
+  - id: C-1.owner
+    control: C-1
+    severity: medium
+    evidence: card
+    assert: {path: owner, op: exists}
+    message: "no owner"
+    remediation: "add owner"
+  - id: C-1.intended-use
+    control: C-1
+    severity: critical
+    depends_on: [C-1.owner]
+    evidence: card
+    assert: {path: intended_use, op: exists}
+    message: "no intended use"
+    remediation: "add intended_use"
+"""
+
+
+def test_a_rule_the_change_newly_skips_fails_a_new_only_gate(make_repo, run_cli) -> None:
+    """Dropping the medium owner hides the critical rule: that is new, not old debt."""
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/p]\n",
+            "packs/p/pack.yaml": CARD_PACK,
+            "card.yaml": "owner: ml-team\nintended_use: loans\n",
+        }
+    )
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.write({"card.yaml": "name: m\n"})
+    repo.commit("pr: a shorter card")
+
+    code, result, _ = json_result(run_cli, repo.path, "--base", "main", "--new-only")
+
+    assert code == 1 and result["gate"] == "fail"
+    skipped = by_key(result)["C-1.intended-use|"]
+    assert skipped["status"] == "skipped" and skipped["new"] is True
