@@ -18,7 +18,7 @@ from typing import Any
 
 from govgate.api import CollectContext, Collector, Evidence, hookimpl
 from govgate.support.errors import InputError
-from govgate.support.pii import redact_json, redact_text
+from govgate.support.pii import distinct_key, redact_json, redact_text
 from govgate.support.structured import ParseProblem, json_safe, long_integer_line, parse_json
 from govgate.support.yamlload import load_yaml_text, pointer_join
 
@@ -176,9 +176,11 @@ def redact_secrets(value: Any, *, secret: bool = False) -> Any:
     """Replace values under secret-looking keys (every leaf of a list or mapping under one too);
     mask personal data everywhere else. `secret`: `value` sits under such a key."""
     if isinstance(value, dict):
-        return {
-            redact_text(str(key)): _redact_under(str(key), v, secret) for key, v in value.items()
-        }
+        out: dict[str, Any] = {}
+        for key, v in value.items():
+            # Keys that mask alike stay distinct entries: a rule over every entry sees each.
+            out[distinct_key(redact_text(str(key)), out)] = _redact_under(str(key), v, secret)
+        return out
     if isinstance(value, list):
         return [redact_secrets(v, secret=secret) for v in value]
     if secret and value is not None and value != "":

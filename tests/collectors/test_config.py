@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,3 +290,63 @@ def test_fifo_is_refused_not_read(make_repo) -> None:
     assert any(
         d.path == "pipe.yaml" and "not a regular file" in d.message for d in collection.diagnostics
     )
+
+
+REVIEWER_PACK = """\
+pack: p
+version: 1.0.0
+title: Reviewers
+evidence_kinds:
+  reviewers:
+    collector: config
+    paths: [oversight.yaml]
+requirements:
+  - {id: T-1, title: Reviewers trained, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: C-1, title: Every reviewer is trained, satisfies: [T-1]}
+rules:
+  - id: C-1.trained
+    control: C-1
+    severity: high
+    evidence: reviewers
+    for_each: "values(reviewers)"
+    assert: {path: trained, op: eq, value: true}
+    message: "a reviewer is not trained"
+    remediation: "train them"
+"""
+
+
+def test_keys_that_mask_alike_stay_separate_entries(make_repo, run_cli) -> None:
+    """alice@ and anna@example.com both mask to a***@e***.com: merging them let the trained
+    one hide the untrained one, and the gate passed."""
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/p]\n",
+            "packs/p/pack.yaml": REVIEWER_PACK,
+            "oversight.yaml": (
+                "reviewers:\n"
+                "  anna@example.com: {trained: false}\n"
+                "  alice@example.com: {trained: true}\n"
+            ),
+        }
+    ).path
+
+    result = run_cli("check", repo, "--format", "json")
+
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    findings = [f for f in document["findings"] if f["rule"] == "C-1.trained"]
+    assert sorted(f["status"] for f in findings) == ["fail", "pass"]
+    failed = next(f for f in findings if f["status"] == "fail")
+    assert failed["location"] == {"path": "oversight.yaml", "line": 2}  # anna's own line
+    assert "alice@" not in result.stdout and "anna@" not in result.stdout
+
+
+def test_redact_json_and_mask_document_number_colliding_keys() -> None:
+    from govgate.support.masking import mask_document
+    from govgate.support.pii import redact_json
+
+    document = {"alice@example.com": 1, "anna@example.com": 2, "a***@e***.com #2": 3}
+
+    for masked in (redact_json(document), mask_document(document)):
+        assert masked == {"a***@e***.com": 1, "a***@e***.com #2": 2, "a***@e***.com #2 #2": 3}

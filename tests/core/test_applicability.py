@@ -41,6 +41,32 @@ def test_all_and_any_follow_kleene() -> None:
     assert decided({"not": LLM}, {}).applies is None
 
 
+@pytest.mark.parametrize(
+    "when",
+    [
+        {"not": {"path": "system.annex_iii", "op": "empty"}},
+        {"not": {"path": "system.llm", "op": "ne", "value": True}},
+        {"all": [{"not": {"path": "system.annex_iii", "op": "empty"}}, LIMITED]},
+        {"not": {"any": [{"path": "system.annex_iii", "op": "empty"}, LLM]}},
+        {"not": {"not": {"not": {"path": "system.annex_iii", "op": "empty"}}}},
+    ],
+)
+def test_an_undeclared_fact_under_not_is_unknown_at_any_depth(when: dict[str, Any]) -> None:
+    """`empty` holds on an undeclared fact; under `not` that made the rule not applicable."""
+    decision = decided(when, {"risk": "limited"})
+
+    assert decision.applies is None
+    assert decision.undeclared and set(decision.undeclared) <= {"system.annex_iii", "system.llm"}
+
+
+def test_a_declared_fact_under_not_is_decided() -> None:
+    when = {"not": {"path": "system.annex_iii", "op": "empty"}}
+    assert decided(when, {"annex_iii": []}).applies is False
+    assert decided(when, {"annex_iii": ["employment"]}).applies is True
+    # Two `not`s cancel: the leaf holding on the undeclared fact makes the rule apply.
+    assert decided({"not": when}, {}).applies is True
+
+
 def test_presence_operators_read_absence_as_an_answer() -> None:
     # `annex_iii not_exists` is "no Annex III area", a declared fact, not an unknown.
     absent = {"path": "system.annex_iii", "op": "not_exists"}

@@ -268,3 +268,74 @@ def test_a_path_outside_the_repository_is_refused(gated, run_cli, tmp_path) -> N
     result = run_cli("check", gated.path, "--no-locker")
     assert result.exit_code == 2
     assert "approvals: ../elsewhere is outside the repository" in result.stderr
+
+
+def _approve_then_revoke(gated: RepoBuilder, keys: dict[str, Path]) -> str:
+    """maria signs W-1, then signs its deletion; the signed approval's commit."""
+    gated.write({"governance/waivers.yaml": waiver_file("maria@example.com")})
+    approved = commit(gated, "maria approves W-1", keys["maria"])
+    gated.write({"governance/waivers.yaml": "waivers: []\n"})
+    commit(gated, "maria revokes W-1", keys["maria"])
+    return approved
+
+
+@pytest.mark.slow
+def test_a_revoked_waiver_put_back_uncommitted_or_staged_is_self_reported(
+    gated, run_cli, keys
+) -> None:
+    """Its old signed commit is history: HEAD no longer holds the entry."""
+    _approve_then_revoke(gated, keys)
+    gated.write({"governance/waivers.yaml": waiver_file("maria@example.com")})
+
+    code, result, _ = check(run_cli, gated)
+    assert code == 1
+    approval = result["waivers"][0]["approval"]
+    assert approval["level"] == "self-reported"
+    assert "not in the file as committed at HEAD" in approval["reason"]
+
+    gated.git("add", "governance/waivers.yaml")
+    hooked = run_cli("hook", "run", "--stage", "pre-commit", gated.path)
+    assert hooked.exit_code == 1
+    assert "waiver W-1 is self-reported" in hooked.stderr
+
+
+@pytest.mark.slow
+def test_an_unsigned_merge_that_brings_a_revoked_waiver_back_is_self_reported(
+    gated, run_cli, keys
+) -> None:
+    approved = _approve_then_revoke(gated, keys)
+    gated.git("checkout", "-q", "-b", "side", approved)
+    gated.write({"notes.md": "side work\n"})
+    commit(gated, "mallory: side work")
+    gated.git("checkout", "-q", "main")
+    # The merge takes main's deletion; its author writes the entry back before committing.
+    gated.git("merge", "-q", "--no-ff", "--no-commit", "side")
+    gated.write({"governance/waivers.yaml": waiver_file("maria@example.com")})
+    merge = commit(gated, "merge side")
+
+    code, result, _ = check(run_cli, gated)
+
+    assert code == 1
+    assert finding(result, "G-1.enabled")["status"] == "fail"
+    approval = result["waivers"][0]["approval"]
+    assert approval["level"] == "self-reported" and approval["commit"] == merge
+
+
+@pytest.mark.slow
+def test_a_signed_waiver_merged_from_a_branch_by_an_unsigned_merge_stays_verified(
+    gated, run_cli, keys
+) -> None:
+    """The usual flow: maria signs on a branch, the merge commit itself is nobody's."""
+    gated.git("checkout", "-q", "-b", "waiver")
+    gated.write({"governance/waivers.yaml": waiver_file("maria@example.com")})
+    approved = commit(gated, "maria approves W-1", keys["maria"])
+    gated.git("checkout", "-q", "main")
+    gated.write({"notes.md": "main work\n"})
+    commit(gated, "main work")
+    gated.git("merge", "-q", "--no-ff", "-m", "merge waiver", "waiver")
+
+    code, result, _ = check(run_cli, gated)
+
+    assert code == 0
+    approval = result["waivers"][0]["approval"]
+    assert approval["level"] == "verified" and approval["commit"] == approved

@@ -393,3 +393,81 @@ def test_a_base_run_reuses_the_hook_cache_for_collectors_the_base_does_not_feed(
     # same name, another commit: the diff is collected again
     assert statuses("--base", "main") == {"config": "cached", "git": "ok"}
     assert statuses() == {"config": "cached", "git": "cached"}  # the hook's entry is intact
+
+
+def test_a_change_cannot_raise_its_own_fail_on_under_base(make_repo, run_cli) -> None:
+    """The PR writes fail_on: critical; its high finding still fails the gate under --base."""
+    repo = gated_repo(make_repo)
+    repo.write({"govgate.yaml": CONFIG + "fail_on: critical\nwaiver_max_days: 3650\n"})
+    repo.commit("pr: only critical findings block")
+
+    code, result, _ = json_result(run_cli, repo.path, "--base", "main")
+
+    assert code == 1 and result["gate"] == "fail" and result["fail_on"] == "high"
+    messages = [d["message"] for d in result["diagnostics"]]
+    assert any(m.startswith("the change raises fail_on from high to critical") for m in messages)
+    assert any(m.startswith("the change raises waiver_max_days from 365") for m in messages)
+    # Given on the command line, the setting is the caller's choice.
+    code, result, _ = json_result(run_cli, repo.path, "--base", "main", "--fail-on", "critical")
+    assert code == 0 and result["fail_on"] == "critical"
+
+
+def test_a_change_may_tighten_fail_on_under_base(make_repo, run_cli) -> None:
+    repo = gated_repo(make_repo)
+    repo.write({"govgate.yaml": CONFIG + "fail_on: low\n"})
+    repo.commit("pr: stricter")
+
+    code, result, _ = json_result(run_cli, repo.path, "--base", "main")
+
+    assert code == 1 and result["fail_on"] == "low" and result["diagnostics"] == []
+
+
+CARD_PACK = """\
+pack: p
+version: 1.0.0
+title: Model card
+evidence_kinds:
+  card:
+    collector: config
+    paths: [card.yaml]
+requirements:
+  - {id: T-1, title: Card, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: C-1, title: Card complete, satisfies: [T-1]}
+rules:
+  - id: C-1.owner
+    control: C-1
+    severity: medium
+    evidence: card
+    assert: {path: owner, op: exists}
+    message: "no owner"
+    remediation: "add owner"
+  - id: C-1.intended-use
+    control: C-1
+    severity: critical
+    depends_on: [C-1.owner]
+    evidence: card
+    assert: {path: intended_use, op: exists}
+    message: "no intended use"
+    remediation: "add intended_use"
+"""
+
+
+def test_a_rule_the_change_newly_skips_fails_a_new_only_gate(make_repo, run_cli) -> None:
+    """Dropping the medium owner hides the critical rule: that is new, not old debt."""
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/p]\n",
+            "packs/p/pack.yaml": CARD_PACK,
+            "card.yaml": "owner: ml-team\nintended_use: loans\n",
+        }
+    )
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.write({"card.yaml": "name: m\n"})
+    repo.commit("pr: a shorter card")
+
+    code, result, _ = json_result(run_cli, repo.path, "--base", "main", "--new-only")
+
+    assert code == 1 and result["gate"] == "fail"
+    skipped = by_key(result)["C-1.intended-use|"]
+    assert skipped["status"] == "skipped" and skipped["new"] is True

@@ -244,3 +244,27 @@ def test_a_sub_folder_target_in_a_linked_worktree(make_repo, run_cli, tmp_path: 
     accepted = run_git(linked, "commit", "-m", "readme in the linked worktree")
     assert accepted.returncode == 0, accepted.stderr
     assert "gate: PASS" in accepted.stderr
+
+
+@pytest.mark.slow
+def test_editing_a_symlinks_target_is_seen_on_a_warm_cache(make_repo, run_cli) -> None:
+    """The link's own size and mtime stay the same when its target changes: the cached PASS
+    must not outlive the edit, neither in a check nor in the commit hook's snapshot."""
+    files = {**FILES, "real.yaml": ON}
+    del files["governance/oversight.yaml"]
+    repo: RepoBuilder = make_repo(files, commit=False)
+    (repo.path / "governance").mkdir()
+    (repo.path / "governance/oversight.yaml").symlink_to("../real.yaml")
+    repo.commit("oversight through a link")
+    assert run_cli("check", repo.path, "-q").exit_code == 0  # warms the cache
+
+    repo.write({"real.yaml": OFF})
+    refused = run_cli("check", repo.path, "-q")
+    assert refused.exit_code == 1 and "KS-1.enabled" in refused.output
+
+    repo.write({"real.yaml": ON})
+    assert run_cli("hook", "run", "--stage", "pre-commit", repo.path).exit_code == 0
+    repo.write({"real.yaml": OFF})
+    repo.git("add", "real.yaml")
+    hooked = run_cli("hook", "run", "--stage", "pre-commit", repo.path)
+    assert hooked.exit_code == 1 and "KS-1.enabled" in hooked.stderr

@@ -34,6 +34,11 @@ TRUE_POSITIVES = [
     ("card", "4111-1111-1111-1111"),
     ("card", "5500005555555559"),
     ("card", "378282246310005"),
+    ("card", "6200000000000005"),  # UnionPay
+    ("card", "8100000000000002"),  # UnionPay 81, RuPay
+    ("card", "5000000000000009"),  # Maestro
+    ("card", "6440000000000005"),  # Discover
+    ("card", "8200 0000 0000 0001"),  # RuPay
     ("iban", "DE89 3704 0044 0532 0130 00"),
     ("iban", "GB82WEST12345698765432"),
     ("iban", "NL91ABNA0417164300"),
@@ -290,3 +295,14 @@ def test_masking_never_turns_away_text_it_would_mask(text: str) -> None:
         assert _QUICK.search(text), text
     for match in found:
         assert _QUICK.search(text[match.start : match.end]), text[match.start : match.end]
+
+
+@pytest.mark.parametrize(
+    "number", ["6200000000000005", "8100000000000002", "5000000000000009", "6440000000000005"]
+)
+def test_cards_of_unionpay_maestro_discover_and_rupay_are_found_and_masked(number: str) -> None:
+    text = f"paid with {number} yesterday"
+
+    assert [m.kind for m in scan_text(text)] == ["card"]
+    assert redact_text(text) == f"paid with ************{number[-4:]} yesterday"
+    assert re.search(PREFILTER_PATTERN, text, re.ASCII)

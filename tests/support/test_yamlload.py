@@ -24,6 +24,38 @@ def test_dates_stay_strings_so_data_is_json() -> None:
     assert loaded.data == {"approved": "2026-03-01", "at": "2026-03-01T10:00:00Z"}
 
 
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [
+        ("010", "010"),  # YAML 1.1: 8
+        ("1:30", "1:30"),  # YAML 1.1: 90
+        ("190:20:30.15", "190:20:30.15"),  # YAML 1.1: a float
+        ("1_000", "1_000"),  # YAML 1.1: 1000
+        ("0b101", "0b101"),  # YAML 1.1: 5
+        ("yes", "yes"),
+        ("No", "No"),
+        ("on", "on"),
+        ("OFF", "OFF"),
+        ("y", "y"),
+        ("true", True),
+        ("False", False),
+        ("0", 0),
+        ("-12", -12),
+        ("0o17", 15),
+        ("0x1F", 31),
+        ("1.5", 1.5),
+        ("1e3", 1000.0),
+        ("~", None),
+    ],
+)
+def test_plain_values_are_read_as_yaml_1_2_core_reads_them(written: str, read: object) -> None:
+    loaded = load_yaml_text(f"value: {written}\n{written}: key\n", "f.yaml")
+
+    assert loaded.data["value"] == read and type(loaded.data["value"]) is type(read)
+    if isinstance(read, str):  # a key is read the same way: `on:` stays the text "on"
+        assert loaded.data[written] == "key"
+
+
 def test_duplicate_key_is_an_error_naming_both_lines() -> None:
     with pytest.raises(InputError) as info:
         load_yaml_text("a: 1\nb: 2\na: 3\n", "dup.yaml")

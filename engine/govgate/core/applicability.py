@@ -63,6 +63,8 @@ class _Decider:
         self.root = root
         self.values = values
         self.pack = pack
+        #: Inside an odd number of `not`s: a part that holds makes the whole not apply.
+        self.negated = False
 
     def decide(self, condition: Condition, raw: Any) -> Decision:
         raw = raw if isinstance(raw, Mapping) else {}
@@ -103,7 +105,11 @@ class _Decider:
         return Decision(False, _join_or(reasons))
 
     def _not(self, condition: Not, raw: Any) -> Decision:
-        inner = self.decide(condition.child, raw)
+        self.negated = not self.negated
+        try:
+            inner = self.decide(condition.child, raw)
+        finally:
+            self.negated = not self.negated
         if inner.applies is None:
             return inner
         if inner.applies is False:
@@ -113,11 +119,15 @@ class _Decider:
 
     def _leaf(self, leaf: Leaf) -> Decision:
         held, failures = leaf.evaluate(self.root)
-        if held:
+        # Under an odd number of `not`s a leaf that holds makes the rule not apply: one that
+        # holds only because its fact is undeclared (`annex_iii empty`) is unknown there too.
+        if held and not self.negated:
             return Decision(True)
         fact = _undeclared_fact(leaf, self.root)
         if fact is not None:
             return Decision(None, undeclared=(fact,))
+        if held:
+            return Decision(True)
         return Decision(False, self._phrase(failures))
 
     def _phrase(self, failures: list[LeafFailure]) -> str:

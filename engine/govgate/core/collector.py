@@ -21,7 +21,7 @@ from govgate.core.evidence import Evidence, Source, utc_now
 from govgate.core.globs import glob_to_regex as glob_to_regex  # its home before core.globs
 from govgate.core.globs import is_glob, spelled_regex, strip_dot_slash
 from govgate.support.masking import mask_document
-from govgate.support.pii import redact_pointer, redact_text
+from govgate.support.pii import redact_locations, redact_text
 
 #: Folders never collected from: VCS internals, govgate's own state, virtual environments.
 IGNORED_DIRS = frozenset(
@@ -400,7 +400,7 @@ class CollectContext:
             collector_version=self.collector_version,
             collected_at=self.now,
             dated=dated,
-            locations={redact_pointer(p): n for p, n in (locations or {}).items()},
+            locations=redact_locations(locations or {}),
             problem=redact_text(problem) if problem is not None else None,
         )
 

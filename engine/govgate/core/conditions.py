@@ -38,7 +38,12 @@ class ConditionCompileError(ValueError):
 
 
 class ConditionEvalError(Exception):
-    """A condition that could not be evaluated on this data (type mismatch, bad date...)."""
+    """A condition that could not be evaluated on this data (type mismatch, bad date...).
+    `field`: the path the failing leaf read, when one leaf failed (for its line)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class OperatorError(ConditionEvalError):
@@ -158,9 +163,21 @@ def _newer_than(actual: Any, cutoff: Any) -> bool:
     return bool(to_datetime(actual) >= cutoff)
 
 
+#: Words YAML 1.1 read as booleans. Read as written (YAML 1.2), they are text, and comparing
+#: one with a boolean is no verdict: `profiling: yes` must not pass `profiling ne true`.
+_YES_NO = frozenset({"yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF"})
+
+
+def _equal(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, bool) and isinstance(actual, str) and actual in _YES_NO:
+        meant = "true" if actual.lower() in ("yes", "on") else "false"
+        raise TypeError(f"'{actual}' is text, not a boolean; write {meant}")
+    return bool(actual == expected and isinstance(actual, bool) == isinstance(expected, bool))
+
+
 BUILTIN_OPERATORS: dict[str, Operator] = {
-    "eq": lambda a, e: a == e and isinstance(a, bool) == isinstance(e, bool),
-    "ne": lambda a, e: not (a == e and isinstance(a, bool) == isinstance(e, bool)),
+    "eq": _equal,
+    "ne": lambda a, e: not _equal(a, e),
     "lt": _compare("lt", lambda a, e: a < e),
     "le": _compare("le", lambda a, e: a <= e),
     "gt": _compare("gt", lambda a, e: a > e),
@@ -371,7 +388,7 @@ class Leaf(Condition):
         try:
             held = self.fn(actual, expected)
         except (TypeError, ValueError, KeyError) as exc:
-            raise ConditionEvalError(f"{self.path} {self.op}: {exc}") from None
+            raise ConditionEvalError(f"{self.path} {self.op}: {exc}", self.path) from None
         except BaseException as exc:  # SystemExit and the like too: an operator never exits
             if is_real_interrupt(exc):
                 raise

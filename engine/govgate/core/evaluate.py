@@ -184,10 +184,10 @@ class Evaluator:
                 )
             ]
         try:
-            items, unreadable = self._select(rule)
+            items, judged = self._select(rule)
         except OperatorError as exc:  # a broken operator in `where` drops no item silently
             return [self._finding(rule, "error", f"cannot evaluate where: {exc}")]
-        if not items and not unreadable:
+        if not items and not judged:
             authored = self._none_selected_by_where(rule)
             if rule.on_missing == "not_applicable":
                 reason = authored or f"no {kind} evidence at {_expected_at(kind, declared)}"
@@ -209,7 +209,7 @@ class Evaluator:
                     remediation=self._render_remediation(rule, None, {}),
                 )
             ]
-        findings = [self._unreadable(rule, item) for item in unreadable]
+        findings = list(judged)
         for item in items:
             findings.extend(self._evaluate_item(rule, item, params))
         return findings
@@ -234,7 +234,10 @@ class Evaluator:
                 s for s in ("error", "fail", "waived", "skipped", "not_applicable") if s in statuses
             )
             return self._finding(
-                rule, "skipped", f"skipped: prerequisite {dep} did not pass ({worst})"
+                rule,
+                "skipped",
+                f"skipped: prerequisite {dep} did not pass ({worst})",
+                remediation=f"make {dep} pass: {rule.id} is judged only once it does",
             )
         return None
 
@@ -310,13 +313,15 @@ class Evaluator:
                 remediation = f"add {shown} to {item.subject} (`govgate explain {rule.id}`)"
         return self._finding(rule, "fail", message, evidence=item, remediation=remediation)
 
-    def _select(self, rule: Rule) -> tuple[list[Evidence], list[Evidence]]:
-        """The items the rule checks, and the unreadable ones its `where` cannot judge."""
+    def _select(self, rule: Rule) -> tuple[list[Evidence], list[Finding]]:
+        """The items the rule checks, and a finding for each item its `where` cannot judge:
+        an unreadable file, or a value of the wrong type (`risk_score: "9"` under `gt 5`).
+        Neither is ever dropped."""
         items = list(self.evidence.by_kind.get(rule.evidence.kind, []))
         if rule.evidence.subject:
             regex = glob_to_regex(rule.evidence.subject)
             items = [e for e in items if regex.match(e.subject)]
-        unreadable: list[Evidence] = []
+        judged: list[Finding] = []
         if rule.evidence.where is not None:
             kept = []
             for item in items:
@@ -324,8 +329,23 @@ class Evaluator:
                     held, failed = rule.evidence.where.evaluate(self._root(item, None, rule))
                 except OperatorError:
                     raise
-                except ConditionEvalError:
-                    held, failed = False, []
+                except ConditionEvalError as exc:
+                    if item.problem is not None:
+                        judged.append(self._unreadable(rule, item))
+                        continue
+                    where = item.source.path or item.subject
+                    judged.append(
+                        self._finding(
+                            rule,
+                            "error",
+                            f"cannot evaluate where on {where}: {exc}",
+                            evidence=item,
+                            remediation=f"write the value in {where} as the type `where` "
+                            "compares (a number without quotes, true or false), or fix the "
+                            f"rule's `where` (`govgate explain {rule.id}`)",
+                        )
+                    )
+                    continue
                 if held:
                     kept.append(item)
                 elif item.problem is not None and (
@@ -333,9 +353,9 @@ class Evaluator:
                 ):
                     # A file that could not be read lacks the values `where` reads: dropping
                     # it would leave "missing evidence", or let an older item speak for it.
-                    unreadable.append(item)
+                    judged.append(self._unreadable(rule, item))
             items = kept
-        return items, unreadable
+        return items, judged
 
     def _unreadable(self, rule: Rule, item: Evidence) -> Finding:
         return self._finding(
@@ -387,7 +407,7 @@ class Evaluator:
                 "fail",
                 f"{item.subject}: {item.problem}",
                 evidence=item,
-                remediation="fix the file so it matches the documented format",
+                remediation=self._problem_remediation(rule, item),
             )
         if rule.when is not None and rule.when_needs_evidence:
             decided = self._applicability(rule, root, item)
@@ -396,6 +416,16 @@ class Evaluator:
         if rule.max_age is not None:
             return self._staleness(rule, item)
         return None
+
+    def _problem_remediation(self, rule: Rule, item: Evidence) -> str:
+        """What to do about an unusable item: its file's format, its file's reading, or (no
+        file: a repository that is not one) the rule's own remediation."""
+        path = item.source.path
+        if path is None:
+            return self._render_remediation(rule, None, {})
+        if (item.problem or "").startswith("cannot"):  # "cannot read ...": not its format
+            return f"make {path} a readable regular file inside the repository"
+        return f"fix {path} so it matches the documented format (`govgate explain {rule.id}`)"
 
     def _for_each(self, rule: Rule, item: Evidence, root: Any) -> list[Finding]:
         """One finding per element `for_each` selects (or one saying why there are none)."""
@@ -496,13 +526,15 @@ class Evaluator:
             line = _line_for(item, _failure_pointer(pointer, failed))
             return self._future_date(rule, item, exc.path, exc.value, line, label)
         except ConditionEvalError as exc:
+            # The line of the field that could not be judged (`enabled: yes`), when known.
+            read = LeafFailure(exc.field, "", None, None) if exc.field else None
             return self._finding(
                 rule,
                 "error",
                 f"cannot evaluate: {exc}",
                 evidence=item,
                 item=label,
-                line=_line_for(item, pointer),
+                line=_line_for(item, _failure_pointer(pointer, read)),
             )
         first = failures[0] if failures else None
         uncomputed = _not_computed(root, failures) if not held else None

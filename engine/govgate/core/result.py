@@ -24,8 +24,16 @@ from govgate.support.masking import mask_document
 SCHEMA_ID = "govgate/result/v1"
 
 
+#: Statuses that fail the gate at or above `fail_on`. A `skipped` rule was never judged because
+#: a prerequisite did not pass: when that prerequisite fails below `fail_on` (a medium owner
+#: check before a critical one) or was waived, nothing else would stop the gate, and a rule
+#: nobody judged is not a rule that passed.
+GATING_STATUSES = ("fail", "skipped")
+
+
 def gate_status(findings: list[Finding], fail_on: str, *, new_only: bool = False) -> str:
-    """`fail` when a failing finding is at or above `fail_on`, or when anything errored.
+    """`fail` when a failing or skipped finding is at or above `fail_on`, or when anything
+    errored.
 
     `new_only` leaves out failures the base already had, never errors: a rule that could not
     be evaluated cannot show that the change left it as it was (govgate fails closed).
@@ -36,7 +44,7 @@ def gate_status(findings: list[Finding], fail_on: str, *, new_only: bool = False
             return "fail"
         if new_only and finding.new is False:
             continue
-        if finding.status == "fail" and severity_rank(finding.severity) >= threshold:
+        if finding.status in GATING_STATUSES and severity_rank(finding.severity) >= threshold:
             return "fail"
     return "pass"
 

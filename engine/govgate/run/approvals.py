@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
 from govgate.core.findings import Finding
 from govgate.core.policy import severity_rank
 from govgate.support.errors import ConfigError, GovgateError
@@ -105,10 +103,7 @@ def load_approval_settings(
 
 def _teams(text: str, relpath: str) -> dict[str, list[str]]:
     """`teams: {handle: [principal, ...]}`; anything else is a config error naming the file."""
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(relpath, None, f"not YAML ({exc})") from exc
+    data = load_yaml_text(text, relpath).data or {}  # read as every YAML file is, or refused
     teams = data.get("teams") if isinstance(data, dict) else None
     if not isinstance(teams, dict) or not all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(p, str) for p in v)

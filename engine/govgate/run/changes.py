@@ -40,8 +40,9 @@ if TYPE_CHECKING:
     from govgate.core.waivers import Waiver
 
 #: Statuses that mean "something is wrong here" when comparing with the base. A waived finding
-#: fails underneath, so a waiver removed by the change does not make its finding new.
-PROBLEM_STATUSES = ("fail", "error", "waived")
+#: fails underneath, so a waiver removed by the change does not make its finding new. A skipped
+#: rule was never judged and can fail the gate: one the change newly skips is new.
+PROBLEM_STATUSES = ("fail", "error", "waived", "skipped")
 #: govgate.yaml keys that are parameters of the policies (reported in `params_changed`).
 PARAMETER_KEYS = ("fail_on", "waiver_max_days")
 

@@ -21,7 +21,7 @@ from govgate.core.evidence import Evidence, format_timestamp, utc_now
 from govgate.core.findings import Finding
 from govgate.core.loader import load_policy_set
 from govgate.core.plugins import Registry, build_registry, get_plugin_manager
-from govgate.core.policy import PolicySet
+from govgate.core.policy import SEVERITIES, PolicySet, severity_rank
 from govgate.core.result import (
     FAIRNESS_KIND,
     build_result,
@@ -166,11 +166,12 @@ def _run_check(
         base_commit=review.base_commit if review is not None else None,
     )
     findings = evaluate_collection(policy_set, collection.evidence, config.system, now)
-    waivers = _waive(findings, policies, now, cache_dir, review)
+    trusted_fail_on, max_days = _gate_limits(policies, review, collection.diagnostics)
+    waivers = _waive(findings, policies, now, cache_dir, review, max_days)
     if review is not None:
         base_policies = policy_config or review.policy_config
         _mark_new(review, options, registry, base_policies, collection, findings, now)
-    fail_on = options.fail_on or policies.fail_on
+    fail_on = options.fail_on or trusted_fail_on
     result = _result(
         options, config, policy_set, collection, findings, waivers, fail_on, started, now
     )
@@ -226,19 +227,56 @@ def _collector_cache(
     return cache
 
 
+def _gate_limits(
+    policies: Config, review: ChangeReview | None, diagnostics: list[Diagnostic]
+) -> tuple[str, int]:
+    """`fail_on` and `waiver_max_days` as govgate.yaml writes them; under `--base` (without
+    `--policies-from`, whose REF's are the ones read) never looser than where the change
+    started, so a change cannot let itself through. A loosening is noted in `diagnostics`."""
+    fail_on = policies.fail_on
+    max_days = int(policies.raw.get("waiver_max_days", DEFAULT_MAX_DAYS))
+    if review is None or review.policies_from is not None:
+        return fail_on, max_days
+    before = review.config_before
+    base_fail_on = before.get("fail_on", "high")
+    if base_fail_on in SEVERITIES and severity_rank(base_fail_on) < severity_rank(fail_on):
+        diagnostics.append(_loosened("fail_on", base_fail_on, fail_on, review))
+        fail_on = base_fail_on
+    base_days = before.get("waiver_max_days", DEFAULT_MAX_DAYS)
+    if type(base_days) is int and base_days < max_days:
+        diagnostics.append(_loosened("waiver_max_days", base_days, max_days, review))
+        max_days = base_days
+    return fail_on, max_days
+
+
+def _loosened(key: str, before: object, after: object, review: ChangeReview) -> Diagnostic:
+    return Diagnostic(
+        "govgate",
+        "govgate.yaml",
+        None,
+        f"the change raises {key} from {before} to {after}; the gate keeps {before}, as at "
+        f"{review.base}: a change cannot loosen its own gate (give --{key.replace('_', '-')} "
+        "on the command line to choose)"
+        if key == "fail_on"
+        else f"the change raises {key} from {before} to {after}; waivers keep {before}, as at "
+        f"{review.base}: a change cannot loosen its own gate",
+    )
+
+
 def _waive(
     findings: list[Finding],
     policies: Config,
     now: datetime,
     cache_dir: Path | None,
     review: ChangeReview | None,
+    max_days: int,
 ) -> list[Waiver]:
     """Load the waivers and apply them to `findings`; a change's own need approval."""
     waivers = load_waivers(
         policies.root,
         policies.waivers,
         today=now.date(),
-        max_days=int(policies.raw.get("waiver_max_days", DEFAULT_MAX_DAYS)),
+        max_days=max_days,
         cache_dir=cache_dir,
     )
     if review is not None:

@@ -112,7 +112,11 @@ def fingerprint_inputs(
         try:
             info = path.lstat()
             digest.update(f"{rel}\0{info.st_size}\0{info.st_mtime_ns}\0".encode())
-            if path.is_file() and not path.is_symlink():
+            if path.is_symlink():
+                # A link's own size and mtime do not change when its target does: hash where it
+                # points and the bytes a collector's open() would read through it.
+                digest.update(f"link\0{path.readlink()}\0".encode())
+            if path.is_file():
                 with path.open("rb") as handle:
                     digest.update(hashlib.file_digest(handle, "sha256").digest())
         except OSError:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from govgate.support.pii import phone_regions, redact_text
+from govgate.support.pii import distinct_key, phone_regions, redact_text
 
 _HEX = re.compile(r"(?:sha256:)?[0-9a-f]{7,64}")
 _MOMENT = re.compile(
@@ -97,8 +97,11 @@ class _Masker:
                 shape = KEPT_FIELDS.get(key) if isinstance(key, str) else None
                 if shape is not None and isinstance(item, str) and shape.fullmatch(item):
                     out[key] = item
+                elif isinstance(key, str):
+                    # Two keys that mask alike stay two entries (see `distinct_key`).
+                    out[distinct_key(self.text(key), out)] = self.walk(item)
                 else:
-                    out[self.text(key) if isinstance(key, str) else key] = self.walk(item)
+                    out[key] = self.walk(item)
             return out
         if isinstance(value, list | tuple):
             return [self.walk(item) for item in value]

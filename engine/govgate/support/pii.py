@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,12 +44,14 @@ __all__ = [
     "PII_TYPES",
     "PREFILTER_PATTERN",
     "Match",
+    "distinct_key",
     "iban_valid",
     "luhn_valid",
     "mask",
     "might_contain_pii",
     "phone_regions",
     "redact_json",
+    "redact_locations",
     "redact_pointer",
     "redact_text",
     "scan_text",
@@ -139,8 +141,11 @@ _ADDRESS_WORDS = frozenset(
         "with", "the", "a", "an",
     }
 )  # fmt: skip
-# Card number prefixes of the major schemes (IIN ranges); other digit runs are not cards.
-_CARD_PREFIX = re.compile(r"^(?:4|5[1-5]|2[2-7]|3[47]|6(?:011|5)|3(?:0[0-5]|[68])|35)")
+# Card number prefixes of the major schemes (IIN ranges); other digit runs are not cards. Visa
+# 4; Mastercard 51-55 and 22-27 (Mir 2200-2204); Amex 34, 37; Diners 300-305, 36, 38; JCB 35;
+# Maestro 50, 56-69; Discover 6011, 622126-622925, 644-649, 65; UnionPay 62, 81; RuPay 60, 65,
+# 81, 82, 508. Maestro alone takes every 5x and 6x.
+_CARD_PREFIX = re.compile(r"^(?:[456]|2[2-7]|3[4-8]|30[0-5]|8[12])")
 
 #: A superset of every `scan_text` match, in the regex dialect shared by RE2, Java and Python
 #: (no look-around: boundaries are consumed instead). A line it does not match holds no PII.
@@ -149,8 +154,8 @@ PREFILTER_PATTERN = "|".join(
         r"[A-Za-z0-9._%+-]@[A-Za-z0-9]",  # e-mail
         r"(?:^|[^\w-])\d{3}-\d{2}-\d{4}(?:$|[^\w-])",  # SSN
         # Trailing boundaries matter here: UUIDs and hex digests are full of digit runs. Every
-        # card number starts with 2 to 6 (_CARD_PREFIX), epoch milliseconds (17...) never do.
-        r"(?:^|[^\w-])[2-6](?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
+        # card number starts with 2 to 8 (_CARD_PREFIX), epoch milliseconds (17...) never do.
+        r"(?:^|[^\w-])[2-8](?:[ -]?\d){12,18}(?:$|[^\w-])",  # card
         r"(?:^|[^A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?:$|[^A-Za-z0-9])",  # IBAN
         r"(?:^|[^\w.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?:$|[^\w.]|\.$|\.[^\w])",  # IPv4
         # A valid IPv6 address has "::" or eight groups; clock times ("12:30:00") have neither.
@@ -425,8 +430,26 @@ def redact_json(value: Any, regions: tuple[str, ...] | None = None) -> Any:
     if isinstance(value, list):
         return [redact_json(v, regions) for v in value]
     if isinstance(value, dict):
-        return {redact_text(str(k), regions): redact_json(v, regions) for k, v in value.items()}
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out[distinct_key(redact_text(str(key), regions), out)] = redact_json(item, regions)
+        return out
     return value
+
+
+def distinct_key(masked: str, taken: Container[Any]) -> str:
+    """MASKED, or `MASKED #2`, `#3`... when a key already in TAKEN has that name.
+
+    Two keys can mask to the same text (`alice@example.com` and `anna@example.com` both
+    become `a***@e***.com`); merging them would drop an entry before evaluation, so a rule
+    over every entry would never see the other one. The numbering follows the document's
+    order, so the same input always gives the same keys."""
+    if masked not in taken:
+        return masked
+    number = 2
+    while f"{masked} #{number}" in taken:
+        number += 1
+    return f"{masked} #{number}"
 
 
 def redact_pointer(pointer: str) -> str:
@@ -434,3 +457,24 @@ def redact_pointer(pointer: str) -> str:
     if not pointer or _QUICK.search(pointer) is None:
         return pointer
     return "/".join(redact_text(token) for token in pointer.split("/"))
+
+
+def redact_locations(locations: Mapping[str, int]) -> dict[str, int]:
+    """Line numbers by JSON pointer, with each pointer's tokens redacted and numbered as
+    `redact_json` numbers the keys of the data they point into (`distinct_key`, in the order the
+    pointers come, which is the document's), so two keys that mask alike keep their own lines."""
+    names: dict[tuple[str, str], str] = {}  # (masked parent, raw token) -> masked token
+    taken: dict[str, set[str]] = {}  # masked parent -> masked tokens given out
+    out: dict[str, int] = {}
+    for pointer, line in locations.items():
+        parts = pointer.split("/")
+        masked = redact_text(parts[0])
+        for token in parts[1:]:
+            name = names.get((masked, token))
+            if name is None:
+                used = taken.setdefault(masked, set())
+                name = names[(masked, token)] = distinct_key(redact_text(token), used)
+                used.add(name)
+            masked = f"{masked}/{name}"
+        out[masked] = line
+    return out

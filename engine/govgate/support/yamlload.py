@@ -8,6 +8,7 @@ refused before anything walks it) and duplicate keys reported instead of silentl
 from __future__ import annotations
 
 import math
+import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
@@ -25,11 +26,38 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 
 class _Loader(_BaseLoader):
-    """Safe loader whose output is always JSON-compatible.
+    """Safe loader whose output is always JSON-compatible, with YAML 1.2's core schema for
+    plain scalars.
 
     YAML 1.1 turns `2026-03-01` into a `date` and `!!binary` into bytes; evidence and schemas
-    are JSON, so both stay the strings that were written.
+    are JSON, so both stay the strings that were written. YAML 1.1 also reads `yes`, `no`,
+    `on` and `off` as booleans, `010` as 8 and `1:30` as 90: evidence is read as written, so
+    booleans are `true` and `false` only, integers are decimal (no leading zero), `0o` octal
+    or `0x` hexadecimal, and everything else stays the text it is.
     """
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+_Loader.add_implicit_resolver(
+    _INT, re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
+)
+_Loader.add_implicit_resolver(
+    _FLOAT,
+    re.compile(
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+    ),
+    list("-+.0123456789"),
+)
 
 
 def _as_text(loader: yaml.BaseLoader, node: yaml.Node) -> str:
@@ -40,8 +68,8 @@ def _integer(loader: yaml.constructor.SafeConstructor, node: yaml.ScalarNode) ->
     """An integer, or a problem on its line: Python refuses to convert one of more than 4,300
     decimal digits between int and text (a ValueError that would otherwise fail the whole
     file without a line, or whatever later writes the value out: a digest, a report)."""
-    try:
-        value: int = loader.construct_yaml_int(node)
+    try:  # base 0 reads 0o and 0x as YAML 1.2 does (PyYAML's own reads 0o17 as an error)
+        value: int = int(str(loader.construct_scalar(node)), 0)
     except ValueError:
         digits: int | None = sum(char.isdigit() for char in str(node.value))
     else:  # 0x… and 0b… are read without the limit, but could not be written out

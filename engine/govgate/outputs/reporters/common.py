@@ -34,12 +34,13 @@ def shorten(text: str, limit: int) -> str:
 
 
 def blocks_gate(finding: dict[str, Any], fail_on: str) -> bool:
-    """True when this finding alone fails the gate (an error always does)."""
+    """True when this finding alone fails the gate (an error always does; a skipped rule at or
+    above `fail_on` does, as `govgate.core.result.gate_status` decides)."""
     if finding["status"] == "error":
         return True
-    return finding["status"] == "fail" and severity_rank(finding["severity"]) >= severity_rank(
-        fail_on
-    )
+    return finding["status"] in ("fail", "skipped") and severity_rank(
+        finding["severity"]
+    ) >= severity_rank(fail_on)
 
 
 def severity_order(fail_on: str) -> Any:

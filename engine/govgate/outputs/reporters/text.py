@@ -13,6 +13,7 @@ from typing import Any
 from govgate.core.policy import severity_rank
 from govgate.core.reporter import Reporter
 from govgate.outputs.reporters.common import (
+    blocks_gate,
     listed,
     not_applicable_groups,
     one_line,
@@ -120,7 +121,12 @@ class TextReporter(Reporter):
         shown = {"fail", "error"} if self.brief else {"fail", "error", "waived"}
         if self.verbose:
             shown |= {"pass", "skipped", "not_applicable"}
-        findings = [f for f in result["findings"] if f["status"] in shown]
+        # A skipped rule that fails the gate is listed in every mode: it is why the gate failed.
+        findings = [
+            f
+            for f in result["findings"]
+            if f["status"] in shown or blocks_gate(f, result.get("fail_on", "high"))
+        ]
         note: list[str] = []
         changes = result.get("changes") or {}
         if changes.get("new_only"):  # the gate reads only what the change introduced

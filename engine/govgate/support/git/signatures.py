@@ -149,8 +149,29 @@ def introducing_commit(
     repo: Repository, relpath: str, present: Callable[[bytes | None], bool]
 ) -> tuple[str | None, str | None]:
     """(the newest commit whose version of `relpath` satisfies `present` while none of its
-    parents' does, None) — the commit that added or last changed an entry — or (None, why)."""
-    listed = repo.git.run("log", "--format=%H %P", "--", f":(literal){relpath}", check=False)
+    parents' does, None) — the commit that added or last changed an entry — or (None, why).
+
+    The entry must be in the file as committed at HEAD: one only in the working tree or the
+    staged files was written by whoever runs the check, whatever an older commit held. A merge
+    whose first parent's line deleted the entry (a revocation) and that keeps it from another
+    parent puts it back: that merge is its introducing commit."""
+    if not present(repo.read("HEAD", relpath)):
+        return None, (
+            "it is not in the file as committed at HEAD (only in the working tree or the "
+            "staged files)"
+        )
+    # Every parent of a merge is followed (--full-history): the default simplification skips
+    # a merge that took the file from one side, which is how a revoked entry comes back.
+    listed = repo.git.run(
+        "log",
+        "--full-history",
+        "--topo-order",
+        "--format=%H %P",
+        "HEAD",
+        "--",
+        f":(literal){relpath}",
+        check=False,
+    )
     if not listed.ok:
         return None, "git log cannot read the file's history"
     boundaries = repo.shallow_boundaries()
@@ -158,9 +179,43 @@ def introducing_commit(
         commit, *parents = line.split()
         if not present(repo.read(commit, relpath)):
             continue
-        if any(present(repo.read(parent, relpath)) for parent in parents):
+        holding = [parent for parent in parents if present(repo.read(parent, relpath))]
+        if holding and (
+            parents[0] in holding or not _deleted_since(repo, relpath, present, parents[0], holding)
+        ):
             continue
         if commit in boundaries:
             return None, "the history is cut off by a shallow clone; fetch it whole"
         return commit, None
     return None, "no commit holds it as it is written now: it is not committed"
+
+
+def _deleted_since(
+    repo: Repository,
+    relpath: str,
+    present: Callable[[bytes | None], bool],
+    first: str,
+    holding: list[str],
+) -> bool:
+    """Whether a commit reachable from `first` but from none of `holding` deleted the entry:
+    the merge's mainline revoked it, and the side that still holds it predates that."""
+    listed = repo.git.run(
+        "log",
+        "--full-history",
+        "--format=%H %P",
+        first,
+        "--not",
+        *holding,
+        "--",
+        f":(literal){relpath}",
+        check=False,
+    )
+    if not listed.ok:
+        return True  # the history cannot be read: the merge must carry the signature itself
+    for line in listed.text().splitlines():
+        commit, *parents = line.split()
+        if present(repo.read(commit, relpath)):
+            continue
+        if any(present(repo.read(parent, relpath)) for parent in parents):
+            return True
+    return False

@@ -58,14 +58,15 @@ def cover_context(inp: DossierInput) -> dict[str, Any]:
 
 
 def _blocking(findings: list[Mapping[str, Any]], fail_on: str) -> int:
-    """How many findings fail the gate: errors, and failures at or above `fail_on`."""
+    """How many findings fail the gate: errors, and failures and skipped rules at or above
+    `fail_on`."""
     threshold = severity_rank(fail_on) if fail_on in SEVERITIES else 3
     return sum(
         1
         for f in findings
         if f.get("status") == "error"
         or (
-            f.get("status") == "fail"
+            f.get("status") in ("fail", "skipped")
             and f.get("severity") in SEVERITIES
             and severity_rank(f["severity"]) >= threshold
         )
