@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from govgate_collectors.redteam import RedteamCollector
+from govgate_collectors.redteam.collector import UNRECOGNISED
 from govgate_collectors.redteam.mapping import (
     GARAK,
     INSPECT_TASKS,
@@ -236,16 +238,51 @@ def test_settings_map_a_teams_own_probes_and_say_so(tmp_path: Path) -> None:
     ]
 
 
-def test_other_files_are_reported_and_companions_are_not(tmp_path: Path) -> None:
+def test_files_no_reader_knows_are_unusable_items_and_companions_are_not(tmp_path: Path) -> None:
     write_json(tmp_path, "reports/redteam/notes.json", {"hello": "world"})
-    (tmp_path / "reports/redteam/run.hitlog.jsonl").write_text('{"goal": "x"}\n')
+    place(tmp_path, "garak/support-assistant-1.4.0.report.jsonl")
+    garak = tmp_path / "reports/redteam/garak"
+    (garak / "support-assistant-1.4.0.hitlog.jsonl").write_text('{"goal": "x"}\n')
+    (garak / "support-assistant-1.4.0.report.html").write_text("<html></html>\n")
+    (tmp_path / "reports/redteam/orphan.hitlog.jsonl").write_text('{"goal": "x"}\n')
     (tmp_path / "reports/redteam/scan.txt").write_text("looked fine\n")
+    (tmp_path / "reports/redteam/results.html").write_text("<html>promptfoo</html>\n")
+    (tmp_path / "reports/redteam/notes.md").write_text("# all good\n")
     items, diagnostics = collect(tmp_path)
-    assert items == {}
-    assert sorted((d.path, d.message) for d in diagnostics) == [
-        ("reports/redteam/notes.json", "not a garak, promptfoo or Inspect output; ignored"),
-        ("reports/redteam/scan.txt", "not a garak, promptfoo or Inspect output; ignored"),
+    unusable = [
+        "reports/redteam/notes.json",
+        "reports/redteam/notes.md",
+        "reports/redteam/orphan.hitlog.jsonl",
+        "reports/redteam/results.html",
+        "reports/redteam/scan.txt",
     ]
+    assert sorted(items) == sorted(
+        [*unusable, "reports/redteam/garak/support-assistant-1.4.0.report.jsonl"]
+    )
+    for rel in unusable:
+        assert items[rel]["problem"] == f"unusable red-team output: {UNRECOGNISED}", rel
+        assert items[rel]["data"]["complete"] is False
+    assert items["reports/redteam/scan.txt"]["data"]["tool"] == "unknown"
+    assert sorted((d.level, d.path) for d in diagnostics) == [("error", rel) for rel in unusable]
+
+
+def test_promptfoo_results_written_as_yaml_read_like_json(tmp_path: Path) -> None:
+    document = json.loads((OUTPUTS / "promptfoo/results.json").read_text())
+    write_json(tmp_path, "reports/redteam/as-json.json", document)
+    target = tmp_path / "reports/redteam/as-yaml.yaml"
+    target.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    (tmp_path / "reports/redteam/broken.yml").write_text("results: [unclosed\n")
+    items, _ = collect(tmp_path)
+    as_json = items["reports/redteam/as-json.json"]
+    as_yaml = items["reports/redteam/as-yaml.yaml"]
+    assert as_yaml["problem"] is None
+    assert {k: v for k, v in as_yaml["data"].items() if k != "path"} == {
+        k: v for k, v in as_json["data"].items() if k != "path"
+    }
+    assert as_yaml["data"]["attempts"] > 0
+    assert items["reports/redteam/broken.yml"]["problem"].startswith(
+        "unusable red-team output: invalid YAML"
+    )
 
 
 def test_the_documented_mapping_table_is_the_code() -> None:
