@@ -131,8 +131,13 @@ def requirement_ids(pack: str) -> list[str]:
 
 
 def test_the_catalogues_are_complete() -> None:
-    assert requirement_ids("owasp-llm") == [f"OWASP-LLM{n:02d}" for n in range(1, 11)]
-    assert len(requirement_ids("nist-ai-600-1")) == 12
+    # The ten risks, and the scope requirement that a false `system.llm: false` fails.
+    assert requirement_ids("owasp-llm") == [
+        *(f"OWASP-LLM{n:02d}" for n in range(1, 11)),
+        "OWASP-LLM-SCOPE",
+    ]
+    assert len(requirement_ids("nist-ai-600-1")) == 12 + 1
+    assert requirement_ids("nist-ai-600-1")[-1] == "GAI-SCOPE"
     rmf = [
         f"NIST-{function}-{category}.{sub}"
         for function, categories in RMF_CORE.items()
@@ -235,8 +240,9 @@ def test_owasp_llm_on_the_support_assistant_reads_the_real_scans(
     result = json.loads(done.stdout)
     statuses = {r["id"]: r["status"] for r in result["requirements"] if r["id"].startswith("OWASP")}
     met = ["OWASP-LLM03", "OWASP-LLM04", "OWASP-LLM06", "OWASP-LLM08", "OWASP-LLM10"]
+    met.append("OWASP-LLM-SCOPE")  # the assistant declares system.llm: true
     assert statuses == {rid: "met" if rid in met else "not_met" for rid in statuses}
-    assert len(statuses) == 10
+    assert len(statuses) == 11
     garak = [
         f
         for f in result["findings"]
