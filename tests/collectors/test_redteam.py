@@ -460,3 +460,46 @@ def test_inspect_evals_tasks_map_through_the_table(tmp_path: Path) -> None:
     [scan] = items.values()
     assert scan["data"]["tests"][0]["name"] == "agentdojo"
     assert scan["data"]["covered"] == ["LLM01", "LLM06"]
+
+
+def test_an_old_garak_eval_line_names_its_detector_with_a_prefix(tmp_path: Path) -> None:
+    """garak before 0.11 writes `"detector": "detector.dan.DAN"` on eval lines while attempts
+    say `dan.DAN`: a real report, read as such; a changed count still disagrees."""
+    lines = [
+        {
+            "entry_type": "start_run setup",
+            "_config.version": "0.9.0.14",
+            "plugins.model_type": "openai",
+            "plugins.model_name": "gpt-x",
+            "transient.active_probes": ["probes.dan.Dan_11_0"],
+        },
+        {"entry_type": "init", "garak_version": "0.9.0.14", "start_time": "2026-11-20T10:00:00"},
+        {
+            "entry_type": "attempt",
+            "status": 2,
+            "probe_classname": "dan.Dan_11_0",
+            "detector_results": {"dan.DAN": [1.0, 0.0]},
+            "outputs": ["a", "b"],
+        },
+        {
+            "entry_type": "eval",
+            "probe": "dan.Dan_11_0",
+            "detector": "detector.dan.DAN",
+            "passed": 1,
+            "total": 2,
+        },
+        {"entry_type": "completion", "end_time": "2026-11-20T10:05:00"},
+    ]
+    folder = tmp_path / "reports/redteam"
+    folder.mkdir(parents=True)
+    (folder / "old.report.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    lines[3]["passed"] = 2  # an edited verdict: the attempts still say one got through
+    (folder / "edited.report.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    items, _ = collect(tmp_path, now=datetime(2026, 12, 1, tzinfo=UTC))
+    old = items["reports/redteam/old.report.jsonl"]
+    assert old["problem"] is None
+    assert (old["data"]["attempts"], old["data"]["failures"]) == (2, 1)
+    assert (
+        "detector dan.DAN: garak's eval line reports 0"
+        in (items["reports/redteam/edited.report.jsonl"]["problem"])
+    )
