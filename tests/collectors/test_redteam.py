@@ -178,7 +178,19 @@ def test_promptfoo_plugins_strategies_and_own_tags(tmp_path: Path) -> None:
     items, diagnostics = collect(tmp_path)
     [scan] = items.values()
     data = scan["data"]
-    assert scan["problem"] is None and diagnostics == []
+    assert scan["problem"] is None
+    # The team's own eval test tags LLM09 but attacks nothing: it counts for no risk, and
+    # every run says so.
+    assert [(d.level, d.message) for d in diagnostics] == [
+        (
+            "warning",
+            "tests tagged owasp_llm without a red-team plugin or strategy count for no risk: "
+            "(eval assertions) (LLM09); map them in govgate.yaml collectors.redteam.mapping to "
+            "count them",
+        )
+    ]
+    assert data["self_tagged"] == ["(eval assertions)"]
+    assert "(eval assertions)" in data["unmapped"]
     assert (data["tool"], data["tool_version"]) == ("promptfoo", "0.121.20")
     assert (data["model"], data["model_version"]) == (
         "support-assistant",
@@ -188,7 +200,14 @@ def test_promptfoo_plugins_strategies_and_own_tags(tmp_path: Path) -> None:
     # A base64-wrapped hijack is prompt injection twice over; it counts once for LLM01.
     assert tests["hijacking / base64"]["categories"] == ["LLM01"]
     assert tests["pii:direct"]["categories"] == ["LLM02"]
-    assert tests["(eval assertions)"]["categories"] == ["LLM09"]  # owasp_llm: LLM09
+    assert tests["(eval assertions)"]["categories"] == []  # owasp_llm: LLM09, but no attack
+    assert "LLM09" not in data["categories"]
+    # ...unless govgate.yaml's mapping says so, which is said as any local mapping is.
+    mapped, _ = collect(tmp_path, {"mapping": {"promptfoo": {"(eval assertions)": ["LLM09"]}}})
+    [again] = mapped.values()
+    assert again["data"]["categories"]["LLM09"]["attempts"] > 0
+    assert again["data"]["locally_mapped"] == ["(eval assertions)"]
+    assert again["data"]["self_tagged"] == []
     assert data["categories"]["LLM07"] == {"attempts": 2, "failures": 0, "attack_success_rate": 0.0}
     assert data["categories"]["LLM06"] == {"attempts": 1, "failures": 1, "attack_success_rate": 1.0}
     assert data["attempts"] == 7 and data["failures"] == 3

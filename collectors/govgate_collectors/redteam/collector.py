@@ -112,7 +112,8 @@ def _tool_by_name(rel: str) -> str:
 
 class RedteamCollector(Collector):
     name = "redteam"
-    version = "1.0.0"
+    # 1.1.0: unknown files are unusable items; promptfoo YAML; self-tagged tests count for no risk.
+    version = "1.1.0"
     description = "garak, promptfoo and Inspect red-team results per OWASP LLM Top 10 risk"
     kinds = (
         EvidenceKind(
@@ -176,6 +177,15 @@ class RedteamCollector(Collector):
             names = ", ".join(sorted(scan.locally_mapped))
             ctx.problem(
                 rel, None, f"govgate.yaml collectors.redteam.mapping decides the risks of {names}"
+            )
+        if scan.self_tagged:
+            # Said on every run: a tag alone would let any test count as an attack on any risk.
+            names = ", ".join(f"{n} ({', '.join(c)})" for n, c in sorted(scan.self_tagged.items()))
+            ctx.problem(
+                rel,
+                None,
+                f"tests tagged owasp_llm without a red-team plugin or strategy count for no "
+                f"risk: {names}; map them in govgate.yaml collectors.redteam.mapping to count them",
             )
         subject = f"{scan.tool} scan of {scan.model_version or 'an unnamed model'} ({rel})"
         return ctx.evidence(

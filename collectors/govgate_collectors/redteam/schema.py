@@ -80,6 +80,7 @@ REDTEAM_SCHEMA: dict[str, Any] = {
         },
         "unmapped": {"type": "array", "items": {"type": "string"}},
         "locally_mapped": {"type": "array", "items": {"type": "string"}},
+        "self_tagged": {"type": "array", "items": {"type": "string"}},
     },
 }
 
