@@ -71,6 +71,7 @@ AI_BOM_SCHEMA: dict[str, Any] = {
         "models": {"type": "array", "maxItems": MAX_LISTED, "items": _ENTRY},
         "datasets": {"type": "array", "maxItems": MAX_LISTED, "items": _ENTRY},
         "completeness": {"type": "number", "minimum": 0, "maximum": 1},
+        "datasets_completeness": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "missing": {"type": "array", "items": {"type": "string"}},
     },
 }
@@ -297,17 +298,25 @@ def is_spdx3(document: object) -> bool:
     return isinstance(document, dict) and "spdx.org/rdf/3" in str(document.get("@context", ""))
 
 
+def _least_complete(entries: list[dict[str, Any]], checks: tuple[str, ...]) -> float | None:
+    """The share of `checks` met by the least complete entry; None without entries."""
+    if not entries:
+        return None
+    return round(min((len(checks) - len(e["missing"])) / len(checks) for e in entries), 4)
+
+
 def bom_data(parts: Mapping[str, Any], path: str) -> dict[str, Any]:
     """The `ai.bom` data: the format's parts, completeness and what is missing."""
-    checks = len(MODEL_CHECKS) * len(parts["models"]) + len(DATASET_CHECKS) * len(parts["datasets"])
     missing: list[str] = []
     for label, entries in (("model", parts["models"]), ("dataset", parts["datasets"])):
         for entry in entries:
             missing.extend(f"{label} {entry['name']}: {check}" for check in entry["missing"])
     if not parts["models"]:
         missing.insert(0, "no machine-learning model in the BOM")
-    met = checks - sum(len(e["missing"]) for e in (*parts["models"], *parts["datasets"]))
-    completeness = round(met / checks, 4) if checks and parts["models"] else 0.0
+    # The least complete entry decides: averaged, ten complete datasets would cover for a
+    # model that records nothing. Models and datasets are scored apart, each by its minimum.
+    completeness = _least_complete(parts["models"], MODEL_CHECKS)
+    datasets_completeness = _least_complete(parts["datasets"], DATASET_CHECKS)
     return {
         "format": parts["format"],
         "spec_version": parts["spec_version"],
@@ -315,7 +324,8 @@ def bom_data(parts: Mapping[str, Any], path: str) -> dict[str, Any]:
         "components": parts["components"],
         "models": parts["models"][:MAX_LISTED],
         "datasets": parts["datasets"][:MAX_LISTED],
-        "completeness": completeness,
+        "completeness": completeness if completeness is not None else 0.0,
+        "datasets_completeness": datasets_completeness,
         "missing": [*missing, *parts["notes"]],
     }
 
@@ -343,7 +353,9 @@ def _paths(ctx: CollectContext) -> list[str]:
 
 class AiBomCollector(Collector):
     name = "aibom"
-    version = "1.0.0"
+    # 1.1.0: completeness is the least complete model's, datasets_completeness the least
+    # complete dataset's (an average let complete datasets hide an empty model).
+    version = "1.1.0"
     description = "AI bills of materials (CycloneDX ML-BOM, SPDX 3.0 AI) and their completeness"
     kinds = (
         EvidenceKind(

@@ -57,6 +57,17 @@ DEFAULT_PATHS = (
 #: The declaration is not the system: a model named in a comment of govgate.yaml is no sign.
 NEVER_SCANNED = ("govgate.yaml", "govgate.yml")
 DEFAULT_MAX_FILE_BYTES = 1_000_000
+_GLOBS = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
+#: govgate.yaml `collectors.llm_usage`: without it the documented settings were refused.
+SETTINGS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "paths": _GLOBS,
+        "ignore": _GLOBS,
+        "max_file_bytes": {"type": "integer", "minimum": 1},
+    },
+}
 MAX_SIGNALS = 50
 SIGNAL_TYPES = ("import", "dependency", "model_name", "prompt_file")
 
@@ -263,6 +274,8 @@ class LlmUsageCollector(Collector):
         ),
     )
 
+    settings_schema = SETTINGS_SCHEMA
+
     def input_patterns(self, ctx: CollectContext) -> list[str]:
         # The cache key is the scanned files' names, sizes and modification times (state_key),
         # not their content: hashing every source file of a large repository on each commit
@@ -309,8 +322,12 @@ class LlmUsageCollector(Collector):
         signals: list[dict[str, Any]] = []
         scanned = skipped = 0
         read: list[str] = []
+        left_out = 0
         for rel, path in ctx.iter_files(paths):
-            if rel in ignored or rel in NEVER_SCANNED:
+            if rel in NEVER_SCANNED:
+                continue
+            if rel in ignored:
+                left_out += 1
                 continue
             if is_prompt_file(rel):
                 signals.append(
@@ -338,6 +355,15 @@ class LlmUsageCollector(Collector):
             scanned += 1
             read.append(rel)
             signals.extend(signals_in_text(rel, raw.decode("utf-8", errors="replace")))
+        if ignore:
+            # Said on every run: `ignore: ["**"]` would otherwise hide every sign of a language
+            # model, and with it the check that system.llm: false is true, without a word.
+            ctx.problem(
+                None,
+                None,
+                f"govgate.yaml collectors.llm_usage.ignore ({', '.join(ignore)}) leaves "
+                f"{left_out} file(s) unread: LLM use in them is not looked for",
+            )
         signals.sort(key=lambda s: (_PRIORITY[s["type"]], s["path"], s["line"] or 0))
         by_type = {name: sum(1 for s in signals if s["type"] == name) for name in SIGNAL_TYPES}
         first = signals[0] if signals else None

@@ -148,8 +148,9 @@ def test_gaps_lower_the_score_and_are_named(tmp_path: Path) -> None:
     write(tmp_path, "bom.json", bom)
     items, _ = collect(tmp_path)
     data = items["bom.json"]["data"]
-    checks = len(MODEL_CHECKS) + len(DATASET_CHECKS)
-    assert data["completeness"] == round((checks - 4) / checks, 4)
+    # Scored apart: the model meets 5 of its 8 checks, the dataset 4 of its 5.
+    assert data["completeness"] == round((len(MODEL_CHECKS) - 3) / len(MODEL_CHECKS), 4)
+    assert data["datasets_completeness"] == round(4 / len(DATASET_CHECKS), 4)
     assert data["missing"] == [
         "model support-intent-classifier: license",
         "model support-intent-classifier: hashes",
@@ -200,8 +201,30 @@ def test_spdx_3_ai_and_dataset_packages(tmp_path: Path) -> None:
         {"name": "support-llm-adapter", "version": "2.0", "missing": ["license", "limitations"]}
     ]
     assert data["datasets"] == [{"name": "faq-pairs", "version": None, "missing": []}]
-    checks = len(MODEL_CHECKS) + len(DATASET_CHECKS)
-    assert data["completeness"] == round((checks - 2) / checks, 4)
+    assert data["completeness"] == round((len(MODEL_CHECKS) - 2) / len(MODEL_CHECKS), 4)
+    assert data["datasets_completeness"] == 1.0
+
+
+def test_complete_datasets_do_not_cover_for_an_empty_model(tmp_path: Path) -> None:
+    """Averaged over entries, one model recording nothing and ten complete datasets scored
+    0.86 and passed; the least complete model decides, and datasets are scored apart."""
+    bom = copy.deepcopy(COMPLETE_CDX)
+    model = bom["components"][0]
+    empty = {"type": "machine-learning-model", "bom-ref": "bare", "name": "bare-model"}
+    dataset = bom["components"][1]
+    datasets = []
+    for n in range(10):
+        copy_ = copy.deepcopy(dataset)
+        copy_["bom-ref"] = f"{dataset['bom-ref']}-{n}"
+        copy_["name"] = f"{dataset['name']}-{n}"
+        datasets.append(copy_)
+    bom["components"] = [model, empty, *datasets]
+    write(tmp_path, "bom.json", bom)
+    items, _ = collect(tmp_path)
+    data = items["bom.json"]["data"]
+    assert data["completeness"] == 0.0
+    assert data["datasets_completeness"] == 1.0
+    assert "model bare-model: supplier" in data["missing"]
 
 
 def test_other_json_under_the_paths_is_reported(tmp_path: Path) -> None:

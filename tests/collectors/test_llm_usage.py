@@ -179,3 +179,43 @@ def test_the_cache_sees_a_new_import_without_hashing_every_file(
     later = _check(run_cli, repo, "--fail-on", "critical")
     assert {c["name"]: c["status"] for c in later["collectors"]}["llm_usage"] == "ok"
     assert {f["rule"]: f["status"] for f in later["findings"]}["RD-00.llm-declared"] == "fail"
+
+
+@pytest.mark.parametrize("pack", ["owasp-llm", "nist-ai-600-1"])
+def test_declaring_llm_false_cannot_switch_an_llm_pack_off(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult], pack: str
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: helpdesk, risk: limited, llm: false}\n"
+            f"packs: [{pack}]\n",
+            "app/bot.py": "from openai import OpenAI\n",
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    result = json.loads(done.stdout)
+    rule = {"owasp-llm": "OL-00.llm-consistent", "nist-ai-600-1": "GP-0.llm-consistent"}[pack]
+    [finding] = [f for f in result["findings"] if f["rule"] == rule]
+    assert (finding["status"], finding["severity"]) == ("fail", "high")
+    assert finding["message"].startswith("LLM use detected in app/bot.py:1 (imports openai)")
+    assert (result["gate"], done.exit_code) == ("fail", 1)
+
+
+def test_leaving_files_out_of_the_search_is_said_on_every_run(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: helpdesk, risk: limited, llm: false}\n"
+            "packs: [readiness]\ncollectors: {llm_usage: {ignore: ['**']}}\n",
+            "app/bot.py": "from openai import OpenAI\n",
+        }
+    )
+    said = (
+        "govgate.yaml collectors.llm_usage.ignore (**) leaves 1 file(s) unread: LLM use in "
+        "them is not looked for"
+    )
+    for _ in range(2):  # the second run reads the collector's cache: still said
+        result = _check(run_cli, repo, "--format", "json")
+        messages = [(d["collector"], d["message"]) for d in result["diagnostics"]]
+        assert ("llm_usage", said) in messages

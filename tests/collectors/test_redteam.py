@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from govgate_collectors.redteam import RedteamCollector
+from govgate_collectors.redteam.collector import UNRECOGNISED
 from govgate_collectors.redteam.mapping import (
     GARAK,
     INSPECT_TASKS,
@@ -176,7 +178,19 @@ def test_promptfoo_plugins_strategies_and_own_tags(tmp_path: Path) -> None:
     items, diagnostics = collect(tmp_path)
     [scan] = items.values()
     data = scan["data"]
-    assert scan["problem"] is None and diagnostics == []
+    assert scan["problem"] is None
+    # The team's own eval test tags LLM09 but attacks nothing: it counts for no risk, and
+    # every run says so.
+    assert [(d.level, d.message) for d in diagnostics] == [
+        (
+            "warning",
+            "tests tagged owasp_llm without a red-team plugin or strategy count for no risk: "
+            "(eval assertions) (LLM09); map them in govgate.yaml collectors.redteam.mapping to "
+            "count them",
+        )
+    ]
+    assert data["self_tagged"] == ["(eval assertions)"]
+    assert "(eval assertions)" in data["unmapped"]
     assert (data["tool"], data["tool_version"]) == ("promptfoo", "0.121.20")
     assert (data["model"], data["model_version"]) == (
         "support-assistant",
@@ -186,7 +200,14 @@ def test_promptfoo_plugins_strategies_and_own_tags(tmp_path: Path) -> None:
     # A base64-wrapped hijack is prompt injection twice over; it counts once for LLM01.
     assert tests["hijacking / base64"]["categories"] == ["LLM01"]
     assert tests["pii:direct"]["categories"] == ["LLM02"]
-    assert tests["(eval assertions)"]["categories"] == ["LLM09"]  # owasp_llm: LLM09
+    assert tests["(eval assertions)"]["categories"] == []  # owasp_llm: LLM09, but no attack
+    assert "LLM09" not in data["categories"]
+    # ...unless govgate.yaml's mapping says so, which is said as any local mapping is.
+    mapped, _ = collect(tmp_path, {"mapping": {"promptfoo": {"(eval assertions)": ["LLM09"]}}})
+    [again] = mapped.values()
+    assert again["data"]["categories"]["LLM09"]["attempts"] > 0
+    assert again["data"]["locally_mapped"] == ["(eval assertions)"]
+    assert again["data"]["self_tagged"] == []
     assert data["categories"]["LLM07"] == {"attempts": 2, "failures": 0, "attack_success_rate": 0.0}
     assert data["categories"]["LLM06"] == {"attempts": 1, "failures": 1, "attack_success_rate": 1.0}
     assert data["attempts"] == 7 and data["failures"] == 3
@@ -236,16 +257,51 @@ def test_settings_map_a_teams_own_probes_and_say_so(tmp_path: Path) -> None:
     ]
 
 
-def test_other_files_are_reported_and_companions_are_not(tmp_path: Path) -> None:
+def test_files_no_reader_knows_are_unusable_items_and_companions_are_not(tmp_path: Path) -> None:
     write_json(tmp_path, "reports/redteam/notes.json", {"hello": "world"})
-    (tmp_path / "reports/redteam/run.hitlog.jsonl").write_text('{"goal": "x"}\n')
+    place(tmp_path, "garak/support-assistant-1.4.0.report.jsonl")
+    garak = tmp_path / "reports/redteam/garak"
+    (garak / "support-assistant-1.4.0.hitlog.jsonl").write_text('{"goal": "x"}\n')
+    (garak / "support-assistant-1.4.0.report.html").write_text("<html></html>\n")
+    (tmp_path / "reports/redteam/orphan.hitlog.jsonl").write_text('{"goal": "x"}\n')
     (tmp_path / "reports/redteam/scan.txt").write_text("looked fine\n")
+    (tmp_path / "reports/redteam/results.html").write_text("<html>promptfoo</html>\n")
+    (tmp_path / "reports/redteam/notes.md").write_text("# all good\n")
     items, diagnostics = collect(tmp_path)
-    assert items == {}
-    assert sorted((d.path, d.message) for d in diagnostics) == [
-        ("reports/redteam/notes.json", "not a garak, promptfoo or Inspect output; ignored"),
-        ("reports/redteam/scan.txt", "not a garak, promptfoo or Inspect output; ignored"),
+    unusable = [
+        "reports/redteam/notes.json",
+        "reports/redteam/notes.md",
+        "reports/redteam/orphan.hitlog.jsonl",
+        "reports/redteam/results.html",
+        "reports/redteam/scan.txt",
     ]
+    assert sorted(items) == sorted(
+        [*unusable, "reports/redteam/garak/support-assistant-1.4.0.report.jsonl"]
+    )
+    for rel in unusable:
+        assert items[rel]["problem"] == f"unusable red-team output: {UNRECOGNISED}", rel
+        assert items[rel]["data"]["complete"] is False
+    assert items["reports/redteam/scan.txt"]["data"]["tool"] == "unknown"
+    assert sorted((d.level, d.path) for d in diagnostics) == [("error", rel) for rel in unusable]
+
+
+def test_promptfoo_results_written_as_yaml_read_like_json(tmp_path: Path) -> None:
+    document = json.loads((OUTPUTS / "promptfoo/results.json").read_text())
+    write_json(tmp_path, "reports/redteam/as-json.json", document)
+    target = tmp_path / "reports/redteam/as-yaml.yaml"
+    target.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    (tmp_path / "reports/redteam/broken.yml").write_text("results: [unclosed\n")
+    items, _ = collect(tmp_path)
+    as_json = items["reports/redteam/as-json.json"]
+    as_yaml = items["reports/redteam/as-yaml.yaml"]
+    assert as_yaml["problem"] is None
+    assert {k: v for k, v in as_yaml["data"].items() if k != "path"} == {
+        k: v for k, v in as_json["data"].items() if k != "path"
+    }
+    assert as_yaml["data"]["attempts"] > 0
+    assert items["reports/redteam/broken.yml"]["problem"].startswith(
+        "unusable red-team output: invalid YAML"
+    )
 
 
 def test_the_documented_mapping_table_is_the_code() -> None:
@@ -423,3 +479,46 @@ def test_inspect_evals_tasks_map_through_the_table(tmp_path: Path) -> None:
     [scan] = items.values()
     assert scan["data"]["tests"][0]["name"] == "agentdojo"
     assert scan["data"]["covered"] == ["LLM01", "LLM06"]
+
+
+def test_an_old_garak_eval_line_names_its_detector_with_a_prefix(tmp_path: Path) -> None:
+    """garak before 0.11 writes `"detector": "detector.dan.DAN"` on eval lines while attempts
+    say `dan.DAN`: a real report, read as such; a changed count still disagrees."""
+    lines = [
+        {
+            "entry_type": "start_run setup",
+            "_config.version": "0.9.0.14",
+            "plugins.model_type": "openai",
+            "plugins.model_name": "gpt-x",
+            "transient.active_probes": ["probes.dan.Dan_11_0"],
+        },
+        {"entry_type": "init", "garak_version": "0.9.0.14", "start_time": "2026-11-20T10:00:00"},
+        {
+            "entry_type": "attempt",
+            "status": 2,
+            "probe_classname": "dan.Dan_11_0",
+            "detector_results": {"dan.DAN": [1.0, 0.0]},
+            "outputs": ["a", "b"],
+        },
+        {
+            "entry_type": "eval",
+            "probe": "dan.Dan_11_0",
+            "detector": "detector.dan.DAN",
+            "passed": 1,
+            "total": 2,
+        },
+        {"entry_type": "completion", "end_time": "2026-11-20T10:05:00"},
+    ]
+    folder = tmp_path / "reports/redteam"
+    folder.mkdir(parents=True)
+    (folder / "old.report.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    lines[3]["passed"] = 2  # an edited verdict: the attempts still say one got through
+    (folder / "edited.report.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    items, _ = collect(tmp_path, now=datetime(2026, 12, 1, tzinfo=UTC))
+    old = items["reports/redteam/old.report.jsonl"]
+    assert old["problem"] is None
+    assert (old["data"]["attempts"], old["data"]["failures"]) == (2, 1)
+    assert (
+        "detector dan.DAN: garak's eval line reports 0"
+        in (items["reports/redteam/edited.report.jsonl"]["problem"])
+    )

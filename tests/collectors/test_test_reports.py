@@ -463,3 +463,29 @@ def test_unusable_load_results_are_errors_with_their_line(tmp_path: Path) -> Non
         ("reports/load/bad_stats.csv", 2),
         ("reports/load/cut.json", 1),
     ]
+
+
+def test_each_category_is_dated_by_its_oldest_report(tmp_path: Path) -> None:
+    """A fresh report of unrelated tests used to make a year-old adversarial report current:
+    the summary's run_date is the latest report's, each category's date its own oldest."""
+    write(
+        tmp_path,
+        "reports/old/adversarial.xml",
+        '<testsuite name="adv" tests="1" failures="0" errors="0" skipped="0"'
+        ' timestamp="2025-03-01T10:00:00Z">\n'
+        '  <testcase name="test_adversarial_perturbation" classname="t"/>\n</testsuite>\n',
+    )
+    write(
+        tmp_path,
+        "reports/new/edge.xml",
+        '<testsuite name="edge" tests="2" failures="0" errors="0" skipped="0"'
+        ' timestamp="2026-03-21T08:30:00Z">\n'
+        '  <testcase name="test_edge_amounts" classname="t"/>\n'
+        '  <testcase name="test_adversarial_again" classname="t"/>\n</testsuite>\n',
+    )
+    data = summary_of(collect(tmp_path)[0]).data
+    assert data["run_date"] == "2026-03-21T08:30:00Z"
+    assert data["categories"]["adversarial"]["tests"] == 2
+    assert data["category_dates"]["adversarial"] == "2025-03-01T10:00:00Z"
+    assert data["category_dates"]["edge_case"] == "2026-03-21T08:30:00Z"
+    assert data["category_dates"]["load"] is None

@@ -312,7 +312,7 @@ def test_generate_reproduces_the_committed_files(tmp_path: Path) -> None:
     assert 'hostname="ci-runner"' in junit
 
 
-def collected(collector_cls: type[Any], root: Path) -> list[Any]:
+def collected(collector_cls: type[Any], root: Path, said: tuple[str, ...] = ()) -> list[Any]:
     collector = collector_cls()
     ctx = CollectContext(
         root=root,
@@ -324,14 +324,20 @@ def collected(collector_cls: type[Any], root: Path) -> list[Any]:
         files=RepoFiles(root),
     )
     items = list(collector.collect(ctx))
-    assert ctx.diagnostics == []
+    assert [d.message for d in ctx.diagnostics] == list(said)
     return items
 
 
 def test_red_team_scans_say_which_owasp_llm_risks_are_covered(checked: Checked) -> None:
     """garak, promptfoo and Inspect scanned the deployed model version (their real outputs,
-    redated with the story); together they cover six OWASP LLM risks and say nothing of four."""
-    scans = {item.data["tool"]: item for item in collected(RedteamCollector, checked.repo)}
+    redated with the story); together they cover five OWASP LLM risks and say nothing of five
+    (promptfoo's own test tagged LLM09 attacks nothing, so it counts for no risk)."""
+    said = (
+        "tests tagged owasp_llm without a red-team plugin or strategy count for no risk: "
+        "(eval assertions) (LLM09); map them in govgate.yaml collectors.redteam.mapping to "
+        "count them",
+    )
+    scans = {item.data["tool"]: item for item in collected(RedteamCollector, checked.repo, said)}
     assert sorted(scans) == ["garak", "inspect", "promptfoo"]
     today = datetime.now(UTC).date()
     for tool, days in (("garak", 12), ("promptfoo", 5), ("inspect", 30)):
@@ -351,14 +357,13 @@ def test_red_team_scans_say_which_owasp_llm_risks_are_covered(checked: Checked) 
             "LLM02": (1, 1),
             "LLM06": (1, 1),
             "LLM07": (0, 2),
-            "LLM09": (0, 1),
         },
         "inspect": {"LLM01": (2, 4)},
     }
     covered = sorted({c for item in scans.values() for c in item.data["covered"]})
-    assert covered == ["LLM01", "LLM02", "LLM05", "LLM06", "LLM07", "LLM09"]
+    assert covered == ["LLM01", "LLM02", "LLM05", "LLM06", "LLM07"]
     not_covered = set.intersection(*(set(item.data["not_covered"]) for item in scans.values()))
-    assert sorted(not_covered) == ["LLM03", "LLM04", "LLM08", "LLM10"]
+    assert sorted(not_covered) == ["LLM03", "LLM04", "LLM08", "LLM09", "LLM10"]
 
 
 def test_the_ai_bom_is_what_govgate_bom_writes_and_names_its_gap(checked: Checked) -> None:
@@ -377,7 +382,8 @@ def test_the_ai_bom_is_what_govgate_bom_writes_and_names_its_gap(checked: Checke
     assert "the model card (docs/model_card.md) states no sha256" in run.stderr
     [bom] = collected(AiBomCollector, checked.repo)
     assert bom.data["missing"] == ["model acme-support-llm: hashes"]
-    assert bom.data["completeness"] == round(12 / 13, 4)
+    # Scored per entry kind: the model meets 7 of its 8 checks, the dataset all 5.
+    assert (bom.data["completeness"], bom.data["datasets_completeness"]) == (0.875, 1.0)
 
 
 def owasp_grid(printed: str) -> dict[str, str]:

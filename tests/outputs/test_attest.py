@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
-from gates_pack import FAILING, PASSING
+from gates_pack import CONFIG, FAILING, PACK, PASSING
 from securesystemslib.dsse import Envelope
 from securesystemslib.exceptions import VerificationError
 from securesystemslib.signer import SSlibKey
+
+from govgate.support.signing import IN_TOTO_PAYLOAD_TYPE, load_signing_key, sign_envelope
 
 from conftest import CliResult
 
@@ -331,4 +333,72 @@ def test_require_pass_refuses_a_verdict_of_some_packs(keys, gates_repo, run_cli,
     assert partial.exit_code == 0
     verified = run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1], "--require-pass")
     assert "warning: only some packs were run: ./packs/gates" in verified.stdout
+    assert verified.exit_code == 1
+
+
+MIXED = (
+    PACK
+    + """\
+  - id: G-1.named
+    control: G-1
+    severity: medium
+    evidence: gate_list
+    for_each: gates
+    assert: {path: name, op: matches, value: "^[a-z]+$"}
+    message: "gate {item.name} is badly named"
+    remediation: "rename {item.name} in {source.path}"
+"""
+)
+
+
+def test_require_pass_refuses_a_lenient_fail_on(keys, make_repo, run_cli, tmp_path) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": CONFIG + "fail_on: critical\n",
+            "packs/gates/pack.yaml": MIXED,
+            "gates.yaml": "gates:\n  - {name: alpha, enabled: false}\n",
+        }
+    )
+    # fail_on: critical committed: the disabled gate (high) no longer fails the run...
+    assert attest(run_cli, repo.path, keys["ed"][0], tmp_path).exit_code == 0
+    statement = sslib_verify(tmp_path / "att.json", keys["ed"][1])
+    assert statement["predicate"]["failures"] == {
+        "info": 0, "low": 0, "medium": 0, "high": 1, "critical": 0,
+    }  # fmt: skip
+    verified = run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1], "--require-pass")
+    assert "verdict: PASS (fail-on critical)" in verified.stdout
+    assert "warning: gated at fail-on critical: failures of severity high do not fail it" in (
+        verified.stdout
+    )
+    assert "warning: the verdict holds 1 high severity failure(s)" in verified.stdout
+    assert verified.exit_code == 1
+    # ...while a medium failure under the default fail_on high limits nothing.
+    repo.write(
+        {"govgate.yaml": CONFIG, "gates.yaml": "gates:\n  - {name: Alpha1, enabled: true}\n"}
+    ).commit("enable, rename")
+    assert attest(run_cli, repo.path, keys["ed"][0], tmp_path).exit_code == 0
+    medium = run_cli("verify", tmp_path / "att.json", "--key", keys["ed"][1], "--require-pass")
+    assert "warning:" not in medium.stdout
+    assert medium.exit_code == 0, medium.output
+
+
+def test_an_attestation_without_signed_severities_counts_every_failure(
+    keys, make_repo, run_cli, tmp_path
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": CONFIG + "fail_on: critical\n",
+            "packs/gates/pack.yaml": PACK,
+            "gates.yaml": FAILING,
+        }
+    )
+    assert attest(run_cli, repo.path, keys["ed"][0], tmp_path).exit_code == 0
+    statement = sslib_verify(tmp_path / "att.json", keys["ed"][1])
+    statement["predicate"].pop("failures", None)  # as an older govgate signed it
+    statement["predicate"]["failOn"] = "high"
+    payload = json.dumps(statement).encode()
+    envelope = sign_envelope(payload, load_signing_key(keys["ed"][0]), IN_TOTO_PAYLOAD_TYPE)
+    (tmp_path / "old.json").write_text(json.dumps(envelope))
+    verified = run_cli("verify", tmp_path / "old.json", "--key", keys["ed"][1], "--require-pass")
+    assert "warning: the verdict holds 1 failure(s) of unsigned severity" in verified.stdout
     assert verified.exit_code == 1

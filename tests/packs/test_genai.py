@@ -85,8 +85,13 @@ def requirement_ids(pack: str) -> list[str]:
 
 
 def test_the_catalogues_are_complete() -> None:
-    assert requirement_ids("owasp-llm") == [f"OWASP-LLM{n:02d}" for n in range(1, 11)]
-    assert len(requirement_ids("nist-ai-600-1")) == 12
+    # The ten risks, and the scope requirement that a false `system.llm: false` fails.
+    assert requirement_ids("owasp-llm") == [
+        *(f"OWASP-LLM{n:02d}" for n in range(1, 11)),
+        "OWASP-LLM-SCOPE",
+    ]
+    assert len(requirement_ids("nist-ai-600-1")) == 12 + 1
+    assert requirement_ids("nist-ai-600-1")[-1] == "GAI-SCOPE"
     rmf = [
         f"NIST-{function}-{category}.{sub}"
         for function, categories in RMF_CORE.items()

@@ -55,6 +55,16 @@ class DecisionLogsCollector(Collector):
 
     def collect(self, ctx: CollectContext) -> Iterable[Evidence]:
         settings = DecisionLogSettings.from_context(ctx)
+        # Said on every run: a mapping decides which of the log's values each rule reads.
+        profiles = [("", settings.profile)]
+        profiles += [(f"logs[{i}].", profile) for i, (_, profile) in enumerate(settings.logs)]
+        for where, profile in profiles:
+            if profile.describe():
+                ctx.problem(
+                    None,
+                    None,
+                    f"govgate.yaml collectors.decision_logs.{where}fields: {profile.describe()}",
+                )
         lake = lake_source(ctx)
         if lake is not None:
             yield from collect_from_lake(ctx, settings, lake)

@@ -43,6 +43,14 @@ class LogProfile:
     def segments(self, name: str) -> list[str]:
         return self.source_of(name).split(".")
 
+    def describe(self) -> str:
+        """The mapped fields as `field <- the log's name`, in catalogue order (for a notice)."""
+        return ", ".join(
+            f"{name} <- {self.source_of(name)}"
+            for name in MAPPABLE
+            if name in self.mapping and self.source_of(name) != name
+        )
+
     def catalogue_names(self) -> dict[str, str]:
         """The log's own name of each mapped field -> the catalogue name (for CSV headers)."""
         return {self.source_of(name): name for name in MAPPABLE}
@@ -73,10 +81,6 @@ def check_fields(raw: Any) -> tuple[dict[str, str], str | None]:
                 "_ @ $ -, levels separated by dots)"
             )
         mapping[str(name)] = source
-    targets = [source for source in mapping.values()]
-    repeated = sorted({t for t in targets if targets.count(t) > 1})
-    if repeated:
-        return {}, f"{repeated[0]!r} is named for two fields; each field needs its own"
     # A review member that is not mapped itself follows the mapped human_review object; the
     # human_review object follows its mapped members when only they are mapped.
     if "human_review" not in mapping:
@@ -87,7 +91,36 @@ def check_fields(raw: Any) -> tuple[dict[str, str], str | None]:
         }
         if len(parents) == 1:
             mapping["human_review"] = parents.pop()
+    clash = _shared_source(mapping)
+    if clash:
+        return {}, clash
     return mapping, None
+
+
+def _shared_source(mapping: dict[str, str]) -> str | None:
+    """Every pair of catalogue fields that would read the same name of the log, or None.
+
+    Every field is resolved, mapped or not: a field left out of `fields:` keeps its own name, so
+    `human_review.reviewer_id: system_id` would read the system id as the reviewer (and
+    `human_review.timestamp: timestamp` the decision's time as the review's).
+    """
+    profile = LogProfile.of(mapping, "auto", "UTC")
+    seen: dict[str, str] = {}
+    clashes = []
+    for name in MAPPABLE:
+        source = profile.source_of(name)
+        if source not in seen:
+            seen[source] = name
+            continue
+        first = seen[source]
+        how = [
+            f"{field} is mapped to it" if field in mapping else f"{field} keeps its own name"
+            for field in (first, name)
+        ]
+        clashes.append(f"{first} and {name} would both read {source!r} ({how[0]}, {how[1]})")
+    if not clashes:
+        return None
+    return "; ".join(clashes) + "; map each field to its own name in the log"
 
 
 FIELDS_SCHEMA: dict[str, Any] = {

@@ -8,13 +8,22 @@ from pathlib import Path
 
 from govgate.api import CollectContext, Collector, Evidence, EvidenceKind, format_timestamp
 from govgate.support.clock import clock_skew, future_moment
+from govgate.support.errors import InputError
+from govgate.support.yamlload import load_yaml_text
 from govgate_collectors.redteam.mapping import MAPPING_VERSION
 from govgate_collectors.redteam.scan import Scan, ScanProblem, scan_data
 from govgate_collectors.redteam.schema import REDTEAM_SCHEMA, SETTINGS_SCHEMA, TOOLS
 
 DEFAULT_PATHS = ("reports/redteam/**", "redteam/**")
-#: Files garak and promptfoo write next to their reports, which hold no scan of their own.
-COMPANIONS = (".hitlog.jsonl", ".report.html", ".html", ".log", ".yaml", ".yml", ".js", ".md")
+#: Files garak writes beside its report `NAME.report.jsonl`. They hold no scan of their own, and
+#: are passed over only while that report is beside them: alone, they are an unreadable scan.
+GARAK_COMPANIONS = (".hitlog.jsonl", ".report.html")
+#: What an unrecognised file is told: it fails every rule that reads red-team evidence.
+UNRECOGNISED = (
+    "not a garak, promptfoo or Inspect output the collector can read; move it out of "
+    "collectors.redteam.paths or write the scan as garak report JSONL, promptfoo JSON or YAML, "
+    "or an Inspect log"
+)
 #: A JSON or JSONL file larger than this is not read (reported, never silently skipped).
 MAX_JSON_BYTES = 256 * 1024 * 1024
 
@@ -27,6 +36,15 @@ def _paths(ctx: CollectContext) -> list[str]:
 def _overrides(ctx: CollectContext) -> dict[str, Mapping[str, Sequence[str]]]:
     mapping = ctx.settings.get("mapping") or {}
     return {tool: dict(mapping.get(tool) or {}) for tool in TOOLS}
+
+
+def is_companion(path: Path) -> bool:
+    """A garak hit log or HTML report whose `NAME.report.jsonl` is beside it."""
+    name = path.name
+    for suffix in GARAK_COMPANIONS:
+        if name.lower().endswith(suffix):
+            return (path.parent / f"{name[: -len(suffix)]}.report.jsonl").is_file()
+    return False
 
 
 def read_scans(path: Path, overrides: Mapping[str, Mapping[str, Sequence[str]]]) -> list[Scan]:
@@ -53,6 +71,17 @@ def read_scans(path: Path, overrides: Mapping[str, Mapping[str, Sequence[str]]])
         if not is_garak_report(first):
             return []
         return [scan_from_report(path, overrides["garak"])]
+    if name.endswith((".yaml", ".yml")):
+        # promptfoo writes its results as YAML too (`promptfoo eval -o results.yaml`).
+        try:
+            document = load_yaml_text(path.read_bytes().decode("utf-8-sig"), path.name).data
+        except UnicodeDecodeError as exc:
+            raise ScanProblem(f"not UTF-8 text: {exc}") from None
+        except InputError as exc:
+            raise ScanProblem(exc.message, exc.line) from None
+        return (
+            scans_from_results(document, overrides["promptfoo"]) if is_promptfoo(document) else []
+        )
     if not name.endswith(".json"):
         return []
     try:
@@ -69,9 +98,22 @@ def read_scans(path: Path, overrides: Mapping[str, Mapping[str, Sequence[str]]])
     return []
 
 
+def _tool_by_name(rel: str) -> str:
+    """The tool an unusable file most likely came from, by its name; "unknown" when none."""
+    name = rel.lower()
+    if name.endswith(".eval"):
+        return "inspect"
+    if name.endswith(".jsonl"):
+        return "garak"
+    if name.endswith((".json", ".yaml", ".yml")):
+        return "promptfoo"
+    return "unknown"
+
+
 class RedteamCollector(Collector):
     name = "redteam"
-    version = "1.0.0"
+    # 1.1.0: unknown files are unusable items; promptfoo YAML; self-tagged tests count for no risk.
+    version = "1.1.0"
     description = "garak, promptfoo and Inspect red-team results per OWASP LLM Top 10 risk"
     kinds = (
         EvidenceKind(
@@ -99,8 +141,10 @@ class RedteamCollector(Collector):
                 yield self._unusable(ctx, rel, ScanProblem(f"cannot read: {exc}"), version)
                 continue
             if not scans:
-                if not path.name.lower().endswith(COMPANIONS):
-                    ctx.problem(rel, None, "not a garak, promptfoo or Inspect output; ignored")
+                # A scan in a format the collector does not read is still a scan someone ran:
+                # it becomes an item that fails the rules, never a file passed over.
+                if not is_companion(path):
+                    yield self._unusable(ctx, rel, ScanProblem(UNRECOGNISED), version)
                 continue
             for scan in scans:
                 yield self._item(ctx, rel, scan, version)
@@ -108,9 +152,7 @@ class RedteamCollector(Collector):
     def _unusable(self, ctx: CollectContext, rel: str, exc: ScanProblem, version: str) -> Evidence:
         message = f"unusable red-team output: {exc.message}"
         ctx.problem(rel, exc.line, message, level="error")
-        tool = "inspect" if rel.lower().endswith(".eval") else "garak"
-        if rel.lower().endswith(".json"):
-            tool = "promptfoo"
+        tool = _tool_by_name(rel)
         data = scan_data(Scan(tool=tool, complete=False), rel, version)
         return ctx.evidence(
             "genai.redteam", subject=rel, data=data, path=rel, line=exc.line, problem=message
@@ -135,6 +177,15 @@ class RedteamCollector(Collector):
             names = ", ".join(sorted(scan.locally_mapped))
             ctx.problem(
                 rel, None, f"govgate.yaml collectors.redteam.mapping decides the risks of {names}"
+            )
+        if scan.self_tagged:
+            # Said on every run: a tag alone would let any test count as an attack on any risk.
+            names = ", ".join(f"{n} ({', '.join(c)})" for n, c in sorted(scan.self_tagged.items()))
+            ctx.problem(
+                rel,
+                None,
+                f"tests tagged owasp_llm without a red-team plugin or strategy count for no "
+                f"risk: {names}; map them in govgate.yaml collectors.redteam.mapping to count them",
             )
         subject = f"{scan.tool} scan of {scan.model_version or 'an unnamed model'} ({rel})"
         return ctx.evidence(

@@ -117,7 +117,10 @@ def scan_from_report(path: Path, overrides: Mapping[str, Sequence[str]]) -> Scan
             fails = entry.get("fails")
             if fails is None and isinstance(entry.get("total"), int):  # garak before 0.11
                 fails = entry["total"] - int(entry.get("passed") or 0)
-            probe.reported[str(entry.get("detector"))] = int(fails or 0)
+            # garak before 0.11 names the detector `detector.dan.DAN` on its eval lines while
+            # its attempts' detector_results say `dan.DAN`: the same detector.
+            detector = str(entry.get("detector")).removeprefix("detector.")
+            probe.reported[detector] = int(fails or 0)
     if ended is None:
         scan.complete = False
         scan.problems.append("the report has no completion line: the run did not finish")

@@ -58,8 +58,18 @@ def _categories(
     name = str(plugin) if plugin else "(eval assertions)"
     if strategy and strategy != "basic":
         name = f"{name} / {strategy}"
-    if tagged:
+    if tagged and (plugin or strategy):
         return name, tuple(tagged)
+    if tagged:
+        # A team's own eval test that only tags a risk is no attack on it: it counts for a risk
+        # only when govgate.yaml's mapping says so (by the test's name), and every run says so.
+        override = lookup_override(overrides, name, ":")
+        if override is not None:
+            scan.locally_mapped.add(name)
+            return name, tuple(override)
+        claimed = scan.self_tagged.setdefault(name, [])
+        claimed.extend(c for c in tagged if c not in claimed)
+        return name, ()
     found: list[str] = []
     if plugin:
         override = lookup_override(overrides, str(plugin), ":")

@@ -55,6 +55,9 @@ class Scan:
     unknown_tags: list[str] = field(default_factory=list)
     #: Tests whose risks govgate.yaml's `mapping` set rather than the table or the test itself.
     locally_mapped: set[str] = field(default_factory=set)
+    #: Tests that tag their own `owasp_llm` risks without any red-team plugin, strategy or task:
+    #: test name -> the risks it claims. Counted for no risk (an eval assertion is no attack).
+    self_tagged: dict[str, list[str]] = field(default_factory=dict)
 
     def tally(self, name: str, categories: Sequence[str]) -> TestTally:
         if name not in self.tests:
@@ -108,6 +111,7 @@ def scan_data(scan: Scan, path: str, mapping_version: str) -> dict[str, Any]:
         ],
         "unmapped": [t.name for t in ordered if not t.categories],
         "locally_mapped": sorted(scan.locally_mapped),
+        "self_tagged": sorted(scan.self_tagged),
     }
 
 

@@ -43,7 +43,8 @@ REDTEAM_SCHEMA: dict[str, Any] = {
         "locally_mapped",
     ],
     "properties": {
-        "tool": {"enum": list(TOOLS)},
+        # "unknown": a file under `paths` that no reader recognised (an item with a problem).
+        "tool": {"enum": [*TOOLS, "unknown"]},
         "tool_version": _TEXT_OR_NULL,
         "path": {"type": "string"},
         "model": _TEXT_OR_NULL,
@@ -79,6 +80,7 @@ REDTEAM_SCHEMA: dict[str, Any] = {
         },
         "unmapped": {"type": "array", "items": {"type": "string"}},
         "locally_mapped": {"type": "array", "items": {"type": "string"}},
+        "self_tagged": {"type": "array", "items": {"type": "string"}},
     },
 }
 

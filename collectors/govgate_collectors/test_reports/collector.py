@@ -65,7 +65,8 @@ class TestReportsCollector(Collector):
     name = "test_reports"
     # 1.1.0: test_results.summary lists the reports it was read from (source.files).
     # 1.2.0: a summary whose newest timestamp lies in the future points at that report.
-    version = "1.2.0"
+    # 1.3.0: category_dates, when the oldest report with tests of each category ran.
+    version = "1.3.0"
     description = "JUnit XML test results by category, and Locust / k6 load-test results"
     kinds = (
         EvidenceKind(

@@ -89,6 +89,9 @@ class JUnitSummary:
     #: The report (and line, when its timestamp says it) the run date comes from.
     run_date_path: str | None = None
     run_date_line: int | None = None
+    #: Per category, when the oldest report holding tests of it ran: a fresh report of other
+    #: tests must not make year-old adversarial tests current.
+    category_dates: dict[str, datetime] = field(default_factory=dict)
 
     def add(self, report: JUnitReport, ran: tuple[datetime, str], line: int | None = None) -> None:
         """Count one report in; `ran` is when it ran and what says so (report, git, mtime),
@@ -102,6 +105,11 @@ class JUnitSummary:
             if len(self.failing) < MAX_FAILING_LISTED:
                 self.failing.append({"path": report.path, "test": test, "outcome": outcome})
         moment, source = ran
+        for name, counts in report.categories.items():
+            if counts.tests and (
+                name not in self.category_dates or moment < self.category_dates[name]
+            ):
+                self.category_dates[name] = moment
         if self.run_date is None or moment > self.run_date:
             self.run_date, self.run_date_source = moment, source
             self.run_date_path, self.run_date_line = report.path, line
@@ -119,6 +127,12 @@ class JUnitSummary:
             "categories": {name: counts.to_json() for name, counts in self.categories.items()},
             "run_date": format_timestamp(self.run_date) if self.run_date else None,
             "run_date_source": self.run_date_source,
+            "category_dates": {
+                name: format_timestamp(self.category_dates[name])
+                if name in self.category_dates
+                else None
+                for name in self.categories
+            },
             "failing": self.failing,
         }
 

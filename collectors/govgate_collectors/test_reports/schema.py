@@ -48,6 +48,11 @@ TEST_RESULTS_SCHEMA: dict[str, Any] = {
         },
         "run_date": {"type": ["string", "null"]},
         "run_date_source": _RUN_DATE_SOURCE,
+        "category_dates": {
+            "type": "object",
+            "description": "per category, when the oldest report with tests of it ran",
+            "additionalProperties": {"type": ["string", "null"]},
+        },
         "failing": {
             "type": "array",
             "maxItems": MAX_FAILING_LISTED,

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from govgate.core.policy import SEVERITIES, severity_rank
 from govgate.outputs.reporters.json_report import JsonReporter
 from govgate.support.signing import (
     IN_TOTO_PAYLOAD_TYPE,
@@ -28,11 +29,48 @@ PREDICATE_TYPE = "https://github.com/govgate/govgate/blob/main/docs/signing.md#v
 VERIFIER_ID = "https://github.com/govgate/govgate"
 #: The subject naming the result document (its bytes are `--format json`'s).
 RESULT_SUBJECT = "govgate.json"
+#: The default fail_on: a verdict gated more leniently than this is no pass for --require-pass.
+DEFAULT_FAIL_ON = "high"
 
 
 def result_bytes(result: dict[str, Any]) -> bytes:
     """The result document exactly as `--format json` writes it: the bytes the subject hashes."""
     return JsonReporter().render(result).encode("utf-8")
+
+
+def failures_by_severity(result: dict[str, Any]) -> dict[str, int]:
+    """How many findings of the run failed (unwaived), per severity."""
+    counts = dict.fromkeys(SEVERITIES, 0)
+    for finding in result.get("findings") or []:
+        if finding.get("status") == "fail" and finding.get("severity") in counts:
+            counts[finding["severity"]] += 1
+    return counts
+
+
+def _leniency_warnings(predicate: dict[str, Any]) -> list[str]:
+    """What made a verdict more lenient than the default gate: a failOn above high, or high and
+    critical failures inside it (an attestation made before `failures` was signed says only
+    how many failed, so those failures count as serious)."""
+    warnings = []
+    fail_on = predicate.get("failOn")
+    if fail_on not in SEVERITIES or severity_rank(str(fail_on)) > severity_rank(DEFAULT_FAIL_ON):
+        warnings.append(
+            f"gated at fail-on {fail_on}: failures of severity {DEFAULT_FAIL_ON} do not fail it"
+        )
+    failures = predicate.get("failures")
+    if isinstance(failures, dict):
+        serious = [
+            f"{failures[name]} {name}"
+            for name in ("critical", "high")
+            if isinstance(failures.get(name), int) and failures[name] > 0
+        ]
+        if serious:
+            warnings.append(f"the verdict holds {' and '.join(serious)} severity failure(s)")
+    else:
+        failed = (predicate.get("summary") or {}).get("fail")
+        if failed:
+            warnings.append(f"the verdict holds {failed} failure(s) of unsigned severity")
+    return warnings
 
 
 def build_statement(result: dict[str, Any], scope: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +95,8 @@ def build_statement(result: dict[str, Any], scope: dict[str, Any]) -> dict[str, 
         "verdict": result["gate"],
         "failOn": result["fail_on"],
         "summary": result["summary"],
+        # Failing findings per severity, so a verifier can see what a lenient failOn let pass.
+        "failures": failures_by_severity(result),
         "readiness": (result.get("readiness") or {}).get("score"),
         "target": {
             "commit": commit,
@@ -182,6 +222,7 @@ def verify_attestation(
         verified.warnings.append(f"only some packs were run: {', '.join(scope['packs'])}")
     if scope.get("policies_from"):
         verified.warnings.append(f"the packs and waivers were taken from {scope['policies_from']}")
+    verified.warnings.extend(_leniency_warnings(predicate))
     return verified
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,7 @@ from govgate_collectors.decision_logs import DecisionLogsCollector
 from govgate.core.collector import CollectContext, RepoFiles
 from govgate.support.errors import CollectorError
 
+from conftest import CliResult, RepoBuilder
 from decision_log_files import NOW, record, run, write
 
 
@@ -103,7 +106,27 @@ def test_a_misspelled_decision_logs_key_is_exit_2_naming_the_line(
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"decision_id": "id", "timestamp": "id"}, "'id' is named for two fields"),
+        (
+            {"decision_id": "id", "timestamp": "id"},
+            "fields: decision_id and timestamp would both read 'id' (decision_id is mapped to "
+            "it, timestamp is mapped to it); map each field to its own name in the log",
+        ),
+        # A field left out of `fields:` keeps its own name: mapping another one to that name
+        # makes both read it (the review timestamp would be the decision's own, never earlier).
+        (
+            {"human_review.timestamp": "timestamp", "human_review.reviewer_id": "system_id"},
+            "fields: system_id and human_review.reviewer_id would both read 'system_id' "
+            "(system_id keeps its own name, human_review.reviewer_id is mapped to it); timestamp "
+            "and human_review.timestamp would both read 'timestamp' (timestamp keeps its own "
+            "name, human_review.timestamp is mapped to it); map each field to its own name",
+        ),
+        (
+            {"human_review.reviewer_id": "system_id"},
+            "system_id and human_review.reviewer_id would both read 'system_id'",
+        ),
+        # A member left unmapped follows its mapped human_review object.
+        ({"human_review": "review", "output": "review.action"}, "would both read 'review.action'"),
+        ({"logs": [{"paths": ["x/*.jsonl"], "fields": {"score": "threshold"}}]}, "logs[0].fields"),
         ({"decision_id": "a..b"}, "is not a field name or dotted path"),
     ],
 )
@@ -111,8 +134,51 @@ def test_a_fields_mapping_that_cannot_be_read_one_way_is_refused(
     tmp_path: Path, fields: dict[str, str], message: str
 ) -> None:
     write(tmp_path, "logs/decisions/a.jsonl", b"{}\n")
-    with pytest.raises(CollectorError, match=message):
-        run(tmp_path, {"fields": fields})
+    settings = fields if "logs" in fields else {"fields": fields}
+    with pytest.raises(CollectorError, match=re.escape(message)):
+        run(tmp_path, settings)
+
+
+def test_a_forged_review_mapping_fails_the_gate_and_every_mapping_is_said(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    """The reviewer's case: a review "timestamped" with the decision's own time and "signed" by
+    the system id would satisfy the review-order rule; the mapping is refused instead."""
+    line = {
+        **record(1, "2026-03-01T10:00:00Z", "credit_decision"),
+        "human_review": {
+            "required": True,
+            "action": "approve",
+            "timestamp": "2026-03-01T09:00:00Z",
+        },
+    }
+    config = (
+        "system: {name: s, risk: high}\npacks: [human-oversight]\n"
+        "collectors:\n  decision_logs:\n    high_risk_types: [credit_decision]\n"
+        "    fields: {FIELDS}\n"
+    )
+    forged = "{human_review.timestamp: timestamp, human_review.reviewer_id: system_id}"
+    repo = make_repo(
+        {
+            "govgate.yaml": config.replace("{FIELDS}", forged),
+            "logs/decisions/a.jsonl": json.dumps(line) + "\n",
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    result = json.loads(done.stdout)
+    [order] = [f for f in result["findings"] if f["rule"] == "HO-3.review-after-decision"]
+    assert order["status"] == "error"
+    assert "timestamp and human_review.timestamp would both read 'timestamp'" in order["message"]
+    assert (result["gate"], done.exit_code) == ("fail", 1)
+    # An honest mapping reads, and is said on every run.
+    repo.write({"govgate.yaml": config.replace("{FIELDS}", "{decision_id: id}")})
+    line["id"] = line.pop("decision_id")
+    repo.write({"logs/decisions/a.jsonl": json.dumps(line) + "\n"}).commit("map the id")
+    result = json.loads(run_cli("check", repo.path, "--no-locker", "--format", "json").stdout)
+    said = [d["message"] for d in result["diagnostics"] if d["collector"] == "decision_logs"]
+    assert "govgate.yaml collectors.decision_logs.fields: decision_id <- id" in said
+    [order] = [f for f in result["findings"] if f["rule"] == "HO-3.review-after-decision"]
+    assert order["status"] == "fail"  # the review predates the decision, read as written
 
 
 def test_a_csv_log_is_read_through_fields_with_nested_headers(tmp_path: Path) -> None:

@@ -146,6 +146,21 @@ def test_verify_checks_the_report_untouched_and_after_one_changed_byte(
     assert failed.stderr.splitlines()[-1] == f"{forged}: NOT verified (1 check(s) failed)"
 
 
+def test_verify_says_it_does_not_check_the_page_text(
+    three_runs: ThreeRuns,
+    tmp_path: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    """An edit of the visible text alone keeps the embedded files intact: verify cannot see it
+    and must not let "verified" read as if it had."""
+    text = three_runs.report.read_text(encoding="utf-8")
+    edited = tmp_path / "edited.html"
+    edited.write_text(text.replace('id="gate">FAIL<', 'id="gate">PASS<'), encoding="utf-8")
+    assert edited.read_text(encoding="utf-8") != text
+    done = run_cli("verify", edited)
+    assert "skip  page text: not checked: the visible text is not compared" in done.stderr
+
+
 def test_top_risks_name_the_owner_of_their_control(three_runs: ThreeRuns) -> None:
     import yaml
 
