@@ -107,7 +107,9 @@ EXPECTED_STATUSES = {
     "OWASP-LLM08": "met",  # retrieval filters by the customer's access and vets its articles
     "OWASP-LLM09": "not_met",  # not covered: one misinformation test is too few to count
     "OWASP-LLM10": "met",  # requests per minute, input and output tokens are limited
+    "OWASP-LLM-SCOPE": "met",  # system.llm: true, as its code (an LLM client) shows
     # NIST AI 600-1: the OWASP controls, plus its own (filter, marking, attestations, eval).
+    "GAI-SCOPE": "met",  # system.llm: true, as its code (an LLM client) shows
     "GAI-CBRN": "met",  # output.content_filter: true
     "GAI-CONFABULATION": "not_met",  # only OL-09: no misinformation scan counts
     "GAI-HARMFUL-CONTENT": "met",
@@ -405,7 +407,9 @@ def test_the_check_names_covered_and_uncovered_owasp_llm_risks(checked: Checked)
     printed = checked.stderr
     marks = owasp_grid(printed)
     assert marks == {
-        **dict.fromkeys(("OWASP-LLM03", "OWASP-LLM04", "OWASP-LLM08", "OWASP-LLM10"), "✓"),
+        **dict.fromkeys(
+            ("OWASP-LLM03", "OWASP-LLM04", "OWASP-LLM08", "OWASP-LLM10", "OWASP-LLM-SCOPE"), "✓"
+        ),
         **dict.fromkeys(
             ("OWASP-LLM01", "OWASP-LLM02", "OWASP-LLM05", "OWASP-LLM06", "OWASP-LLM07"), "✗"
         ),
