@@ -765,18 +765,40 @@ def test_a_full_disk_fails_the_run_closed_and_keeps_earlier_runs(repo) -> None:
     assert len(records(locker_file(repo))) == 2
 
 
-def test_a_read_only_locker_fails_closed(repo) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root ignores file permissions; the full-disk test covers failed writes")
-    assert govgate("check", repo.path).returncode == 0
+def _check_with_a_read_only_locker(repo: RepoBuilder) -> subprocess.CompletedProcess[str]:
+    """`govgate check` while .govgate/ cannot be written: by permissions, or, for root (who
+    ignores them), in a private mount namespace where the folder is a read-only bind mount."""
     folder = repo.path / ".govgate"
-    os.chmod(folder, 0o555)
-    os.chmod(locker_file(repo), 0o444)
-    try:
-        failed = govgate("check", repo.path)
-    finally:
-        os.chmod(folder, 0o755)
-        os.chmod(locker_file(repo), 0o644)
+    if os.geteuid() != 0:
+        os.chmod(folder, 0o555)
+        os.chmod(locker_file(repo), 0o444)
+        try:
+            return govgate("check", repo.path)
+        finally:
+            os.chmod(folder, 0o755)
+            os.chmod(locker_file(repo), 0o644)
+    script = 'mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" && exec "$@"'
+    probe = subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, str(folder), "true"], capture_output=True, check=False
+    )
+    if probe.returncode != 0:
+        pytest.skip(
+            f"root without a mount namespace cannot make a file read-only: {probe.stderr!r}"
+        )
+    command = [sys.executable, "-m", "govgate.cli.main", "check", str(repo.path)]
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, str(folder), *command],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.slow
+def test_a_read_only_locker_fails_closed(repo) -> None:
+    assert govgate("check", repo.path).returncode == 0
+    failed = _check_with_a_read_only_locker(repo)
     assert failed.returncode == 2
     assert "--no-locker" in failed.stderr
     assert govgate("verify", repo.path).returncode == 0

@@ -452,3 +452,16 @@ def test_check_reads_attestations_through_rules(
     assert "missing required field 'statement'" in broken["message"]
     assert broken["location"] == {"path": "governance/attestations/raci.yaml", "line": 1}
     assert "maria.garcia@" not in result.stdout + result.stderr
+
+
+def test_an_author_name_is_self_declared_and_anyone_can_type_the_sponsors(
+    make_repo: Callable[..., RepoBuilder],
+) -> None:
+    # docs/collectors/attestations.md: the author name is what the committer typed, so a
+    # developer committing with `--author` as "Maria Garcia" is credited as her
+    repo = make_repo({"governance/attestations/sponsor.yaml": SPONSOR}, commit=False)
+    git(repo.path, "add", ".")
+    author = "--author=Maria Garcia <dev@corp.example.com>"
+    git(repo.path, "commit", "-qm", "the developer commits the sponsor's attestation", author)
+    [item] = collect(repo.path)[0]
+    assert (item.data["git"]["author"], item.data["git"]["matches_who"]) == ("Maria Garcia", True)

@@ -95,3 +95,17 @@ def test_a_tier_change_leaves_the_templates_it_no_longer_reads_failing(
     assert "governance/attestations/executive-sponsor.yaml" in left
     assert result["readiness"]["band"] != "production-ready"
     assert result["gate"] == "fail" and done.exit_code == 1
+
+
+def test_after_a_pack_is_removed_only_governance_files_are_still_scanned(tmp_path: Path) -> None:
+    # README: a leftover template fails wherever no rule reads it only under governance/
+    # (collectors.placeholders.paths); outside it, no kind of a removed pack reads it any more
+    (tmp_path / "governance").mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "governance/qms.md").write_text("# QMS\n\nTODO: owner\n")
+    (tmp_path / "docs/technical_documentation.md").write_text("# Docs\n\nTODO: write\n")
+    doc_kind = EvidenceKind("tech_docs", "documents", paths=("docs/*.md",))
+    with_pack = {i.source.path for i in collect(tmp_path, [doc_kind])}
+    assert with_pack == {"governance/qms.md", "docs/technical_documentation.md"}
+    [left] = collect(tmp_path, [])
+    assert left.source.path == "governance/qms.md"

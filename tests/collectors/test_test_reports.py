@@ -161,15 +161,23 @@ def test_a_real_pytest_report_is_counted_by_outcome_and_category(tmp_path: Path)
         "failures": 1,
         "errors": 0,
         "skipped": 0,
+        "passed": 1,
     }
     assert data["categories"]["prompt_injection"] == {
         "tests": 3,
         "failures": 0,
         "errors": 0,
         "skipped": 1,
+        "passed": 2,
     }
     # three parametrised edge cases (one fails) and the boundary test whose fixture errors
-    assert data["categories"]["edge_case"] == {"tests": 4, "failures": 1, "errors": 1, "skipped": 0}
+    assert data["categories"]["edge_case"] == {
+        "tests": 4,
+        "failures": 1,
+        "errors": 1,
+        "skipped": 0,
+        "passed": 2,
+    }
     assert data["categories"]["load"]["tests"] == 0  # test_load_model_from_disk is not one
     assert {f["test"].split("::")[-1] for f in data["failing"]} == {
         "test_plain_fails",
@@ -191,9 +199,37 @@ def test_categories_can_be_configured(tmp_path: Path) -> None:
     data = summary_of(items).data
 
     assert data["categories"]["load"]["tests"] == 1  # now the word alone counts
-    assert data["categories"]["fairness"] == {"tests": 2, "failures": 1, "errors": 0, "skipped": 0}
+    assert data["categories"]["fairness"] == {
+        "tests": 2,
+        "failures": 1,
+        "errors": 0,
+        "skipped": 0,
+        "passed": 1,
+    }
     with pytest.raises(CollectorError, match=r"categories\.load: must be a list"):
         collect(root, {"categories": {"load": 3}})
+
+
+def test_skipped_tests_are_counted_but_not_passed_in_their_category(tmp_path: Path) -> None:
+    # a skipped test is inside `tests`; `passed` is what a rule needs to know that one ran
+    write(
+        tmp_path,
+        "reports/junit.xml",
+        '<?xml version="1.0"?>\n<testsuite name="s" tests="3">'
+        '<testcase classname="t" name="test_adversarial_noise"><skipped message="gpu"/>'
+        "</testcase>"
+        '<testcase classname="t" name="test_adversarial_swap"><skipped/></testcase>'
+        '<testcase classname="t" name="test_plain"/></testsuite>\n',
+    )
+    data = summary_of(collect(tmp_path)[0]).data
+    assert data["categories"]["adversarial"] == {
+        "tests": 2,
+        "failures": 0,
+        "errors": 0,
+        "skipped": 2,
+        "passed": 0,
+    }
+    assert (data["tests"], data["skipped"], data["passed"]) == (3, 2, 1)
 
 
 def write(root: Path, rel: str, content: str | bytes) -> Path:

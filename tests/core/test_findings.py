@@ -126,10 +126,12 @@ def test_the_key_names_rule_and_item_and_nothing_that_changes_between_runs() -> 
     assert full_finding(rule="HO-1.other").key != base.key
 
 
+@pytest.mark.slow
 def test_base_comparison_matches_findings_by_rule_and_item(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
 ) -> None:
-    """`--base`: a finding whose message changed is not new; a new item's finding is."""
+    """`--base`: findings are matched by rule and item; a matched failure whose message
+    changed counts as new too (the change altered an old problem), one left as it was not."""
     pack = """\
 pack: p
 version: 1.0.0
@@ -162,12 +164,18 @@ rules:
         {
             "k.yaml": (
                 "gates:\n"
-                "  - {name: a, enabled: false, note: two}\n"
+                "  - {name: a, enabled: false, note: one}\n"
                 "  - {name: b, enabled: false, note: x}\n"
+                "  - {name: c, enabled: false, note: y}\n"
             )
         }
-    ).commit("edit a's note, add b")
+    ).commit("add b and c")
     done = run_cli("check", repo.path, "--base", "main", "--no-locker", "--format", "json")
     assert done.exit_code == 1, done.output
     new = {f["item"]: f["new"] for f in json.loads(done.stdout)["findings"]}
-    assert new == {"a": False, "b": True}
+    assert new == {"a": False, "b": True, "c": True}
+    repo.write({"k.yaml": (repo.path / "k.yaml").read_text().replace("one", "two")})
+    repo.commit("edit a's note")
+    done = run_cli("check", repo.path, "--base", "main", "--no-locker", "--format", "json")
+    new = {f["item"]: f["new"] for f in json.loads(done.stdout)["findings"]}
+    assert new == {"a": True, "b": True, "c": True}

@@ -438,6 +438,19 @@ def test_pack_uses_the_plugins_collector_operator_and_reporter(
 # -- choosing plugins: -p no:NAME, GOVGATE_DISABLE_PLUGIN_AUTOLOAD, -p NAME --------------------
 
 
+def test_a_misspelt_block_is_a_usage_error_and_a_short_built_in_name_blocks(
+    run_cli: Callable[..., CliResult],
+) -> None:
+    # `-p no:NAME` that matches nothing used to block nothing and say nothing
+    misspelt = run_cli("-p", "no:documentz", "plugins")
+    assert misspelt.exit_code == 2
+    assert "-p no:documentz: no plugin of that name (installed: " in misspelt.stderr
+    assert "govgate_collectors.documents" in misspelt.stderr
+    assert "govgate_collectors.documents" in plugin_list(run_cli)
+    for name in ("documents", "govgate_collectors.documents"):
+        assert "govgate_collectors.documents" not in plugin_list(run_cli, "-p", f"no:{name}")
+
+
 def test_blocking_a_plugin_keeps_it_from_loading(
     install_plugin: Callable[..., Installed],
     run_cli: Callable[..., CliResult],

@@ -225,3 +225,26 @@ def test_generate_reproduces_the_committed_files(tmp_path: Path) -> None:
     assert "reports/tests/junit.xml" in written
     differing = [rel for rel in written if (out / rel).read_bytes() != (EXAMPLE / rel).read_bytes()]
     assert differing == []
+
+
+def test_the_readmes_count_the_decision_log_as_the_collector_does(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import decision_log_files
+
+    monkeypatch.setattr(decision_log_files, "NOW", datetime(2026, 12, 1, tzinfo=UTC))
+    data = decision_log_files.run(EXAMPLE, system={"name": "x", "risk": "high"})[0]
+    lines = sum(len(f.read_bytes().splitlines()) for f in (EXAMPLE / "logs/decisions").glob("*"))
+    first, last = (datetime.fromisoformat(data["time_range"][k]) for k in ("first", "last"))
+    counted = (
+        lines,
+        data["records"],
+        data["counts"]["repeated_record"]["count"],
+        data["malformed"]["count"],
+        (last.date() - first.date()).days,
+    )
+    assert counted == (1373, 1367, 2, 4, 227)
+    said = "1,367 decisions (1,373 lines: two re-emit a logged decision, four are malformed)"
+    assert said in (EXAMPLE / "README.md").read_text(encoding="utf-8")
+    assert "1,367 logged decisions" in (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    assert "over 227 days" in (EXAMPLE / "README.md").read_text(encoding="utf-8")

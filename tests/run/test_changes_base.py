@@ -147,6 +147,31 @@ def test_a_branch_that_only_keeps_old_debt_passes_with_new_only_and_fails_withou
     assert "(new)" not in everything.stderr
 
 
+def test_an_old_failure_the_branch_makes_worse_is_new_and_fails_a_new_only_gate(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
+) -> None:
+    # main already fails delta (4 reviewers of 5 required); the branch drops it to none:
+    # same rule, same item, a much worse value - judging by (rule, item) alone passed it
+    repo = make_repo(
+        {
+            "govgate.yaml": CONFIG + "params: {gates: {min_reviewers: 5}}\n",
+            "packs/gates/pack.yaml": PACK,
+            "gates.yaml": "gates:\n  - {name: delta, enabled: true, reviewers: 4}\n",
+        }
+    )
+    repo.git("checkout", "-q", "-b", "pr")
+    repo.write({"README.md": "docs\n"}).commit("an unrelated change keeps the old debt")
+    assert run_cli("check", repo.path, "--base", "main", "--new-only").exit_code == 0
+    repo.write({"gates.yaml": "gates:\n  - {name: delta, enabled: true, reviewers: 0}\n"})
+    repo.commit("remove every reviewer")
+    code, result, stderr = json_result(run_cli, repo.path, "--base", "main", "--new-only")
+    assert code == 1, stderr
+    worse = by_key(result)["G-1.reviewers|delta"]
+    assert (worse["status"], worse["new"]) == ("fail", True)
+    assert worse["message"] == "gate delta has 0 reviewers"
+    assert result["changes"]["new_findings"] == 1
+
+
 def test_an_error_the_base_had_too_still_fails_a_new_only_gate(
     make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., Any]
 ) -> None:

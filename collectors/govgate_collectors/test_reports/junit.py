@@ -58,6 +58,8 @@ class Counts:
             "failures": self.failures,
             "errors": self.errors,
             "skipped": self.skipped,
+            # skipped tests are inside `tests`: a rule needs the ones that ran and passed
+            "passed": self.tests - self.failures - self.errors - self.skipped,
         }
 
 

@@ -11,9 +11,15 @@ from govgate_collectors.test_reports.junit import MAX_FAILING_LISTED
 _COUNT = {"type": "integer", "minimum": 0}
 _CATEGORY = {
     "type": "object",
-    "required": ["tests", "failures", "errors", "skipped"],
+    "required": ["tests", "failures", "errors", "skipped", "passed"],
     "additionalProperties": False,
-    "properties": {"tests": _COUNT, "failures": _COUNT, "errors": _COUNT, "skipped": _COUNT},
+    "properties": {
+        "tests": _COUNT,
+        "failures": _COUNT,
+        "errors": _COUNT,
+        "skipped": _COUNT,
+        "passed": _COUNT,
+    },
 }
 _RUN_DATE_SOURCE = {"enum": ["report", "git", "mtime", None]}
 

@@ -113,6 +113,24 @@ def _parse_plugin_options(options: Iterable[str]) -> tuple[set[str], list[str]]:
     return blocked, explicit
 
 
+def _blocked_names(blocked: Iterable[str], available: Iterable[str]) -> set[str]:
+    """The plugins `-p no:NAME` blocks. NAME is an installed plugin's name or a built-in's
+    short name (`documents` for govgate_collectors.documents); a misspelt name would block
+    nothing and let the plugin run, so it is a usage error."""
+    short = {module.rpartition(".")[2]: module for module in BUILTIN_PLUGINS}
+    installed = set(BUILTIN_PLUGINS) | set(available)
+    names: set[str] = set()
+    for name in sorted(blocked):
+        if name in installed:
+            names.add(name)
+        elif name in short:
+            names.add(short[name])
+        else:
+            known = ", ".join(sorted(installed | set(short)))
+            raise UsageError(f"-p no:{name}: no plugin of that name (installed: {known})")
+    return names
+
+
 class GovgatePluginManager(pluggy.PluginManager):
     """pluggy's manager plus the distribution (name, version) each external plugin came from."""
 
@@ -128,7 +146,8 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
     blocked, explicit = _parse_plugin_options(plugin_options)
     pm = GovgatePluginManager()
     pm.add_hookspecs(hookspecs)
-    for name in blocked:
+    available = installed_plugins(ENTRY_POINT_GROUP)
+    for name in _blocked_names(blocked, available):
         pm.set_blocked(name)
     for module_name in BUILTIN_PLUGINS:
         if pm.is_blocked(module_name):
@@ -136,7 +155,6 @@ def get_plugin_manager(plugin_options: Iterable[str] = ()) -> GovgatePluginManag
         pm.register(importlib.import_module(module_name), name=module_name)
 
     autoload = os.environ.get(DISABLE_AUTOLOAD_ENV, "").strip() in ("", "0", "false", "no")
-    available = installed_plugins(ENTRY_POINT_GROUP)
     for wanted in explicit:
         if wanted not in available:
             known = ", ".join(sorted(available)) or "none installed"

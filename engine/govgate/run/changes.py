@@ -363,8 +363,12 @@ class ChangeReview:
     ) -> None:
         """Set `new` on every finding by checking the commit the change started from.
 
-        A finding that fails (or errors, or is waived) now and did so there is not new; one
-        that fails now and passed there, or did not exist there, is. When the base cannot be
+        A finding that fails (or errors, or is waived) now and did so there with the same
+        message is not new; one that fails now and passed there, or did not exist there, is.
+        So is one that failed there too but says something else now: its message shows the
+        value found, so the change made an old problem different, possibly much worse (fail
+        closed: any change counts; evidence digests are not compared, since one file feeds
+        many items and an edit to one would renew them all). When the base cannot be
         evaluated every problem counts as new: the change is judged on all of it.
 
         `read_from` gives the repository files a finding's evidence was read from. If one of
@@ -374,7 +378,7 @@ class ChangeReview:
         """
         if self.base is None:
             return
-        failing: set[str] = set()
+        failing: dict[str, str] = {}
         tree: Path | None = None
         status, message = "evaluated", None
         try:
@@ -383,7 +387,7 @@ class ChangeReview:
                 status = "no_config"
                 message = f"no govgate.yaml at {self.since[:12]}: every problem counts as new"
             else:
-                failing = {f.key for f in evaluate(tree) if f.status in PROBLEM_STATUSES}
+                failing = {f.key: f.message for f in evaluate(tree) if f.status in PROBLEM_STATUSES}
         except (ConfigError, GovgateError) as exc:
             status = "failed"
             first = (str(exc).splitlines() or [type(exc).__name__])[0]
@@ -392,8 +396,8 @@ class ChangeReview:
         for finding in findings:
             if finding.status not in PROBLEM_STATUSES:
                 finding.new = False
-            elif finding.key not in failing:
-                finding.new = True
+            elif failing.get(finding.key) != finding.message:
+                finding.new = True  # absent at the base, or failing there differently
             else:
                 unseen = (
                     tree is not None

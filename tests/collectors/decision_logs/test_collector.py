@@ -257,3 +257,26 @@ def test_progress_is_reported_to_the_callback(tmp_path: Path) -> None:
     assert len(totals) == 1
     assert seen[-1][0] == seen[-1][1]
     assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
+
+
+def test_the_hash_chain_does_not_cross_files(tmp_path: Path) -> None:
+    # docs/decision-records.md: the chain detects an edit inside a file, not an edit to a
+    # file's last line or the loss of a file's first lines (no link covers them)
+    july = [record(i, f"2026-07-0{i}T09:00:00Z") for i in range(1, 4)]
+    august = [record(i, f"2026-08-0{i - 3}T09:00:00Z") for i in range(4, 8)]
+    write(tmp_path, "logs/decisions/2026-07.jsonl", chained(july))
+    write(tmp_path, "logs/decisions/2026-08.jsonl", chained(august))
+    assert run(tmp_path)[0]["hash_chain"]["verified"] is True
+
+    edited_last = chained(july).replace(b'"subj-3"', b'"subj-9"')  # the last line's subject
+    assert edited_last != chained(july)
+    write(tmp_path, "logs/decisions/2026-07.jsonl", edited_last)
+    first_two_lost = b"".join(chained(august).splitlines(keepends=True)[2:])
+    write(tmp_path, "logs/decisions/2026-08.jsonl", first_two_lost)
+    assert run(tmp_path)[0]["hash_chain"]["verified"] is True  # neither is detected
+
+    middle = chained(july).splitlines(keepends=True)
+    write(tmp_path, "logs/decisions/2026-07.jsonl", middle[0] + middle[2])
+    chain = run(tmp_path)[0]["hash_chain"]
+    assert chain["verified"] is False  # a line deleted inside a file is
+    assert chain["first_break"] == {"path": "logs/decisions/2026-07.jsonl", "line": 2}

@@ -151,3 +151,25 @@ def test_a_line_too_long_for_duckdbs_reader_is_read_line_by_line(tmp_path: Path)
         (4, "invalid JSON: Expecting property name enclosed in double quotes (column 2)"),
     ]
     assert not [d for d in ctx.diagnostics if d.level == "error"]
+
+
+@pytest.mark.slow
+def test_a_line_too_long_for_the_default_memory_limit_makes_its_file_unreadable(
+    tmp_path: Path,
+) -> None:
+    # docs/collectors/decision_logs.md: at the default memory_limit (256MB) a line of tens of
+    # megabytes cannot be read; the file is reported once, naming the setting to raise.
+    huge = record(2, "2026-03-01T10:00:00Z", reasons=["x" * (33 << 20)])
+    write(tmp_path, "logs/decisions/a.jsonl", chained([record(1, "2026-03-01T09:00:00Z"), huge]))
+    write(tmp_path, "logs/decisions/b.jsonl", chained([record(3, "2026-03-02T09:00:00Z")]))
+
+    data, _, _, ctx = run(tmp_path)
+
+    errors = [d for d in ctx.diagnostics if d.level == "error"]
+    assert len(errors) == 1
+    assert errors[0].path == "logs/decisions/a.jsonl"
+    assert "raise collectors.decision_logs.memory_limit" in errors[0].message
+    # the file is counted as malformed, not dropped; the other file's record is still read
+    assert data["malformed"]["count"] == 1
+    assert data["malformed"]["first"][0]["path"] == "logs/decisions/a.jsonl"
+    assert (data["files"], data["records"]) == (2, 1)
