@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from govgate.support.schemas import load_schema
+from tests.cli.test_check import DEPENDENT_PACK
 
 from conftest import RepoBuilder
 
@@ -447,35 +448,8 @@ def test_a_change_may_tighten_fail_on_under_base(make_repo, run_cli) -> None:
     assert code == 1 and result["fail_on"] == "low" and result["diagnostics"] == []
 
 
-CARD_PACK = """\
-pack: p
-version: 1.0.0
-title: Model card
-evidence_kinds:
-  card:
-    collector: config
-    paths: [card.yaml]
-requirements:
-  - {id: T-1, title: Card, source: {framework: Test, ref: "1"}}
-controls:
-  - {id: C-1, title: Card complete, satisfies: [T-1]}
-rules:
-  - id: C-1.owner
-    control: C-1
-    severity: medium
-    evidence: card
-    assert: {path: owner, op: exists}
-    message: "no owner"
-    remediation: "add owner"
-  - id: C-1.intended-use
-    control: C-1
-    severity: critical
-    depends_on: [C-1.owner]
-    evidence: card
-    assert: {path: intended_use, op: exists}
-    message: "no intended use"
-    remediation: "add intended_use"
-"""
+# The model-card pack of the `depends_on` tests, its dependent rule critical.
+CARD_PACK = DEPENDENT_PACK.replace("SEVERITY", "critical")
 
 
 def test_a_rule_the_change_newly_skips_fails_a_new_only_gate(make_repo, run_cli) -> None:
