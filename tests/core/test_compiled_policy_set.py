@@ -1,0 +1,146 @@
+"""The compiled-policy-set cache: a warm run reads its policy set back instead of compiling it,
+decides exactly what a run without caches decides, and still reads the run's `now` when it
+evaluates (a compiled set from yesterday judges today's freshness by today's date)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import govgate.core.loader as loader
+from govgate.run.check import CheckOptions, run_check
+
+REVIEW_PACK = """\
+pack: p
+version: 1.0.0
+title: Review dates
+evidence_kinds:
+  review:
+    collector: config
+    paths: [review.yaml]
+requirements:
+  - {id: T-1, title: Reviewed, source: {framework: Test, ref: "1"}}
+controls:
+  - {id: C-1, title: Reviewed recently, satisfies: [T-1]}
+rules:
+  - id: C-1.recent
+    control: C-1
+    severity: SEVERITY
+    evidence: review
+    assert: {path: reviewed, op: newer_than, value: 1d}
+    message: "the review is older than a day"
+    remediation: "review again"
+  - id: C-1.age
+    control: C-1
+    severity: high
+    evidence: review
+    assert: {path: "age_days(reviewed)", op: le, value: 1}
+    message: "the review is {actual} days old"
+    remediation: "review again"
+"""
+REVIEWED = "2026-03-01T12:00:00Z"
+
+
+def _review_repo(make_repo: Callable[..., Any]) -> Path:
+    path: Path = make_repo(
+        {
+            "govgate.yaml": "system: {name: s, risk: high}\npacks: [./packs/p]\n",
+            "packs/p/pack.yaml": REVIEW_PACK.replace("SEVERITY", "high"),
+            "review.yaml": f'reviewed: "{REVIEWED}"\n',
+        }
+    ).path
+    return path
+
+
+def _no_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on a run that compiles its packs fails: it must use the compiled cache."""
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("compiled the packs although the compiled set was cached")
+
+    monkeypatch.setattr(loader, "compile_policy_set", refuse)
+
+
+def _statuses(repo: Path, now: datetime) -> dict[str, str]:
+    result = run_check(CheckOptions(root=repo, now=now)).result
+    return {f["rule"]: f["status"] for f in result["findings"]}
+
+
+def test_a_cached_compiled_set_reads_the_runs_now_when_it_evaluates(
+    make_repo: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, _isolated_cache_key: Path
+) -> None:
+    repo = _review_repo(make_repo)
+    # Compiled on the day before the review: a review date after now is refused (its age is
+    # negative, which `le 1` takes).
+    before = _statuses(repo, datetime(2026, 3, 1, 0, 0, tzinfo=UTC))
+    assert before == {"C-1.recent": "error", "C-1.age": "pass"}
+    assert len(list((_isolated_cache_key / "policy-sets").glob("*.pickle"))) == 1
+
+    _no_compiling(monkeypatch)
+    # Half a day after the review the evidence is fresh; a day and a half after, stale.
+    assert _statuses(repo, datetime(2026, 3, 2, 0, 0, tzinfo=UTC)) == {
+        "C-1.recent": "pass",
+        "C-1.age": "pass",
+    }
+    assert _statuses(repo, datetime(2026, 3, 3, 0, 0, tzinfo=UTC)) == {
+        "C-1.recent": "fail",
+        "C-1.age": "fail",
+    }
+
+
+def test_an_edited_pack_is_compiled_again(
+    make_repo: Callable[..., Any], _isolated_cache_key: Path
+) -> None:
+    repo = _review_repo(make_repo)
+    now = datetime(2026, 3, 3, 0, 0, tzinfo=UTC)
+    first = run_check(CheckOptions(root=repo, now=now)).result
+    assert {f["rule"]: f["severity"] for f in first["findings"]}["C-1.recent"] == "high"
+    pack = repo / "packs" / "p" / "pack.yaml"
+    pack.write_text(REVIEW_PACK.replace("SEVERITY", "low"), encoding="utf-8")
+
+    second = run_check(CheckOptions(root=repo, now=now)).result
+
+    assert {f["rule"]: f["severity"] for f in second["findings"]}["C-1.recent"] == "low"
+    assert len(list((_isolated_cache_key / "policy-sets").glob("*.pickle"))) == 2
+
+
+def test_without_the_cache_nothing_is_kept(
+    make_repo: Callable[..., Any], _isolated_cache_key: Path
+) -> None:
+    repo = _review_repo(make_repo)
+    now = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    run_check(CheckOptions(root=repo, now=now, use_cache=False))
+    assert not (_isolated_cache_key / "policy-sets").exists()
+
+
+def _comparable(result: dict[str, Any]) -> str:
+    """govgate.json less what differs between two runs by design (when, its locker place, and
+    how each collector got its output)."""
+    document = json.loads(json.dumps(result))
+    for key in ("started_at", "finished_at", "id", "hash"):
+        document["run"].pop(key, None)
+    for run in document["collectors"]:
+        run.pop("status")
+        run.pop("seconds")
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+@pytest.mark.slow
+def test_a_run_on_a_cached_compiled_set_gives_the_result_of_no_cache(
+    example_repo: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = example_repo("loan-approval")
+    now = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+    run_check(CheckOptions(root=repo, now=now))  # compiles and keeps the compiled set
+    uncached = run_check(CheckOptions(root=repo, now=now, use_cache=False)).result
+    _no_compiling(monkeypatch)
+
+    warm = run_check(CheckOptions(root=repo, now=now)).result
+
+    assert warm["gate"] == uncached["gate"] == "fail"  # the example is not compliant yet
+    assert _comparable(warm) == _comparable(uncached)
