@@ -144,3 +144,58 @@ def test_a_run_on_a_cached_compiled_set_gives_the_result_of_no_cache(
 
     assert warm["gate"] == uncached["gate"] == "fail"  # the example is not compliant yet
     assert _comparable(warm) == _comparable(uncached)
+
+
+def _compiled_inputs(repo: Path) -> tuple[Any, Any, Any, Any]:
+    from govgate.core.config import load_config
+    from govgate.core.loader.compiled import CompiledSetCache
+    from govgate.core.loader.problems import Problems
+    from govgate.core.loader.read import read_packs
+    from govgate.run.check import get_registry
+
+    registry = get_registry(())
+    config = load_config(repo)
+    loaded = read_packs(config.packs, registry, config, Problems(), None)
+    cache = CompiledSetCache.open()
+    assert cache is not None
+    return cache, registry, config, loaded
+
+
+def test_an_operator_no_longer_installed_makes_the_entry_a_miss(
+    make_repo: Callable[..., Any],
+) -> None:
+    from dataclasses import replace
+
+    from govgate.core.conditions import Clock
+
+    repo = _review_repo(make_repo)
+    now = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    cache, registry, config, loaded = _compiled_inputs(repo)
+    loader.load_policy_set(registry, config, now=now, cache_dir=repo / ".govgate" / "cache")
+    inputs = cache.inputs_digest(loaded, registry, config, {})
+    assert inputs is not None
+    assert cache.get(inputs, registry, Clock(now)) is not None
+    without = replace(
+        registry, operators={k: v for k, v in registry.operators.items() if k != "le"}
+    )
+
+    assert cache.get(inputs, without, Clock(now)) is None
+
+
+def test_an_edit_to_govgates_core_code_changes_the_key(
+    make_repo: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sys
+    import types
+
+    repo = _review_repo(make_repo)
+    cache, registry, config, loaded = _compiled_inputs(repo)
+    source = tmp_path / "probe.py"
+    source.write_text("X = 1\n", encoding="utf-8")
+    probe = types.ModuleType("govgate.core._probe")
+    probe.__file__ = str(source)
+    monkeypatch.setitem(sys.modules, "govgate.core._probe", probe)
+    before = cache.inputs_digest(loaded, registry, config, {})
+    source.write_text("X = 22\n", encoding="utf-8")
+
+    assert cache.inputs_digest(loaded, registry, config, {}) != before

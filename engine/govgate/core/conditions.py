@@ -629,7 +629,28 @@ def _prepare_value(op: str, value: Any, env: Env, pointer: str) -> Any:
         problem = regex_safety_problem(value)
         if problem:
             raise ConditionCompileError(f"regex {value!r} refused: {problem}", where)
+        return _Pattern(value)
+    return value
+
+
+class _Pattern:
+    """A `matches` regex, compiled with the `regex` module (for its time limit) when compiling
+    the condition, and again only when a value is tested after the compiled policy set was
+    read back from the cache: importing `regex` and compiling costs a warm run milliseconds,
+    spent only if a rule reaches the leaf. It compiled once, so it compiles again."""
+
+    def __init__(self, pattern: str) -> None:
         import regex
 
-        return regex.compile(value)
-    return value
+        self.pattern = pattern
+        self._compiled: Any = regex.compile(pattern)
+
+    def search(self, text: str, timeout: float | None = None) -> Any:
+        if self._compiled is None:
+            import regex
+
+            self._compiled = regex.compile(self.pattern)
+        return self._compiled.search(text, timeout=timeout)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"pattern": self.pattern, "_compiled": None}

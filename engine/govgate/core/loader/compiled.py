@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jmespath
+
 from govgate.core.conditions import Clock
 from govgate.core.config import Config
 from govgate.core.loader.files import pack_digest, pack_files
@@ -37,7 +39,8 @@ class CompiledSetCache:
 
     Compiling (cross-references, conditions, selectors, regexes, templates, the evaluation
     order) costs a warm commit hook tens of milliseconds, and its outcome depends only on what
-    `inputs_digest` hashes: the govgate version, the packs read (their files' bytes, names and
+    `inputs_digest` hashes: the govgate version (and the identity of its core modules' files,
+    and jmespath's version), the packs read (their files' bytes, names and
     folders), govgate.yaml, the parameter overrides, the working folder (messages name files
     relative to it) and the plugins (operators, evidence kinds, installed packs, collectors).
     The run's now is not among them: compiled conditions read it from the run's `Clock` when
@@ -126,7 +129,12 @@ def _inputs(
 ) -> Iterator[str]:
     from govgate import __version__
 
-    yield from (_PURPOSE, __version__, sys.version, str(Path.cwd()))
+    yield from (_PURPOSE, __version__, sys.version, str(Path.cwd()), jmespath.__version__)
+    # The classes an entry holds and the code that compiled it, as they are on disk: an edit
+    # to govgate's core (an editable install, a patched copy) never reuses an older compile.
+    for name in sorted(n for n in sys.modules if n.startswith("govgate.core")):
+        source = getattr(sys.modules[name], "__file__", None)
+        yield f"{name} {_identity(source) if source else '-'}"
     for name, pf in loaded_packs.items():  # in order: it is the order rules are evaluated in
         yield from (
             name,
@@ -178,9 +186,13 @@ def _identities(folder: Path) -> Iterator[str]:
     except FileNotFoundError:
         names = []
     for name in names:
-        info = os.stat(os.path.join(folder, name) if name else folder)  # noqa: PTH118, PTH116
-        times = f"{info.st_mtime_ns} {info.st_ctime_ns}"
-        yield f"{name} {info.st_mode} {info.st_ino} {times} {info.st_size}"
+        yield f"{name} {_identity(os.path.join(folder, name) if name else folder)}"  # noqa: PTH118
+
+
+def _identity(path: str | Path) -> str:
+    """Which file is at PATH and when it last changed (an edit or a reinstall changes it)."""
+    info = os.stat(path)  # noqa: PTH116
+    return f"{info.st_mode} {info.st_ino} {info.st_mtime_ns} {info.st_ctime_ns} {info.st_size}"
 
 
 def _canonical(value: Any) -> str:
