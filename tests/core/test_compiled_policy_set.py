@@ -199,3 +199,25 @@ def test_an_edit_to_govgates_core_code_changes_the_key(
     source.write_text("X = 22\n", encoding="utf-8")
 
     assert cache.inputs_digest(loaded, registry, config, {}) != before
+
+
+@pytest.mark.slow
+def test_the_commit_hook_reuses_the_compiled_set_of_its_snapshots(
+    make_repo: Callable[..., Any],
+    run_cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    _isolated_cache_key: Path,
+) -> None:
+    """Each hook run checks the staged files written out in a new folder: with installed
+    packs, the compiled set does not depend on that folder and is compiled once."""
+    repo = make_repo(
+        {"govgate.yaml": "system: {name: s, risk: high}\npacks: [human-oversight]\n"}
+    ).path
+    first = run_cli("hook", "run", "--stage", "pre-commit", repo)
+    assert first.exit_code == 1, first.output  # nothing of the oversight evidence exists
+    _no_compiling(monkeypatch)
+
+    second = run_cli("hook", "run", "--stage", "pre-commit", repo)
+
+    assert second.exit_code == 1 and second.stderr == first.stderr
+    assert len(list((_isolated_cache_key / "policy-sets").glob("*.pickle"))) == 1

@@ -149,7 +149,8 @@ def _inputs(
     else:
         yield _canonical(
             [
-                str(config.root),
+                # Not config.root: a commit hook checks a snapshot in a new folder each time,
+                # and the packs' own folders (above) are what compiling reads from it.
                 config.file,
                 config.packs,
                 config.params,
