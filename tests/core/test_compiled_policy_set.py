@@ -221,3 +221,38 @@ def test_the_commit_hook_reuses_the_compiled_set_of_its_snapshots(
 
     assert second.exit_code == 1 and second.stderr == first.stderr
     assert len(list((_isolated_cache_key / "policy-sets").glob("*.pickle"))) == 1
+
+
+class _Opens:
+    """Unpickling this would create MARKER."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (open, (str(self.marker), "w"))
+
+
+def test_even_a_signed_entry_runs_no_code(make_repo: Callable[..., Any], tmp_path: Path) -> None:
+    """Signed with the user's own key (as a bug, or a leaked key, could produce), an entry that
+    names anything but the pieces of a policy set is a miss, and nothing in it runs."""
+    import pickle
+
+    from govgate.core.conditions import Clock
+    from govgate.core.loader.compiled import _PURPOSE
+    from govgate.support.cachekey import load_key
+
+    repo = _review_repo(make_repo)
+    cache, registry, config, loaded = _compiled_inputs(repo)
+    inputs = cache.inputs_digest(loaded, registry, config, {})
+    assert inputs is not None
+    key = load_key()
+    assert key is not None
+    marker = tmp_path / "ran"
+    body = pickle.dumps(_Opens(marker))
+    entry = cache._entry(inputs)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    entry.write_bytes(key.sign(_PURPOSE, entry.name, inputs, body).encode() + b"\n" + body)
+
+    assert cache.get(inputs, registry, Clock(datetime(2026, 3, 2, tzinfo=UTC))) is None
+    assert not marker.exists()
