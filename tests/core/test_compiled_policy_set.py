@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import govgate.core.loader as loader
+import govgate.core.loader.compile as compiler
 from govgate.run.check import CheckOptions, run_check
 
 REVIEW_PACK = """\
@@ -63,7 +64,7 @@ def _no_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("compiled the packs although the compiled set was cached")
 
-    monkeypatch.setattr(loader, "compile_policy_set", refuse)
+    monkeypatch.setattr(compiler, "compile_policy_set", refuse)
 
 
 def _statuses(repo: Path, now: datetime) -> dict[str, str]:
@@ -185,18 +186,19 @@ def test_an_operator_no_longer_installed_makes_the_entry_a_miss(
 def test_an_edit_to_govgates_core_code_changes_the_key(
     make_repo: Callable[..., Any], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import sys
-    import types
+    """Every file of govgate.core counts, also one no run imported yet (the compiler is
+    imported only when compiling)."""
+    import govgate.core.loader.compiled as compiled
 
     repo = _review_repo(make_repo)
     cache, registry, config, loaded = _compiled_inputs(repo)
-    source = tmp_path / "probe.py"
-    source.write_text("X = 1\n", encoding="utf-8")
-    probe = types.ModuleType("govgate.core._probe")
-    probe.__file__ = str(source)
-    monkeypatch.setitem(sys.modules, "govgate.core._probe", probe)
+    core = tmp_path / "core"
+    (core / "loader").mkdir(parents=True)
+    (core / "policy.py").write_text("X = 1\n", encoding="utf-8")
+    (core / "loader" / "rules.py").write_text("Y = 1\n", encoding="utf-8")
+    monkeypatch.setattr(compiled, "__file__", str(core / "loader" / "compiled.py"))
     before = cache.inputs_digest(loaded, registry, config, {})
-    source.write_text("X = 22\n", encoding="utf-8")
+    (core / "loader" / "rules.py").write_text("Y = 22\n", encoding="utf-8")
 
     assert cache.inputs_digest(loaded, registry, config, {}) != before
 

@@ -20,7 +20,6 @@ from typing import Any
 from govgate.core.conditions import Clock
 from govgate.core.config import Config
 from govgate.core.loader.cache import ValidatedPackCache
-from govgate.core.loader.compile import compile_policy_set
 from govgate.core.loader.compiled import CompiledSetCache
 from govgate.core.loader.expressions import SYSTEM_ROOTS
 from govgate.core.loader.files import (
@@ -82,6 +81,8 @@ def load_policy_set(
         cached = compiled.get(inputs, registry, clock)
         if cached is not None:
             return cached
+    from govgate.core.loader.compile import compile_policy_set  # on a miss only
+
     policy_set = compile_policy_set(
         loaded_packs, registry, config, problems, clock, overrides, cache_dir
     )

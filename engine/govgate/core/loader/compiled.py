@@ -130,11 +130,10 @@ def _inputs(
     from govgate import __version__
 
     yield from (_PURPOSE, __version__, sys.version, str(Path.cwd()), jmespath.__version__)
-    # The classes an entry holds and the code that compiled it, as they are on disk: an edit
-    # to govgate's core (an editable install, a patched copy) never reuses an older compile.
-    for name in sorted(n for n in sys.modules if n.startswith("govgate.core")):
-        source = getattr(sys.modules[name], "__file__", None)
-        yield f"{name} {_identity(source) if source else '-'}"
+    # The classes an entry holds and the code that compiles, as they are on disk: an edit to
+    # govgate's core (an editable install, a patched copy) never reuses an older compile.
+    # Every file of the package, imported yet or not (the compiler is imported on a miss only).
+    yield from _source_identities(Path(__file__).resolve().parent.parent)
     for name, pf in loaded_packs.items():  # in order: it is the order rules are evaluated in
         yield from (
             name,
@@ -188,6 +187,20 @@ def _identities(folder: Path) -> Iterator[str]:
         names = []
     for name in names:
         yield f"{name} {_identity(os.path.join(folder, name) if name else folder)}"  # noqa: PTH118
+
+
+def _source_identities(package: Path) -> Iterator[str]:
+    """Each Python file below PACKAGE (govgate.core), with its identity."""
+    folders = [str(package)]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                folders.append(entry.path)
+            elif entry.name.endswith(".py"):
+                yield f"{entry.path} {_identity(entry.path)}"
 
 
 def _identity(path: str | Path) -> str:
