@@ -258,3 +258,24 @@ def test_even_a_signed_entry_runs_no_code(make_repo: Callable[..., Any], tmp_pat
 
     assert cache.get(inputs, registry, Clock(datetime(2026, 3, 2, tzinfo=UTC))) is None
     assert not marker.exists()
+
+
+def test_an_edit_to_an_installed_pack_changes_the_key(
+    make_repo: Callable[..., Any], tmp_path: Path
+) -> None:
+    """With installed packs only, the key is taken before reading them: each file's identity
+    (inode, size, times) stands for its content, and a rewrite changes it."""
+    from dataclasses import replace
+
+    repo = _review_repo(make_repo)
+    cache, registry, config, _ = _compiled_inputs(repo)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "pack.yaml").write_text(REVIEW_PACK.replace("SEVERITY", "high"), encoding="utf-8")
+    installed = replace(registry, packs={**registry.packs, "mine": folder})
+    before = cache.installed_inputs_digest(["mine"], installed, config, {})
+    assert before == cache.installed_inputs_digest(["mine"], installed, config, {})
+    (folder / "pack.yaml").write_text(REVIEW_PACK.replace("SEVERITY", "low!"), encoding="utf-8")
+
+    assert cache.installed_inputs_digest(["mine"], installed, config, {}) != before
+    assert cache.installed_inputs_digest(["gdpr"], installed, config, {}) != before

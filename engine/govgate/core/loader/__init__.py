@@ -67,18 +67,23 @@ def load_policy_set(
     names = list(
         pack_names or (config.packs if config and config.packs else sorted(registry.packs))
     )
-    loaded_packs = read_packs(names, registry, config, problems, cache_dir)
-    problems.raise_if_any()
     clock = Clock(now)
     overrides = param_overrides or {}
     compiled = CompiledSetCache.open() if cache_dir is not None else None
-    inputs = (
-        compiled.inputs_digest(loaded_packs, registry, config, overrides)
-        if compiled is not None
-        else None
-    )
-    if compiled is not None and inputs is not None:
-        cached = compiled.get(inputs, registry, clock)
+    inputs: str | None = None
+    installed = all(builtin for _, _, builtin in resolve_pack_folders(names, registry, config))
+    if compiled is not None and installed:
+        # Installed packs only: the key needs none of their content, so a hit reads none.
+        inputs = compiled.installed_inputs_digest(names, registry, config, overrides)
+        cached = compiled.get(inputs, registry, clock) if inputs is not None else None
+        if cached is not None:
+            return cached
+    loaded_packs = read_packs(names, registry, config, problems, cache_dir)
+    problems.raise_if_any()
+    if compiled is not None and not installed:
+        # A pack in the repository: its bytes (and how it was read) are part of the key.
+        inputs = compiled.inputs_digest(loaded_packs, registry, config, overrides)
+        cached = compiled.get(inputs, registry, clock) if inputs is not None else None
         if cached is not None:
             return cached
     from govgate.core.loader.compile import compile_policy_set  # on a miss only

@@ -73,10 +73,33 @@ class CompiledSetCache:
         config: Config | None,
         param_overrides: dict[str, dict[str, Any]],
     ) -> str | None:
-        """A digest of everything compiling reads; None when part of it cannot be read."""
+        """A digest of everything compiling the packs read reads; None when part of it cannot
+        be read."""
+        return self._digest(_packs_read(loaded_packs, registry), registry, config, param_overrides)
+
+    def installed_inputs_digest(
+        self,
+        names: list[str],
+        registry: Registry,
+        config: Config | None,
+        param_overrides: dict[str, dict[str, Any]],
+    ) -> str | None:
+        """The digest for a run whose packs (the NAMES and the packs they use) are all
+        installed ones, taken before reading them: the identity of every installed pack's
+        files stands for their content, so a warm run neither reads nor parses any of them."""
+        packs = _installed_packs(names, registry)
+        return self._digest(packs, registry, config, param_overrides)
+
+    def _digest(
+        self,
+        packs: Iterator[str],
+        registry: Registry,
+        config: Config | None,
+        param_overrides: dict[str, dict[str, Any]],
+    ) -> str | None:
         digest = hashlib.sha256()
         try:
-            for part in _inputs(loaded_packs, registry, config, param_overrides):
+            for part in _inputs(packs, registry, config, param_overrides):
                 data = part.encode("utf-8", "surrogateescape")
                 digest.update(len(data).to_bytes(8, "big") + data)
         except (OSError, TypeError, ValueError):
@@ -121,8 +144,34 @@ class CompiledSetCache:
                 old.unlink(missing_ok=True)
 
 
+def _packs_read(loaded_packs: dict[str, PackFiles], registry: Registry) -> Iterator[str]:
+    """The packs read: names, folders, files and their bytes; the other installed packs'
+    files by identity (a control may name one of their requirements)."""
+    yield "packs read"
+    for name, pf in loaded_packs.items():  # in order: it is the order rules are evaluated in
+        yield from (
+            name,
+            str(pf.folder),
+            str(pf.builtin),
+            json.dumps([d.path for d in pf.documents]),
+        )
+        yield pack_digest(pack_files(pf.folder))
+    loaded = {pf.folder for pf in loaded_packs.values()}
+    for folder in sorted(set(registry.packs.values()) - loaded):
+        yield from _identities(folder)
+
+
+def _installed_packs(names: list[str], registry: Registry) -> Iterator[str]:
+    """The packs asked for by name, and every installed pack's files by identity (which
+    packs they `use`, and what they hold, is in those files)."""
+    yield "installed packs"
+    yield json.dumps(names)
+    for folder in sorted(set(registry.packs.values())):
+        yield from _identities(folder)
+
+
 def _inputs(
-    loaded_packs: dict[str, PackFiles],
+    packs: Iterator[str],
     registry: Registry,
     config: Config | None,
     param_overrides: dict[str, dict[str, Any]],
@@ -134,14 +183,7 @@ def _inputs(
     # govgate's core (an editable install, a patched copy) never reuses an older compile.
     # Every file of the package, imported yet or not (the compiler is imported on a miss only).
     yield from _source_identities(Path(__file__).resolve().parent.parent)
-    for name, pf in loaded_packs.items():  # in order: it is the order rules are evaluated in
-        yield from (
-            name,
-            str(pf.folder),
-            str(pf.builtin),
-            json.dumps([d.path for d in pf.documents]),
-        )
-        yield pack_digest(pack_files(pf.folder))
+    yield from packs
     yield _canonical(param_overrides)
     if config is None:
         yield "no config"
@@ -162,9 +204,6 @@ def _inputs(
     yield _canonical(sorted((n, _qualified(fn)) for n, fn in registry.operators.items()))
     yield repr(sorted(registry.kinds.items()))
     yield _canonical(sorted((n, str(folder)) for n, folder in registry.packs.items()))
-    loaded = {pf.folder for pf in loaded_packs.values()}
-    for folder in sorted(set(registry.packs.values()) - loaded):
-        yield from _identities(folder)
     yield _canonical(
         sorted(
             (n, _qualified(cls), repr(getattr(cls, "settings_schema", None)))
