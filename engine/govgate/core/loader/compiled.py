@@ -30,7 +30,7 @@ _PURPOSE = "govgate compiled policy set v1"
 KEEP = 64
 #: Modules whose classes an entry may name. The MAC already keeps out anything we did not
 #: write; this keeps a bug (or a key that leaked) from turning an entry into code to run.
-_ALLOWED_MODULES = ("govgate.", "jmespath.", "regex.", "datetime", "pathlib", "copyreg", "_codecs")
+_ALLOWED_MODULES = ("govgate.", "jmespath.", "datetime", "pathlib", "copyreg", "_codecs")
 _ALLOWED_BUILTINS = frozenset({"set", "frozenset", "tuple", "list", "dict", "complex", "bytearray"})
 
 
@@ -39,10 +39,12 @@ class CompiledSetCache:
 
     Compiling (cross-references, conditions, selectors, regexes, templates, the evaluation
     order) costs a warm commit hook tens of milliseconds, and its outcome depends only on what
-    `inputs_digest` hashes: the govgate version (and the identity of its core modules' files,
-    and jmespath's version), the packs read (their files' bytes, names and
+    `inputs_digest` hashes: the govgate version (and the identity of every file of
+    govgate.core, and jmespath's version), the packs read (their files' bytes, names and
     folders), govgate.yaml, the parameter overrides, the working folder (messages name files
     relative to it) and the plugins (operators, evidence kinds, installed packs, collectors).
+    When every pack is an installed one, `installed_inputs_digest` stands the identity of the
+    installed packs' files in for their bytes, so that a hit reads no pack at all.
     The run's now is not among them: compiled conditions read it from the run's `Clock` when
     they are evaluated, so an entry serves every later run.
 
@@ -117,10 +119,13 @@ class CompiledSetCache:
             tag, _, body = entry.read_bytes().partition(b"\n")
             if not self._key.verify(tag.decode("ascii"), _PURPOSE, entry.name, inputs, body):
                 return None  # not written by us as it is now: compile again
-            loaded = _Unpickler(io.BytesIO(body), registry, clock).load()
-        except (OSError, ValueError, pickle.UnpicklingError, EOFError, LookupError, TypeError):
+        except (OSError, ValueError):
             return None
-        except AttributeError:  # a class that moved since the entry was written
+        try:
+            loaded = _Unpickler(io.BytesIO(body), registry, clock).load()
+        except Exception:
+            # Whatever cannot be read back (a class that moved, an operator no longer
+            # installed, a name refused) is a miss: compile as a cold run does.
             return None
         return loaded if isinstance(loaded, PolicySet) else None
 
