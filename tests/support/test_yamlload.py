@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -129,3 +130,62 @@ def test_an_integer_too_long_for_python_is_named_with_its_line(text: str, line: 
     assert (refused.value.path, refused.value.line) == ("cfg.yaml", line)
     assert "digits is longer than can be read (4300); quote it" in refused.value.message
     assert load_yaml_text("n: " + "9" * 4300 + "\n", "cfg.yaml").data["n"] > 0  # at the limit
+
+
+# -- the parsed-file cache -----------------------------------------------------------------------
+
+CONFIG = "system:\n  name: s\n  risk: high\npacks: [gdpr]\n"
+
+
+def test_an_unchanged_file_is_read_back_instead_of_parsed(
+    monkeypatch: pytest.MonkeyPatch, _isolated_cache_key: Path
+) -> None:
+    import govgate.support.yamlload as yamlload
+    from govgate.support.cachekey import load_key
+
+    key = load_key()
+    first = yamlload.load_yaml_cached(CONFIG, "govgate.yaml", key, "v1")
+
+    def refuse(text: str, path: str) -> Any:
+        raise AssertionError("parsed although the parse was cached")
+
+    monkeypatch.setattr(yamlload, "load_yaml_text", refuse)
+    again = yamlload.load_yaml_cached(CONFIG, "govgate.yaml", key, "v1")
+
+    assert (again.data, again.lines, again.path) == (first.data, first.lines, "govgate.yaml")
+    assert again.data == {"system": {"name": "s", "risk": "high"}, "packs": ["gdpr"]}
+    assert again.line_of("/system/risk") == 3
+
+
+def test_an_edited_or_foreign_entry_is_parsed_again(_isolated_cache_key: Path) -> None:
+    """An entry whose body was edited (its tag kept), or one another key signed, decides
+    nothing: the file is parsed as written."""
+    from govgate.support.cachekey import CacheKey, load_key
+    from govgate.support.yamlload import _PURPOSE, load_yaml_cached
+
+    key = load_key()
+    assert key is not None
+    load_yaml_cached(CONFIG, "govgate.yaml", key, "v1")
+    (entry,) = (_isolated_cache_key / "parsed-yaml").glob("*.json")
+    tag, _, body = entry.read_bytes().partition(b"\n")
+    lowered = body.replace(b'"high"', b'"minimal"')
+    assert lowered != body
+    entry.write_bytes(tag + b"\n" + lowered)
+    assert load_yaml_cached(CONFIG, "govgate.yaml", key, "v1").data["system"]["risk"] == "high"
+
+    other = CacheKey(b"o" * 32)
+    entry.write_bytes(other.sign(_PURPOSE, entry.name, lowered).encode() + b"\n" + lowered)
+    assert load_yaml_cached(CONFIG, "govgate.yaml", key, "v1").data["system"]["risk"] == "high"
+
+
+def test_without_a_key_nothing_is_kept_and_errors_stay_errors(_isolated_cache_key: Path) -> None:
+    from govgate.support.cachekey import load_key
+    from govgate.support.yamlload import load_yaml_cached
+
+    load_yaml_cached(CONFIG, "govgate.yaml", None, "v1")
+    assert not (_isolated_cache_key / "parsed-yaml").exists()
+    key = load_key()
+    for _ in range(2):  # a file with a problem is never kept: the second read fails alike
+        with pytest.raises(InputError, match="duplicate key 'a'"):
+            load_yaml_cached("a: 1\na: 2\n", "x.yaml", key, "v1")
+    assert not (_isolated_cache_key / "parsed-yaml").exists()

@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import traceback
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -81,6 +80,8 @@ def _foreign(exc: BaseException) -> NoReturn:
 
 
 def _internal_error() -> NoReturn:
+    import traceback  # only for a crash: not on every run's path
+
     click.echo(traceback.format_exc(), err=True)
     click.echo(
         "govgate: internal error (a bug in govgate, not in your repository); "

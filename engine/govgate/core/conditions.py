@@ -1,9 +1,11 @@
 """The condition language of rules: JMESPath selectors, operators, and all/any/not.
 
-A condition is compiled once per run (selectors parsed, `{param: X}` values substituted,
-durations turned into cut-off times, regexes checked) and then evaluated against many evidence
-items. Evaluation returns whether it held and, when it did not, which leaves failed with the
-actual values, so messages can say exactly what was wrong.
+A condition is compiled (selectors parsed, `{param: X}` values substituted, durations parsed,
+regexes checked) and then evaluated against many evidence items. The run's `now` is not part of
+the compiled form: conditions read it from the run's `Clock` when they are evaluated, so a
+compiled condition can be kept from one run to the next. Evaluation returns whether it held
+and, when it did not, which leaves failed with the actual values, so messages can say exactly
+what was wrong.
 """
 
 from __future__ import annotations
@@ -247,6 +249,28 @@ def regex_safety_problem(pattern: str) -> str | None:
     return walk(parsed, False)
 
 
+@dataclass
+class Clock:
+    """The run's `now` and clock skew, read by conditions when they are evaluated (never baked
+    into a compiled condition: a compiled policy set is reused by later runs)."""
+
+    now: datetime
+    #: How far after `now` a date may lie before freshness conditions refuse it.
+    skew: timedelta = field(default_factory=clock_skew)
+
+
+@dataclass
+class _Cutoff:
+    """A duration operator's value (`older_than 90d`): the moment that long before the run's
+    now, worked out when the condition is evaluated."""
+
+    duration: timedelta
+    clock: Clock
+
+    def moment(self) -> datetime:
+        return self.clock.now - self.duration
+
+
 class GovgateFunctions(jmespath.functions.Functions):
     """JMESPath functions govgate adds for compliance questions about time and sets.
 
@@ -256,9 +280,9 @@ class GovgateFunctions(jmespath.functions.Functions):
     rule reports `error` rather than guessing.
     """
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, clock: Clock) -> None:
         super().__init__()
-        self.now = now
+        self.clock = clock
 
     @jmespath.functions.signature({"types": ["string"]}, {"types": ["string"]})
     def _func_days_between(self, start: str, end: str) -> float:
@@ -270,7 +294,7 @@ class GovgateFunctions(jmespath.functions.Functions):
 
     @jmespath.functions.signature({"types": ["string"]})
     def _func_age_days(self, moment: str) -> float:
-        return (self.now - to_datetime(moment)).total_seconds() / 86400
+        return (self.clock.now - to_datetime(moment)).total_seconds() / 86400
 
     @jmespath.functions.signature({"types": ["array"]})
     def _func_unique(self, values: list[Any]) -> list[Any]:
@@ -286,7 +310,7 @@ class GovgateFunctions(jmespath.functions.Functions):
 
 
 class Selector:
-    """A compiled JMESPath expression bound to the run's functions (and its `now`)."""
+    """A compiled JMESPath expression bound to the run's functions (and its clock)."""
 
     def __init__(self, expression: str, options: Any) -> None:
         self.text = expression
@@ -303,7 +327,8 @@ class Selector:
 
 @dataclass
 class Env:
-    """Per-run values conditions are compiled against."""
+    """What conditions are compiled against: a pack's parameters and the operators; `now` and
+    the clock skew go into `clock`, which the compiled conditions read when evaluated."""
 
     params: Mapping[str, Any]
     now: datetime
@@ -311,10 +336,18 @@ class Env:
     options: Any = None
     #: How far after `now` a date may lie before freshness conditions refuse it.
     clock_skew: timedelta = field(default_factory=clock_skew)
+    clock: Clock | None = None
 
     def __post_init__(self) -> None:
+        if self.clock is None:
+            self.clock = Clock(self.now, self.clock_skew)
         if self.options is None:
-            self.options = jmespath.Options(custom_functions=GovgateFunctions(self.now))
+            self.options = jmespath.Options(custom_functions=GovgateFunctions(self.clock))
+
+    @property
+    def run_clock(self) -> Clock:
+        assert self.clock is not None  # set by __post_init__
+        return self.clock
 
 
 class Condition:
@@ -359,8 +392,8 @@ class Leaf(Condition):
         #: In an assert a path that finds nothing fails whatever the operator (bar those of
         #: ABSENCE_OPERATORS): `kill_swich.enabled ne false` must not pass because of a typo.
         self.strict = strict and op not in ABSENCE_OPERATORS
-        #: (now, clock skew) for a freshness operator in an assert: later dates are refused.
-        self.refuse_after: tuple[datetime, timedelta] | None = None
+        #: The run's clock for a freshness operator in an assert: later dates are refused.
+        self.refuse_after: Clock | None = None
 
     def finds_nothing(self, root: Any) -> bool:
         return self.strict and self.selector.search(root) is None
@@ -370,11 +403,14 @@ class Leaf(Condition):
         expected = self.expected
         if isinstance(expected, _Ref):
             expected = expected.expression.search(root)
+        elif isinstance(expected, _Cutoff):
+            expected = expected.moment()
         if actual is None and self.strict:
             # What was expected still goes into the failure: "x is not set; expected 1".
             return False, [LeafFailure(self.path, self.op, _shown(expected), None)]
         if self.refuse_after is not None:
-            moment = future_moment(actual, *self.refuse_after)
+            clock = self.refuse_after
+            moment = future_moment(actual, clock.now, clock.skew)
             if moment is not None:
                 raise FutureDateError(self.path, actual, moment)
         held = self._call(actual, expected)
@@ -561,7 +597,7 @@ def _refusing_future_dates(leaf: Leaf, raw: Mapping[str, Any], env: Env) -> Leaf
     literal = raw.get("value")
     if leaf.op == "newer_than" and isinstance(literal, str) and _is_zero_duration(literal):
         return leaf
-    leaf.refuse_after = (env.now, env.clock_skew)
+    leaf.refuse_after = env.run_clock
     return leaf
 
 
@@ -576,7 +612,7 @@ def _prepare_value(op: str, value: Any, env: Env, pointer: str) -> Any:
     where = f"{pointer}/value"
     if op in _DURATION_OPERATORS:
         try:
-            return env.now - parse_duration(value)
+            return _Cutoff(parse_duration(value), env.run_clock)
         except ValueError as exc:
             raise ConditionCompileError(str(exc), where) from None
     if op in _INTEGER_OPERATORS and (not isinstance(value, int) or isinstance(value, bool)):
@@ -593,7 +629,28 @@ def _prepare_value(op: str, value: Any, env: Env, pointer: str) -> Any:
         problem = regex_safety_problem(value)
         if problem:
             raise ConditionCompileError(f"regex {value!r} refused: {problem}", where)
+        return _Pattern(value)
+    return value
+
+
+class _Pattern:
+    """A `matches` regex, compiled with the `regex` module (for its time limit) when compiling
+    the condition, and again only when a value is tested after the compiled policy set was
+    read back from the cache: importing `regex` and compiling costs a warm run milliseconds,
+    spent only if a rule reaches the leaf. It compiled once, so it compiles again."""
+
+    def __init__(self, pattern: str) -> None:
         import regex
 
-        return regex.compile(value)
-    return value
+        self.pattern = pattern
+        self._compiled: Any = regex.compile(pattern)
+
+    def search(self, text: str, timeout: float | None = None) -> Any:
+        if self._compiled is None:
+            import regex
+
+            self._compiled = regex.compile(self.pattern)
+        return self._compiled.search(text, timeout=timeout)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"pattern": self.pattern, "_compiled": None}

@@ -24,7 +24,12 @@ from govgate.support.errors import (
     UsageError,
 )
 from govgate.support.paths import display_path, refuse_link_outside
-from govgate.support.yamlload import MAX_BYTES, LoadedYaml, load_yaml_file, load_yaml_text
+from govgate.support.yamlload import (
+    MAX_BYTES,
+    LoadedYaml,
+    load_yaml_cached,
+    load_yaml_file,
+)
 
 CONFIG_NAMES = ("govgate.yaml", "govgate.yml")
 DEFAULT_WAIVERS = "governance/waivers.yaml"
@@ -205,16 +210,23 @@ def make_locker_folder(path: Path) -> None:
         ) from exc
 
 
-def read_yaml_bytes(file: Path, display: str) -> tuple[LoadedYaml, bytes | None]:
+def read_yaml_bytes(
+    file: Path, display: str, key: CacheKey | None = None
+) -> tuple[LoadedYaml, bytes | None]:
     """Parse a YAML file and return the exact bytes parsed (None when they were not kept).
 
-    Anything unusual (unreadable, too large, not UTF-8, a NUL byte) goes through
-    `load_yaml_file`, so its error message is exactly the usual one.
+    With `key` (one the caller may cache with), a file whose exact bytes parsed before is
+    read back from the user's cache instead of parsed (`load_yaml_cached`). Anything unusual
+    (unreadable, too large, not UTF-8, a NUL byte) goes through `load_yaml_file`, so its error
+    message is exactly the usual one.
     """
+    from govgate import __version__
+
     try:
         content = file.read_bytes()
         if len(content) <= MAX_BYTES and b"\x00" not in content:
-            return load_yaml_text(content.decode("utf-8"), display), content
+            text = content.decode("utf-8")
+            return load_yaml_cached(text, display, key, __version__), content
     except (OSError, UnicodeDecodeError):
         pass
     return load_yaml_file(file, display=display), None
@@ -249,11 +261,11 @@ def load_config(
     if not validated_cache:
         loaded = load_yaml_file(file, display=file.name)
         return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
-    loaded, content = read_yaml_bytes(file, file.name)
-    if content is None:
-        return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     home = cache_root or root
     key = cache_key(home)
+    loaded, content = read_yaml_bytes(file, file.name, key)
+    if content is None:
+        return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     if key is None:  # no key of ours: nothing cached can be trusted, validate
         return config_from_loaded(root, loaded, settings_schemas=settings_schemas)
     marks = ValidationMarks(marks_folder(home, loaded.data, "config"), "config", key)

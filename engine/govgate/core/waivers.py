@@ -18,6 +18,7 @@ from govgate.core.collector import glob_to_regex
 from govgate.core.config import ValidationMarks, read_yaml_bytes
 from govgate.core.findings import Finding
 from govgate.core.policy import severity_rank
+from govgate.support.cachekey import load_key
 from govgate.support.errors import InputError, InputErrors
 from govgate.support.yamlload import load_yaml_file
 
@@ -118,7 +119,8 @@ def load_waivers(
     if cache_dir is None:
         loaded, content = load_yaml_file(file, display=relpath), None
     else:
-        loaded, content = read_yaml_bytes(file, relpath)
+        # A cache folder is only handed out once the key was checked against the repository.
+        loaded, content = read_yaml_bytes(file, relpath, load_key())
         marks = ValidationMarks(cache_dir / "waivers", "waivers")
     if loaded.data is None:
         return []

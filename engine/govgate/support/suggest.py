@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def closest(name: str, known: Iterable[str], n: int = 1) -> list[str]:
     """Up to `n` known names close to `name`, best first (difflib's ratio ≥ 0.6)."""
+    import difflib  # only when something is misspelt: not on every run's path
+
     return difflib.get_close_matches(name, list(known), n=n)
 
 

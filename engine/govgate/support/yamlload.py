@@ -7,57 +7,74 @@ refused before anything walks it) and duplicate keys reported instead of silentl
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
+import os
 import re
 import sys
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from govgate.support.cachekey import CacheKey, user_cache_dir
 from govgate.support.errors import InputError
 
-try:  # the C loader is ~10x faster; the pure-Python one parses the same grammar
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+if TYPE_CHECKING:
+    import yaml
+
+#: What a parsed-file entry's MAC is over, besides its name and body.
+_PURPOSE = "govgate parsed yaml v1"
+#: Parsed files kept (an edit adds one); the oldest go first.
+KEEP_PARSED = 64
 
 
-class _Loader(_BaseLoader):
-    """Safe loader whose output is always JSON-compatible, with YAML 1.2's core schema for
-    plain scalars.
+@cache
+def _loader_class() -> Any:
+    """The safe loader, built when the first document is parsed: importing PyYAML and
+    compiling its resolvers costs every run milliseconds, and a warm run parses nothing.
 
+    Its output is always JSON-compatible, with YAML 1.2's core schema for plain scalars.
     YAML 1.1 turns `2026-03-01` into a `date` and `!!binary` into bytes; evidence and schemas
     are JSON, so both stay the strings that were written. YAML 1.1 also reads `yes`, `no`,
     `on` and `off` as booleans, `010` as 8 and `1:30` as 90: evidence is read as written, so
     booleans are `true` and `false` only, integers are decimal (no leading zero), `0o` octal
     or `0x` hexadecimal, and everything else stays the text it is.
     """
+    import yaml
 
-
-_BOOL = "tag:yaml.org,2002:bool"
-_INT = "tag:yaml.org,2002:int"
-_FLOAT = "tag:yaml.org,2002:float"
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
-_Loader.add_implicit_resolver(
-    _INT, re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
-)
-_Loader.add_implicit_resolver(
-    _FLOAT,
-    re.compile(
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
-    ),
-    list("-+.0123456789"),
-)
+    # The C loader is ~10x faster; the pure-Python one parses the same grammar.
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: Any = type("_Loader", (base,), {})
+    bool_tag, int_tag, float_tag = (f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float"))
+    loader.yaml_implicit_resolvers = {
+        first: [
+            (tag, regexp) for tag, regexp in resolvers if tag not in (bool_tag, int_tag, float_tag)
+        ]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+    )
+    loader.add_implicit_resolver(
+        int_tag,
+        re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        list("-+0123456789"),
+    )
+    loader.add_implicit_resolver(
+        float_tag,
+        re.compile(
+            r"^(?:[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*|[0-9]+(?:\.[0-9]*)?[eE][-+]?[0-9]+)"
+            r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+        ),
+        list("-+.0123456789"),
+    )
+    loader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
+    loader.add_constructor("tag:yaml.org,2002:binary", _as_text)
+    loader.add_constructor("tag:yaml.org,2002:int", _integer)
+    return loader
 
 
 def _as_text(loader: yaml.BaseLoader, node: yaml.Node) -> str:
@@ -75,6 +92,8 @@ def _integer(loader: yaml.constructor.SafeConstructor, node: yaml.ScalarNode) ->
     else:  # 0x… and 0b… are read without the limit, but could not be written out
         digits = unwritable_integer_digits(value)
     if digits is not None:
+        import yaml
+
         raise yaml.constructor.ConstructorError(
             None,
             None,
@@ -97,10 +116,6 @@ def unwritable_integer_digits(value: int) -> int | None:
         return int(abs(value).bit_length() * math.log10(2)) + 1
     return None
 
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
-_Loader.add_constructor("tag:yaml.org,2002:binary", _as_text)
-_Loader.add_constructor("tag:yaml.org,2002:int", _integer)  # type: ignore[type-var]
 
 #: Largest policy or config file we parse. Real packs are tens of kilobytes.
 MAX_BYTES = 8 * 1024 * 1024
@@ -167,6 +182,8 @@ def _walk(
     depth: int = 0,
 ) -> None:
     """Record lines, count expansions and find duplicate keys, following aliases like a reader."""
+    import yaml  # already imported by the loader: a dictionary lookup
+
     if depth > MAX_DEPTH and isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
         raise InputError(
             path,
@@ -223,7 +240,9 @@ def load_yaml_text(text: str, path: str) -> LoadedYaml:
         raise InputError(path, None, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if text.startswith("\ufeff"):  # editors on Windows write a BOM; it is not content
         text = text[1:]
-    loader = _Loader(text)
+    import yaml
+
+    loader = _loader_class()(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -292,3 +311,43 @@ def load_yaml_file(file: Path, display: str | None = None) -> LoadedYaml:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError(name, line, "contains a NUL byte; this is not a text file")
     return load_yaml_text(text, name)
+
+
+def load_yaml_cached(text: str, path: str, key: CacheKey | None, salt: str) -> LoadedYaml:
+    """`load_yaml_text(text, path)`, read back from the user's cache when these exact bytes
+    parsed before under this name and SALT (the caller's version): a warm run of an unchanged
+    govgate.yaml neither imports PyYAML nor parses.
+
+    Only a document that parsed without a problem and is plain JSON data is kept (this
+    loader's output always is), so every error is the one parsing gives. An entry is named
+    by an HMAC under the user's cache key and its first line is an HMAC over its name and
+    body: one no key of ours wrote is never found, one edited since is never read. Without a
+    key (None: the caller found none it may use) nothing is cached.
+    """
+    if key is None:
+        return load_yaml_text(text, path)
+    content = text.encode("utf-8", "surrogatepass")
+    entry = user_cache_dir() / "parsed-yaml"
+    entry = entry / f"{key.sign(_PURPOSE, 'name', salt, path, content)}.json"
+    try:
+        tag, _, body = entry.read_bytes().partition(b"\n")
+        if key.verify(tag.decode("ascii"), _PURPOSE, entry.name, body):
+            stored = json.loads(body)
+            lines = stored["lines"]
+            if isinstance(lines, dict):
+                return LoadedYaml(data=stored["data"], path=path, lines=lines)
+    except (OSError, ValueError, KeyError, TypeError):
+        pass  # a miss: parse
+    loaded = load_yaml_text(text, path)
+    with contextlib.suppress(OSError, ValueError, TypeError):  # not kept: only costs speed
+        body = json.dumps({"data": loaded.data, "lines": loaded.lines}, allow_nan=False).encode()
+        if json.loads(body) != {"data": loaded.data, "lines": loaded.lines}:
+            return loaded  # not plain JSON data: parse this file every time
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(key.sign(_PURPOSE, entry.name, body).encode("ascii") + b"\n" + body)
+        tmp.replace(entry)  # atomic: a concurrent reader sees all of it or nothing
+        kept = sorted(entry.parent.glob("*.json"), key=lambda e: e.stat().st_mtime)
+        for old in kept[: max(0, len(kept) - KEEP_PARSED)]:
+            old.unlink(missing_ok=True)
+    return loaded

@@ -4,11 +4,11 @@ overrides), requirements, controls and rules, then the order the rules run in.""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from govgate.core.collector import EvidenceKind
+from govgate.core.conditions import Clock
 from govgate.core.config import Config
 from govgate.core.loader.files import pack_digest, pack_files
 from govgate.core.loader.problems import Problems
@@ -29,17 +29,18 @@ def compile_policy_set(
     registry: Registry,
     config: Config | None,
     problems: Problems,
-    now: datetime,
+    clock: Clock,
     param_overrides: dict[str, dict[str, Any]],
     cache_dir: Path | None = None,
 ) -> PolicySet:
     """The PolicySet of the packs read, or InputErrors listing every problem found.
-    `cache_dir` is the validated-pack cache, for installed packs read only for their ids."""
+    `cache_dir` is the validated-pack cache, for installed packs read only for their ids.
+    Conditions read the run's now from `clock` when evaluated, never when compiled."""
     packs, params = _compile_packs(loaded_packs, registry, config, problems, param_overrides)
     kinds = _compile_kinds(loaded_packs, registry, config, problems)
-    requirements = compile_requirements(loaded_packs, params, registry, now, problems)
+    requirements = compile_requirements(loaded_packs, params, registry, clock, problems)
     controls = compile_controls(loaded_packs, requirements, registry, problems, cache_dir)
-    rules = compile_rules(loaded_packs, params, kinds, controls, registry, now, problems)
+    rules = compile_rules(loaded_packs, params, kinds, controls, registry, clock, problems)
     problems.raise_if_any()
     policy_set = PolicySet(
         packs=packs,

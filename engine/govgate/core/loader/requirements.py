@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from govgate.core.applicability import reason_problems
-from govgate.core.conditions import Env
+from govgate.core.conditions import Clock, Env
 from govgate.core.loader.expressions import compile_cond, system_only
 from govgate.core.loader.files import pack_files
 from govgate.core.loader.problems import Problems
@@ -24,13 +23,13 @@ def compile_requirements(
     loaded_packs: dict[str, PackFiles],
     params: dict[str, dict[str, Any]],
     registry: Registry,
-    now: datetime,
+    clock: Clock,
     problems: Problems,
 ) -> dict[str, Requirement]:
     """One catalogue across packs: the same id must mean the same thing wherever declared."""
     requirements: dict[str, Requirement] = {}
     for name, pf in loaded_packs.items():
-        env = Env(params=params[name], now=now, operators=registry.operators)
+        env = Env(params=params[name], now=clock.now, operators=registry.operators, clock=clock)
         for doc in pf.documents:
             for index, raw in enumerate(doc.data.get("requirements") or []):
                 req = _requirement(raw, name, doc, f"/requirements/{index}", env, problems)

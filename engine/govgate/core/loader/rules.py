@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from govgate.core.applicability import reason_problems
 from govgate.core.collector import EvidenceKind
-from govgate.core.conditions import Env
+from govgate.core.conditions import Clock, Env
 from govgate.core.loader.expressions import compile_cond, compile_selector_at, system_only
 from govgate.core.loader.problems import Problems
 from govgate.core.loader.read import PackFiles
@@ -26,13 +26,13 @@ def compile_rules(
     kinds: dict[str, EvidenceKind],
     controls: dict[str, Control],
     registry: Registry,
-    now: datetime,
+    clock: Clock,
     problems: Problems,
 ) -> dict[str, Rule]:
     """Every pack's rules by id; a rule with a problem is reported and left out."""
     rules: dict[str, Rule] = {}
     for name, pf in loaded_packs.items():
-        env = Env(params=params[name], now=now, operators=registry.operators)
+        env = Env(params=params[name], now=clock.now, operators=registry.operators, clock=clock)
         for doc in pf.documents:
             for index, raw in enumerate(doc.data.get("rules") or []):
                 rule = compile_rule(
