@@ -64,6 +64,45 @@ FROM (SELECT unnest(CAST($lines AS BIGINT[])) AS line, unnest(CAST($texts AS VAR
 """
 
 
+def _columns(declaration: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of a table declaration (its `--` comments dropped)."""
+    found = []
+    for line in declaration.splitlines():
+        words = line.split("--", 1)[0].strip().rstrip(",").split()
+        if words:
+            found.append((words[0], words[1]))
+    return found
+
+
+#: Columns kept at the top level of `decision_rows`: the ones UPDATE statements write or
+#: filter on. Every other normalised column travels in one STRUCT `v`, because DuckDB gives an
+#: order-preserving INSERT one thread per 4 MB x column of its memory budget: with twenty
+#: columns, the default 256 MB made the load single-threaded; with seven it uses every core.
+_TOP_LEVEL = ("file_id", "decision_id", "problem", "content_hash")
+_PACKED = [(n, t) for n, t in _columns(DECISION_ROW_COLUMNS) if n not in _TOP_LEVEL]
+_TABLE_COLUMNS = (
+    "file_id INTEGER, decision_id VARCHAR, problem VARCHAR, content_hash UHUGEINT, "
+    "repeat_file BOOLEAN DEFAULT false, repeat_all BOOLEAN DEFAULT false, "
+    f"v STRUCT({', '.join(f'{n} {t}' for n, t in _PACKED)})"
+)
+#: The normalised columns as the view `decision_records` shows them (file_id aside).
+_UNPACKED = ", ".join(
+    ["r.decision_id", "r.problem", "r.content_hash"] + [f"r.v.{n} AS {n}" for n, _ in _PACKED]
+)
+_VIEW_SQL = (
+    "CREATE VIEW decision_records AS SELECT f.path, r.rowid - f.first_rowid AS ord, "  # noqa: S608
+    "f.file_rank * 1099511627776 + (r.rowid - f.first_rowid) AS seq, "
+    f"{_UNPACKED}, r.repeat_file, r.repeat_all FROM decision_rows r "
+    "JOIN decision_files f ON r.file_id = f.file_id"
+)
+#: The start of every load: the normalisation's flat columns packed into the table's layout.
+_INSERT_PACKED = (
+    "INSERT INTO decision_rows (file_id, decision_id, problem, content_hash, v) "
+    "SELECT file_id, decision_id, problem, content_hash, "
+    "{" + ", ".join(f"'{n}': {n}" for n, _ in _PACKED) + "}"
+)
+
+
 class DuckDBDecisionLogLoader:
     """Loads decision-log files into DuckDB's `decision_rows` and runs portable SQL over them.
 
@@ -86,20 +125,12 @@ class DuckDBDecisionLogLoader:
         self.settings = settings
         # repeat_file / repeat_all: an exact re-emission of an earlier record of the same file /
         # of any file (same decision id, same content): set by `mark_repeats`.
-        self.con.execute(
-            f"CREATE TABLE decision_rows ({DECISION_ROW_COLUMNS}, "
-            "repeat_file BOOLEAN DEFAULT false, repeat_all BOOLEAN DEFAULT false)"
-        )
+        self.con.execute(f"CREATE TABLE decision_rows ({_TABLE_COLUMNS})")
         self.con.execute(
             "CREATE TABLE decision_files (file_id INTEGER, path VARCHAR, file_rank INTEGER, "
             "first_rowid BIGINT)"
         )
-        self.con.execute(
-            "CREATE VIEW decision_records AS SELECT f.path, r.rowid - f.first_rowid AS ord, "
-            "f.file_rank * 1099511627776 + (r.rowid - f.first_rowid) AS seq, "
-            "r.* EXCLUDE (file_id) FROM decision_rows r JOIN decision_files f "
-            "ON r.file_id = f.file_id"
-        )
+        self.con.execute(_VIEW_SQL)
         self._next_id = 0
         #: Files loaded by DuckDB's JSON reader, whose rows' content_hash is computed only
         #: where a decision id occurs twice (`fill_content_hashes`).
@@ -156,8 +187,8 @@ class DuckDBDecisionLogLoader:
             "compression": "gzip" if log.path.endswith(".gz") else "none",
         }
         sql = (
-            f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_JSONL_SQL}), "
-            f"{duckdb_normalise_sql(log.profile, content=False)}"
+            f"{_INSERT_PACKED} FROM (WITH src AS ({_READ_JSONL_SQL}), "
+            f"{duckdb_normalise_sql(log.profile, content=False)})"
         )
         self._execute_watched(sql, params, on_progress)
         self._lazy_content[file_id] = log
@@ -169,8 +200,8 @@ class DuckDBDecisionLogLoader:
         file_id = self._register(log)
         params = {**self._common_params(log.profile), "file_id": file_id, "path": str(log.absolute)}
         sql = (
-            f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_PARQUET_SQL}), "
-            f"{duckdb_normalise_sql(log.profile)}"
+            f"{_INSERT_PACKED} FROM (WITH src AS ({_READ_PARQUET_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)})"
         )
         self.con.execute(sql, params)
         self._finish(log)
@@ -210,8 +241,8 @@ class DuckDBDecisionLogLoader:
         """Load rows given as (line, text, sha256 hex or None, problem or None), in order."""
         file_id = self._register(log)
         sql = (
-            f"INSERT INTO decision_rows BY NAME WITH src AS ({_LINES_SQL}), "
-            f"{duckdb_normalise_sql(log.profile)}"
+            f"{_INSERT_PACKED} FROM (WITH src AS ({_LINES_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)})"
         )
         batch: list[tuple[int, str | None, str | None, str | None]] = []
 
@@ -252,7 +283,7 @@ class DuckDBDecisionLogLoader:
         self.con.execute(
             """
 CREATE OR REPLACE TEMP TABLE content_needed AS
-SELECT r.rowid AS rid, r.file_id, r.rowid - f.first_rowid AS ord, r.record_hash
+SELECT r.rowid AS rid, r.file_id, r.rowid - f.first_rowid AS ord, r.v.record_hash
 FROM decision_rows r JOIN decision_files f ON r.file_id = f.file_id
 WHERE r.problem IS NULL AND r.content_hash IS NULL AND r.decision_id IN (
     SELECT decision_id FROM decision_rows WHERE problem IS NULL
