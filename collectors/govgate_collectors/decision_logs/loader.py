@@ -18,6 +18,7 @@ from govgate.api import DuckDBBackend
 from govgate.support.pii import PREFILTER_PATTERN
 from govgate_collectors.decision_logs.logfile import LogFile
 from govgate_collectors.decision_logs.normalise import (
+    CHECKED_FIELDS,
     DECISION_ROW_COLUMNS,
     json_paths,
     normalise_sql,
@@ -40,15 +41,16 @@ SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
 FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
     compression = $compression)
 """
-#: A JSONL file read again, only the rows whose content hash is wanted (`content_needed`),
-#: each with its ordinal: DuckDB's reader gives rows in file order (the line pass and
-#: `fill_content_hashes` check that with each row's sha256).
+#: A JSONL file read again, only the rows whose content hash may be wanted: those whose decision
+#: id (read as the normalisation reads it) occurs twice. A filter, not a row number, picks them:
+#: numbering every row of the file would hold all of it in one window (4.7 s of a 1 GB load).
 _REREAD_JSONL_SQL = """
-SELECT ord, json, CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
-FROM (SELECT row_number() OVER () - 1 AS ord, json
-      FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
-          compression = $compression))
-WHERE ord IN (SELECT ord FROM content_needed WHERE file_id = $file_id)
+SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
+    CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
+FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
+    compression = $compression)
+WHERE json LIKE '{%' AND trim(CAST(json_extract(json, $id_path) AS VARCHAR), '"') IN (
+    SELECT decision_id FROM content_needed WHERE file_id = $file_id)
 """
 _READ_PARQUET_SQL = """
 SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, CAST(to_json(t) AS VARCHAR) AS json,
@@ -283,8 +285,8 @@ class DuckDBDecisionLogLoader:
         self.con.execute(
             """
 CREATE OR REPLACE TEMP TABLE content_needed AS
-SELECT r.rowid AS rid, r.file_id, r.rowid - f.first_rowid AS ord, r.v.record_hash
-FROM decision_rows r JOIN decision_files f ON r.file_id = f.file_id
+SELECT r.rowid AS rid, r.file_id, r.decision_id, r.v.record_hash
+FROM decision_rows r
 WHERE r.problem IS NULL AND r.content_hash IS NULL AND r.decision_id IN (
     SELECT decision_id FROM decision_rows WHERE problem IS NULL
     GROUP BY decision_id HAVING COUNT(*) > 1)
@@ -309,22 +311,26 @@ WHERE r.problem IS NULL AND r.content_hash IS NULL AND r.decision_id IN (
     def _reread_content(self, file_id: int, log: LogFile) -> None:
         sql = (
             f"CREATE OR REPLACE TEMP TABLE content_found AS WITH src AS ({_REREAD_JSONL_SQL}), "
-            f"{duckdb_normalise_sql(log.profile, ('ord',))}"
+            f"{duckdb_normalise_sql(log.profile)}"
         )
+        params = self._common_params(log.profile)
+        id_index = [name for name, _ in CHECKED_FIELDS].index("decision_id")
         self.con.execute(
             sql,
             {
-                **self._common_params(log.profile),
+                **params,
+                "id_path": params["paths"][id_index],
                 "file_id": file_id,
                 "path": str(log.absolute),
                 "compression": "gzip" if log.path.endswith(".gz") else "none",
             },
         )
+        # Matched by the line's own sha256: a row read back as other bytes matches nothing.
         self.con.execute(
-            "UPDATE decision_rows SET content_hash = x.content_hash "
-            "FROM content_needed n JOIN content_found x ON n.ord = x.ord "
-            "WHERE n.file_id = $file_id AND decision_rows.rowid = n.rid "
-            "AND x.record_hash = n.record_hash",
+            "UPDATE decision_rows SET content_hash = x.content_hash FROM content_needed n "
+            "JOIN (SELECT DISTINCT record_hash, content_hash FROM content_found "
+            "WHERE problem IS NULL) x ON n.record_hash = x.record_hash "
+            "WHERE n.file_id = $file_id AND decision_rows.rowid = n.rid",
             {"file_id": file_id},
         )
         self.con.execute("DROP TABLE content_found")
