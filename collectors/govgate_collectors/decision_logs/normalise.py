@@ -68,10 +68,20 @@ def json_paths(dialect: SqlDialect, profile: LogProfile) -> list[str]:
 
 def _keyed_objects(dialect: SqlDialect, profile: LogProfile) -> list[tuple[str, str]]:
     """(JSON path, name prefix for messages) of the objects whose keys are checked for repeats:
-    the record and its review object. A repeated key is read as its first value by some JSON
-    readers and as its last by others, so a line with one is malformed."""
-    review = profile.source_of("human_review")
-    return [("$", ""), (dialect.json_path(review.split(".")), f"{review}.")]
+    the record and every object on the way to a field it reads (the review object; with
+    `fields:`, each level of a nested path). A repeated key is read as its first value by some
+    JSON readers and as its last by others, so a line with one is malformed."""
+    parents: dict[tuple[str, ...], None] = {(): None}
+    for name, _ in CHECKED_FIELDS:
+        segments = profile.segments(name)
+        if name == "human_review":
+            segments = [*segments, ""]  # the review object's own keys are checked too
+        for depth in range(1, len(segments)):
+            parents[tuple(segments[:depth])] = None
+    return [
+        (dialect.json_path(list(path)) if path else "$", "".join(f"{part}." for part in path))
+        for path in parents
+    ]
 
 
 #: The paths of a log written with the catalogue's own names (DuckDB's spelling).
