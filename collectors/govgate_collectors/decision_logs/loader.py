@@ -50,7 +50,7 @@ SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
 FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
     compression = $compression)
 WHERE json LIKE '{%' AND trim(CAST(json_extract(json, $id_path) AS VARCHAR), '"') IN (
-    SELECT decision_id FROM content_needed WHERE file_id = $file_id)
+    SELECT DISTINCT decision_id FROM content_needed WHERE file_id = $file_id)
 """
 _READ_PARQUET_SQL = """
 SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, CAST(to_json(t) AS VARCHAR) AS json,
@@ -309,9 +309,13 @@ WHERE r.problem IS NULL AND r.content_hash IS NULL AND r.decision_id IN (
         self.con.execute("DROP TABLE content_needed")
 
     def _reread_content(self, file_id: int, log: LogFile) -> None:
+        # Only the distinct (line hash, content hash) pairs are kept: a log that repeats one
+        # record a million times (a compression bomb, say) keeps one pair, not a million rows.
         sql = (
-            f"CREATE OR REPLACE TEMP TABLE content_found AS WITH src AS ({_REREAD_JSONL_SQL}), "
-            f"{duckdb_normalise_sql(log.profile)}"
+            "CREATE OR REPLACE TEMP TABLE content_found AS "  # noqa: S608
+            "SELECT DISTINCT record_hash, content_hash FROM ("
+            f"WITH src AS ({_REREAD_JSONL_SQL}), {duckdb_normalise_sql(log.profile)}"
+            ") WHERE problem IS NULL"
         )
         params = self._common_params(log.profile)
         id_index = [name for name, _ in CHECKED_FIELDS].index("decision_id")
@@ -328,8 +332,7 @@ WHERE r.problem IS NULL AND r.content_hash IS NULL AND r.decision_id IN (
         # Matched by the line's own sha256: a row read back as other bytes matches nothing.
         self.con.execute(
             "UPDATE decision_rows SET content_hash = x.content_hash FROM content_needed n "
-            "JOIN (SELECT DISTINCT record_hash, content_hash FROM content_found "
-            "WHERE problem IS NULL) x ON n.record_hash = x.record_hash "
+            "JOIN content_found x ON n.record_hash = x.record_hash "
             "WHERE n.file_id = $file_id AND decision_rows.rowid = n.rid",
             {"file_id": file_id},
         )
