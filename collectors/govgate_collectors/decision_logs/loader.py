@@ -18,6 +18,7 @@ from govgate.api import DuckDBBackend
 from govgate.support.pii import PREFILTER_PATTERN
 from govgate_collectors.decision_logs.logfile import LogFile
 from govgate_collectors.decision_logs.normalise import (
+    CHECKED_FIELDS,
     DECISION_ROW_COLUMNS,
     json_paths,
     normalise_sql,
@@ -40,15 +41,16 @@ SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
 FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
     compression = $compression)
 """
-#: A JSONL file read again, only the rows whose content hash is wanted (`content_needed`),
-#: each with its ordinal: DuckDB's reader gives rows in file order (the line pass and
-#: `fill_content_hashes` check that with each row's sha256).
+#: A JSONL file read again, only the rows whose content hash may be wanted: those whose decision
+#: id (read as the normalisation reads it) occurs twice. A filter, not a row number, picks them:
+#: numbering every row of the file would hold all of it in one window (4.7 s of a 1 GB load).
 _REREAD_JSONL_SQL = """
-SELECT ord, json, CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
-FROM (SELECT row_number() OVER () - 1 AS ord, json
-      FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
-          compression = $compression))
-WHERE ord IN (SELECT ord FROM content_needed WHERE file_id = $file_id)
+SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, json,
+    CAST(NULL AS VARCHAR) AS raw_sha, CAST(NULL AS VARCHAR) AS pre_problem
+FROM read_json_objects($path, format = 'newline_delimited', ignore_errors = true,
+    compression = $compression)
+WHERE json LIKE '{%' AND trim(CAST(json_extract(json, $id_path) AS VARCHAR), '"') IN (
+    SELECT DISTINCT decision_id FROM content_needed WHERE file_id = $file_id)
 """
 _READ_PARQUET_SQL = """
 SELECT $file_id AS file_id, CAST(NULL AS BIGINT) AS line, CAST(to_json(t) AS VARCHAR) AS json,
@@ -62,6 +64,45 @@ FROM (SELECT unnest(CAST($lines AS BIGINT[])) AS line, unnest(CAST($texts AS VAR
              unnest(CAST($shas AS VARCHAR[])) AS raw_sha,
              unnest(CAST($problems AS VARCHAR[])) AS pre_problem)
 """
+
+
+def _columns(declaration: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of a table declaration (its `--` comments dropped)."""
+    found = []
+    for line in declaration.splitlines():
+        words = line.split("--", 1)[0].strip().rstrip(",").split()
+        if words:
+            found.append((words[0], words[1]))
+    return found
+
+
+#: Columns kept at the top level of `decision_rows`: the ones UPDATE statements write or
+#: filter on. Every other normalised column travels in one STRUCT `v`, because DuckDB gives an
+#: order-preserving INSERT one thread per 4 MB x column of its memory budget: with twenty
+#: columns, the default 256 MB made the load single-threaded; with seven it uses every core.
+_TOP_LEVEL = ("file_id", "decision_id", "problem", "content_hash")
+_PACKED = [(n, t) for n, t in _columns(DECISION_ROW_COLUMNS) if n not in _TOP_LEVEL]
+_TABLE_COLUMNS = (
+    "file_id INTEGER, decision_id VARCHAR, problem VARCHAR, content_hash UHUGEINT, "
+    "repeat_file BOOLEAN DEFAULT false, repeat_all BOOLEAN DEFAULT false, "
+    f"v STRUCT({', '.join(f'{n} {t}' for n, t in _PACKED)})"
+)
+#: The normalised columns as the view `decision_records` shows them (file_id aside).
+_UNPACKED = ", ".join(
+    ["r.decision_id", "r.problem", "r.content_hash"] + [f"r.v.{n} AS {n}" for n, _ in _PACKED]
+)
+_VIEW_SQL = (
+    "CREATE VIEW decision_records AS SELECT f.path, r.rowid - f.first_rowid AS ord, "  # noqa: S608
+    "f.file_rank * 1099511627776 + (r.rowid - f.first_rowid) AS seq, "
+    f"{_UNPACKED}, r.repeat_file, r.repeat_all FROM decision_rows r "
+    "JOIN decision_files f ON r.file_id = f.file_id"
+)
+#: The start of every load: the normalisation's flat columns packed into the table's layout.
+_INSERT_PACKED = (
+    "INSERT INTO decision_rows (file_id, decision_id, problem, content_hash, v) "
+    "SELECT file_id, decision_id, problem, content_hash, "
+    "{" + ", ".join(f"'{n}': {n}" for n, _ in _PACKED) + "}"
+)
 
 
 class DuckDBDecisionLogLoader:
@@ -86,20 +127,12 @@ class DuckDBDecisionLogLoader:
         self.settings = settings
         # repeat_file / repeat_all: an exact re-emission of an earlier record of the same file /
         # of any file (same decision id, same content): set by `mark_repeats`.
-        self.con.execute(
-            f"CREATE TABLE decision_rows ({DECISION_ROW_COLUMNS}, "
-            "repeat_file BOOLEAN DEFAULT false, repeat_all BOOLEAN DEFAULT false)"
-        )
+        self.con.execute(f"CREATE TABLE decision_rows ({_TABLE_COLUMNS})")
         self.con.execute(
             "CREATE TABLE decision_files (file_id INTEGER, path VARCHAR, file_rank INTEGER, "
             "first_rowid BIGINT)"
         )
-        self.con.execute(
-            "CREATE VIEW decision_records AS SELECT f.path, r.rowid - f.first_rowid AS ord, "
-            "f.file_rank * 1099511627776 + (r.rowid - f.first_rowid) AS seq, "
-            "r.* EXCLUDE (file_id) FROM decision_rows r JOIN decision_files f "
-            "ON r.file_id = f.file_id"
-        )
+        self.con.execute(_VIEW_SQL)
         self._next_id = 0
         #: Files loaded by DuckDB's JSON reader, whose rows' content_hash is computed only
         #: where a decision id occurs twice (`fill_content_hashes`).
@@ -156,8 +189,8 @@ class DuckDBDecisionLogLoader:
             "compression": "gzip" if log.path.endswith(".gz") else "none",
         }
         sql = (
-            f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_JSONL_SQL}), "
-            f"{duckdb_normalise_sql(log.profile, content=False)}"
+            f"{_INSERT_PACKED} FROM (WITH src AS ({_READ_JSONL_SQL}), "
+            f"{duckdb_normalise_sql(log.profile, content=False)})"
         )
         self._execute_watched(sql, params, on_progress)
         self._lazy_content[file_id] = log
@@ -169,8 +202,8 @@ class DuckDBDecisionLogLoader:
         file_id = self._register(log)
         params = {**self._common_params(log.profile), "file_id": file_id, "path": str(log.absolute)}
         sql = (
-            f"INSERT INTO decision_rows BY NAME WITH src AS ({_READ_PARQUET_SQL}), "
-            f"{duckdb_normalise_sql(log.profile)}"
+            f"{_INSERT_PACKED} FROM (WITH src AS ({_READ_PARQUET_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)})"
         )
         self.con.execute(sql, params)
         self._finish(log)
@@ -210,8 +243,8 @@ class DuckDBDecisionLogLoader:
         """Load rows given as (line, text, sha256 hex or None, problem or None), in order."""
         file_id = self._register(log)
         sql = (
-            f"INSERT INTO decision_rows BY NAME WITH src AS ({_LINES_SQL}), "
-            f"{duckdb_normalise_sql(log.profile)}"
+            f"{_INSERT_PACKED} FROM (WITH src AS ({_LINES_SQL}), "
+            f"{duckdb_normalise_sql(log.profile)})"
         )
         batch: list[tuple[int, str | None, str | None, str | None]] = []
 
@@ -252,8 +285,8 @@ class DuckDBDecisionLogLoader:
         self.con.execute(
             """
 CREATE OR REPLACE TEMP TABLE content_needed AS
-SELECT r.rowid AS rid, r.file_id, r.rowid - f.first_rowid AS ord, r.record_hash
-FROM decision_rows r JOIN decision_files f ON r.file_id = f.file_id
+SELECT r.rowid AS rid, r.file_id, r.decision_id, r.v.record_hash
+FROM decision_rows r
 WHERE r.problem IS NULL AND r.content_hash IS NULL AND r.decision_id IN (
     SELECT decision_id FROM decision_rows WHERE problem IS NULL
     GROUP BY decision_id HAVING COUNT(*) > 1)
@@ -276,24 +309,31 @@ WHERE r.problem IS NULL AND r.content_hash IS NULL AND r.decision_id IN (
         self.con.execute("DROP TABLE content_needed")
 
     def _reread_content(self, file_id: int, log: LogFile) -> None:
+        # Only the distinct (line hash, content hash) pairs are kept: a log that repeats one
+        # record a million times (a compression bomb, say) keeps one pair, not a million rows.
         sql = (
-            f"CREATE OR REPLACE TEMP TABLE content_found AS WITH src AS ({_REREAD_JSONL_SQL}), "
-            f"{duckdb_normalise_sql(log.profile, ('ord',))}"
+            "CREATE OR REPLACE TEMP TABLE content_found AS "  # noqa: S608
+            "SELECT DISTINCT record_hash, content_hash FROM ("
+            f"WITH src AS ({_REREAD_JSONL_SQL}), {duckdb_normalise_sql(log.profile)}"
+            ") WHERE problem IS NULL"
         )
+        params = self._common_params(log.profile)
+        id_index = [name for name, _ in CHECKED_FIELDS].index("decision_id")
         self.con.execute(
             sql,
             {
-                **self._common_params(log.profile),
+                **params,
+                "id_path": params["paths"][id_index],
                 "file_id": file_id,
                 "path": str(log.absolute),
                 "compression": "gzip" if log.path.endswith(".gz") else "none",
             },
         )
+        # Matched by the line's own sha256: a row read back as other bytes matches nothing.
         self.con.execute(
-            "UPDATE decision_rows SET content_hash = x.content_hash "
-            "FROM content_needed n JOIN content_found x ON n.ord = x.ord "
-            "WHERE n.file_id = $file_id AND decision_rows.rowid = n.rid "
-            "AND x.record_hash = n.record_hash",
+            "UPDATE decision_rows SET content_hash = x.content_hash FROM content_needed n "
+            "JOIN content_found x ON n.record_hash = x.record_hash "
+            "WHERE n.file_id = $file_id AND decision_rows.rowid = n.rid",
             {"file_id": file_id},
         )
         self.con.execute("DROP TABLE content_found")

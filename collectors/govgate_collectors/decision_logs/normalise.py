@@ -42,12 +42,12 @@ DECISION_ROW_COLUMNS = """
     pii_text VARCHAR        -- the line, only when PREFILTER_PATTERN matches it
 """
 
-_CHECKED_FIELDS: tuple[tuple[str, str], ...] = (
+CHECKED_FIELDS: tuple[tuple[str, str], ...] = (
     *RECORD_FIELDS[:16],
     ("human_review", "object"),
     *RECORD_FIELDS[16:],
 )
-_VALUE_INDEX = {name: index + 1 for index, (name, _) in enumerate(_CHECKED_FIELDS)}
+_VALUE_INDEX = {name: index + 1 for index, (name, _) in enumerate(CHECKED_FIELDS)}
 #: The fields of the human review. One that is present but blank or of the wrong type does not
 #: make the record malformed: a high-risk record must not leave the reviewed-share denominator
 #: because its reviewer is `" "` or `0`. It counts as not reviewed, and as a `review_issue`.
@@ -63,19 +63,29 @@ _REVIEW_FIELDS = (
 def json_paths(dialect: SqlDialect, profile: LogProfile) -> list[str]:
     """The JSON path of each checked field in one log (its `fields:` applied): the `paths`
     parameter of `normalise_sql`, in the order of the `cN` columns."""
-    return [dialect.json_path(profile.segments(name)) for name, _ in _CHECKED_FIELDS]
+    return [dialect.json_path(profile.segments(name)) for name, _ in CHECKED_FIELDS]
 
 
 def _keyed_objects(dialect: SqlDialect, profile: LogProfile) -> list[tuple[str, str]]:
     """(JSON path, name prefix for messages) of the objects whose keys are checked for repeats:
-    the record and its review object. A repeated key is read as its first value by some JSON
-    readers and as its last by others, so a line with one is malformed."""
-    review = profile.source_of("human_review")
-    return [("$", ""), (dialect.json_path(review.split(".")), f"{review}.")]
+    the record and every object on the way to a field it reads (the review object; with
+    `fields:`, each level of a nested path). A repeated key is read as its first value by some
+    JSON readers and as its last by others, so a line with one is malformed."""
+    parents: dict[tuple[str, ...], None] = {(): None}
+    for name, _ in CHECKED_FIELDS:
+        segments = profile.segments(name)
+        if name == "human_review":
+            segments = [*segments, ""]  # the review object's own keys are checked too
+        for depth in range(1, len(segments)):
+            parents[tuple(segments[:depth])] = None
+    return [
+        (dialect.json_path(list(path)) if path else "$", "".join(f"{part}." for part in path))
+        for path in parents
+    ]
 
 
 #: The paths of a log written with the catalogue's own names (DuckDB's spelling).
-JSON_PATHS = ["$." + name for name, _ in _CHECKED_FIELDS]
+JSON_PATHS = ["$." + name for name, _ in CHECKED_FIELDS]
 
 _TYPE_TEXT = {
     "id": "a string or an integer",
@@ -219,7 +229,7 @@ def _problem_sql(dialect: SqlDialect, profile: LogProfile) -> str:
         f"substr({_duplicate_key_sql(keyed)}, 1, 40), ' occurs twice; JSON readers "
         "disagree on which value counts')",
     ]
-    for name, kind in _CHECKED_FIELDS:
+    for name, kind in CHECKED_FIELDS:
         if name in _REVIEW_FIELDS:
             continue
         violation = _type_violation(dialect, name, kind)
@@ -243,7 +253,7 @@ def _content_sql(dialect: SqlDialect) -> str:
     JSON, which delimits itself, and `~` (never JSON) stands for a missing field."""
     values = [
         f"coalesce(CAST({_c(name)} AS {dialect.string_type}), '~')"
-        for name, _ in _CHECKED_FIELDS
+        for name, _ in CHECKED_FIELDS
         if name != "prev_hash"
     ]
     return f"concat_ws('|', {', '.join(values)})"

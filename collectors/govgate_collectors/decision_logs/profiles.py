@@ -127,5 +127,9 @@ FIELDS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "record field -> the log's own name (dotted for nested fields)",
     "propertyNames": {"enum": list(MAPPABLE)},
-    "additionalProperties": {"type": "string"},
+    # Checked here too, so a malformed name is a usage error naming the line of govgate.yaml.
+    "additionalProperties": {
+        "type": "string",
+        "pattern": r"^[A-Za-z0-9_@$\-]+(\.[A-Za-z0-9_@$\-]+)*$",
+    },
 }

@@ -169,7 +169,7 @@ def test_a_log_rewritten_while_it_is_read_is_not_taken_for_a_re_emission(tmp_pat
         log.write_bytes(chained([record(5, "2026-03-01T09:00:00Z")] * 3))
         loader.mark_repeats()
         flags = loader.con.execute(
-            "SELECT repeat_file, content_hash = record_hash FROM decision_rows ORDER BY rowid"
+            "SELECT repeat_file, content_hash = record_hash FROM decision_records ORDER BY seq"
         ).fetchall()
     finally:
         loader.close()

@@ -82,6 +82,12 @@ def test_bad_settings_fail_the_collector_with_the_key(
             8,
             "decision_logs.logs[0].field: unknown key 'field'; did you mean 'fields'?",
         ),
+        # A name that is no field name or dotted path is refused before anything is read.
+        (
+            "    fields:\n      decision_id: 'request id'\n",
+            7,
+            "decision_logs.fields.decision_id: 'request id' does not match",
+        ),
     ],
 )
 def test_a_misspelled_decision_logs_key_is_exit_2_naming_the_line(

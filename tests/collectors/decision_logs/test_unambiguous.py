@@ -96,3 +96,30 @@ def test_an_unreadable_review_timestamp_is_counted_and_not_compared(tmp_path: Pa
     assert data["counts"]["review_fields_unusable"]["first"] == [
         {"path": "logs/decisions/a.jsonl", "line": 2}
     ]
+
+
+def test_a_repeated_key_on_the_way_to_a_mapped_nested_field_makes_the_line_malformed(
+    tmp_path: Path,
+) -> None:
+    # `fields:` reads the decision time from meta.at: a second `at` inside `meta` (or a second
+    # `meta`) is the same ambiguity as a repeated top-level key, one level down.
+    def nested(n: int, body: str) -> bytes:
+        item = record(n, "2026-03-01T09:00:00Z")
+        del item["timestamp"]
+        return (json.dumps(item)[:-1] + f', "meta": {body}}}').encode()
+
+    lines = [
+        nested(1, '{"at": "2026-03-01T09:00:00Z"}'),
+        nested(2, '{"at": "2019-01-01T00:00:00Z", "at": "2026-03-01T10:00:00Z"}'),
+        nested(3, '{"at": "2026-03-01T11:00:00Z"}, "meta": {"at": "2019-01-01T00:00:00Z"}'),
+    ]
+    assert json.loads(lines[1])["meta"]["at"] == "2026-03-01T10:00:00Z"
+    write(tmp_path, "logs/decisions/a.jsonl", b"\n".join(lines) + b"\n")
+
+    data, _, _, _ = run(tmp_path, {"fields": {"timestamp": "meta.at"}})
+
+    assert data["records"] == 1
+    assert [(m["line"], m["reason"]) for m in data["malformed"]["first"]] == [
+        (2, "key meta.at occurs twice; JSON readers disagree on which value counts"),
+        (3, "key meta occurs twice; JSON readers disagree on which value counts"),
+    ]
