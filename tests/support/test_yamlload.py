@@ -129,3 +129,21 @@ def test_an_integer_too_long_for_python_is_named_with_its_line(text: str, line: 
     assert (refused.value.path, refused.value.line) == ("cfg.yaml", line)
     assert "digits is longer than can be read (4300); quote it" in refused.value.message
     assert load_yaml_text("n: " + "9" * 4300 + "\n", "cfg.yaml").data["n"] > 0  # at the limit
+
+
+def test_plain_as_text_keeps_every_unquoted_value_as_written() -> None:
+    """For files a YAML 1.1 dumper wrote (MLflow's meta.yaml): it leaves `1e5` and `0o17`
+    unquoted because YAML 1.1 reads them as text; neither reading may turn them into numbers."""
+    text = "a: 1e5\nb: 0o17\nc: on\nd: 10\ne: true\nf: null\ng: ~\nh: '1e5'\ni: 2026-03-01\n"
+    assert load_yaml_text(text, "meta.yaml", plain_as_text=True).data == {
+        "a": "1e5",
+        "b": "0o17",
+        "c": "on",
+        "d": "10",
+        "e": "true",
+        "f": None,
+        "g": None,
+        "h": "1e5",
+        "i": "2026-03-01",
+    }
+    assert load_yaml_text(text, "meta.yaml").data["a"] == 100000.0  # YAML 1.2's reading

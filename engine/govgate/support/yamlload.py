@@ -102,6 +102,19 @@ _Loader.add_constructor("tag:yaml.org,2002:timestamp", _as_text)
 _Loader.add_constructor("tag:yaml.org,2002:binary", _as_text)
 _Loader.add_constructor("tag:yaml.org,2002:int", _integer)  # type: ignore[type-var]
 
+
+class _TextLoader(_Loader):
+    """`_Loader` whose plain scalars all stay the text written, `null` and `~` alone read as
+    null: for files another program wrote with PyYAML's YAML 1.1 dumper (MLflow's meta.yaml),
+    which writes a name such as `1e5` or `0o17` unquoted, since YAML 1.1 reads it as text;
+    YAML 1.2 would read a number. The reader converts the fields it knows to be numbers."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (_BOOL, _INT, _FLOAT)]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
 #: Largest policy or config file we parse. Real packs are tens of kilobytes.
 MAX_BYTES = 8 * 1024 * 1024
 #: Most nodes a document may expand to once aliases are followed.
@@ -217,13 +230,16 @@ def _walk(
         active.discard(id(node))
 
 
-def load_yaml_text(text: str, path: str) -> LoadedYaml:
-    """Parse one YAML document from text. Raises InputError with file:line on any problem."""
+def load_yaml_text(text: str, path: str, *, plain_as_text: bool = False) -> LoadedYaml:
+    """Parse one YAML document from text. Raises InputError with file:line on any problem.
+
+    `plain_as_text`: unquoted scalars stay text (null excepted), for a file a YAML 1.1 dumper
+    wrote (see `_TextLoader`)."""
     if len(text) > MAX_BYTES:
         raise InputError(path, None, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if text.startswith("\ufeff"):  # editors on Windows write a BOM; it is not content
         text = text[1:]
-    loader = _Loader(text)
+    loader = (_TextLoader if plain_as_text else _Loader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
