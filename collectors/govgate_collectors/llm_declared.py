@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -24,14 +23,11 @@ LLM_CONFIG_KIND = "llm_config"
 DEFAULT_LLM_CONFIG = ("config/llm.yaml",)
 MAX_CONFIG_BYTES = 1_000_000
 #: A model card task that makes a model a language model (Hugging Face task names and the like).
-GENERATIVE_TASK = re.compile(
+GENERATIVE_TASK = (
     r"text[-_ ]?generation|text2text|conversational|chat|question[-_ ]?answering|summari[sz]"
-    r"|translation|completion|instruct|language[-_ ]?model|\bllm\b|image[-_ ]text[-_ ]to[-_ ]text",
-    re.IGNORECASE,
+    r"|translation|completion|instruct|language[-_ ]?model|\bllm\b|image[-_ ]text[-_ ]to[-_ ]text"
 )
-LANGUAGE_ARCHITECTURE = re.compile(
-    r"gpt|llama|mistral|mixtral|gemma|falcon|claude|gemini|phi-?\d|qwen|decoder", re.IGNORECASE
-)
+LANGUAGE_ARCHITECTURE = r"gpt|llama|mistral|mixtral|gemma|falcon|claude|gemini|phi-?\d|qwen|decoder"
 
 
 def llm_config_paths(ctx: CollectContext) -> list[str]:
@@ -55,7 +51,12 @@ def _signal(rel: str, line: int | None, kind: str, what: str) -> dict[str, Any]:
 
 def _read_config(rel: str, text: str) -> LoadedYaml:
     if rel.endswith(".toml"):
-        return LoadedYaml(tomllib.loads(text), rel)
+        import tomllib  # only for a TOML configuration: the commit hook need not load it
+
+        try:
+            return LoadedYaml(tomllib.loads(text), rel)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(rel, getattr(exc, "lineno", None), f"invalid TOML: {exc}") from None
     return load_yaml_text(text, rel)  # YAML 1.2 reads JSON as well
 
 
@@ -85,7 +86,7 @@ def config_signals(ctx: CollectContext, skip: set[str], read: list[str]) -> list
                 raise InputError(rel, None, f"larger than {MAX_CONFIG_BYTES} bytes; not read")
             text = path.read_bytes().decode("utf-8-sig")
             loaded = _read_config(rel, text)
-        except (OSError, UnicodeDecodeError, InputError, tomllib.TOMLDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, InputError) as exc:
             reason = exc.message if isinstance(exc, InputError) else str(exc)
             what = f"is the LLM configuration, unreadable ({reason.splitlines()[0][:120]})"
             found.append(_signal(rel, getattr(exc, "line", None), "llm_config", what))
@@ -123,12 +124,13 @@ def is_language_model(component: Mapping[str, Any], model_name: re.Pattern[str])
     architecture = " ".join(
         str(parameters.get(key) or "") for key in ("architectureFamily", "modelArchitecture")
     )
-    if LANGUAGE_ARCHITECTURE.search(architecture):
+    # re caches compiled patterns: compiled on the first BOM, not on every run's import
+    if re.search(LANGUAGE_ARCHITECTURE, architecture, re.IGNORECASE):
         return True
     task = parameters.get("task")
     if not isinstance(task, str) or not task.strip():
         return True
-    return bool(GENERATIVE_TASK.search(task))
+    return bool(re.search(GENERATIVE_TASK, task, re.IGNORECASE))
 
 
 def _line_of_name(lines: list[str], name: str) -> int | None:
