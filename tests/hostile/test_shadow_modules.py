@@ -45,7 +45,14 @@ SHADOWS = {
     "govgate_collectors": {"govgate_collectors/__init__.py": FAKE_PASS},
     "yaml.py": {"yaml.py": FAKE_PASS},
     "click.py": {"click.py": FAKE_PASS},
-    "sitecustomize.py": {"sitecustomize.py": FAKE_PASS, "usercustomize.py": FAKE_PASS},
+    # Read by `site` from the installed site folders only, before the current folder could
+    # be on sys.path: these never ran, with or without -P; kept so it stays that way.
+    "sitecustomize.py": {
+        "sitecustomize.py": FAKE_PASS,
+        "usercustomize.py": FAKE_PASS,
+        "forged.pth": "import forged_pth\n",
+        "forged_pth.py": FAKE_PASS,
+    },
     # A distribution's metadata folder: found by entry-point discovery on every sys.path entry.
     "forged-1.0.dist-info": {
         "forged-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: forged\nVersion: 1.0\n",
