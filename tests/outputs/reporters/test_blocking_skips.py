@@ -1,6 +1,7 @@
 """A run whose gate fails only because a rule at or above fail-on was skipped (its
-prerequisite failed below fail-on): the GitHub, SARIF and JUnit outputs each show that rule,
-why it was skipped and that it blocks the gate, so their reader sees the reason for the FAIL."""
+prerequisite failed below fail-on): the GitHub, SARIF, JUnit and Markdown outputs each show
+that rule, why it was skipped and that it blocks the gate, so their reader sees the reason
+for the FAIL."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def outputs(
         repo.path,
         "--no-locker",
         "--format",
-        "github,sarif,junit,json",
+        "github,sarif,junit,markdown,json",
         "--output-dir",
         out,
     )
@@ -104,3 +105,15 @@ def test_junit_makes_the_blocking_skip_a_failure(outputs: Path) -> None:
     assert result.message == f"{SKIPPED}; this blocks the gate"
     assert BLOCKS in (result.text or "")
     assert xml.failures == 2 and xml.skipped == 0
+
+
+def test_markdown_lists_the_blocking_skip_with_the_failures(outputs: Path) -> None:
+    text = (outputs / "govgate.md").read_text()
+    assert "### Failing (2)" in text
+    assert "- **CRITICAL** **SKIPPED** `C-1.intended-use` — blocks the gate" in text
+    assert "skipped: prerequisite C-1.owner did not pass \\(fail\\)" in text
+    assert "This blocks the gate: a critical rule \\(fail-on high\\) that was never judged" in text
+    assert (
+        "1 finding blocks the gate (errors, and failures and skipped rules at or above high)."
+        in text
+    )
