@@ -62,3 +62,22 @@ def test_llm_false_against_the_llm_evidence_fails(
         f"system.llm: false, no LLM import, {evidence} committed: exit {done.exit_code}, "
         f"OL-00.llm-consistent fails at {where}",
     )
+
+
+def test_an_llm_configuration_moved_by_govgate_yaml_is_read_where_it_is(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": CONFIG + "evidence: {llm_config: settings/model.yaml}\n",
+            "settings/model.yaml": "model: {provider: hosted, name: helpdesk-llm}\n",
+        }
+    )
+    done = run_cli("check", repo.path, "--no-locker", "--format", "json")
+    [scope] = [
+        f for f in json.loads(done.stdout)["findings"] if f["rule"] == "OL-00.llm-consistent"
+    ]
+    assert scope["status"] == "fail"
+    assert scope["message"].startswith(
+        "LLM use detected in settings/model.yaml:1 (declares the model helpdesk-llm)"
+    )
