@@ -60,16 +60,25 @@ def _read_config(rel: str, text: str) -> LoadedYaml:
     return load_yaml_text(text, rel)  # YAML 1.2 reads JSON as well
 
 
+#: What a team writes in the LLM configuration of a system without a language model (init
+#: writes the file before `system.llm` is declared): no model named.
+NO_MODEL = frozenset({"", "none", "n/a", "na", "-", "null", "not applicable", "no model", "tbd"})
+
+
+def _names_a_model(value: object) -> bool:
+    return isinstance(value, str | int | float) and str(value).strip().casefold() not in NO_MODEL
+
+
 def declared_model(loaded: LoadedYaml) -> tuple[str, int | None] | None:
     """The model an LLM configuration names (`model: NAME` or `model: {name|id|version}`)."""
     data = loaded.data
     model = data.get("model") if isinstance(data, dict) else None
-    if isinstance(model, str) and model.strip():
+    if isinstance(model, str) and _names_a_model(model):
         return model.strip(), loaded.line_of("/model")
     if isinstance(model, dict):
         for key in ("name", "id", "version"):
             value = model.get(key)
-            if isinstance(value, str | int | float) and str(value).strip():
+            if _names_a_model(value):
                 return str(value).strip(), loaded.line_of(f"/model/{key}")
     return None
 
@@ -144,18 +153,21 @@ def _line_of_name(lines: list[str], name: str) -> int | None:
 def bom_signals(
     ctx: CollectContext, skip: set[str], read: list[str], model_name: re.Pattern[str]
 ) -> list[dict[str, Any]]:
-    """Each language model a CycloneDX ML-BOM lists (the aibom collector reports BOMs that do
-    not parse; here an unreadable file is simply no BOM)."""
+    """Each language model a CycloneDX ML-BOM lists. A file where an AI BOM is looked for that
+    cannot be read is a sign too: the model it lists cannot be ruled out (JSON that is no
+    CycloneDX document, or a BOM without a model, is no sign)."""
     found = []
     for rel, path in ctx.iter_files(BOM_PATHS):
         if rel in skip:
             continue
         try:
             if path.stat().st_size > MAX_BOM_BYTES:
-                continue
+                raise ValueError(f"larger than {MAX_BOM_BYTES} bytes; not read")
             text = path.read_bytes().decode("utf-8-sig")
             document = json.loads(text)
-        except (OSError, UnicodeDecodeError, ValueError):
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            what = f"is an AI bill of materials that cannot be read ({str(exc)[:120]})"
+            found.append(_signal(rel, None, "ml_bom", what))
             continue
         if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
             continue

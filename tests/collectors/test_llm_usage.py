@@ -284,6 +284,13 @@ def _bom(name: str, task: str | None) -> str:
         ),
         ({"bom/app.cdx.json": _bom("scorer", "tabular-classification")}, None, None),
         (
+            {"bom/app.cdx.json": _bom("house-llm", "text-generation")[:40]},
+            "bom/app.cdx.json",
+            "is an AI bill of materials that cannot be read",
+        ),
+        ({"bom.json": '{"bomFormat": "CycloneDX", "components": []}'}, None, None),
+        ({"bom.json": '{"name": "app", "dependencies": {}}'}, None, None),
+        (
             {
                 "bom/app.cdx.json": _bom("scorer", "classification").replace(
                     '"task"', '"architectureFamily": "llama", "task"'
@@ -307,6 +314,9 @@ def _bom(name: str, task: str | None) -> str:
             "redteam/results.json",
             "is LLM red-team output (garak, promptfoo or Inspect)",
         ),
+        # a system without a language model names none
+        ({"config/llm.yaml": "model: {provider: none, name: none, version: n/a}\n"}, None, None),
+        ({"config/llm.yaml": "model: N/A\n"}, None, None),
         # govgate init's template names no model yet: no sign
         ({"config/llm.yaml": 'model:\n  provider: ""\n  name: ""\n  version: ""\n'}, None, None),
     ],
