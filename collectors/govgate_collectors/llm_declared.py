@@ -153,9 +153,9 @@ def _line_of_name(lines: list[str], name: str) -> int | None:
 def bom_signals(
     ctx: CollectContext, skip: set[str], read: list[str], model_name: re.Pattern[str]
 ) -> list[dict[str, Any]]:
-    """Each language model a CycloneDX ML-BOM lists. A file where an AI BOM is looked for that
-    cannot be read is a sign too: the model it lists cannot be ruled out (JSON that is no
-    CycloneDX document, or a BOM without a model, is no sign)."""
+    """Each language model a CycloneDX ML-BOM or an SPDX 3.0 document lists. A file where an
+    AI BOM is looked for that cannot be read is a sign too: the model it lists cannot be ruled
+    out (JSON that is neither format, or a BOM without a language model, is no sign)."""
     found = []
     for rel, path in ctx.iter_files(BOM_PATHS):
         if rel in skip:
@@ -169,19 +169,53 @@ def bom_signals(
             what = f"is an AI bill of materials that cannot be read ({str(exc)[:120]})"
             found.append(_signal(rel, None, "ml_bom", what))
             continue
-        if not isinstance(document, dict) or document.get("bomFormat") != "CycloneDX":
+        if not isinstance(document, dict):
+            continue
+        if document.get("bomFormat") == "CycloneDX":
+            names = [
+                str(c.get("name") or "(unnamed)")
+                for c in _components(document)
+                if c.get("type") == "machine-learning-model" and is_language_model(c, model_name)
+            ]
+        elif "spdx.org/rdf/3" in str(document.get("@context", "")):
+            names = spdx_language_models(document, model_name)
+        else:
             continue
         read.append(rel)
         lines = text.splitlines()
-        for component in _components(document):
-            if component.get("type") != "machine-learning-model":
-                continue
-            if not is_language_model(component, model_name):
-                continue
-            name = str(component.get("name") or "(unnamed)")
+        for name in names:
             line = _line_of_name(lines, name)
             found.append(_signal(rel, line, "ml_bom", f"lists the language model {name}"))
     return found
+
+
+def spdx_language_models(document: Mapping[str, Any], model_name: re.Pattern[str]) -> list[str]:
+    """The names of an SPDX 3.0 document's AI packages that are language models: named like
+    one, typed, purposed or placed in a domain that says so, or saying none of these."""
+    graph = document.get("@graph", document.get("elements"))
+    names = []
+    for element in graph if isinstance(graph, list) else []:
+        if not isinstance(element, dict):
+            continue
+        kind = str(element.get("type", element.get("@type", ""))).rsplit("/", 1)[-1]
+        if kind not in ("ai_AIPackage", "AIPackage"):
+            continue
+        name = str(element.get("name") or "(unnamed)")
+        said = [
+            element.get(key)
+            for key in ("ai_typeOfModel", "software_primaryPurpose", "ai_domain")
+            if element.get(key)
+        ]
+        text = " ".join(str(value) for value in said)
+        if (
+            model_name.search(name)
+            or not said
+            or re.search(GENERATIVE_TASK, text, re.IGNORECASE)
+            or re.search(LANGUAGE_ARCHITECTURE, text, re.IGNORECASE)
+            or re.search(r"natural[-_ ]language", text, re.IGNORECASE)
+        ):
+            names.append(name)
+    return names
 
 
 def _tool(rel: str) -> str:

@@ -254,6 +254,13 @@ def _bom(name: str, task: str | None) -> str:
     return json.dumps(document, indent=2)
 
 
+def _spdx(name: str, kinds: list[str] | None) -> dict[str, Any]:
+    package: dict[str, Any] = {"type": "ai_AIPackage", "spdxId": "urn:x:m", "name": name}
+    if kinds is not None:
+        package["ai_typeOfModel"] = kinds
+    return {"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [package]}
+
+
 @pytest.mark.parametrize(
     ("files", "where", "what"),
     [
@@ -289,6 +296,17 @@ def _bom(name: str, task: str | None) -> str:
             "is an AI bill of materials that cannot be read",
         ),
         ({"bom.json": '{"bomFormat": "CycloneDX", "components": []}'}, None, None),
+        (
+            {"ai.spdx.json": json.dumps(_spdx("house-llm", ["large language model"]), indent=2)},
+            "ai.spdx.json:7",
+            "lists the language model house-llm",
+        ),
+        ({"ai.spdx.json": json.dumps(_spdx("house-llm", None), indent=2)}, "ai.spdx.json:7", ""),
+        (
+            {"ai.spdx.json": json.dumps(_spdx("scorer", ["gradient boosting"]), indent=2)},
+            None,
+            None,
+        ),
         ({"bom.json": '{"name": "app", "dependencies": {}}'}, None, None),
         (
             {
