@@ -36,6 +36,7 @@ from govgate.support.dates import parse_date_loose
 from govgate.support.git import GitError, GitNotFound, GitTimeout, Repository
 from govgate.support.git.history import LastChange, last_changes, uncommitted_paths
 from govgate.support.git.state import head_state, state_patterns
+from govgate.support.pii import distinct_key
 from govgate.support.yamlload import load_yaml_text, pointer_join
 
 DEFAULT_PATHS = ("governance/attestations/**/*.yaml", "governance/attestations/**/*.yml")
@@ -296,10 +297,15 @@ class AttestationsCollector(Collector):
                 1, "expected one record (id, topic, statement, ...) or attestations: [records]"
             )
         out = []
+        labels: set[str] = set()
         for index, (pointer, record) in enumerate(records):
             line = loaded.line_of(pointer) or 1
             record_id = record.get("id") if isinstance(record, dict) else None
             label = str(record_id) if isinstance(record_id, (str, int)) else f"[{index}]"
+            # Masked, two ids can read alike (alice@ and anna@example.com): each record keeps a
+            # subject of its own, so a finding and a waiver name one record, never both.
+            label = distinct_key(redact_text(label), labels)
+            labels.add(label)
             subject = rel if len(records) == 1 else f"{rel}#{label}"
             if not isinstance(record, dict):
                 out.extend(broken(line, "an attestation must be a mapping of fields", subject))
@@ -463,9 +469,13 @@ def _date_problems(
 
 def _record_data(record: dict[str, Any], links: list[str] | None) -> dict[str, Any]:
     """The record's own fields, masked: keys and values may hold personal data."""
-    data: dict[str, Any] = {
-        redact_text(str(k)): redact_json(v) for k, v in record.items() if k not in COMPUTED_FIELDS
-    }
+    data: dict[str, Any] = {}
+    for key, value in record.items():
+        if key not in COMPUTED_FIELDS:
+            # Two keys that mask alike (alice@ and anna@example.com) stay two entries, numbered
+            # in the record's order as the locations are: merged, one signer's entry would be
+            # lost before any rule saw it.
+            data[distinct_key(redact_text(str(key)), data)] = redact_json(value)
     record_id = record.get("id")
     if isinstance(record_id, int) and not isinstance(record_id, bool):
         data["id"] = str(record_id)

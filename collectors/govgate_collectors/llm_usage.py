@@ -11,7 +11,10 @@ they would silently not apply. So this collector looks for the signs in the code
 - model names in configuration files and source strings (gpt-4o, claude-3-5-sonnet,
   gemini-1.5-pro, llama-3...);
 - prompt files (anything under a `prompts/` folder, `*.prompt`, `*.prompty`, and Jinja
-  templates whose path says "prompt").
+  templates whose path says "prompt");
+- in the evidence other collectors read (llm_declared.py): a model declared in the LLM
+  configuration, a language model in a CycloneDX ML-BOM, LLM red-team output. These are read
+  whatever `paths` says: narrowing it cannot hide them.
 
 One `llm.usage` item lists each sign with its file and line (at most MAX_SIGNALS), so a rule
 can say "LLM use detected in FILE:LINE". Reading is cheap: files over `max_file_bytes` and
@@ -29,6 +32,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from govgate.api import CollectContext, Collector, CollectorError, Evidence, EvidenceKind, hookimpl
+from govgate_collectors.llm_declared import declared_signals, watched_paths
 
 DEFAULT_PATHS = (
     "**/*.py",
@@ -69,7 +73,18 @@ SETTINGS_SCHEMA: dict[str, Any] = {
     },
 }
 MAX_SIGNALS = 50
-SIGNAL_TYPES = ("import", "dependency", "model_name", "prompt_file")
+SIGNAL_TYPES = (
+    "import",
+    "dependency",
+    "model_name",
+    "prompt_file",
+    "llm_config",
+    "ml_bom",
+    "redteam_output",
+)
+#: by_type must carry these; the later types may be absent from data written before them
+#: (pack test cases among it).
+REQUIRED_TYPES = ("import", "dependency", "model_name", "prompt_file")
 
 #: Python modules of LLM clients and frameworks (the top-level name, or a dotted prefix).
 PYTHON_MODULES = (
@@ -203,7 +218,7 @@ LLM_USAGE_SCHEMA: dict[str, Any] = {
         "count": _COUNT,
         "by_type": {
             "type": "object",
-            "required": list(SIGNAL_TYPES),
+            "required": list(REQUIRED_TYPES),
             "additionalProperties": False,
             "properties": {name: _COUNT for name in SIGNAL_TYPES},
         },
@@ -263,7 +278,8 @@ def is_prompt_file(rel: str) -> bool:
 
 class LlmUsageCollector(Collector):
     name = "llm_usage"
-    version = "1.0.0"
+    # 1.1.0: the LLM configuration, ML-BOMs and red-team output are signs too.
+    version = "1.1.0"
     description = "imports of LLM libraries, prompt files and model names in the repository"
     kinds = (
         EvidenceKind(
@@ -283,10 +299,11 @@ class LlmUsageCollector(Collector):
         return []
 
     def impact_patterns(self, ctx: CollectContext) -> list[str]:
-        return self._settings(ctx)[0]
+        return [*self._settings(ctx)[0], *watched_paths(ctx)]
 
     def state_key(self, ctx: CollectContext) -> str | None:
         paths, ignore, limit = self._settings(ctx)
+        paths = [*paths, *watched_paths(ctx)]
         digest = hashlib.sha256(repr((paths, ignore, limit)).encode())
         for rel in ctx.glob(paths):
             try:
@@ -355,7 +372,12 @@ class LlmUsageCollector(Collector):
             scanned += 1
             read.append(rel)
             signals.extend(signals_in_text(rel, raw.decode("utf-8", errors="replace")))
+        declared, declared_read = declared_signals(ctx, ignored | set(NEVER_SCANNED), MODEL_NAME)
+        signals.extend(declared)
+        read.extend(r for r in declared_read if r not in read)
         if ignore:
+            # The files of the LLM configuration, BOMs and red-team output left out as well.
+            left_out += len((set(ctx.glob(watched_paths(ctx))) - set(ctx.glob(paths))) & ignored)
             # Said on every run: `ignore: ["**"]` would otherwise hide every sign of a language
             # model, and with it the check that system.llm: false is true, without a word.
             ctx.problem(

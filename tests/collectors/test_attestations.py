@@ -183,7 +183,7 @@ def test_list_file_with_defects_keeps_every_record(make_repo: Callable[..., Repo
     assert [i.subject for i in items] == [
         base + "ATT-1",
         base + "ATT-2",
-        base + "ATT-1",
+        base + "ATT-1 #2",  # a finding on the duplicate names it, not the first record
         base + "[3]",
         base + "ATT-OLD",
     ]
@@ -465,3 +465,43 @@ def test_an_author_name_is_self_declared_and_anyone_can_type_the_sponsors(
     git(repo.path, "commit", "-qm", "the developer commits the sponsor's attestation", author)
     [item] = collect(repo.path)[0]
     assert (item.data["git"]["author"], item.data["git"]["matches_who"]) == ("Maria Garcia", True)
+
+
+SIGNERS = """\
+attestations:
+  - {id: alice@example.com, topic: security_test, statement: Pen test done., who: Alice Ng,
+     role: CISO, date: 2026-05-01}
+  - {id: anna@example.com, topic: security_test, statement: Pen test done., who: Anna Li,
+     role: CISO, date: not-a-date}
+"""
+SIGN_OFFS = """\
+id: ATT-SIGN
+topic: raci_signed_off
+statement: The RACI was signed off.
+who: Tom Lee
+role: Head of Operations
+date: 2026-05-01
+anna@example.com: refused
+alice@example.com: approved
+"""
+
+
+def test_records_and_keys_that_mask_alike_stay_apart(make_repo: Callable[..., RepoBuilder]) -> None:
+    """Masked, alice@ and anna@example.com read alike: merged, the record or the entry that
+    fails could vanish behind the one that passes."""
+    repo = make_repo(
+        {
+            "governance/attestations/signers.yaml": SIGNERS,
+            "governance/attestations/sign-offs.yaml": SIGN_OFFS,
+        }
+    )
+    items, _ = collect(repo.path)
+    by_subject = {item.subject: item for item in items}
+    signers = "governance/attestations/signers.yaml#a***@e***.com"
+    assert by_subject[signers].data["valid"] is True
+    assert by_subject[f"{signers} #2"].data["valid"] is False  # the undated one, on its own
+    sign_offs = by_subject["governance/attestations/sign-offs.yaml"]
+    assert sign_offs.data["a***@e***.com"] == "refused"
+    assert sign_offs.data["a***@e***.com #2"] == "approved"
+    assert sign_offs.locations["/a***@e***.com"] == 7
+    assert sign_offs.locations["/a***@e***.com #2"] == 8

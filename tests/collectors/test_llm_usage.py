@@ -5,6 +5,8 @@ and prompts, with file and line; and, through `govgate check`, an LLM app that d
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from jsonschema import Draft202012Validator
 
 from govgate.core.collector import CollectContext, RepoFiles
 
-from conftest import CliResult, RepoBuilder
+from conftest import EXAMPLES, CliResult, RepoBuilder
 
 
 def collect(root: Path, settings: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -96,7 +98,15 @@ def test_one_item_names_the_first_sign_and_counts_them_all(tmp_path: Path) -> No
     got = collect(tmp_path, {"ignore": ["vendor/**"]})
     data = got["data"]
     assert data["count"] == 3
-    assert data["by_type"] == {"import": 1, "dependency": 0, "model_name": 1, "prompt_file": 1}
+    assert data["by_type"] == {
+        "import": 1,
+        "dependency": 0,
+        "model_name": 1,
+        "prompt_file": 1,
+        "llm_config": 0,
+        "ml_bom": 0,
+        "redteam_output": 0,
+    }
     assert data["first"]["where"] == "app/bot.py:1"
     assert data["first"]["what"] == "imports openai"
     assert data["files_skipped"] == 1  # the file over max_file_bytes
@@ -219,3 +229,193 @@ def test_leaving_files_out_of_the_search_is_said_on_every_run(
         result = _check(run_cli, repo, "--format", "json")
         messages = [(d["collector"], d["message"]) for d in result["diagnostics"]]
         assert ("llm_usage", said) in messages
+
+
+# -- signs in the evidence other collectors read -------------------------------------------------
+
+BOM = {
+    "bomFormat": "CycloneDX",
+    "specVersion": "1.6",
+    "version": 1,
+    "components": [
+        {
+            "type": "machine-learning-model",
+            "name": "MODEL",
+            "modelCard": {"modelParameters": {"task": "TASK"}},
+        }
+    ],
+}
+
+
+def _bom(name: str, task: str | None) -> str:
+    document = json.loads(json.dumps(BOM).replace("MODEL", name).replace("TASK", task or ""))
+    if task is None:
+        del document["components"][0]["modelCard"]
+    return json.dumps(document, indent=2)
+
+
+def _spdx(name: str, kinds: list[str] | None) -> dict[str, Any]:
+    package: dict[str, Any] = {"type": "ai_AIPackage", "spdxId": "urn:x:m", "name": name}
+    if kinds is not None:
+        package["ai_typeOfModel"] = kinds
+    return {"@context": "https://spdx.org/rdf/3.0.1/spdx-context.jsonld", "@graph": [package]}
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "what"),
+    [
+        (
+            {"config/llm.yaml": "# settings\nmodel:\n  provider: acme\n  name: house-llm\n"},
+            "config/llm.yaml:4",
+            "declares the model house-llm",
+        ),
+        (
+            {"config/llm.yaml": "model: house-llm\n"},
+            "config/llm.yaml:1",
+            "declares the model house-llm",
+        ),
+        (
+            {"config/llm.yaml": "model: {name: a\n"},
+            "config/llm.yaml:2",
+            "is the LLM configuration, unreadable",
+        ),
+        (
+            {"bom/app.cdx.json": _bom("house-llm", "text-generation")},
+            "bom/app.cdx.json:8",
+            "lists the language model house-llm",
+        ),
+        (
+            {"bom/app.cdx.json": _bom("house-llm", None)},
+            "bom/app.cdx.json:8",
+            "lists the language model house-llm",
+        ),
+        ({"bom/app.cdx.json": _bom("scorer", "tabular-classification")}, None, None),
+        (
+            {"bom/app.cdx.json": _bom("house-llm", "text-generation")[:40]},
+            "bom/app.cdx.json",
+            "is an AI bill of materials that cannot be read",
+        ),
+        ({"bom.json": '{"bomFormat": "CycloneDX", "components": []}'}, None, None),
+        (
+            {"ai.spdx.json": json.dumps(_spdx("house-llm", ["large language model"]), indent=2)},
+            "ai.spdx.json:7",
+            "lists the language model house-llm",
+        ),
+        ({"ai.spdx.json": json.dumps(_spdx("house-llm", None), indent=2)}, "ai.spdx.json:7", ""),
+        (
+            {"ai.spdx.json": json.dumps(_spdx("scorer", ["gradient boosting"]), indent=2)},
+            None,
+            None,
+        ),
+        ({"bom.json": '{"name": "app", "dependencies": {}}'}, None, None),
+        (
+            {
+                "bom/app.cdx.json": _bom("scorer", "classification").replace(
+                    '"task"', '"architectureFamily": "llama", "task"'
+                )
+            },
+            "bom/app.cdx.json:8",
+            "lists the language model scorer",
+        ),
+        (
+            {"bom/app.cdx.json": _bom("gpt-4o-2024-08-06", "classification")},
+            "bom/app.cdx.json:8",
+            "lists the language model gpt-4o-2024-08-06",
+        ),
+        (
+            {"reports/redteam/garak/app.report.jsonl": '{"entry_type": "start_run setup"}\n'},
+            "reports/redteam/garak/app.report.jsonl",
+            "is LLM red-team output (garak)",
+        ),
+        (
+            {"redteam/results.json": "{}"},
+            "redteam/results.json",
+            "is LLM red-team output (garak, promptfoo or Inspect)",
+        ),
+        # a system without a language model names none
+        ({"config/llm.yaml": "model: {provider: none, name: none, version: n/a}\n"}, None, None),
+        ({"config/llm.yaml": "model: N/A\n"}, None, None),
+        # govgate init's template names no model yet: no sign
+        ({"config/llm.yaml": 'model:\n  provider: ""\n  name: ""\n  version: ""\n'}, None, None),
+    ],
+)
+def test_the_llm_configuration_an_ml_bom_and_red_team_output_are_signs(
+    tmp_path: Path, files: dict[str, str], where: str | None, what: str | None
+) -> None:
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    # Narrowing `paths` to the code does not hide them.
+    data = collect(tmp_path, {"paths": ["src/**/*.py"]})["data"]
+    if where is None:
+        assert data["count"] == 0, data["signals"]
+        return
+    assert data["first"]["where"] == where
+    assert data["first"]["what"].startswith(what or "")
+    # Left out by `ignore`, they are no sign, and the leaving out is counted.
+    ignored = collect(tmp_path, {"ignore": ["**"]})["data"]
+    assert ignored["count"] == 0
+
+
+def test_ignoring_the_llm_configuration_is_counted_in_the_warning(
+    make_repo: Callable[..., RepoBuilder], run_cli: Callable[..., CliResult]
+) -> None:
+    repo = make_repo(
+        {
+            "govgate.yaml": "system: {name: helpdesk, risk: limited, llm: false}\n"
+            "packs: [readiness]\ncollectors: {llm_usage: {paths: [src/**], ignore: [config/**]}}\n",
+            "config/llm.yaml": "model: {name: house-llm}\n",
+        }
+    )
+    result = _check(run_cli, repo, "--no-locker", "--format", "json")
+    messages = [d["message"] for d in result["diagnostics"] if d["collector"] == "llm_usage"]
+    assert (
+        "govgate.yaml collectors.llm_usage.ignore (config/**) leaves 1 file(s) unread"
+        in (messages[0])
+    )
+
+
+@pytest.mark.slow
+def test_llm_false_on_the_support_assistant_fails_naming_each_sign(
+    tmp_path: Path, run_cli: Callable[..., CliResult]
+) -> None:
+    """The example keeps no LLM import in its code: its LLM settings, its ML-BOM and its
+    red-team scans are what show the language model. Each alone fails system.llm: false."""
+    copy = tmp_path / "support-assistant"
+    shutil.copytree(EXAMPLES / "support-assistant", copy, ignore=shutil.ignore_patterns(".govgate"))
+    config = (copy / "govgate.yaml").read_text()
+    assert "  llm: true\n" in config
+    config = config.replace("  llm: true\n", "  llm: false\n")
+    config = re.sub(
+        r"(?m)^packs:\n(?:  - .*\n)+", "packs: [owasp-llm, nist-ai-600-1, readiness]\n", config
+    )
+    (copy / "govgate.yaml").write_text(config)
+    rules = ("OL-00.llm-consistent", "GP-0.llm-consistent", "RD-00.llm-consistent")
+    expected = [
+        ("config/llm.yaml:5", "declares the model acme-support-llm", copy / "config/llm.yaml"),
+        (
+            "bom/support-assistant.cdx.json:",
+            "lists the language model acme-support-llm",
+            copy / "bom",
+        ),
+        ("reports/redteam/garak/", "is LLM red-team output (garak)", copy / "reports/redteam"),
+    ]
+    for where, what, remove in expected:
+        result = _check(run_cli, _Folder(copy), "--no-locker", "--no-cache")
+        findings = {f["rule"]: f for f in result["findings"]}
+        for rule in rules:
+            assert findings[rule]["status"] == "fail", (rule, findings[rule]["message"])
+            assert findings[rule]["message"].startswith(f"LLM use detected in {where}")
+            assert f"({what})" in findings[rule]["message"]
+        assert result["gate"] == "fail"
+        shutil.rmtree(remove) if remove.is_dir() else remove.unlink()
+    # With none of them left, nothing contradicts the declaration.
+    result = _check(run_cli, _Folder(copy), "--no-locker", "--no-cache")
+    assert {f["rule"]: f["status"] for f in result["findings"]}["OL-00.llm-consistent"] == "pass"
+
+
+class _Folder:
+    """A folder that is not a git repository, where `_check` wants a RepoBuilder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path

@@ -305,13 +305,13 @@ def test_init_declares_what_it_sees_with_what_it_saw(make_repo, run_cli) -> None
     text = (repo.path / "govgate.yaml").read_text()
     system = yaml.safe_load(text)["system"]
     assert system["llm"] is True
-    assert "govgate init saw app/assistant.py:2 imports anthropic and 1 more sign" in text
+    assert "govgate init saw app/assistant.py:2 imports anthropic and 2 more signs" in text
     assert system["owner"] == "@acme/support-platform"
     assert "the owner of govgate.yaml in .github/CODEOWNERS:1" in text
     assert system["jurisdictions"] == ["EU"]
     assert system["risk"] == "limited"
     # ...and says so, for the user to check.
-    assert "llm: true (app/assistant.py:2 imports anthropic and 1 more sign)" in init.stderr
+    assert "llm: true (app/assistant.py:2 imports anthropic and 2 more signs)" in init.stderr
 
 
 def test_init_declares_no_llm_from_code_without_one_and_nothing_from_no_code(

@@ -202,8 +202,9 @@ def plausible(tier: str, name: str, today: date) -> dict[str, dict[str, Any]]:
         },
         "llm_config": {
             "provider": "hosted-llm",
-            "model.name": "assistant-model",
-            "model.version": "2026-05-01",
+            # A system without a language model names none in the file init wrote for it.
+            "model.name": "assistant-model" if system["llm"] else "none",
+            "model.version": "2026-05-01" if system["llm"] else "none",
             "pii_filter": True,
             "validated": True,
             "content_filter": True,

@@ -456,6 +456,11 @@ def test_the_check_names_covered_and_uncovered_owasp_llm_risks(checked: Checked)
         assert cover in " ".join(printed.split())
 
     # Covered by settings and the BOM, and said so where no scan tests them.
-    for rule in ("OL-03.model-pinned", "OL-03.bom-complete", "OL-08.retrieval-controlled"):
+    for rule in (
+        "OL-03.model-pinned",
+        "OL-03.bom-complete",
+        "OL-03.bom-deployed-model",
+        "OL-08.retrieval-controlled",
+    ):
         assert checked.finding(rule)["status"] == "pass"
     assert checked.finding("OL-10.scan")["reason"].endswith("the configured limits answer for it")

@@ -189,3 +189,21 @@ def test_without_a_key_nothing_is_kept_and_errors_stay_errors(_isolated_cache_ke
         with pytest.raises(InputError, match="duplicate key 'a'"):
             load_yaml_cached("a: 1\na: 2\n", "x.yaml", key, "v1")
     assert not (_isolated_cache_key / "parsed-yaml").exists()
+
+
+def test_plain_as_text_keeps_every_unquoted_value_as_written() -> None:
+    """For files a YAML 1.1 dumper wrote (MLflow's meta.yaml): it leaves `1e5` and `0o17`
+    unquoted because YAML 1.1 reads them as text; neither reading may turn them into numbers."""
+    text = "a: 1e5\nb: 0o17\nc: on\nd: 10\ne: true\nf: null\ng: ~\nh: '1e5'\ni: 2026-03-01\n"
+    assert load_yaml_text(text, "meta.yaml", plain_as_text=True).data == {
+        "a": "1e5",
+        "b": "0o17",
+        "c": "on",
+        "d": "10",
+        "e": "true",
+        "f": None,
+        "g": None,
+        "h": "1e5",
+        "i": "2026-03-01",
+    }
+    assert load_yaml_text(text, "meta.yaml").data["a"] == 100000.0  # YAML 1.2's reading

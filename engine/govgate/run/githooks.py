@@ -61,8 +61,11 @@ def hook_script(hook: str, target: str = ".") -> str:
     """The shell script written for `hook`: run a chained hook first, then `govgate hook run`
     on `target` (relative to the top of the work tree, where git runs hooks)."""
     # The interpreter that installed the hook runs it: no PATH surprises in GUI git clients.
+    # -P: git runs hooks at the top of the work tree, and `python -m` would otherwise put that
+    # folder first on sys.path, so a committed govgate/, yaml.py or click.py would run as the
+    # gate. (-I would also drop PYTHONPATH and the user site, where govgate may be installed.)
     command = (
-        f"{shlex.quote(sys.executable)} -m govgate.cli.main hook run --stage {hook} "
+        f"{shlex.quote(sys.executable)} -P -m govgate.cli.main hook run --stage {hook} "
         f"{shlex.quote(target)}"
     )
     chained = f'"$hook_dir/{hook}{CHAINED_SUFFIX}"'

@@ -117,6 +117,23 @@ def unwritable_integer_digits(value: int) -> int | None:
     return None
 
 
+@cache
+def _text_loader_class() -> Any:
+    """`_loader_class()` whose plain scalars all stay the text written, `null` and `~` alone
+    read as null: for files another program wrote with PyYAML's YAML 1.1 dumper (MLflow's
+    meta.yaml), which writes a name such as `1e5` or `0o17` unquoted, since YAML 1.1 reads it
+    as text; YAML 1.2 would read a number. The reader converts the fields it knows to be
+    numbers."""
+    base = _loader_class()
+    loader: Any = type("_TextLoader", (base,), {})
+    typed = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float")}
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag not in typed]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    return loader
+
+
 #: Largest policy or config file we parse. Real packs are tens of kilobytes.
 MAX_BYTES = 8 * 1024 * 1024
 #: Most nodes a document may expand to once aliases are followed.
@@ -234,15 +251,18 @@ def _walk(
         active.discard(id(node))
 
 
-def load_yaml_text(text: str, path: str) -> LoadedYaml:
-    """Parse one YAML document from text. Raises InputError with file:line on any problem."""
+def load_yaml_text(text: str, path: str, *, plain_as_text: bool = False) -> LoadedYaml:
+    """Parse one YAML document from text. Raises InputError with file:line on any problem.
+
+    `plain_as_text`: unquoted scalars stay text (null excepted), for a file a YAML 1.1 dumper
+    wrote (see `_TextLoader`)."""
     if len(text) > MAX_BYTES:
         raise InputError(path, None, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if text.startswith("\ufeff"):  # editors on Windows write a BOM; it is not content
         text = text[1:]
     import yaml
 
-    loader = _loader_class()(text)
+    loader = (_text_loader_class() if plain_as_text else _loader_class())(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -8,7 +8,18 @@ from typing import Any
 
 from junitparser import Error, Failure, JUnitXml, Skipped, TestSuite
 
+from govgate.core.policy import severity_rank
 from govgate.outputs.reporters.junit import JunitReporter
+
+
+def blocking_skips(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Skipped rules at or above fail-on: they fail the gate, so the CI outputs list them."""
+    limit = severity_rank(result["fail_on"])
+    return [
+        f
+        for f in result["findings"]
+        if f["status"] == "skipped" and severity_rank(f["severity"]) >= limit
+    ]
 
 
 def parse(result: dict[str, Any]) -> JUnitXml:
@@ -35,9 +46,11 @@ def test_counts_match_the_result_in_every_scenario(any_result: dict[str, Any]) -
     assert packs <= set(by_name)
     pack_suites = [by_name[name] for name in packs]
     assert sum(s.tests for s in pack_suites) == len(any_result["findings"])
-    assert sum(s.failures for s in pack_suites) == summary["fail"]
+    # a skipped rule that fails the gate is a failure: CI counts skips as harmless
+    blocking = len(blocking_skips(any_result))
+    assert sum(s.failures for s in pack_suites) == summary["fail"] + blocking
     assert sum(s.errors for s in pack_suites) == summary["error"]
-    skipped = summary["skipped"] + summary["not_applicable"] + summary["waived"]
+    skipped = summary["skipped"] - blocking + summary["not_applicable"] + summary["waived"]
     assert sum(s.skipped for s in pack_suites) == skipped
     for suite in xml:
         # each suite's attributes agree with what it holds
@@ -78,8 +91,11 @@ def test_cases_carry_message_fix_and_waiver(scenario: Callable[[str], dict[str, 
     assert isinstance(expired, Failure)
     assert "waiver W-EXPIRED expired on 2026-03-01" in expired.message
     assert "Waiver W-EXPIRED is expired: not applied" in expired.text
-    skipped = cases["G-3.dpia-signed"].result[0]
-    assert skipped.message == "skipped: prerequisite G-3.dpia did not pass (fail)"
+    skipped = cases["G-3.dpia-signed"].result[0]  # critical, at or above fail-on high
+    assert isinstance(skipped, Failure)
+    assert skipped.message == (
+        "skipped: prerequisite G-3.dpia did not pass (fail); this blocks the gate"
+    )
     assert outcome(cases["G-1.listed[gates.yaml]"]) == "passed"
     # no location of its own: no file attribute rather than a made-up one
     assert cases["G-3.dpia[docs/dpia*.md]"]._elem.get("file") is None

@@ -132,7 +132,8 @@ def test_failing_findings_show_location_fix_and_gate_order(
     text = render(scenario("rich"))
     failing = text.split("### Failing")[1].split("###")[0]
     items = [line for line in failing.splitlines() if line.startswith("- ")]
-    assert len(items) == 11  # 10 fail + 1 error
+    assert len(items) == 12  # 10 fail + 1 error + 1 skipped at or above fail-on
+    assert "- **HIGH** **SKIPPED** `G-3.dpia-signed` — blocks the gate  " in items
     # gate-blocking first (critical, then high and the error), the low/medium ones after
     assert items[0].startswith("- **CRITICAL** `G-3.dpia[docs/dpia*.md]`")
     assert "blocks the gate" in items[0]
@@ -179,7 +180,9 @@ def test_twenty_thousand_findings_stay_under_the_limit_most_severe_first(
     shown = [line for line in failing.splitlines() if line.startswith("- **")]
     left = re.search(r"…and (\d+) more failing findings not shown", failing)
     assert left is not None
-    total = result["summary"]["fail"] + result["summary"]["error"]
+    skipped = [f for f in result["findings"] if f["status"] == "skipped"]
+    blocking = [f for f in skipped if f["severity"] in ("critical", "high")]  # fail-on high
+    total = result["summary"]["fail"] + result["summary"]["error"] + len(blocking)
     assert len(shown) + int(left.group(1)) == total
     assert shown[0].startswith("- **CRITICAL**")
     severities = [line.split("**")[1] for line in shown]

@@ -43,6 +43,20 @@ def blocks_gate(finding: dict[str, Any], fail_on: str) -> bool:
     ) >= severity_rank(fail_on)
 
 
+def blocking_skip(finding: dict[str, Any], fail_on: str) -> bool:
+    """A skipped rule at or above `fail_on`: never judged, and the gate fails because of it."""
+    return finding["status"] == "skipped" and blocks_gate(finding, fail_on)
+
+
+def blocking_skip_note(finding: dict[str, Any], fail_on: str) -> str:
+    """What the reader of a CI report is told about a skipped rule that fails the gate: listed
+    with the skips alone, it would leave a failed gate with no reason in sight."""
+    return (
+        f"This blocks the gate: a {finding['severity']} rule (fail-on {fail_on}) that was "
+        "never judged fails the gate as a failure would."
+    )
+
+
 def severity_order(fail_on: str) -> Any:
     """Sort key: gate-blocking findings first, then by severity, rule and item."""
 

@@ -1,12 +1,14 @@
 """`--format github`: GitHub Actions workflow commands that annotate the pull request.
 
 `::error file=…,line=…,title=…::message` for each failing or erroring finding (`warning` for
-medium, `notice` for low and info; an `error` finding is always `error`), after a summary line
-and, when the change edits packs, parameters, waivers or the system description, a warning
-saying so. `file` is relative to the git repository's root (a target in a sub-folder of a
-monorepo gets its folder in front), as the runner resolves it from the workspace. Values are
-escaped with the runner's rules (`%`, CR and LF in the message; also `:` and `,` in
-properties), so no message can end its line early or smuggle in a command of its own.
+medium, `notice` for low and info; an `error` finding is always `error`) and each skipped
+rule that fails the gate (an `error` saying why it was skipped and that it blocks the gate),
+after a summary line and, when the change edits packs, parameters, waivers or the system
+description, a warning saying so. `file` is relative to the git repository's root (a target
+in a sub-folder of a monorepo gets its folder in front), as the runner resolves it from the
+workspace. Values are escaped with the runner's rules (`%`, CR and LF in the message; also
+`:` and `,` in properties), so no message can end its line early or smuggle in a command of
+its own.
 Print the file in a workflow step (`cat govgate.github.txt`) to make the runner read it.
 """
 
@@ -16,6 +18,8 @@ from typing import Any
 
 from govgate.core.reporter import Reporter
 from govgate.outputs.reporters.common import (
+    blocking_skip,
+    blocking_skip_note,
     finding_label,
     location_text,
     policy_edit_notice,
@@ -68,7 +72,11 @@ class GithubReporter(Reporter):
     def render(self, result: dict[str, Any]) -> str:
         fail_on = result.get("fail_on", "high")
         findings = sorted(
-            (f for f in result.get("findings", []) if f["status"] in ("fail", "error")),
+            (
+                f
+                for f in result.get("findings", [])
+                if f["status"] in ("fail", "error") or blocking_skip(f, fail_on)
+            ),
             key=severity_order(fail_on),
         )
         # The summary and the policy-edit warning come first: the runner shows a limited
@@ -100,9 +108,12 @@ class GithubReporter(Reporter):
 
     def _annotation(self, finding: dict[str, Any], result: dict[str, Any]) -> str:
         status = finding["status"]
-        name = "error" if status == "error" else COMMANDS[finding["severity"]]
+        # a skipped rule is annotated only when it blocks the gate: always an error then
+        name = "error" if status in ("error", "skipped") else COMMANDS[finding["severity"]]
         location = finding.get("location") or {}
         message = finding["message"]
+        if status == "skipped":
+            message += "\n" + blocking_skip_note(finding, result.get("fail_on", "high"))
         if finding.get("remediation"):
             message += f"\nFix: {finding['remediation']}"
         if not location.get("path"):
@@ -113,6 +124,8 @@ class GithubReporter(Reporter):
         title = f"{label} ({finding['severity']}{', new' if finding.get('new') else ''})"
         if status == "error":
             title = f"{label} could not be evaluated"
+        elif status == "skipped":
+            title = f"{label} ({finding['severity']}) skipped: blocks the gate"
         return command(
             name,
             message,

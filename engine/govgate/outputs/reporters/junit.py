@@ -3,9 +3,10 @@
 One test suite per pack and one test case per rule evaluation (`rule[item]`, class
 `pack.control`): `<failure>` with the message and the fix for a failing finding, `<error>` for
 one that could not be evaluated, `<skipped>` for skipped, not applicable and waived findings
-(with the waiver's justification). A last suite, `govgate`, reports run-level facts: a change
-that edits packs, parameters or waivers (as a failure, so CI shows it), input problems and
-waivers that need attention.
+(with the waiver's justification), except that a skipped rule that fails the gate is a
+`<failure>` saying so: CI counts skips as harmless. A last suite, `govgate`, reports
+run-level facts: a change that edits packs, parameters or waivers (as a failure, so CI shows
+it), input problems and waivers that need attention.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from govgate.core.reporter import Reporter
-from govgate.outputs.reporters.common import finding_label, location_text, policy_edit_notice
+from govgate.outputs.reporters.common import (
+    blocking_skip,
+    blocking_skip_note,
+    finding_label,
+    location_text,
+    policy_edit_notice,
+)
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
@@ -80,7 +87,7 @@ class JunitReporter(Reporter):
                 _element(props, "property", {"name": "pack.version", "value": versions[pack_name]})
             self._common_properties(props, result)
             for finding in by_pack[pack_name]:
-                self._testcase(suite, finding)
+                self._testcase(suite, finding, result.get("fail_on", "high"))
             self._count(suite)
         self._run_suite(root, result)
         totals = {k: 0 for k in ("tests", "failures", "errors", "skipped")}
@@ -109,7 +116,7 @@ class JunitReporter(Reporter):
             if value is not None:
                 _element(props, "property", {"name": name, "value": value})
 
-    def _testcase(self, suite: ET.Element, finding: dict[str, Any]) -> None:
+    def _testcase(self, suite: ET.Element, finding: dict[str, Any], fail_on: str) -> None:
         location = finding.get("location") or {}
         case = _element(
             suite,
@@ -125,7 +132,10 @@ class JunitReporter(Reporter):
         status = finding["status"]
         where = location_text(finding)
         details = [finding["message"]]
-        if finding.get("remediation") and status in ("fail", "error"):
+        blocking = blocking_skip(finding, fail_on)
+        if blocking:
+            details.append(blocking_skip_note(finding, fail_on))
+        if finding.get("remediation") and (status in ("fail", "error") or blocking):
             details.append(f"Fix: {finding['remediation']}")
         if where:
             details.append(f"Location: {where}")
@@ -137,10 +147,10 @@ class JunitReporter(Reporter):
         waiver = finding.get("waiver")
         if waiver and status == "fail":
             details.append(f"Waiver {waiver.get('id')} is {waiver.get('status')}: not applied")
-        if status == "fail":
-            element = _element(
-                case, "failure", {"message": finding["message"], "type": finding["severity"]}
-            )
+        if status == "fail" or blocking:
+            # CI lists the message attribute alone: it must say why a skip fails the build
+            message = finding["message"] + ("; this blocks the gate" if blocking else "")
+            element = _element(case, "failure", {"message": message, "type": finding["severity"]})
             element.text = xml_text("\n".join(details))
         elif status == "error":
             element = _element(case, "error", {"message": finding["message"], "type": "error"})

@@ -18,6 +18,8 @@ from typing import Any
 
 from govgate.core.reporter import Reporter
 from govgate.outputs.reporters.common import (
+    blocking_skip,
+    blocking_skip_note,
     blocks_gate,
     finding_label,
     location_text,
@@ -168,7 +170,12 @@ class MarkdownReporter(Reporter):
         fail_on = result.get("fail_on", "high")
         order = severity_order(fail_on)
         findings = result.get("findings", [])
-        problems = sorted((f for f in findings if f["status"] in ("fail", "error")), key=order)
+        # A skipped rule at or above fail-on fails the gate: listed with the failures, or the
+        # comment would show a failed gate without its reason.
+        problems = sorted(
+            (f for f in findings if f["status"] in ("fail", "error") or blocking_skip(f, fail_on)),
+            key=order,
+        )
         waived = sorted((f for f in findings if f["status"] == "waived"), key=order)
 
         def show(finding: dict[str, Any]) -> str:
@@ -298,7 +305,7 @@ class MarkdownReporter(Reporter):
             lines.append("")
             lines.append(
                 f"{blocking} finding{' blocks' if blocking == 1 else 's block'} the gate "
-                f"(errors, and failures at or above {md_text(fail_on)})."
+                f"(errors, and failures and skipped rules at or above {md_text(fail_on)})."
             )
         return "\n".join(lines) + "\n"
 
@@ -318,6 +325,8 @@ class MarkdownReporter(Reporter):
             tags.append("**ERROR**")
         elif status == "waived":
             tags.append("waived")
+        elif status == "skipped":
+            tags.append("**SKIPPED**")
         if finding.get("new"):
             tags.append("🆕 new")
         where = location_text(finding)
@@ -327,7 +336,9 @@ class MarkdownReporter(Reporter):
         if blocks_gate(finding, fail_on):
             head += " — blocks the gate"
         lines = [head, f"  {md_text(finding['message'], MESSAGE_LIMIT)}"]
-        if finding.get("remediation") and status in ("fail", "error"):
+        if status == "skipped":
+            lines.append(f"  {md_text(blocking_skip_note(finding, fail_on))}")
+        if finding.get("remediation") and status in ("fail", "error", "skipped"):
             lines.append(f"  **Fix:** {md_text(finding['remediation'], MESSAGE_LIMIT)}")
         waiver = finding.get("waiver")
         if waiver and status == "waived":

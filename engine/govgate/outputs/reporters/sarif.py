@@ -1,7 +1,8 @@
 """`--format sarif`: SARIF 2.1.0 for code scanning (GitHub, GitLab, Azure DevOps, IDEs).
 
-One rule descriptor per rule, results for what needs attention (fail, error, and waived as an
-accepted external suppression carrying the waiver's justification), paths relative to
+One rule descriptor per rule, results for what needs attention (fail, error, a skipped rule
+that fails the gate as an `error` saying so, and waived as an accepted external suppression
+carrying the waiver's justification), paths relative to
 `%SRCROOT%` (the git repository's root, also for a target in a sub-folder) with line regions,
 partial fingerprints that survive line moves, and the run's input problems as tool
 notifications. Valid against the OASIS SARIF 2.1.0 schema.
@@ -19,6 +20,8 @@ from urllib.parse import quote
 from govgate.core.policy import severity_rank
 from govgate.core.reporter import Reporter
 from govgate.outputs.reporters.common import (
+    blocking_skip,
+    blocking_skip_note,
     finding_label,
     listed,
     not_applicable_groups,
@@ -102,7 +105,11 @@ class SarifReporter(Reporter):
         rules = self._rules(result)
         index = {rule["id"]: position for position, rule in enumerate(rules)}
         reported = sorted(
-            (f for f in findings if f["status"] in _REPORTED),
+            (
+                f
+                for f in findings
+                if f["status"] in _REPORTED or blocking_skip(f, result.get("fail_on", "high"))
+            ),
             key=severity_order(result.get("fail_on", "high")),
         )
         tool = result.get("tool") or {}
@@ -212,7 +219,9 @@ class SarifReporter(Reporter):
     ) -> dict[str, Any]:
         status = finding["status"]
         text = finding["message"]
-        if finding.get("remediation") and status in ("fail", "error"):
+        if status == "skipped":  # reported only when it fails the gate
+            text += "\n" + blocking_skip_note(finding, result.get("fail_on", "high"))
+        if finding.get("remediation") and status in ("fail", "error", "skipped"):
             text += f"\nFix: {finding['remediation']}"
         location = finding.get("location") or {}
         path = repository_path(result, location.get("path") or CONFIG_FILE)
@@ -230,8 +239,9 @@ class SarifReporter(Reporter):
         entry: dict[str, Any] = {
             "ruleId": finding["rule"],
             "ruleIndex": rule_index,
-            # an error means nobody knows the answer; it fails the gate whatever the severity
-            "level": "error" if status == "error" else LEVELS[finding["severity"]],
+            # an error means nobody knows the answer; it fails the gate whatever the severity,
+            # and so does a rule skipped at or above fail-on
+            "level": "error" if status in ("error", "skipped") else LEVELS[finding["severity"]],
             "message": {"text": text},
             "locations": [_location(path, location.get("line"))],
             "partialFingerprints": {

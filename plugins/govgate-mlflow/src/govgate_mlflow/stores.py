@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
+from govgate.support.errors import InputError
+from govgate.support.yamlload import load_yaml_text
 
 #: Stage MLflow gives a model version it deleted but keeps a row for; never shown.
 DELETED_STAGE = "Deleted_Internal"
@@ -100,6 +101,14 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
+def _run_status(value: Any) -> str | None:
+    """A run's status: the file store writes the enum's number, read as the text written."""
+    if value is None:
+        return None
+    number = _int_or_none(value)
+    return RUN_STATUS_NAMES.get(number, str(value)) if number is not None else str(value)
+
+
 def _finite(value: Any) -> float | None:
     """A metric value as JSON can hold it: NaN and infinities become None."""
     try:
@@ -124,9 +133,6 @@ class Files(Protocol):
     def open(self, relpath: str) -> Path | None: ...
 
 
-_YamlLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
 class FileStoreReader:
     """Reads a `mlruns/` folder as MLflow's FileStore and FileModelRegistryStore write it."""
 
@@ -149,12 +155,15 @@ class FileStoreReader:
             self.report(relpath, None, f"not UTF-8 ({exc.reason}); left out")
             return None
         try:
-            data = yaml.load(text, Loader=_YamlLoader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            self.report(relpath, line, f"malformed YAML ({problem}); left out")
+            # govgate's loader (size, alias and duplicate-key limits, file:line), with every
+            # unquoted value kept as the text MLflow wrote: MLflow writes meta.yaml with
+            # PyYAML's YAML 1.1 dumper, which quotes `on` or `1:30` but leaves `1e5` bare. Read
+            # as YAML 1.1 a model named `on` became True; read as YAML 1.2 one named `1e5`
+            # would become 100000.0. The fields that are numbers are converted below.
+            data = load_yaml_text(text, relpath, plain_as_text=True).data
+        except InputError as exc:
+            problem = exc.message.removeprefix("invalid YAML: ")
+            self.report(relpath, exc.line, f"malformed YAML ({problem}); left out")
             return None
         if not isinstance(data, dict):
             self.report(relpath, 1, "expected a mapping of MLflow metadata; left out")
@@ -258,7 +267,7 @@ class FileStoreReader:
             run_id=run_id,
             experiment_id=experiment_id,
             experiment_name=experiment_name,
-            status=RUN_STATUS_NAMES.get(status, str(status)) if status is not None else None,
+            status=_run_status(status),
             lifecycle_stage="deleted" if deleted else "active",
             start_time=_int_or_none(meta.get("start_time")),
             end_time=_int_or_none(meta.get("end_time")),
