@@ -109,7 +109,8 @@ def config_signals(ctx: CollectContext, skip: set[str], read: list[str]) -> list
 
 
 def _components(document: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    stack: list[Any] = list(reversed(document.get("components") or []))
+    listed = document.get("components")
+    stack: list[Any] = list(reversed(listed)) if isinstance(listed, list) else []
     metadata = document.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("component"), dict):
         stack.insert(0, metadata["component"])
@@ -170,6 +171,13 @@ def bom_signals(
             found.append(_signal(rel, None, "ml_bom", what))
             continue
         if not isinstance(document, dict):
+            continue
+        if document.get("bomFormat") == "CycloneDX" and not isinstance(
+            document.get("components", []), list
+        ):
+            # Its models cannot be listed, so none can be ruled out: as an unreadable BOM.
+            what = "is an AI bill of materials that cannot be read (components is not a list)"
+            found.append(_signal(rel, None, "ml_bom", what))
             continue
         if document.get("bomFormat") == "CycloneDX":
             names = [

@@ -297,6 +297,11 @@ def _spdx(name: str, kinds: list[str] | None) -> dict[str, Any]:
         ),
         ({"bom.json": '{"bomFormat": "CycloneDX", "components": []}'}, None, None),
         (
+            {"bom.json": '{"bomFormat": "CycloneDX", "components": 5}'},
+            "bom.json",
+            "is an AI bill of materials that cannot be read (components is not a list)",
+        ),
+        (
             {"ai.spdx.json": json.dumps(_spdx("house-llm", ["large language model"]), indent=2)},
             "ai.spdx.json:7",
             "lists the language model house-llm",

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from tests.collectors.test_attestations import SIGN_OFFS, SIGNERS
+
 from conftest import CliResult, RepoBuilder
 
 PACK = """\
@@ -30,23 +32,6 @@ rules:
         - {path: valid, op: eq, value: true}
     message: "{source.path}: a sign-off was refused or the record is not valid"
     remediation: "resolve the refusal"
-"""
-SIGN_OFFS = """\
-id: ATT-SIGN
-topic: raci_signed_off
-statement: The RACI was signed off.
-who: Tom Lee
-role: Head of Operations
-date: 2026-05-01
-anna@example.com: refused
-alice@example.com: approved
-"""
-SIGNERS = """\
-attestations:
-  - {id: alice@example.com, topic: security_test, statement: Pen test done., who: Alice Ng,
-     role: CISO, date: 2026-05-01}
-  - {id: anna@example.com, topic: security_test, statement: Pen test done., who: Anna Li,
-     role: CISO, date: not-a-date}
 """
 
 

@@ -14,30 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.run.test_githooks import IDENTITY, PACK
+
 from conftest import CliResult, RepoBuilder
 
 CONFIG = "system: {name: shadowed, risk: high}\npacks: [./packs/p]\n"
-PACK = """\
-pack: p
-version: 1.0.0
-title: DPIA present
-evidence_kinds:
-  dpia_files:
-    collector: files
-    paths: [governance/dpia/*.md]
-requirements:
-  - {id: GDPR-35, title: DPIA, source: {framework: GDPR, ref: "Art. 35"}}
-controls:
-  - {id: DP-1, title: A DPIA exists, satisfies: [GDPR-35]}
-rules:
-  - id: DP-1.present
-    control: DP-1
-    severity: high
-    evidence: dpia_files
-    assert: {path: count, op: ge, value: 1}
-    message: "no DPIA found at {data.patterns}"
-    remediation: "write the DPIA at governance/dpia/<system>.md"
-"""
 # Imported instead of the real module, it reports a pass and ends the process before the gate.
 FAKE_PASS = "import sys\nsys.stderr.write('gate: PASS (forged)\\n')\nsys.exit(0)\n"
 SHADOWS = {
@@ -60,15 +41,7 @@ SHADOWS = {
         "forged_plugin.py": FAKE_PASS,
     },
 }
-ENV = {
-    **os.environ,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_AUTHOR_NAME": "Dev",
-    "GIT_AUTHOR_EMAIL": "dev@example.invalid",
-    "GIT_COMMITTER_NAME": "Dev",
-    "GIT_COMMITTER_EMAIL": "dev@example.invalid",
-}
+ENV = {**os.environ, **IDENTITY}
 ENV.pop("GOVGATE_DISABLE_PLUGIN_AUTOLOAD", None)  # entry-point discovery is what users have
 
 

@@ -12,37 +12,11 @@ from pathlib import Path
 import pytest
 from junitparser import Failure, JUnitXml
 
+from tests.cli.test_check import DEPENDENT_PACK
+
 from conftest import CliResult, RepoBuilder
 
-PACK = """\
-pack: p
-version: 1.0.0
-title: Model card
-evidence_kinds:
-  card:
-    collector: config
-    paths: [card.yaml]
-requirements:
-  - {id: T-1, title: Card, source: {framework: Test, ref: "1"}}
-controls:
-  - {id: C-1, title: Card complete, satisfies: [T-1]}
-rules:
-  - id: C-1.owner
-    control: C-1
-    severity: medium
-    evidence: card
-    assert: {path: owner, op: exists}
-    message: "no owner"
-    remediation: "add owner"
-  - id: C-1.intended-use
-    control: C-1
-    severity: critical
-    depends_on: [C-1.owner]
-    evidence: card
-    assert: {path: intended_use, op: exists}
-    message: "no intended use"
-    remediation: "add intended_use"
-"""
+PACK = DEPENDENT_PACK.replace("SEVERITY", "critical")
 SKIPPED = "skipped: prerequisite C-1.owner did not pass (fail)"
 BLOCKS = "This blocks the gate: a critical rule (fail-on high) that was never judged"
 
